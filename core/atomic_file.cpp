@@ -1,0 +1,53 @@
+#include "core/atomic_file.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "core/error.h"
+
+namespace fedglioma {
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& contents) {
+  const std::filesystem::path tmp =
+      path.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw IoError("cannot write '" + tmp.string() + "': check the folder exists and is writable");
+    const bool ok = std::fwrite(contents.data(), 1, contents.size(), f) == contents.size() &&
+                    std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+    std::fclose(f);
+    if (!ok) {
+      std::filesystem::remove(tmp);
+      throw IoError("failed while writing '" + path.string() + "' (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw IoError("cannot replace '" + path.string() + "': " + ec.message());
+  }
+}
+
+void append_line(const std::filesystem::path& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app | std::ios::binary);
+  if (!out) throw IoError("cannot append to '" + path.string() + "'");
+  // One write call for the whole line keeps lines whole even if the process dies afterwards.
+  const std::string whole = line + "\n";
+  out.write(whole.data(), static_cast<std::streamsize>(whole.size()));
+  out.flush();
+  if (!out) throw IoError("failed while appending to '" + path.string() + "' (disk full?)");
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot read '" + path.string() + "': no such file or not readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace fedglioma

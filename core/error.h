@@ -1,0 +1,34 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace fedglioma {
+
+/// Base of every failure caused by the user's input (a config, a manifest, a data file).
+/// Its message names the file, case or field and says what was expected; the CLI prints it and
+/// exits non-zero. Internal invariants use assertions instead.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A configuration key that is unknown, missing, of the wrong type or out of range.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A data file, manifest record or label that cannot be used as it is.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A file that cannot be read or written (permissions, disk full, missing folder).
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace fedglioma

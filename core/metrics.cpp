@@ -1,0 +1,173 @@
+#include "core/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace fedglioma {
+namespace {
+
+using Size3 = std::array<std::int64_t, 3>;
+
+// Foreground voxels with at least one 6-neighbour in the background (or on the grid border).
+std::vector<std::uint8_t> surface(const std::uint8_t* mask, const Size3& size) {
+  const std::int64_t nx = size[0], ny = size[1], nz = size[2];
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(nx * ny * nz), 0);
+  auto at = [&](std::int64_t x, std::int64_t y, std::int64_t z) -> bool {
+    if (x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= nz) return false;
+    return mask[(z * ny + y) * nx + x] != 0;
+  };
+  for (std::int64_t z = 0; z < nz; ++z)
+    for (std::int64_t y = 0; y < ny; ++y)
+      for (std::int64_t x = 0; x < nx; ++x) {
+        if (!at(x, y, z)) continue;
+        const bool interior = at(x - 1, y, z) && at(x + 1, y, z) && at(x, y - 1, z) &&
+                              at(x, y + 1, z) && at(x, y, z - 1) && at(x, y, z + 1);
+        out[static_cast<std::size_t>((z * ny + y) * nx + x)] = interior ? 0 : 1;
+      }
+  return out;
+}
+
+// One pass of the Felzenszwalb-Huttenlocher lower-envelope transform along a line of `n`
+// squared distances `f` with sample spacing `h` (mm): d[i] = min_j f[j] + (h*(i-j))^2.
+void edt_1d(const double* f, double* d, std::int64_t n, double h, std::vector<std::int64_t>& v,
+            std::vector<double>& z) {
+  const double inf = std::numeric_limits<double>::infinity();
+  v.assign(static_cast<std::size_t>(n), 0);
+  z.assign(static_cast<std::size_t>(n + 1), 0.0);
+  // Abscissa of the intersection of the parabolas rooted at samples p and q.
+  auto intersect = [&](std::int64_t p, std::int64_t q) {
+    const double xp = h * static_cast<double>(p), xq = h * static_cast<double>(q);
+    return ((f[q] + xq * xq) - (f[p] + xp * xp)) / (2.0 * (xq - xp));
+  };
+  std::int64_t k = -1;
+  for (std::int64_t q = 0; q < n; ++q) {
+    if (!std::isfinite(f[q])) continue;
+    double s = -inf;
+    while (k >= 0 && (s = intersect(v[k], q)) <= z[k]) --k;
+    ++k;
+    v[k] = q;
+    z[k] = k == 0 ? -inf : s;
+    z[k + 1] = inf;
+  }
+  if (k < 0) {
+    std::fill(d, d + n, inf);
+    return;
+  }
+  std::int64_t j = 0;
+  for (std::int64_t q = 0; q < n; ++q) {
+    const double x = h * static_cast<double>(q);
+    while (z[j + 1] < x) ++j;
+    const double diff = x - h * static_cast<double>(v[j]);
+    d[q] = diff * diff + f[v[j]];
+  }
+}
+
+// Squared Euclidean distance (mm^2) from every voxel to the nearest non-zero voxel of `seeds`.
+std::vector<double> squared_distance_map(const std::vector<std::uint8_t>& seeds, const Size3& size,
+                                         const std::array<double, 3>& spacing) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::int64_t nx = size[0], ny = size[1], nz = size[2];
+  std::vector<double> dist(seeds.size());
+  for (std::size_t i = 0; i < seeds.size(); ++i) dist[i] = seeds[i] ? 0.0 : inf;
+  std::vector<std::int64_t> v;
+  std::vector<double> z;
+  const std::int64_t longest = std::max({nx, ny, nz});
+  std::vector<double> line(static_cast<std::size_t>(longest)),
+      out(static_cast<std::size_t>(longest));
+  // Separable passes along x, y, z; each line is gathered, transformed and scattered back.
+  const std::int64_t counts[3] = {nx, ny, nz};
+  const std::int64_t strides[3] = {1, nx, nx * ny};
+  for (int axis = 0; axis < 3; ++axis) {
+    const std::int64_t n = counts[axis], stride = strides[axis];
+    const int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
+    for (std::int64_t i2 = 0; i2 < counts[a2]; ++i2)
+      for (std::int64_t i1 = 0; i1 < counts[a1]; ++i1) {
+        const std::int64_t base = i1 * strides[a1] + i2 * strides[a2];
+        for (std::int64_t q = 0; q < n; ++q) line[q] = dist[base + q * stride];
+        edt_1d(line.data(), out.data(), n, spacing[axis], v, z);
+        for (std::int64_t q = 0; q < n; ++q) dist[base + q * stride] = out[q];
+      }
+  }
+  return dist;
+}
+
+}  // namespace
+
+double dice(const std::uint8_t* prediction, const std::uint8_t* truth, std::size_t n) {
+  std::size_t both = 0, p = 0, t = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool a = prediction[i] != 0, b = truth[i] != 0;
+    p += a;
+    t += b;
+    both += a && b;
+  }
+  if (p + t == 0) return 1.0;
+  return 2.0 * static_cast<double>(both) / static_cast<double>(p + t);
+}
+
+double hd95(const std::uint8_t* prediction, const std::uint8_t* truth, const Size3& size,
+            const std::array<double, 3>& spacing) {
+  const std::size_t n = static_cast<std::size_t>(size[0] * size[1] * size[2]);
+  const bool p_empty = std::none_of(prediction, prediction + n, [](std::uint8_t v) { return v; });
+  const bool t_empty = std::none_of(truth, truth + n, [](std::uint8_t v) { return v; });
+  if (p_empty && t_empty) return 0.0;
+  if (p_empty || t_empty) return kHd95OneEmpty;
+  const auto sp = surface(prediction, size);
+  const auto st = surface(truth, size);
+  const auto to_truth = squared_distance_map(st, size, spacing);
+  const auto to_prediction = squared_distance_map(sp, size, spacing);
+  std::vector<double> distances;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (sp[i]) distances.push_back(std::sqrt(to_truth[i]));
+    if (st[i]) distances.push_back(std::sqrt(to_prediction[i]));
+  }
+  // The 95th percentile with linear interpolation between order statistics (numpy's default).
+  std::sort(distances.begin(), distances.end());
+  const double pos = 0.95 * static_cast<double>(distances.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, distances.size() - 1);
+  return distances[lo] + (pos - static_cast<double>(lo)) * (distances[hi] - distances[lo]);
+}
+
+std::optional<double> roc_auc(const std::vector<double>& scores, const std::vector<int>& labels) {
+  const std::size_t n = scores.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+  // Mid-ranks for ties, then the Mann-Whitney U of the positives.
+  double positive_rank_sum = 0.0;
+  std::size_t positives = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j + 1 < n && scores[order[j + 1]] == scores[order[i]]) ++j;
+    const double mid_rank = 0.5 * static_cast<double>(i + j) + 1.0;
+    for (std::size_t k = i; k <= j; ++k) {
+      if (labels[order[k]] == 1) {
+        positive_rank_sum += mid_rank;
+        ++positives;
+      }
+    }
+    i = j + 1;
+  }
+  const std::size_t negatives = n - positives;
+  if (positives == 0 || negatives == 0) return std::nullopt;
+  const double np = static_cast<double>(positives), nn = static_cast<double>(negatives);
+  return (positive_rank_sum - np * (np + 1.0) / 2.0) / (np * nn);
+}
+
+std::optional<double> median(std::vector<double> values) {
+  if (values.empty()) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  const std::size_t m = values.size() / 2;
+  return values.size() % 2 ? values[m] : 0.5 * (values[m - 1] + values[m]);
+}
+
+std::optional<double> mean(const std::vector<double>& values) {
+  if (values.empty()) return std::nullopt;
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+}  // namespace fedglioma

@@ -1,0 +1,139 @@
+#include "data/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace fedglioma::data {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::set<std::string> kSplits = {"train", "val", "test", "external"};
+
+std::optional<int> read_label(const json& labels, const std::string& field,
+                              const std::set<int>& allowed, const std::string& where) {
+  if (!labels.contains(field) || labels.at(field).is_null()) return std::nullopt;
+  const json& v = labels.at(field);
+  if (!v.is_number_integer() || !allowed.count(v.get<int>())) {
+    std::string expected;
+    for (int a : allowed) expected += (expected.empty() ? "" : ", ") + std::to_string(a);
+    throw DataError(where + ": labels." + field + " is " + v.dump() + "; expected one of " +
+                    expected + " or null");
+  }
+  return v.get<int>();
+}
+
+std::string relative_if_under(const fs::path& p, const fs::path& base) {
+  const fs::path rel = p.lexically_relative(base);
+  if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
+  return p.generic_string();
+}
+
+json label_json(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+std::optional<int> Labels::binary(std::size_t m) const {
+  switch (m) {
+    case 0: return idh;
+    case 1: return codeletion_1p19q;
+    case 2: return mgmt;
+    case 3: return grade ? std::optional<int>(*grade == 4 ? 1 : 0) : std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+Manifest load_manifest(const fs::path& path) {
+  json doc;
+  try {
+    doc = json::parse(read_file(path));
+  } catch (const json::parse_error& e) {
+    throw DataError("'" + path.string() + "': not valid JSON: " + e.what());
+  }
+  const std::string file = "'" + path.string() + "'";
+  if (!doc.is_object() || !doc.contains("cases") || !doc.at("cases").is_array())
+    throw DataError(file + ": expected an object with a \"cases\" array");
+  if (doc.contains("version") && doc.at("version") != 1)
+    throw DataError(file + ": unsupported manifest version " + doc.at("version").dump() +
+                    " (expected 1)");
+
+  Manifest manifest;
+  manifest.base_dir = fs::absolute(path).parent_path();
+  std::set<std::string> seen;
+  std::size_t index = 0;
+  for (const json& record : doc.at("cases")) {
+    const std::string where_index = file + " case #" + std::to_string(index++);
+    if (!record.is_object()) throw DataError(where_index + ": expected an object");
+    auto text = [&](const char* field, const std::string& where) {
+      if (!record.contains(field) || !record.at(field).is_string() ||
+          record.at(field).get<std::string>().empty())
+        throw DataError(where + ": missing or empty string field \"" + field + "\"");
+      return record.at(field).get<std::string>();
+    };
+    Case c;
+    c.id = text("id", where_index);
+    const std::string where = file + " case '" + c.id + "'";
+    if (!seen.insert(c.id).second) throw DataError(where + ": duplicate case id");
+    c.site = text("site", where);
+    c.split = text("split", where);
+    if (!kSplits.count(c.split))
+      throw DataError(where + ": split \"" + c.split +
+                      "\" is not one of train, val, test, external");
+    if (!record.contains("images") || !record.at("images").is_object())
+      throw DataError(where + ": missing \"images\" object with t1, t1c, t2, flair");
+    const json& images = record.at("images");
+    for (std::size_t m = 0; m < kModalities.size(); ++m) {
+      const char* modality = kModalities[m];
+      if (!images.contains(modality) || !images.at(modality).is_string())
+        throw DataError(where + ": images." + modality + " is missing (expected a path)");
+      c.images[m] = (manifest.base_dir / images.at(modality).get<std::string>()).lexically_normal();
+    }
+    if (record.contains("mask") && !record.at("mask").is_null()) {
+      if (!record.at("mask").is_string())
+        throw DataError(where + ": mask must be a path or null");
+      c.mask = (manifest.base_dir / record.at("mask").get<std::string>()).lexically_normal();
+    }
+    const json labels = record.value("labels", json::object());
+    if (!labels.is_object()) throw DataError(where + ": labels must be an object");
+    for (const auto& [key, value] : labels.items()) {
+      (void)value;
+      if (key != "idh" && key != "codeletion_1p19q" && key != "mgmt" && key != "grade")
+        throw DataError(where + ": unknown label \"" + key +
+                        "\" (expected idh, codeletion_1p19q, mgmt, grade)");
+    }
+    c.labels.idh = read_label(labels, "idh", {0, 1}, where);
+    c.labels.codeletion_1p19q = read_label(labels, "codeletion_1p19q", {0, 1}, where);
+    c.labels.mgmt = read_label(labels, "mgmt", {0, 1}, where);
+    c.labels.grade = read_label(labels, "grade", {2, 3, 4}, where);
+    manifest.cases.push_back(std::move(c));
+  }
+  return manifest;
+}
+
+void save_manifest(const Manifest& manifest, const fs::path& path) {
+  const fs::path base = fs::absolute(path).parent_path();
+  json cases = json::array();
+  for (const Case& c : manifest.cases) {
+    json images = json::object();
+    for (std::size_t m = 0; m < kModalities.size(); ++m)
+      images[kModalities[m]] = relative_if_under(c.images[m], base);
+    cases.push_back({{"id", c.id},
+                     {"site", c.site},
+                     {"split", c.split},
+                     {"images", images},
+                     {"mask", c.mask ? json(relative_if_under(*c.mask, base)) : json(nullptr)},
+                     {"labels",
+                      {{"idh", label_json(c.labels.idh)},
+                       {"codeletion_1p19q", label_json(c.labels.codeletion_1p19q)},
+                       {"mgmt", label_json(c.labels.mgmt)},
+                       {"grade", label_json(c.labels.grade)}}}});
+  }
+  write_file_atomic(path, json{{"version", 1}, {"cases", cases}}.dump(2) + "\n");
+}
+
+}  // namespace fedglioma::data

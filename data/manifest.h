@@ -1,0 +1,57 @@
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fedglioma::data {
+
+/// The four MRI modalities, in the network's channel order.
+inline constexpr std::array<const char*, 4> kModalities = {"t1", "t1c", "t2", "flair"};
+
+/// The markers predicted by the network, in the order of its marker logits. Grade is predicted
+/// as high (WHO 4) versus low (WHO 2-3), the BraTS HGG/LGG split.
+inline constexpr std::array<const char*, 4> kMarkers = {"idh", "codeletion_1p19q", "mgmt",
+                                                        "grade"};
+
+/// Molecular and histological labels of one case; nullopt = unknown (normal: not every dataset
+/// records every marker).
+struct Labels {
+  std::optional<int> idh;               ///< 1 = IDH-mutant, 0 = wild-type
+  std::optional<int> codeletion_1p19q;  ///< 1 = co-deleted, 0 = intact
+  std::optional<int> mgmt;              ///< 1 = promoter methylated, 0 = unmethylated
+  std::optional<int> grade;             ///< WHO CNS grade 2, 3 or 4
+
+  /// The binary target of marker `m` (index into kMarkers), or nullopt when unknown. Grade maps
+  /// to 1 for grade 4 and 0 for grades 2 and 3.
+  std::optional<int> binary(std::size_t m) const;
+};
+
+/// One patient's record in a manifest.
+struct Case {
+  std::string id;
+  std::string site;
+  std::array<std::filesystem::path, 4> images;  ///< absolute paths, kModalities order
+  std::optional<std::filesystem::path> mask;    ///< absolute path; optional
+  Labels labels;
+  std::string split;  ///< train | val | test | external
+};
+
+/// A cohort: the cases and the folder their relative paths were resolved against.
+struct Manifest {
+  std::filesystem::path base_dir;
+  std::vector<Case> cases;
+};
+
+/// Reads `manifest.json` (DESIGN.md format). Relative paths resolve against the manifest's
+/// folder. Throws DataError naming the file, the case and the field for missing or malformed
+/// fields, unknown label values, unknown splits and duplicate ids. Files are not opened here.
+Manifest load_manifest(const std::filesystem::path& path);
+
+/// Writes `manifest` as JSON to `path` atomically; paths are written relative to the manifest's
+/// folder when they lie under it.
+void save_manifest(const Manifest& manifest, const std::filesystem::path& path);
+
+}  // namespace fedglioma::data

@@ -1,0 +1,183 @@
+#include "data/nifti_io.h"
+
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkImageIOBase.h>
+#include <itkImageIOFactory.h>
+#include <itkNiftiImageIOFactory.h>
+
+#include <cmath>
+#include <mutex>
+#include <string>
+
+#include <unistd.h>
+
+#include "core/error.h"
+
+namespace fedglioma::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename T>
+using ItkImage = itk::Image<T, 3>;
+
+// NIfTI is the one format fedglioma reads and writes; its factory is registered explicitly, once,
+// instead of through ITK's CMake-generated registration of every IO module.
+void register_nifti() {
+  static std::once_flag once;
+  std::call_once(once, [] { itk::NiftiImageIOFactory::RegisterOneFactory(); });
+}
+
+// The header is read first so that a 4D series or a vector image is rejected with a message,
+// instead of ITK silently reading its first volume.
+void check_is_3d(const fs::path& path) {
+  register_nifti();
+  if (!fs::exists(path)) throw DataError("'" + path.string() + "': file does not exist");
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  if (!io)
+    throw DataError("'" + path.string() + "': not a readable image (expected NIfTI .nii/.nii.gz)");
+  io->SetFileName(path.string());
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw DataError("'" + path.string() + "': unreadable image header: " + e.GetDescription());
+  }
+  unsigned dims = io->GetNumberOfDimensions();
+  while (dims > 3 && io->GetDimensions(dims - 1) == 1) --dims;  // trailing singleton axes
+  if (dims != 3)
+    throw DataError("'" + path.string() + "': expected a 3D image, found " +
+                    std::to_string(dims) + " dimensions");
+  if (io->GetNumberOfComponents() != 1)
+    throw DataError("'" + path.string() + "': expected one scalar per voxel, found " +
+                    std::to_string(io->GetNumberOfComponents()) + " components");
+}
+
+template <typename T>
+typename ItkImage<T>::Pointer read_itk(const fs::path& path) {
+  check_is_3d(path);
+  auto reader = itk::ImageFileReader<ItkImage<T>>::New();
+  reader->SetFileName(path.string());
+  try {
+    reader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw DataError("'" + path.string() + "': cannot read image data (truncated or corrupt?): " +
+                    e.GetDescription());
+  }
+  return reader->GetOutput();
+}
+
+template <typename T>
+Geometry geometry_of(const ItkImage<T>& image) {
+  Geometry g;
+  const auto size = image.GetLargestPossibleRegion().GetSize();
+  for (unsigned d = 0; d < 3; ++d) {
+    g.size[d] = static_cast<std::int64_t>(size[d]);
+    g.spacing[d] = image.GetSpacing()[d];
+    g.origin[d] = image.GetOrigin()[d];
+    for (unsigned c = 0; c < 3; ++c) g.direction[d * 3 + c] = image.GetDirection()(d, c);
+  }
+  return g;
+}
+
+template <typename T>
+typename ItkImage<T>::Pointer to_itk(const Volume<T>& volume) {
+  auto image = ItkImage<T>::New();
+  typename ItkImage<T>::SizeType size;
+  typename ItkImage<T>::SpacingType spacing;
+  typename ItkImage<T>::PointType origin;
+  typename ItkImage<T>::DirectionType direction;
+  const Geometry& g = volume.geometry;
+  for (unsigned d = 0; d < 3; ++d) {
+    size[d] = static_cast<itk::SizeValueType>(g.size[d]);
+    spacing[d] = g.spacing[d];
+    origin[d] = g.origin[d];
+    for (unsigned c = 0; c < 3; ++c) direction(d, c) = g.direction[d * 3 + c];
+  }
+  image->SetRegions(typename ItkImage<T>::RegionType(size));
+  image->SetSpacing(spacing);
+  image->SetOrigin(origin);
+  image->SetDirection(direction);
+  image->Allocate();
+  std::copy(volume.voxels.begin(), volume.voxels.end(), image->GetBufferPointer());
+  return image;
+}
+
+template <typename T>
+void write_itk(const fs::path& path, const Volume<T>& volume) {
+  if (static_cast<std::int64_t>(volume.voxels.size()) != volume.geometry.voxel_count())
+    throw IoError("'" + path.string() + "': voxel buffer does not match the geometry");
+  // The temporary keeps the extension, which tells ITK the format and the compression.
+  const std::string name = path.filename().string();
+  const auto dot = name.find('.');
+  const std::string ext = dot == std::string::npos ? "" : name.substr(dot);
+  const fs::path tmp = path.parent_path() /
+                       (".tmp" + std::to_string(static_cast<long>(::getpid())) + "." + name.substr(0, dot) + ext);
+  register_nifti();
+  auto writer = itk::ImageFileWriter<ItkImage<T>>::New();
+  writer->SetFileName(tmp.string());
+  writer->SetInput(to_itk(volume));
+  writer->SetUseCompression(true);
+  try {
+    writer->Update();
+  } catch (const itk::ExceptionObject& e) {
+    fs::remove(tmp);
+    throw IoError("cannot write '" + path.string() + "': " + e.GetDescription());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp);
+    throw IoError("cannot write '" + path.string() + "': " + ec.message());
+  }
+}
+
+}  // namespace
+
+bool Geometry::same_grid(const Geometry& other, double tolerance) const {
+  for (int d = 0; d < 3; ++d) {
+    if (size[d] != other.size[d]) return false;
+    if (std::abs(spacing[d] - other.spacing[d]) > tolerance * std::abs(spacing[d])) return false;
+    if (std::abs(origin[d] - other.origin[d]) > std::max(tolerance, 1e-3 * spacing[d])) return false;
+  }
+  for (int i = 0; i < 9; ++i)
+    if (std::abs(direction[i] - other.direction[i]) > 1e-3) return false;
+  return true;
+}
+
+FloatVolume read_image(const fs::path& path) {
+  auto image = read_itk<float>(path);
+  FloatVolume out;
+  out.geometry = geometry_of(*image);
+  const float* buffer = image->GetBufferPointer();
+  out.voxels.assign(buffer, buffer + out.geometry.voxel_count());
+  for (std::size_t i = 0; i < out.voxels.size(); ++i)
+    if (!std::isfinite(out.voxels[i]))
+      throw DataError("'" + path.string() + "': non-finite voxel value (NaN or Inf) at index " +
+                      std::to_string(i));
+  return out;
+}
+
+MaskVolume read_labels(const fs::path& path) {
+  // Labels are read as float so that a label file stored as float (common) is checked for
+  // whole-number values instead of being truncated.
+  const FloatVolume raw = read_image(path);
+  MaskVolume out;
+  out.geometry = raw.geometry;
+  out.voxels.resize(raw.voxels.size());
+  for (std::size_t i = 0; i < raw.voxels.size(); ++i) {
+    const float v = raw.voxels[i];
+    if (v < 0.0f || v > 255.0f || std::nearbyint(v) != v)
+      throw DataError("'" + path.string() + "': label value " + std::to_string(v) +
+                      " is not a whole number in [0, 255]");
+    out.voxels[i] = static_cast<std::uint8_t>(v);
+  }
+  return out;
+}
+
+void write_image(const fs::path& path, const FloatVolume& volume) { write_itk(path, volume); }
+
+void write_labels(const fs::path& path, const MaskVolume& volume) { write_itk(path, volume); }
+
+}  // namespace fedglioma::data

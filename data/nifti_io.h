@@ -1,0 +1,22 @@
+#pragma once
+
+#include <filesystem>
+
+#include "data/volume.h"
+
+namespace fedglioma::data {
+
+/// Reads a 3D NIfTI image (.nii or .nii.gz) as float with its geometry. Throws DataError naming
+/// the file for a missing/unreadable file, a non-3D image or non-finite voxels.
+FloatVolume read_image(const std::filesystem::path& path);
+
+/// Reads a 3D NIfTI label image. Values must be whole numbers in [0, 255]; throws DataError
+/// naming the file otherwise.
+MaskVolume read_labels(const std::filesystem::path& path);
+
+/// Writes a float image / an 8-bit label image with its geometry, atomically (temporary file +
+/// rename). Compression follows the extension (.nii.gz compresses). Throws IoError.
+void write_image(const std::filesystem::path& path, const FloatVolume& volume);
+void write_labels(const std::filesystem::path& path, const MaskVolume& volume);
+
+}  // namespace fedglioma::data

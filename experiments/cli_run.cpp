@@ -1,0 +1,64 @@
+#include "experiments/cli_run.h"
+
+#include <CLI/CLI.hpp>
+
+#include <ctime>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/manifest.h"
+#include "experiments/config_json.h"
+#include "sim/experiment.h"
+
+namespace fedglioma::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path default_run_dir(const fs::path& config) {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+  return fs::path("runs") / (config.stem().string() + "-" + stamp);
+}
+
+}  // namespace
+
+CLI::App* setup_run(CLI::App& app, RunOptions& options) {
+  CLI::App* cmd = app.add_subcommand("run", "Run one federated experiment from a JSON config into a run folder");
+  cmd->add_option("config", options.config, "Experiment config (JSON)")->required();
+  cmd->add_option("--out", options.out, "Run folder (default: runs/<config name>-<UTC time>)");
+  cmd->add_option("--set", options.overrides, "Override a config field: key.path=value (repeatable)");
+  return cmd;
+}
+
+fs::path run_run(const RunOptions& options, std::ostream& console) {
+  const LoadedConfig loaded = load_config(options.config, options.overrides);
+  const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
+  const fs::path run_dir = options.out.empty() ? default_run_dir(options.config) : options.out;
+  if (fs::exists(run_dir / "rounds.jsonl"))
+    throw ConfigError("'" + run_dir.string() + "' already holds a run; choose another --out");
+  const bool created = !fs::exists(run_dir);
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) throw IoError("cannot create run folder '" + run_dir.string() + "': " + ec.message());
+  try {
+    write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
+    sim::run_experiment(loaded.config, manifest, run_dir, console);
+  } catch (...) {
+    // A run that never finished a round leaves nothing behind that could pass for a result.
+    if (!fs::exists(run_dir / "rounds.jsonl")) {
+      if (created) {
+        fs::remove_all(run_dir, ec);
+      } else {
+        fs::remove(run_dir / "config.resolved.json", ec);
+        fs::remove(run_dir / "partitions.json", ec);
+      }
+    }
+    throw;
+  }
+  console << "run folder: " << run_dir.string() << "\n";
+  return run_dir;
+}
+
+}  // namespace fedglioma::experiments

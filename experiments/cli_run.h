@@ -1,0 +1,29 @@
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace fedglioma::experiments {
+
+/// Flags of `fedglioma run`.
+struct RunOptions {
+  std::filesystem::path config;
+  std::filesystem::path out;           ///< empty: runs/<config name>-<UTC time>
+  std::vector<std::string> overrides;  ///< --set key.path=value
+};
+
+/// `fedglioma run`: registers the subcommand and its flags, bound to `options`.
+CLI::App* setup_run(CLI::App& app, RunOptions& options);
+
+/// Runs the experiment; returns the run folder. The config, the manifest and the output folder
+/// are checked before anything is written; a run that fails before its first round leaves no
+/// folder behind. Throws fedglioma::Error subclasses for unusable input.
+std::filesystem::path run_run(const RunOptions& options, std::ostream& console);
+
+}  // namespace fedglioma::experiments

@@ -1,0 +1,234 @@
+#include "experiments/config_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace fedglioma::experiments {
+namespace {
+
+using nlohmann::json;
+using sim::ExperimentConfig;
+
+// The one description of the config's shape: every key with its default. Unknown-key checks,
+// defaults and config.resolved.json all come from it, so they cannot disagree.
+json to_json(const ExperimentConfig& c) {
+  const auto& w = c.train.loss_weights;
+  return {
+      {"data", {{"manifest", c.data.manifest}, {"size", c.data.size}}},
+      {"partition", {{"scheme", c.partition.scheme}, {"val_fraction", c.partition.val_fraction}}},
+      {"model",
+       {{"name", c.model.name},
+        {"depth", c.model.depth},
+        {"base_channels", c.model.base_channels},
+        {"max_channels", c.model.max_channels},
+        {"norm", c.model.norm},
+        {"grade_classes", c.model.grade_classes},
+        {"head_hidden", c.model.head_hidden}}},
+      {"train",
+       {{"local_epochs", c.train.local_epochs},
+        {"batch_size", c.train.batch_size},
+        {"optimizer", c.train.optimizer},
+        {"lr", c.train.lr},
+        {"momentum", c.train.momentum},
+        {"weight_decay", c.train.weight_decay},
+        {"augment", c.train.augment},
+        {"loss_weights",
+         {{"mask", w.mask},
+          {"idh", w.markers[0]},
+          {"codeletion_1p19q", w.markers[1]},
+          {"mgmt", w.markers[2]},
+          {"grade", w.markers[3]}}}}},
+      {"federation",
+       {{"mode", c.federation.mode}, {"rounds", c.federation.rounds}, {"strategy", {{"name", c.federation.strategy}}}}},
+      {"eval", {{"every", c.eval.every}}},
+      {"runtime",
+       {{"devices", c.runtime.devices},
+        {"workers", c.runtime.workers},
+        {"threads_per_worker", c.runtime.threads_per_worker},
+        {"seed", c.runtime.seed}}},
+  };
+}
+
+std::string type_name(const json& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  return std::string("a ") + v.type_name();
+}
+
+// Copies `user` over `into`, refusing keys that `into` (the defaults) does not have.
+void merge_checked(json& into, const json& user, const std::string& prefix) {
+  for (const auto& [key, value] : user.items()) {
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (!into.contains(key)) {
+      std::string known;
+      for (const auto& [k, v] : into.items()) known += (known.empty() ? "" : ", ") + k;
+      throw ConfigError("unknown config key '" + path + "' (known keys" + (prefix.empty() ? "" : " in '" + prefix + "'") +
+                        ": " + known + ")");
+    }
+    json& target = into[key];
+    if (target.is_object()) {
+      if (!value.is_object()) throw ConfigError(path + ": expected an object, got " + type_name(value));
+      merge_checked(target, value, path);
+    } else {
+      target = value;
+    }
+  }
+}
+
+void apply_override(json& user, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set '" + assignment + "': expected key.path=value");
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;  // not JSON: take it as a string
+  json* node = &user;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) throw ConfigError("--set '" + assignment + "': empty key in '" + path + "'");
+    if (!node->is_object()) *node = json::object();
+    if (dot == std::string::npos) {
+      (*node)[key] = value;
+      return;
+    }
+    node = &(*node)[key];
+    start = dot + 1;
+  }
+}
+
+// Typed access to the merged config; every error names the key.
+class Reader {
+ public:
+  explicit Reader(const json& root) : root_(root) {}
+
+  const json& at(const std::string& path) const {
+    const json* node = &root_;
+    std::size_t start = 0;
+    while (true) {
+      const auto dot = path.find('.', start);
+      node = &node->at(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) return *node;
+      start = dot + 1;
+    }
+  }
+  std::string text(const std::string& path, const std::set<std::string>& allowed = {}) const {
+    const json& v = at(path);
+    if (!v.is_string()) throw ConfigError(path + ": expected a string, got " + type_name(v));
+    const std::string s = v.get<std::string>();
+    if (!allowed.empty() && !allowed.count(s)) {
+      std::string options;
+      for (const auto& a : allowed) options += (options.empty() ? "" : ", ") + a;
+      throw ConfigError(path + ": '" + s + "' is not one of " + options);
+    }
+    return s;
+  }
+  std::int64_t integer(const std::string& path, std::int64_t lo, std::int64_t hi) const {
+    const json& v = at(path);
+    if (!v.is_number_integer()) throw ConfigError(path + ": expected an integer, got " + type_name(v));
+    const auto x = v.get<std::int64_t>();
+    if (x < lo || x > hi)
+      throw ConfigError(path + ": " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " +
+                        std::to_string(hi) + "]");
+    return x;
+  }
+  double number(const std::string& path, double lo, double hi) const {
+    const json& v = at(path);
+    if (!v.is_number()) throw ConfigError(path + ": expected a number, got " + type_name(v));
+    const double x = v.get<double>();
+    if (!(x >= lo && x <= hi))
+      throw ConfigError(path + ": " + v.dump() + " is out of range [" + json(lo).dump() + ", " + json(hi).dump() + "]");
+    return x;
+  }
+  bool boolean(const std::string& path) const {
+    const json& v = at(path);
+    if (!v.is_boolean()) throw ConfigError(path + ": expected true or false, got " + type_name(v));
+    return v.get<bool>();
+  }
+
+ private:
+  const json& root_;
+};
+
+ExperimentConfig read(const Reader& r) {
+  ExperimentConfig c;
+  c.data.manifest = r.text("data.manifest");
+  const json& size = r.at("data.size");
+  if (size.is_number_integer()) {
+    const auto edge = r.integer("data.size", 8, 1024);
+    c.data.size = {edge, edge, edge};
+  } else if (size.is_array() && size.size() == 3) {
+    for (std::size_t d = 0; d < 3; ++d) {
+      if (!size[d].is_number_integer() || size[d].get<std::int64_t>() < 8 || size[d].get<std::int64_t>() > 1024)
+        throw ConfigError("data.size: expected three integers in [8, 1024], got " + size.dump());
+      c.data.size[d] = size[d].get<std::int64_t>();
+    }
+  } else {
+    throw ConfigError("data.size: expected [i, j, k] voxels or one integer, got " + size.dump());
+  }
+  c.partition.scheme = r.text("partition.scheme", {"natural"});
+  c.partition.val_fraction = r.number("partition.val_fraction", 0.0, 0.9);
+  c.model.name = r.text("model.name", {"multitask_unet3d"});
+  c.model.depth = r.integer("model.depth", 1, 7);
+  c.model.base_channels = r.integer("model.base_channels", 1, 1024);
+  c.model.max_channels = r.integer("model.max_channels", c.model.base_channels, 4096);
+  c.model.norm = r.text("model.norm", {"instance", "group", "batch"});
+  c.model.grade_classes = r.integer("model.grade_classes", 2, 2);
+  c.model.head_hidden = r.integer("model.head_hidden", 1, 4096);
+  const std::int64_t factor = std::int64_t{1} << (c.model.depth - 1);
+  for (std::int64_t edge : c.data.size)
+    if (edge % factor != 0)
+      throw ConfigError("data.size: " + std::to_string(edge) + " is not divisible by 2^(model.depth-1) = " +
+                        std::to_string(factor));
+  c.train.local_epochs = static_cast<int>(r.integer("train.local_epochs", 1, 1000));
+  c.train.batch_size = static_cast<int>(r.integer("train.batch_size", 1, 4096));
+  c.train.optimizer = r.text("train.optimizer", {"adam", "sgd"});
+  c.train.lr = r.number("train.lr", 1e-12, 10.0);
+  c.train.momentum = r.number("train.momentum", 0.0, 0.999999);
+  c.train.weight_decay = r.number("train.weight_decay", 0.0, 1.0);
+  c.train.augment = r.boolean("train.augment");
+  c.train.loss_weights.mask = r.number("train.loss_weights.mask", 0.0, 1e6);
+  const char* markers[] = {"idh", "codeletion_1p19q", "mgmt", "grade"};
+  for (std::size_t m = 0; m < 4; ++m)
+    c.train.loss_weights.markers[m] = r.number(std::string("train.loss_weights.") + markers[m], 0.0, 1e6);
+  c.federation.mode = r.text("federation.mode", {"federated", "centralized"});
+  c.federation.rounds = static_cast<int>(r.integer("federation.rounds", 1, 100000));
+  c.federation.strategy = r.text("federation.strategy.name", {"fedavg"});
+  c.eval.every = static_cast<int>(r.integer("eval.every", 1, 100000));
+  c.runtime.devices = r.text("runtime.devices");
+  c.runtime.workers = static_cast<int>(r.integer("runtime.workers", 1, 256));
+  c.runtime.threads_per_worker = static_cast<int>(r.integer("runtime.threads_per_worker", 1, 256));
+  c.runtime.seed = static_cast<std::uint64_t>(r.integer("runtime.seed", 0, INT64_MAX));
+  return c;
+}
+
+}  // namespace
+
+LoadedConfig parse_config(const std::string& text, const std::vector<std::string>& overrides,
+                          const std::string& source) {
+  json user = json::parse(text, nullptr, false);
+  if (user.is_discarded()) throw ConfigError(source + ": not valid JSON");
+  if (!user.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
+  for (const std::string& o : overrides) apply_override(user, o);
+  json merged = to_json(ExperimentConfig{});
+  try {
+    merge_checked(merged, user, "");
+    LoadedConfig out;
+    out.config = read(Reader(merged));
+    out.resolved_json = to_json(out.config).dump(2) + "\n";
+    return out;
+  } catch (const ConfigError& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+}
+
+LoadedConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  return parse_config(read_file(path), overrides, "'" + path.string() + "'");
+}
+
+}  // namespace fedglioma::experiments

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim/experiment_config.h"
+
+namespace fedglioma::experiments {
+
+/// A config read from disk, validated, with every default filled in.
+struct LoadedConfig {
+  sim::ExperimentConfig config;
+  std::string resolved_json;  ///< the resolved config as JSON text (config.resolved.json)
+};
+
+/// Parses a config from JSON text (DESIGN.md, "Experiment config"), applying `overrides` of the
+/// form "key.path=value" (the value is JSON when it parses as JSON, else a string) on top.
+/// Missing keys take their defaults. Throws ConfigError naming the key for an unknown key, a
+/// value of the wrong type or out of range, or a malformed override; `source` names the origin
+/// (a file path) in messages.
+LoadedConfig parse_config(const std::string& text, const std::vector<std::string>& overrides,
+                          const std::string& source);
+
+/// Reads and parses a config file. Throws IoError when it cannot be read.
+LoadedConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
+
+}  // namespace fedglioma::experiments

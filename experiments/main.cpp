@@ -1,0 +1,44 @@
+// fedglioma: the command-line entry point. It only wires the subcommands together; each lives in
+// its own experiments/cli_*.cpp file.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "core/error.h"
+#include "experiments/cli_run.h"
+#include "experiments/cli_synth.h"
+
+int main(int argc, char** argv) {
+  using namespace fedglioma::experiments;
+  CLI::App app{"fedglioma: federated learning simulation for multi-task glioma MRI (segmentation + IDH, "
+               "1p/19q, MGMT, grade)"};
+  app.set_version_flag("--version", std::string("fedglioma ") + FEDGLIOMA_VERSION);
+  app.require_subcommand(1);
+
+  fedglioma::data::SynthOptions synth;
+  RunOptions run;
+  CLI::App* synth_cmd = setup_synth(app, synth);
+  CLI::App* run_cmd = setup_run(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (synth_cmd->parsed()) return run_synth(synth);
+    if (run_cmd->parsed()) {
+      run_run(run, std::cout);
+      return 0;
+    }
+  } catch (const fedglioma::Error& e) {
+    std::cerr << "fedglioma: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    // Anything else is a bug or an environment failure (out of memory); still no trace dump.
+    std::cerr << "fedglioma: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

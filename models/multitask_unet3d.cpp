@@ -1,0 +1,111 @@
+#include "models/multitask_unet3d.h"
+
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/instancenorm.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <algorithm>
+
+#include "data/manifest.h"
+
+namespace fedglioma::models {
+namespace {
+
+namespace nn = torch::nn;
+
+nn::AnyModule make_norm(const std::string& kind, std::int64_t channels) {
+  if (kind == "instance") return nn::AnyModule(nn::InstanceNorm3d(nn::InstanceNorm3dOptions(channels).affine(true)));
+  if (kind == "batch") return nn::AnyModule(nn::BatchNorm3d(nn::BatchNorm3dOptions(channels)));
+  // Group norm with up to 8 groups that divide the channel count.
+  std::int64_t groups = std::min<std::int64_t>(8, channels);
+  while (channels % groups != 0) --groups;
+  return nn::AnyModule(nn::GroupNorm(nn::GroupNormOptions(groups, channels)));
+}
+
+// conv -> norm -> LeakyReLU(0.01), appended to `seq`.
+void add_conv_block(nn::Sequential& seq, const std::string& norm, std::int64_t in, std::int64_t out,
+                    std::int64_t stride) {
+  seq->push_back(nn::Conv3d(nn::Conv3dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+  seq->push_back(make_norm(norm, out));
+  seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.01)));
+}
+
+}  // namespace
+
+MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(options_.in_channels() >= 1, "MultiTaskUNet3D: in_channels must be >= 1, got ", options_.in_channels());
+  TORCH_CHECK(options_.depth() >= 1 && options_.depth() <= 7, "MultiTaskUNet3D: depth must be in [1, 7], got ",
+              options_.depth());
+  TORCH_CHECK(options_.base_channels() >= 1, "MultiTaskUNet3D: base_channels must be >= 1, got ",
+              options_.base_channels());
+  TORCH_CHECK(options_.max_channels() >= options_.base_channels(),
+              "MultiTaskUNet3D: max_channels must be >= base_channels, got ", options_.max_channels());
+  TORCH_CHECK(options_.norm() == "instance" || options_.norm() == "group" || options_.norm() == "batch",
+              "MultiTaskUNet3D: norm must be instance, group or batch, got '", options_.norm(), "'");
+  TORCH_CHECK(options_.head_hidden() >= 1, "MultiTaskUNet3D: head_hidden must be >= 1, got ",
+              options_.head_hidden());
+
+  const std::int64_t depth = options_.depth();
+  const std::string& norm = options_.norm();
+  encoder_ = register_module("encoder", nn::ModuleList());
+  for (std::int64_t level = 0; level < depth; ++level) {
+    nn::Sequential stage;
+    const std::int64_t in = level == 0 ? options_.in_channels() : channels(level - 1);
+    add_conv_block(stage, norm, in, channels(level), level == 0 ? 1 : 2);
+    add_conv_block(stage, norm, channels(level), channels(level), 1);
+    encoder_->push_back(stage);
+  }
+  upsample_ = register_module("upsample", nn::ModuleList());
+  decoder_ = register_module("decoder", nn::ModuleList());
+  for (std::int64_t level = depth - 2; level >= 0; --level) {
+    upsample_->push_back(nn::ConvTranspose3d(
+        nn::ConvTranspose3dOptions(channels(level + 1), channels(level), 2).stride(2).bias(false)));
+    nn::Sequential stage;
+    add_conv_block(stage, norm, 2 * channels(level), channels(level), 1);
+    add_conv_block(stage, norm, channels(level), channels(level), 1);
+    decoder_->push_back(stage);
+  }
+  mask_head_ = register_module("mask_head", nn::Conv3d(nn::Conv3dOptions(channels(0), 1, 1)));
+  const std::int64_t pooled = 2 * channels(depth - 1);
+  marker_head_ = register_module(
+      "marker_head",
+      nn::Sequential(nn::Linear(pooled, options_.head_hidden()),
+                     nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.01)),
+                     nn::Linear(options_.head_hidden(), static_cast<std::int64_t>(data::kMarkers.size()))));
+}
+
+std::int64_t MultiTaskUNet3DImpl::channels(std::int64_t level) const {
+  return std::min(options_.base_channels() << level, options_.max_channels());
+}
+
+MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
+  const std::int64_t factor = std::int64_t{1} << (options_.depth() - 1);
+  TORCH_CHECK(x.dim() == 5 && x.size(1) == options_.in_channels(),
+              "MultiTaskUNet3D: expected input [B, ", options_.in_channels(), ", D, H, W], got ", x.sizes());
+  TORCH_CHECK(x.size(2) % factor == 0 && x.size(3) % factor == 0 && x.size(4) % factor == 0,
+              "MultiTaskUNet3D: spatial size ", x.sizes().slice(2), " must be divisible by ", factor);
+
+  std::vector<torch::Tensor> skips;
+  torch::Tensor h = x;
+  for (std::size_t level = 0; level < encoder_->size(); ++level) {
+    h = encoder_[level]->as<nn::Sequential>()->forward(h);
+    skips.push_back(h);
+  }
+  // Marker features: global average and max pooling of the bottleneck.
+  const torch::Tensor pooled = torch::cat({h.mean({2, 3, 4}), h.amax({2, 3, 4})}, 1);
+  MultiTaskOutput out;
+  out.marker_logits = marker_head_->forward(pooled);
+
+  for (std::size_t i = 0; i < decoder_->size(); ++i) {
+    const torch::Tensor& skip = skips[skips.size() - 2 - i];
+    h = upsample_[i]->as<nn::ConvTranspose3d>()->forward(h);
+    h = decoder_[i]->as<nn::Sequential>()->forward(torch::cat({h, skip}, 1));
+  }
+  out.mask_logits = mask_head_->forward(h);
+  return out;
+}
+
+}  // namespace fedglioma::models

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <torch/arg.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+
+namespace fedglioma::models {
+
+/// Options of MultiTaskUNet3D (DESIGN.md, "The model").
+struct MultiTaskUNet3DOptions {
+  /// Input channels: the four MRI modalities.
+  TORCH_ARG(std::int64_t, in_channels) = 4;
+  /// Resolution levels of the encoder; the input edge must be divisible by 2^(depth-1).
+  TORCH_ARG(std::int64_t, depth) = 4;
+  /// Channels of the first level; level l has base_channels * 2^l, capped at max_channels.
+  TORCH_ARG(std::int64_t, base_channels) = 16;
+  TORCH_ARG(std::int64_t, max_channels) = 320;
+  /// Normalisation after each convolution: "instance", "group" or "batch" (all affine).
+  TORCH_ARG(std::string, norm) = "instance";
+  /// Width of the shared marker MLP.
+  TORCH_ARG(std::int64_t, head_hidden) = 64;
+};
+
+/// What the network returns for a batch of B cases.
+struct MultiTaskOutput {
+  torch::Tensor mask_logits;    ///< [B, 1, D, H, W] whole-tumour logit per voxel
+  torch::Tensor marker_logits;  ///< [B, 4] one logit per marker, in kMarkers order
+};
+
+/// A 3D U-Net with marker heads. Encoder: per level two (3x3x3 conv -> norm -> LeakyReLU 0.01)
+/// blocks, the first of levels 1.. with stride 2 to go down. Decoder: 2x2x2 transposed conv,
+/// concatenation with the skip, two conv blocks, and a 1x1x1 conv for the mask logit. Marker
+/// heads: global average and max pooling of the bottleneck, concatenated, a shared MLP and one
+/// logit per marker (IDH, 1p/19q, MGMT, high grade).
+class MultiTaskUNet3DImpl : public torch::nn::Module {
+ public:
+  explicit MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options = {});
+
+  /// `x`: [B, in_channels, D, H, W] with D, H, W divisible by 2^(depth-1).
+  MultiTaskOutput forward(const torch::Tensor& x);
+
+  const MultiTaskUNet3DOptions& options() const { return options_; }
+
+ private:
+  std::int64_t channels(std::int64_t level) const;
+
+  MultiTaskUNet3DOptions options_;
+  torch::nn::ModuleList encoder_{nullptr};     ///< one Sequential per level
+  torch::nn::ModuleList upsample_{nullptr};    ///< one ConvTranspose3d per decoder level
+  torch::nn::ModuleList decoder_{nullptr};     ///< one Sequential per decoder level
+  torch::nn::Conv3d mask_head_{nullptr};
+  torch::nn::Sequential marker_head_{nullptr};
+};
+
+TORCH_MODULE(MultiTaskUNet3D);
+
+}  // namespace fedglioma::models

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what fedglioma needs to build and test from Debian 12's packages, non-interactively.
+# Idempotent: packages already installed are not touched, and apt is not called at all when
+# nothing is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ccache git
+  libtorch-dev                 # LibTorch C++ frontend (CPU build; a CUDA LibTorch works via -DTorch_DIR)
+  libinsighttoolkit5-dev       # ITK: NIfTI IO and resampling
+  nlohmann-json3-dev libcli11-dev catch2
+)
+if [[ "${FEDGLIOMA_WITH_PLOTS:-0}" == "1" ]]; then
+  PACKAGES+=(python3-numpy python3-matplotlib python3-sklearn python3-scipy python3-nibabel)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} == 0 )); then
+  exit 0
+fi
+
+SUDO=""
+if [[ "$(id -u)" != "0" ]]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

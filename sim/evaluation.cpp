@@ -1,0 +1,54 @@
+#include "sim/evaluation.h"
+
+#include <torch/nn/module.h>
+
+#include "core/metrics.h"
+#include "sim/batch.h"
+#include "sim/executor.h"
+
+namespace fedglioma::sim {
+
+CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
+  torch::NoGradGuard no_grad;
+  worker.model->eval();
+  const Batch batch = make_batch({&sample}, worker.device, nullptr);
+  const auto output = worker.model->forward(batch.image);
+  CasePrediction out;
+  out.sample = &sample;
+  const torch::Tensor probs = torch::sigmoid(output.marker_logits[0]).to(torch::kCPU, torch::kDouble);
+  for (std::size_t m = 0; m < out.prob.size(); ++m) out.prob[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+  if (!sample.mask.empty()) {
+    const torch::Tensor predicted = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
+    const std::uint8_t* p = predicted.data_ptr<std::uint8_t>();
+    out.dice = dice(p, sample.mask.data(), sample.mask.size());
+    out.hd95 = hd95(p, sample.mask.data(), sample.geometry.size, sample.geometry.spacing);
+  }
+  return out;
+}
+
+EvalSummary summarize(const std::vector<const CasePrediction*>& predictions) {
+  EvalSummary s;
+  s.n = predictions.size();
+  std::vector<double> dices, distances;
+  for (const CasePrediction* p : predictions) {
+    if (p->dice) dices.push_back(*p->dice);
+    if (p->hd95) distances.push_back(*p->hd95);
+  }
+  s.dice_mean = mean(dices);
+  s.dice_median = median(dices);
+  s.hd95_median = median(distances);
+  for (std::size_t m = 0; m < s.auc.size(); ++m) {
+    std::vector<double> scores;
+    std::vector<int> labels;
+    for (const CasePrediction* p : predictions) {
+      if (const auto y = p->sample->labels.binary(m)) {
+        scores.push_back(p->prob[m]);
+        labels.push_back(*y);
+      }
+    }
+    s.auc[m] = roc_auc(scores, labels);
+  }
+  return s;
+}
+
+}  // namespace fedglioma::sim

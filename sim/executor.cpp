@@ -1,0 +1,62 @@
+#include "sim/executor.h"
+
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <thread>
+
+#ifdef FEDGLIOMA_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace fedglioma::sim {
+
+Executor::Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,
+                   const models::MultiTaskUNet3DOptions& model_options)
+    : threads_per_worker_(threads_per_worker) {
+  TORCH_INTERNAL_ASSERT(workers >= 1 && !devices.empty() && threads_per_worker >= 1);
+  for (std::size_t i = 0; i < workers; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = i;
+    worker->device = c10::Device(devices[i % devices.size()]);
+    worker->model = models::MultiTaskUNet3D(model_options);
+    worker->model->to(worker->device);
+    workers_.push_back(std::move(worker));
+  }
+}
+
+std::vector<std::exception_ptr> Executor::run(std::size_t count,
+                                              const std::function<void(Worker&, std::size_t)>& task) {
+  std::vector<std::exception_ptr> errors(count);
+  std::atomic<std::size_t> next{0};
+  auto loop = [&](Worker& worker) {
+    // Intra-op threads are fixed per worker so that results do not depend on the worker count.
+    at::set_num_threads(threads_per_worker_);
+#ifdef FEDGLIOMA_WITH_CUDA
+    std::optional<c10::cuda::CUDAStreamGuard> stream;
+    if (worker.device.is_cuda())
+      stream.emplace(c10::cuda::getStreamFromPool(false, worker.device.index()));
+#endif
+    for (std::size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
+      try {
+        task(worker, i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+#ifdef FEDGLIOMA_WITH_CUDA
+    if (worker.device.is_cuda()) c10::cuda::getCurrentCUDAStream(worker.device.index()).synchronize();
+#endif
+  };
+  if (workers_.size() == 1) {
+    loop(*workers_.front());
+    return errors;
+  }
+  std::vector<std::thread> threads;
+  for (auto& worker : workers_) threads.emplace_back(loop, std::ref(*worker));
+  for (auto& t : threads) t.join();
+  return errors;
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/multitask_unet3d.h"
+
+namespace fedglioma::sim {
+
+/// One worker: a thread's device and its own model replica. Virtual clients borrow a worker for
+/// a task; nothing of a client stays in it.
+struct Worker {
+  std::size_t index = 0;
+  c10::Device device{c10::kCPU};
+  models::MultiTaskUNet3D model{nullptr};
+};
+
+/// Runs tasks on `workers` threads, each bound to a device round-robin and holding its own
+/// model replica (built here, on the calling thread). On CPU each thread uses
+/// `threads_per_worker` intra-op threads; on CUDA each runs on its own stream.
+class Executor {
+ public:
+  Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,
+           const models::MultiTaskUNet3DOptions& model_options);
+
+  /// Runs task(worker, i) for every i in [0, count) and waits for all of them. Tasks are taken
+  /// in index order by whichever worker is free; a task's exception is captured and returned at
+  /// its index (null when it succeeded), so one failing client does not stop the others.
+  std::vector<std::exception_ptr> run(std::size_t count,
+                                      const std::function<void(Worker&, std::size_t)>& task);
+
+  std::size_t size() const { return workers_.size(); }
+  const Worker& worker(std::size_t i) const { return *workers_[i]; }
+
+ private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+  int threads_per_worker_;
+};
+
+}  // namespace fedglioma::sim

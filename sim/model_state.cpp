@@ -1,0 +1,67 @@
+#include "sim/model_state.h"
+
+#include <torch/nn/module.h>
+#include <torch/serialize.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+
+namespace fedglioma::sim {
+namespace {
+
+// The exchanged tensors, by name, in a fixed order.
+std::vector<std::pair<std::string, torch::Tensor>> exchanged(const torch::nn::Module& module) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : module.named_parameters(true)) out.emplace_back(item.key(), item.value());
+  for (const auto& item : module.named_buffers(true))
+    if (item.value().is_floating_point()) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+}  // namespace
+
+FlatParams flatten_state(const torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (const auto& [name, tensor] : exchanged(module))
+    parts.push_back(tensor.detach().reshape({-1}).to(torch::kCPU, torch::kFloat32));
+  const torch::Tensor flat = torch::cat(parts).contiguous();
+  return FlatParams(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+}
+
+void load_state(torch::nn::Module& module, const FlatParams& params) {
+  torch::NoGradGuard no_grad;
+  const auto tensors = exchanged(module);
+  std::int64_t total = 0;
+  for (const auto& [name, tensor] : tensors) total += tensor.numel();
+  if (total != static_cast<std::int64_t>(params.size()))
+    throw std::invalid_argument("load_state: model has " + std::to_string(total) + " values, buffer has " +
+                                std::to_string(params.size()));
+  const torch::Tensor source =
+      torch::from_blob(const_cast<float*>(params.data()), {total}, torch::kFloat32);
+  std::int64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    const std::int64_t n = tensor.numel();
+    tensor.copy_(source.slice(0, offset, offset + n).view(tensor.sizes()));
+    offset += n;
+  }
+}
+
+void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  std::int64_t offset = 0;
+  const torch::Tensor source =
+      torch::from_blob(const_cast<float*>(params.data()), {static_cast<std::int64_t>(params.size())},
+                       torch::kFloat32);
+  for (const auto& [name, tensor] : exchanged(module)) {
+    const std::int64_t n = tensor.numel();
+    dict.insert(name, source.slice(0, offset, offset + n).view(tensor.sizes()).clone());
+    offset += n;
+  }
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/aggregate.h"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace fedglioma::sim {
+
+/// The model state that federated rounds exchange: every parameter and every floating-point
+/// buffer (batch-norm running statistics), in registration order, flattened to one float
+/// buffer on the CPU. Integer buffers (batch-norm's num_batches_tracked) are not exchanged.
+FlatParams flatten_state(const torch::nn::Module& module);
+
+/// Copies `params` back into `module`'s parameters and floating buffers (on its device).
+/// Throws std::invalid_argument when the length does not match the module.
+void load_state(torch::nn::Module& module, const FlatParams& params);
+
+/// Saves `params` laid out as `module`'s named tensors to `path` as a name -> tensor dictionary
+/// that Python reads with `torch.load(path)`. Written atomically.
+void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path);
+
+}  // namespace fedglioma::sim

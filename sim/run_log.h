@@ -1,0 +1,61 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/evaluation.h"
+#include "sim/partition.h"
+
+namespace fedglioma::sim {
+
+/// One client's part in a round, as logged.
+struct ClientRecord {
+  std::string id;
+  std::size_t samples = 0;
+  std::optional<double> train_loss;  ///< absent when the client failed
+  std::string status = "ok";         ///< "ok", or why it was left out of the aggregate
+};
+
+/// The evaluations of one round: the external set, the pooled validation cases, the test split
+/// (when the manifest has one) and the validation cases of each site.
+struct RoundEval {
+  EvalSummary external;
+  EvalSummary val;
+  std::optional<EvalSummary> test;
+  std::map<std::string, EvalSummary> sites;
+};
+
+/// Everything a round logs; one line of rounds.jsonl.
+struct RoundRecord {
+  int round = 0;
+  double seconds = 0.0;
+  std::vector<ClientRecord> clients;
+  std::optional<RoundEval> eval;
+};
+
+/// The rounds.jsonl line of `record` (DESIGN.md schema), without the trailing newline.
+std::string round_json_line(const RoundRecord& record);
+
+/// The metrics.csv header and its rows for `record` (one row per evaluated set).
+std::string metrics_csv_header();
+std::string metrics_csv_rows(const RoundRecord& record);
+
+/// predictions.csv header and one row per prediction (DESIGN.md columns).
+std::string predictions_csv_header();
+std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions);
+
+/// partitions.json: the clients with their training and validation case ids, and the held-out sets.
+std::string partitions_json(const Partition& partition, const std::string& scheme);
+
+/// summary.json: the final round's evaluation and the best round by external (else validation)
+/// mean Dice.
+std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds);
+
+/// The console table printed while a run goes: a header, then one row per round.
+void print_round_header(std::ostream& out);
+void print_round_row(std::ostream& out, const RoundRecord& record);
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,57 @@
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/metrics.h"
+
+namespace {
+#include "tests/core/metrics_reference.inc"
+}
+
+TEST_CASE("roc_auc equals scikit-learn's roc_auc_score, ties included", "[core][metrics]") {
+  for (const auto& ref : kAucReference) {
+    const auto auc = fedglioma::roc_auc(ref.scores, ref.labels);
+    REQUIRE(auc.has_value());
+    REQUIRE(*auc == Approx(ref.auc).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("roc_auc is undefined with one class", "[core][metrics]") {
+  REQUIRE_FALSE(fedglioma::roc_auc({0.1, 0.9}, {1, 1}).has_value());
+  REQUIRE_FALSE(fedglioma::roc_auc({}, {}).has_value());
+  REQUIRE(*fedglioma::roc_auc({0.1, 0.9}, {0, 1}) == 1.0);
+  REQUIRE(*fedglioma::roc_auc({0.5, 0.5}, {0, 1}) == 0.5);
+}
+
+TEST_CASE("dice follows the BraTS conventions for empty masks", "[core][metrics]") {
+  const std::vector<std::uint8_t> empty(8, 0), a = {1, 1, 0, 0, 0, 0, 0, 0}, b = {1, 0, 1, 0, 0, 0, 0, 0};
+  REQUIRE(fedglioma::dice(empty.data(), empty.data(), 8) == 1.0);
+  REQUIRE(fedglioma::dice(a.data(), empty.data(), 8) == 0.0);
+  REQUIRE(fedglioma::dice(a.data(), a.data(), 8) == 1.0);
+  REQUIRE(fedglioma::dice(a.data(), b.data(), 8) == Approx(0.5));
+}
+
+TEST_CASE("hd95 equals the MedPy/BraTS definition computed with scipy", "[core][metrics]") {
+  for (const auto& ref : kHd95Reference) {
+    REQUIRE(fedglioma::hd95(ref.a.data(), ref.b.data(), ref.size, ref.spacing) == Approx(ref.hd95).epsilon(1e-9));
+    REQUIRE(fedglioma::hd95(ref.b.data(), ref.a.data(), ref.size, ref.spacing) == Approx(ref.hd95).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("hd95 follows the BraTS conventions for empty masks", "[core][metrics]") {
+  const std::array<std::int64_t, 3> size{2, 2, 2};
+  const std::array<double, 3> spacing{1, 1, 1};
+  const std::vector<std::uint8_t> empty(8, 0), a = {1, 0, 0, 0, 0, 0, 0, 0};
+  REQUIRE(fedglioma::hd95(empty.data(), empty.data(), size, spacing) == 0.0);
+  REQUIRE(fedglioma::hd95(a.data(), empty.data(), size, spacing) == fedglioma::kHd95OneEmpty);
+  REQUIRE(fedglioma::hd95(a.data(), a.data(), size, spacing) == 0.0);
+}
+
+TEST_CASE("median and mean", "[core][metrics]") {
+  REQUIRE_FALSE(fedglioma::median({}).has_value());
+  REQUIRE(*fedglioma::median({3, 1, 2}) == 2.0);
+  REQUIRE(*fedglioma::median({4, 1, 2, 3}) == 2.5);
+  REQUIRE(*fedglioma::mean({1, 2, 6}) == 3.0);
+}

@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "experiments/cli_run.h"
+#include "experiments/config_json.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+using fedglioma::experiments::parse_config;
+
+TEST_CASE("an empty config resolves to the documented defaults", "[experiments][config]") {
+  const auto loaded = parse_config("{}", {}, "test");
+  REQUIRE(loaded.config.model.depth == 4);
+  REQUIRE(loaded.config.train.optimizer == "adam");
+  REQUIRE(loaded.config.runtime.workers == 2);
+  REQUIRE(loaded.resolved_json.find("\"threads_per_worker\": 1") != std::string::npos);
+}
+
+TEST_CASE("unknown config keys are errors naming the key", "[experiments][config]") {
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"lrate": 0.1}})", {}, "cfg.json"),
+                      Contains("cfg.json") && Contains("unknown config key 'train.lrate'"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"trian": {}})", {}, "x"), Contains("'trian'"));
+  REQUIRE_THROWS_WITH(parse_config("{}", {"runtime.wrokers=2"}, "x"), Contains("runtime.wrokers"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"federation": {"strategy": {"name": "fedavg", "mu": 1}}})", {}, "x"),
+                      Contains("federation.strategy.mu"));
+}
+
+TEST_CASE("bad values are errors naming the key and what was expected", "[experiments][config]") {
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"lr": -1}})", {}, "x"), Contains("train.lr") && Contains("range"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"optimizer": "adagrad"}})", {}, "x"),
+                      Contains("train.optimizer") && Contains("adam"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"runtime": {"workers": "two"}})", {}, "x"),
+                      Contains("runtime.workers") && Contains("integer"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"data": {"size": [30, 32, 32]}})", {}, "x"),
+                      Contains("data.size") && Contains("divisible"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"data": 3})", {}, "x"), Contains("data") && Contains("object"));
+  REQUIRE_THROWS_WITH(parse_config("{", {}, "x.json"), Contains("x.json") && Contains("JSON"));
+  REQUIRE_THROWS_WITH(parse_config("{}", {"novalue"}, "x"), Contains("key.path=value"));
+}
+
+TEST_CASE("config overrides (--set) reach any field, parsing JSON values", "[experiments][config]") {
+  const auto loaded = parse_config(R"({"train": {"lr": 0.1}})",
+                                   {"train.lr=0.5", "data.size=[16,16,32]", "runtime.devices=cpu", "model.depth=3"},
+                                   "x");
+  REQUIRE(loaded.config.train.lr == 0.5);
+  REQUIRE(loaded.config.data.size[2] == 32);
+  REQUIRE(loaded.config.runtime.devices == "cpu");
+  REQUIRE(loaded.config.model.depth == 3);
+}
+
+TEST_CASE("fedglioma run with an unknown key exits non-zero naming it and writes nothing", "[experiments][cli]") {
+  const fs::path dir = fedglioma::testing::temp_dir("cli-unknown");
+  fedglioma::write_file_atomic(dir / "bad.json", R"({"federation": {"roundz": 3}})");
+  std::string output;
+  const int status = fedglioma::testing::run_command(
+      std::string(FEDGLIOMA_BINARY) + " run " + (dir / "bad.json").string() + " --out " + (dir / "run").string(),
+      &output);
+  REQUIRE(status == 1);
+  REQUIRE_THAT(output, Contains("federation.roundz"));
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+}
+
+TEST_CASE("fedglioma run with a missing manifest exits non-zero naming the file", "[experiments][cli]") {
+  const fs::path dir = fedglioma::testing::temp_dir("cli-manifest");
+  fedglioma::write_file_atomic(dir / "c.json", R"({"data": {"manifest": "/no/such/manifest.json"}})");
+  std::string output;
+  const int status =
+      fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " run " + (dir / "c.json").string(), &output);
+  REQUIRE(status == 1);
+  REQUIRE_THAT(output, Contains("/no/such/manifest.json"));
+}
+
+TEST_CASE("a data error before the first round leaves no run folder", "[experiments][cli]") {
+  const fs::path dir = fedglioma::testing::temp_dir("cli-data");
+  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
+  fedglioma::experiments::RunOptions options;
+  options.config = dir / "c.json";
+  options.out = dir / "run";
+  options.overrides = {"data.size=[32,32,32]"};  // the cohort is 16^3
+  std::ostringstream console;
+  REQUIRE_THROWS_AS(fedglioma::experiments::run_run(options, console), fedglioma::DataError);
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+}
+
+TEST_CASE("fedglioma answers its version and help flags", "[experiments][cli]") {
+  std::string output;
+  REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " --version", &output) == 0);
+  REQUIRE_THAT(output, Contains("fedglioma"));
+  REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " --help", &output) == 0);
+  REQUIRE_THAT(output, Contains("synth") && Contains("run"));
+}

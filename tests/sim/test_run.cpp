@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "experiments/cli_run.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Runs the tiny config with `overrides` into a fresh folder; returns the folder.
+fs::path tiny_run(const std::string& name, const std::vector<std::string>& overrides) {
+  const fs::path dir = fedglioma::testing::temp_dir(name);
+  fedglioma::write_file_atomic(dir / "tiny.json", fedglioma::testing::tiny_config_json());
+  fedglioma::experiments::RunOptions options;
+  options.config = dir / "tiny.json";
+  options.out = dir / "run";
+  options.overrides = overrides;
+  std::ostringstream console;
+  return fedglioma::experiments::run_run(options, console);
+}
+
+std::vector<json> read_rounds(const fs::path& run) {
+  std::vector<json> rounds;
+  std::ifstream in(run / "rounds.jsonl");
+  for (std::string line; std::getline(in, line);) rounds.push_back(json::parse(line));
+  return rounds;
+}
+
+// Everything but the wall-clock seconds.
+json metrics_of(json round) {
+  round.erase("seconds");
+  return round;
+}
+
+void require_eval_block(const json& block) {
+  for (const char* key : {"n", "dice_mean", "dice_median", "hd95_median", "auc"}) REQUIRE(block.contains(key));
+  for (const char* marker : {"idh", "codeletion_1p19q", "mgmt", "grade"}) {
+    REQUIRE(block["auc"].contains(marker));
+    const json& auc = block["auc"][marker];
+    REQUIRE((auc.is_null() || (auc.is_number() && auc.get<double>() >= 0 && auc.get<double>() <= 1)));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a tiny run writes rounds.jsonl in the DESIGN schema and the run files", "[sim][run]") {
+  const fs::path run = tiny_run("schema", {});
+
+  const auto rounds = read_rounds(run);
+  REQUIRE(rounds.size() == 2);
+  for (std::size_t r = 0; r < rounds.size(); ++r) {
+    const json& line = rounds[r];
+    REQUIRE(line["round"] == r + 1);
+    REQUIRE(line["seconds"].is_number());
+    REQUIRE(line["clients"].size() == 2);
+    for (const json& c : line["clients"]) {
+      REQUIRE(c["id"].is_string());
+      REQUIRE(c["samples"] == 4);  // 6 cases, 2 held out for validation
+      REQUIRE(c["train_loss"].is_number());
+      REQUIRE(c["status"] == "ok");
+    }
+    const json& eval = line["eval"];
+    require_eval_block(eval["external"]);
+    require_eval_block(eval["val"]);
+    REQUIRE(eval["external"]["n"] == 4);
+    REQUIRE(eval["val"]["n"] == 4);
+    REQUIRE(eval["sites"].size() == 2);
+    for (const auto& [site, block] : eval["sites"].items()) require_eval_block(block);
+  }
+  for (const char* file : {"config.resolved.json", "partitions.json", "metrics.csv", "predictions.csv",
+                           "summary.json", "model.pt"})
+    REQUIRE(fs::exists(run / file));
+  const json resolved = json::parse(fedglioma::read_file(run / "config.resolved.json"));
+  REQUIRE(resolved["model"]["depth"] == 2);
+  REQUIRE(resolved["train"]["optimizer"] == "adam");  // a default, filled in
+}
+
+TEST_CASE("predictions.csv gives exactly the AUCs in rounds.jsonl", "[sim][run]") {
+  const fs::path run = tiny_run("predictions", {"federation.rounds=1"});
+  std::ifstream in(run / "predictions.csv");
+  std::string header;
+  std::getline(in, header);
+  REQUIRE(header == "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,"
+                    "y_codeletion_1p19q,y_mgmt,y_grade");
+  // Mann-Whitney AUC of p_idh against y_idh over the external rows, computed here from the CSV.
+  std::vector<std::pair<double, int>> rows;
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    if (cells[3] == "external" && cells.size() > 9 && !cells[9].empty())
+      rows.emplace_back(std::stod(cells[5]), std::stoi(cells[9]));
+  }
+  REQUIRE(lines == 8);  // 4 external + 4 validation cases
+  double wins = 0, pos = 0, neg = 0;
+  for (const auto& [pa, ya] : rows) {
+    pos += ya == 1;
+    neg += ya == 0;
+    for (const auto& [pb, yb] : rows)
+      if (ya == 1 && yb == 0) wins += pa > pb ? 1.0 : pa == pb ? 0.5 : 0.0;
+  }
+  const json auc = read_rounds(run).back()["eval"]["external"]["auc"]["idh"];
+  if (pos == 0 || neg == 0) {
+    REQUIRE(auc.is_null());
+  } else {
+    REQUIRE(auc.get<double>() == Approx(wins / (pos * neg)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("the same config and seed give identical metrics with 1 and 2 workers", "[sim][run][determinism]") {
+  const auto one = read_rounds(tiny_run("workers-1", {"runtime.workers=1"}));
+  const auto two = read_rounds(tiny_run("workers-2", {"runtime.workers=2"}));
+  REQUIRE(one.size() == two.size());
+  for (std::size_t r = 0; r < one.size(); ++r) REQUIRE(metrics_of(one[r]).dump() == metrics_of(two[r]).dump());
+  // A different seed changes them: the comparison above can fail.
+  const auto other = read_rounds(tiny_run("seed-4", {"runtime.seed=4"}));
+  REQUIRE(metrics_of(other.back()).dump() != metrics_of(one.back()).dump());
+}
+
+TEST_CASE("centralized mode trains one pooled client on the same cases", "[sim][run]") {
+  const auto rounds = read_rounds(tiny_run("centralized", {"federation.mode=centralized", "federation.rounds=1"}));
+  REQUIRE(rounds[0]["clients"].size() == 1);
+  REQUIRE(rounds[0]["clients"][0]["id"] == "pooled");
+  REQUIRE(rounds[0]["clients"][0]["samples"] == 8);
+  REQUIRE(rounds[0]["eval"]["val"]["n"] == 4);
+}
+
+TEST_CASE("eval.every skips evaluation between evaluated rounds but always evaluates the last", "[sim][run]") {
+  const auto rounds = read_rounds(tiny_run("every", {"eval.every=2", "federation.rounds=3"}));
+  REQUIRE(rounds.size() == 3);
+  REQUIRE_FALSE(rounds[0].contains("eval"));
+  REQUIRE(rounds[1].contains("eval"));
+  REQUIRE(rounds[2].contains("eval"));
+}

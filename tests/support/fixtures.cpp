@@ -1,0 +1,72 @@
+#include "tests/support/fixtures.h"
+
+#include <torch/utils.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+#include <unistd.h>
+
+#include "core/atomic_file.h"
+#include "data/synth.h"
+
+namespace fedglioma::testing {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const fs::path dir = fs::temp_directory_path() /
+                       ("fedglioma-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path tiny_cohort() {
+  static std::once_flag once;
+  static fs::path manifest;
+  std::call_once(once, [] {
+    data::SynthOptions options;
+    options.out = temp_dir("tiny-cohort");
+    options.sites = 2;
+    options.cases_per_site = 6;
+    options.external_cases = 4;
+    options.size = 16;
+    options.seed = 7;
+    manifest = data::write_synthetic_cohort(options);
+  });
+  return manifest;
+}
+
+std::string tiny_config_json() {
+  return R"({
+    "data": {"manifest": ")" + tiny_cohort().string() + R"(", "size": [16, 16, 16]},
+    "partition": {"val_fraction": 0.34},
+    "model": {"depth": 2, "base_channels": 4, "head_hidden": 8},
+    "train": {"local_epochs": 1, "batch_size": 2, "lr": 0.003},
+    "federation": {"rounds": 2},
+    "runtime": {"devices": "cpu", "workers": 1, "threads_per_worker": 1, "seed": 3}
+  })";
+}
+
+void seed_torch(std::uint64_t seed) { torch::manual_seed(seed); }
+
+fs::path shared_data_dir() {
+  const fs::path dir = FEDGLIOMA_SHARED_DATA;
+  return fs::is_directory(dir) ? fs::canonical(dir) : fs::path();
+}
+
+int run_command(const std::string& command, std::string* output) {
+  std::string text;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return -1;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe)) text += buf;
+  const int status = ::pclose(pipe);
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace fedglioma::testing

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <filesystem>
+#include <cstdint>
+#include <string>
+
+namespace fedglioma::testing {
+
+/// A fresh, empty folder under the system temp folder, unique to this call.
+std::filesystem::path temp_dir(const std::string& name);
+
+/// A tiny synthetic cohort (2 sites x 6 cases + 4 external cases, 16^3 voxels, seed 7), written
+/// once per test process and shared by the tests that only read it. Returns its manifest path.
+std::filesystem::path tiny_cohort();
+
+/// A tiny experiment config (16^3, depth 2, 2 rounds) over tiny_cohort(), as JSON text.
+std::string tiny_config_json();
+
+/// Seeds torch's global generator, for tests that build models outside a run.
+void seed_torch(std::uint64_t seed = 0);
+
+/// The folder of the real sample data (../shared/data), or empty when it is not present.
+std::filesystem::path shared_data_dir();
+
+/// Runs a shell command, returning its exit status and its stdout+stderr.
+int run_command(const std::string& command, std::string* output);
+
+}  // namespace fedglioma::testing
