@@ -27,7 +27,8 @@ json to_json(const ExperimentConfig& c) {
         {"max_channels", c.model.max_channels},
         {"norm", c.model.norm},
         {"grade_classes", c.model.grade_classes},
-        {"head_hidden", c.model.head_hidden}}},
+        {"head_hidden", c.model.head_hidden},
+        {"tumour_pooling", c.model.tumour_pooling}}},
       {"train",
        {{"local_epochs", c.train.local_epochs},
         {"batch_size", c.train.batch_size},
@@ -180,6 +181,7 @@ ExperimentConfig read(const Reader& r) {
   c.model.norm = r.text("model.norm", {"instance", "group", "batch"});
   c.model.grade_classes = r.integer("model.grade_classes", 2, 2);
   c.model.head_hidden = r.integer("model.head_hidden", 1, 4096);
+  c.model.tumour_pooling = r.boolean("model.tumour_pooling");
   const std::int64_t factor = std::int64_t{1} << (c.model.depth - 1);
   for (std::int64_t edge : c.data.size)
     if (edge % factor != 0)

@@ -69,7 +69,7 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
     decoder_->push_back(stage);
   }
   mask_head_ = register_module("mask_head", nn::Conv3d(nn::Conv3dOptions(channels(0), 1, 1)));
-  const std::int64_t pooled = 2 * channels(depth - 1);
+  const std::int64_t pooled = (options_.tumour_pooling() ? 3 : 2) * channels(depth - 1);
   marker_head_ = register_module(
       "marker_head",
       nn::Sequential(nn::Linear(pooled, options_.head_hidden()),
@@ -94,17 +94,24 @@ MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
     h = encoder_[level]->as<nn::Sequential>()->forward(h);
     skips.push_back(h);
   }
-  // Marker features: global average and max pooling of the bottleneck.
-  const torch::Tensor pooled = torch::cat({h.mean({2, 3, 4}), h.amax({2, 3, 4})}, 1);
-  MultiTaskOutput out;
-  out.marker_logits = marker_head_->forward(pooled);
-
+  const torch::Tensor bottleneck = h;
   for (std::size_t i = 0; i < decoder_->size(); ++i) {
     const torch::Tensor& skip = skips[skips.size() - 2 - i];
     h = upsample_[i]->as<nn::ConvTranspose3d>()->forward(h);
     h = decoder_[i]->as<nn::Sequential>()->forward(torch::cat({h, skip}, 1));
   }
+  MultiTaskOutput out;
   out.mask_logits = mask_head_->forward(h);
+
+  // Marker features: global average and max pooling of the bottleneck, and optionally its mean
+  // over the predicted tumour (weights detached: the marker losses do not move the mask).
+  std::vector<torch::Tensor> pooled = {bottleneck.mean({2, 3, 4}), bottleneck.amax({2, 3, 4})};
+  if (options_.tumour_pooling()) {
+    torch::Tensor weight = torch::sigmoid(out.mask_logits.detach());
+    if (factor > 1) weight = torch::nn::functional::avg_pool3d(weight, torch::nn::functional::AvgPool3dFuncOptions(factor));
+    pooled.push_back((bottleneck * weight).sum({2, 3, 4}) / (weight.sum({2, 3, 4}) + 1e-3));
+  }
+  out.marker_logits = marker_head_->forward(torch::cat(pooled, 1));
   return out;
 }
 

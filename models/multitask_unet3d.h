@@ -23,6 +23,11 @@ struct MultiTaskUNet3DOptions {
   TORCH_ARG(std::int64_t, max_channels) = 320;
   /// Normalisation after each convolution: "instance", "group" or "batch" (all affine).
   TORCH_ARG(std::string, norm) = "instance";
+  /// Add a tumour-weighted average of the bottleneck to the marker features: the bottleneck
+  /// pooled with the predicted whole-tumour probability (detached, downsampled) as weights.
+  /// Global average pooling after instance norm is nearly constant per channel; the tumour
+  /// region's features relative to the whole brain are what carries the marker signal.
+  TORCH_ARG(bool, tumour_pooling) = true;
   /// Width of the shared marker MLP.
   TORCH_ARG(std::int64_t, head_hidden) = 64;
 };
@@ -36,8 +41,9 @@ struct MultiTaskOutput {
 /// A 3D U-Net with marker heads. Encoder: per level two (3x3x3 conv -> norm -> LeakyReLU 0.01)
 /// blocks, the first of levels 1.. with stride 2 to go down. Decoder: 2x2x2 transposed conv,
 /// concatenation with the skip, two conv blocks, and a 1x1x1 conv for the mask logit. Marker
-/// heads: global average and max pooling of the bottleneck, concatenated, a shared MLP and one
-/// logit per marker (IDH, 1p/19q, MGMT, high grade).
+/// heads: global average and max pooling of the bottleneck (and, by default, its average
+/// weighted by the predicted tumour probability), concatenated, a shared MLP and one logit per
+/// marker (IDH, 1p/19q, MGMT, high grade).
 class MultiTaskUNet3DImpl : public torch::nn::Module {
  public:
   explicit MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options = {});

@@ -9,6 +9,6 @@ scripts/build.sh --target fedglioma
 
 COHORT=cohorts/smoke
 if [[ ! -f "$COHORT/manifest.json" ]]; then
-  build/fedglioma synth --out "$COHORT" --sites 3 --cases-per-site 40 --external-cases 40 --size 32 --seed 1
+  build/fedglioma synth --out "$COHORT" --sites 3 --cases-per-site 30 --external-cases 30 --size 32 --seed 1
 fi
 build/fedglioma run experiments/configs/smoke.json "$@"

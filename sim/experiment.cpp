@@ -34,7 +34,8 @@ models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
       .base_channels(m.base_channels)
       .max_channels(m.max_channels)
       .norm(m.norm)
-      .head_hidden(m.head_hidden);
+      .head_hidden(m.head_hidden)
+      .tumour_pooling(m.tumour_pooling);
 }
 
 std::string describe(const std::exception_ptr& error) {

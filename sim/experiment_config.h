@@ -29,6 +29,7 @@ struct ModelConfig {
   std::string norm = "instance";
   std::int64_t grade_classes = 2;
   std::int64_t head_hidden = 64;
+  bool tumour_pooling = true;  ///< marker heads also see the tumour-weighted bottleneck mean
 };
 
 /// `train`: a client's local training.
