@@ -167,11 +167,14 @@ MaskVolume read_labels(const fs::path& path) {
   out.geometry = raw.geometry;
   out.voxels.resize(raw.voxels.size());
   for (std::size_t i = 0; i < raw.voxels.size(); ++i) {
+    // Scaled integer files (scl_slope/scl_inter) give values a rounding error away from whole
+    // numbers, e.g. 0.99999997; anything further off is not a label.
     const float v = raw.voxels[i];
-    if (v < 0.0f || v > 255.0f || std::nearbyint(v) != v)
+    const float whole = std::nearbyint(v);
+    if (whole < 0.0f || whole > 255.0f || std::abs(v - whole) > 1e-4f)
       throw DataError("'" + path.string() + "': label value " + std::to_string(v) +
                       " is not a whole number in [0, 255]");
-    out.voxels[i] = static_cast<std::uint8_t>(v);
+    out.voxels[i] = static_cast<std::uint8_t>(whole);
   }
   return out;
 }

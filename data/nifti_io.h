@@ -10,8 +10,8 @@ namespace fedglioma::data {
 /// the file for a missing/unreadable file, a non-3D image or non-finite voxels.
 FloatVolume read_image(const std::filesystem::path& path);
 
-/// Reads a 3D NIfTI label image. Values must be whole numbers in [0, 255]; throws DataError
-/// naming the file otherwise.
+/// Reads a 3D NIfTI label image. Values must be whole numbers in [0, 255] (within 1e-4, for
+/// files stored with scl_slope/scl_inter scaling); throws DataError naming the file otherwise.
 MaskVolume read_labels(const std::filesystem::path& path);
 
 /// Writes a float image / an 8-bit label image with its geometry, atomically (temporary file +

@@ -18,7 +18,13 @@ using sim::ExperimentConfig;
 json to_json(const ExperimentConfig& c) {
   const auto& w = c.train.loss_weights;
   return {
-      {"data", {{"manifest", c.data.manifest}, {"size", c.data.size}}},
+      {"data",
+       {{"manifest", c.data.manifest},
+        {"size", c.data.size},
+        {"spacing", c.data.spacing},
+        {"on_geometry_mismatch", c.data.on_geometry_mismatch},
+        {"cache_dir", c.data.cache_dir},
+        {"cache_ram_gb", c.data.cache_ram_gb}}},
       {"partition", {{"scheme", c.partition.scheme}, {"val_fraction", c.partition.val_fraction}}},
       {"model",
        {{"name", c.model.name},
@@ -172,6 +178,22 @@ ExperimentConfig read(const Reader& r) {
   } else {
     throw ConfigError("data.size: expected [i, j, k] voxels or one integer, got " + size.dump());
   }
+  const json& spacing = r.at("data.spacing");
+  if (spacing.is_number()) {
+    const double mm = r.number("data.spacing", 0.01, 100.0);
+    c.data.spacing = {mm, mm, mm};
+  } else if (spacing.is_array() && spacing.size() == 3) {
+    for (std::size_t d = 0; d < 3; ++d) {
+      if (!spacing[d].is_number() || !(spacing[d].get<double>() >= 0.01 && spacing[d].get<double>() <= 100.0))
+        throw ConfigError("data.spacing: expected three numbers in [0.01, 100] mm, got " + spacing.dump());
+      c.data.spacing[d] = spacing[d].get<double>();
+    }
+  } else {
+    throw ConfigError("data.spacing: expected [i, j, k] mm or one number, got " + spacing.dump());
+  }
+  c.data.on_geometry_mismatch = r.text("data.on_geometry_mismatch", {"error", "resample"});
+  c.data.cache_dir = r.text("data.cache_dir");
+  c.data.cache_ram_gb = r.number("data.cache_ram_gb", 0.001, 1e6);
   c.partition.scheme = r.text("partition.scheme", {"natural"});
   c.partition.val_fraction = r.number("partition.val_fraction", 0.0, 0.9);
   c.model.name = r.text("model.name", {"multitask_unet3d"});

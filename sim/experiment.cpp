@@ -3,6 +3,7 @@
 #include <torch/utils.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <exception>
 
@@ -11,6 +12,7 @@
 #include "core/devices.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "data/cache.h"
 #include "sim/client_training.h"
 #include "sim/evaluation.h"
 #include "sim/executor.h"
@@ -82,6 +84,28 @@ RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction
 
 }  // namespace
 
+data::PreprocessOptions preprocess_options(const DataConfig& data) {
+  data::PreprocessOptions options;
+  options.size = data.size;
+  options.spacing = data.spacing;
+  options.on_mismatch = data.on_geometry_mismatch;
+  return options;
+}
+
+void check_ram_budget(const DataConfig& data, std::size_t cases) {
+  const double voxels = static_cast<double>(data.size[0] * data.size[1] * data.size[2]);
+  const double gb = static_cast<double>(cases) * voxels * (4 * sizeof(float) + 1) / (1024.0 * 1024.0 * 1024.0);
+  if (gb > data.cache_ram_gb) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "data.cache_ram_gb: the %zu cases at %lldx%lldx%lld voxels need %.2f GB in memory but the budget is "
+                  "%.2f GB; raise data.cache_ram_gb or lower data.size",
+                  cases, static_cast<long long>(data.size[0]), static_cast<long long>(data.size[1]),
+                  static_cast<long long>(data.size[2]), gb, data.cache_ram_gb);
+    throw ConfigError(text);
+  }
+}
+
 void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
                     std::ostream& console) {
   const auto run_start = Clock::now();
@@ -90,8 +114,13 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
 
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
-  const std::vector<data::Sample> samples =
-      data::load_samples(records, config.data.size, rt.workers * rt.threads_per_worker);
+  const data::PreprocessOptions preprocess = preprocess_options(config.data);
+  check_ram_budget(config.data, records.size());
+  const auto load_start = Clock::now();
+  const std::vector<data::Sample> samples = data::load_samples(
+      records, preprocess, data::SampleCache(config.data.cache_dir), rt.workers * rt.threads_per_worker);
+  console << "fedglioma: " << samples.size() << " case(s) preprocessed or read from the cache in "
+          << static_cast<int>(seconds_since(load_start) + 0.5) << " s\n";
   const Partition partition = make_partition(samples, config.partition, config.federation.mode, rt.seed);
   write_file_atomic(run_dir / "partitions.json", partitions_json(partition, config.partition.scheme));
   const EvalPlan plan = eval_plan(partition);

@@ -11,7 +11,11 @@ namespace fedglioma::sim {
 /// `data`: where the cohort is and the grid the network sees.
 struct DataConfig {
   std::string manifest = "cohorts/smoke/manifest.json";  ///< relative to the working directory
-  std::array<std::int64_t, 3> size{32, 32, 32};   ///< voxels (i, j, k) of every case
+  std::array<std::int64_t, 3> size{32, 32, 32};          ///< network grid, voxels (i, j, k)
+  std::array<double, 3> spacing{1.5, 1.5, 1.5};          ///< network grid spacing, mm
+  std::string on_geometry_mismatch = "error";            ///< error | resample (modalities onto the first)
+  std::string cache_dir = ".cache/fedglioma";            ///< preprocessed cases; "" disables the cache
+  double cache_ram_gb = 4.0;                             ///< bound on the preprocessed cases held in RAM
 };
 
 /// `partition`: how training cases become clients.

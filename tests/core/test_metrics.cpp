@@ -10,7 +10,7 @@ namespace {
 #include "tests/core/metrics_reference.inc"
 }
 
-TEST_CASE("roc_auc equals scikit-learn's roc_auc_score, ties included", "[core][metrics]") {
+TEST_CASE("roc_auc equals scikit-learn's roc_auc_score with ties", "[core][metrics]") {
   for (const auto& ref : kAucReference) {
     const auto auc = fedglioma::roc_auc(ref.scores, ref.labels);
     REQUIRE(auc.has_value());

@@ -46,7 +46,7 @@ TEST_CASE("manifest round-trips through save and load with paths relative to it"
   REQUIRE(fedglioma::read_file(copy).find("\"a/t1.nii.gz\"") != std::string::npos);
 }
 
-TEST_CASE("manifest errors name the file, the case and the field", "[data][manifest]") {
+TEST_CASE("manifest errors name the file and the case and the field", "[data][manifest]") {
   using Catch::Contains;
   REQUIRE_THROWS_WITH(load_manifest(write_manifest("dup", record("p1") + "," + record("p1"))),
                       Contains("case 'p1'") && Contains("duplicate"));

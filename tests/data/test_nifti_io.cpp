@@ -2,7 +2,6 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "data/dataset.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "tests/support/fixtures.h"
@@ -60,31 +59,4 @@ TEST_CASE("bad image files give errors naming the file", "[data][io]") {
   v.voxels = {0, 1, 2, 0.5f, 0, 0, 0, 0};
   write_image(dir / "half.nii.gz", v);
   REQUIRE_THROWS_WITH(read_labels(dir / "half.nii.gz"), Contains("half.nii.gz") && Contains("whole number"));
-}
-
-TEST_CASE("load_sample z-scores inside the head and checks grids", "[data][io]") {
-  const Manifest manifest = load_manifest(fedglioma::testing::tiny_cohort());
-  const Sample s = load_sample(manifest.cases[0], {16, 16, 16});
-  const std::size_t n = 16 * 16 * 16;
-  REQUIRE(s.image.size() == 4 * n);
-  double sum = 0, count = 0;
-  for (std::size_t v = 0; v < n; ++v)
-    if (s.image[v] != 0.0f) {
-      sum += s.image[v];
-      ++count;
-    }
-  REQUIRE(sum / count == Approx(0.0).margin(0.05));
-  REQUIRE(s.mask.size() == n);
-  REQUIRE_THROWS_WITH(load_sample(manifest.cases[0], {32, 32, 32}),
-                      Catch::Contains(manifest.cases[0].id) && Catch::Contains("data.size"));
-
-  Case mixed = manifest.cases[0];
-  mixed.images[2] = manifest.cases[1].images[2];  // same grid: fine
-  REQUIRE_NOTHROW(load_sample(mixed, {16, 16, 16}));
-  FloatVolume other = read_image(manifest.cases[0].images[0]);
-  other.geometry.spacing = {1, 1, 1};
-  const fs::path moved = fedglioma::testing::temp_dir("grid") / "t2.nii.gz";
-  write_image(moved, other);
-  mixed.images[2] = moved;
-  REQUIRE_THROWS_WITH(load_sample(mixed, {16, 16, 16}), Catch::Contains("t2.nii.gz") && Catch::Contains("grid"));
 }

@@ -3,6 +3,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "experiments/cli_run.h"
+#include "data/manifest.h"
 #include "experiments/config_json.h"
 #include "tests/support/fixtures.h"
 
@@ -40,7 +41,7 @@ TEST_CASE("bad values are errors naming the key and what was expected", "[experi
   REQUIRE_THROWS_WITH(parse_config("{}", {"novalue"}, "x"), Contains("key.path=value"));
 }
 
-TEST_CASE("config overrides (--set) reach any field, parsing JSON values", "[experiments][config]") {
+TEST_CASE("config overrides (--set) reach any field and parse JSON values", "[experiments][config]") {
   const auto loaded = parse_config(R"({"train": {"lr": 0.1}})",
                                    {"train.lr=0.5", "data.size=[16,16,32]", "runtime.devices=cpu", "model.depth=3"},
                                    "x");
@@ -74,13 +75,17 @@ TEST_CASE("fedglioma run with a missing manifest exits non-zero naming the file"
 
 TEST_CASE("a data error before the first round leaves no run folder", "[experiments][cli]") {
   const fs::path dir = fedglioma::testing::temp_dir("cli-data");
+  // A copy of the tiny manifest whose last case points at a FLAIR file that does not exist.
+  auto manifest = fedglioma::data::load_manifest(fedglioma::testing::tiny_cohort());
+  manifest.cases.back().images[3] = dir / "missing-flair.nii.gz";
+  fedglioma::data::save_manifest(manifest, dir / "manifest.json");
   fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
   fedglioma::experiments::RunOptions options;
   options.config = dir / "c.json";
   options.out = dir / "run";
-  options.overrides = {"data.size=[32,32,32]"};  // the cohort is 16^3
+  options.overrides = {"data.manifest=" + (dir / "manifest.json").string()};
   std::ostringstream console;
-  REQUIRE_THROWS_AS(fedglioma::experiments::run_run(options, console), fedglioma::DataError);
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console), Contains("missing-flair.nii.gz"));
   REQUIRE_FALSE(fs::exists(dir / "run"));
 }
 

@@ -40,7 +40,7 @@ TEST_CASE("MultiTaskUNet3D caps the channel count", "[models]") {
   REQUIRE(capped->forward(torch::randn({1, 4, 8, 8, 8})).mask_logits.size(1) == 1);
 }
 
-TEST_CASE("MultiTaskUNet3D rejects bad options and inputs, naming them", "[models]") {
+TEST_CASE("MultiTaskUNet3D rejects bad options and inputs naming them", "[models]") {
   REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().depth(0)), Catch::Contains("depth"));
   REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().norm("layer")), Catch::Contains("norm"));
   REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().base_channels(0)), Catch::Contains("base_channels"));

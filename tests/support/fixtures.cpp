@@ -40,9 +40,15 @@ fs::path tiny_cohort() {
   return manifest;
 }
 
+fs::path cache_dir() {
+  static const fs::path dir = temp_dir("cache");
+  return dir;
+}
+
 std::string tiny_config_json() {
   return R"({
-    "data": {"manifest": ")" + tiny_cohort().string() + R"(", "size": [16, 16, 16]},
+    "data": {"manifest": ")" + tiny_cohort().string() + R"(", "size": [16, 16, 16], "spacing": 12,
+             "cache_dir": ")" + cache_dir().string() + R"("},
     "partition": {"val_fraction": 0.34},
     "model": {"depth": 2, "base_channels": 4, "head_hidden": 8},
     "train": {"local_epochs": 1, "batch_size": 2, "lr": 0.003},

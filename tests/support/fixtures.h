@@ -13,6 +13,9 @@ std::filesystem::path temp_dir(const std::string& name);
 /// once per test process and shared by the tests that only read it. Returns its manifest path.
 std::filesystem::path tiny_cohort();
 
+/// A preprocessing cache folder shared by this test process's runs.
+std::filesystem::path cache_dir();
+
 /// A tiny experiment config (16^3, depth 2, 2 rounds) over tiny_cohort(), as JSON text.
 std::string tiny_config_json();
 

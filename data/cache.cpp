@@ -1,0 +1,172 @@
+#include "data/cache.h"
+
+#include <zlib.h>
+
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <mutex>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace fedglioma::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'F', 'G', 'C', 'A', 'C', 'H', 'E', '1'};
+constexpr std::uint32_t kFormatVersion = 1;
+
+// FNV-1a, 64 bit: a stable hash for cache keys (std::hash may differ between builds).
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+template <typename T>
+void put(std::string& out, const T& value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+template <typename T>
+bool take(const std::string& in, std::size_t& pos, T& value) {
+  if (pos + sizeof(T) > in.size()) return false;
+  std::memcpy(&value, in.data() + pos, sizeof(T));
+  pos += sizeof(T);
+  return true;
+}
+
+std::uint32_t crc(const char* data, std::size_t n) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths; feed large buffers in chunks.
+  while (n > 0) {
+    const auto chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    c = crc32(c, reinterpret_cast<const Bytef*>(data), chunk);
+    data += chunk;
+    n -= chunk;
+  }
+  return static_cast<std::uint32_t>(c);
+}
+
+std::string source_signature(const fs::path& file) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec) throw DataError("'" + file.string() + "': file does not exist or is not readable");
+  const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+  return file.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime) + "\n";
+}
+
+}  // namespace
+
+SampleCache::SampleCache(fs::path dir) : dir_(std::move(dir)) {}
+
+fs::path SampleCache::entry_path(const Case& record, const PreprocessOptions& options) const {
+  std::string key = "v" + std::to_string(kFormatVersion) + "\n";
+  for (const auto& image : record.images) key += source_signature(image);
+  if (record.mask) key += source_signature(*record.mask);
+  for (int d = 0; d < 3; ++d) key += std::to_string(options.size[d]) + "," + std::to_string(options.spacing[d]) + ";";
+  key += options.on_mismatch;
+  char name[40];
+  std::snprintf(name, sizeof name, "%016llx.fgc", static_cast<unsigned long long>(fnv1a(key)));
+  return dir_ / name;
+}
+
+std::optional<Sample> SampleCache::load(const Case& record, const PreprocessOptions& options) const {
+  if (!enabled()) return std::nullopt;
+  const fs::path path = entry_path(record, options);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  std::string bytes;
+  try {
+    bytes = read_file(path);
+  } catch (const IoError&) {
+    return std::nullopt;
+  }
+  Sample s{record.id, record.site, record.split, record.labels, {}, {}, {}};
+  std::size_t pos = 0;
+  char magic[8];
+  std::uint32_t version = 0, checksum = 0;
+  std::uint64_t n_image = 0, n_mask = 0;
+  bool ok = bytes.size() > sizeof magic && std::memcmp(bytes.data(), kMagic, sizeof magic) == 0;
+  pos = sizeof magic;
+  ok = ok && take(bytes, pos, version) && version == kFormatVersion;
+  for (int d = 0; ok && d < 3; ++d) ok = take(bytes, pos, s.geometry.size[d]);
+  for (int d = 0; ok && d < 3; ++d) ok = take(bytes, pos, s.geometry.spacing[d]);
+  for (int d = 0; ok && d < 3; ++d) ok = take(bytes, pos, s.geometry.origin[d]);
+  for (int d = 0; ok && d < 9; ++d) ok = take(bytes, pos, s.geometry.direction[d]);
+  ok = ok && take(bytes, pos, n_image) && take(bytes, pos, n_mask);
+  const std::size_t payload = pos;
+  ok = ok && n_image == 4 * static_cast<std::uint64_t>(s.geometry.voxel_count()) &&
+       (n_mask == 0 || n_mask * 4 == n_image) &&
+       bytes.size() == payload + n_image * sizeof(float) + n_mask + sizeof checksum;
+  if (ok) {
+    std::size_t end = bytes.size() - sizeof checksum;
+    take(bytes, end, checksum);
+    ok = crc(bytes.data(), bytes.size() - sizeof checksum) == checksum;
+  }
+  if (!ok) {
+    fs::remove(path, ec);  // damaged: rebuilt by the caller
+    return std::nullopt;
+  }
+  s.image.resize(n_image);
+  std::memcpy(s.image.data(), bytes.data() + payload, n_image * sizeof(float));
+  s.mask.resize(n_mask);
+  std::memcpy(s.mask.data(), bytes.data() + payload + n_image * sizeof(float), n_mask);
+  return s;
+}
+
+void SampleCache::store(const Case& record, const PreprocessOptions& options, const Sample& sample) const {
+  if (!enabled()) return;
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw IoError("cannot create cache folder '" + dir_.string() + "': " + ec.message());
+  std::string bytes(kMagic, sizeof kMagic);
+  put(bytes, kFormatVersion);
+  for (auto v : sample.geometry.size) put(bytes, v);
+  for (auto v : sample.geometry.spacing) put(bytes, v);
+  for (auto v : sample.geometry.origin) put(bytes, v);
+  for (auto v : sample.geometry.direction) put(bytes, v);
+  put(bytes, static_cast<std::uint64_t>(sample.image.size()));
+  put(bytes, static_cast<std::uint64_t>(sample.mask.size()));
+  bytes.append(reinterpret_cast<const char*>(sample.image.data()), sample.image.size() * sizeof(float));
+  bytes.append(reinterpret_cast<const char*>(sample.mask.data()), sample.mask.size());
+  put(bytes, crc(bytes.data(), bytes.size()));
+  write_file_atomic(entry_path(record, options), bytes);
+}
+
+std::vector<Sample> load_samples(const std::vector<const Case*>& records, const PreprocessOptions& options,
+                                 const SampleCache& cache, int threads,
+                                 const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::vector<Sample> out(records.size());
+  std::vector<std::exception_ptr> errors(records.size());
+  std::atomic<std::size_t> done{0};
+  std::mutex progress_mutex;
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic)
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    try {
+      if (auto cached = cache.load(*records[i], options)) {
+        out[i] = std::move(*cached);
+      } else {
+        out[i] = preprocess_case(*records[i], options);
+        cache.store(*records[i], options, out[i]);
+      }
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+    const std::size_t finished = ++done;
+    if (progress) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      progress(finished, records.size());
+    }
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
+}
+
+}  // namespace fedglioma::data

@@ -1,0 +1,241 @@
+#include "data/preprocess.h"
+
+#include <itkImage.h>
+#include <itkImportImageFilter.h>
+#include <itkLinearInterpolateImageFunction.h>
+#include <itkNearestNeighborInterpolateImageFunction.h>
+#include <itkResampleImageFilter.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "data/nifti_io.h"
+
+namespace fedglioma::data {
+namespace {
+
+using Image = itk::Image<float, 3>;
+
+std::string grid_text(const Geometry& g) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%lldx%lldx%lld voxels of %.3gx%.3gx%.3g mm", static_cast<long long>(g.size[0]),
+                static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]), g.spacing[0], g.spacing[1],
+                g.spacing[2]);
+  return buf;
+}
+
+Image::Pointer to_itk(const FloatVolume& v) {
+  auto image = Image::New();
+  Image::SizeType size;
+  Image::SpacingType spacing;
+  Image::PointType origin;
+  Image::DirectionType direction;
+  for (unsigned d = 0; d < 3; ++d) {
+    size[d] = static_cast<itk::SizeValueType>(v.geometry.size[d]);
+    spacing[d] = v.geometry.spacing[d];
+    origin[d] = v.geometry.origin[d];
+    for (unsigned c = 0; c < 3; ++c) direction(d, c) = v.geometry.direction[d * 3 + c];
+  }
+  image->SetRegions(Image::RegionType(size));
+  image->SetSpacing(spacing);
+  image->SetOrigin(origin);
+  image->SetDirection(direction);
+  image->Allocate();
+  std::copy(v.voxels.begin(), v.voxels.end(), image->GetBufferPointer());
+  return image;
+}
+
+// Resamples `source` onto `target` (identity transform in world space).
+FloatVolume resample(const FloatVolume& source, const Geometry& target, bool nearest) {
+  using Filter = itk::ResampleImageFilter<Image, Image>;
+  auto filter = Filter::New();
+  filter->SetInput(to_itk(source));
+  if (nearest) {
+    filter->SetInterpolator(itk::NearestNeighborInterpolateImageFunction<Image, double>::New());
+  } else {
+    filter->SetInterpolator(itk::LinearInterpolateImageFunction<Image, double>::New());
+  }
+  Image::SizeType size;
+  Image::SpacingType spacing;
+  Image::PointType origin;
+  Image::DirectionType direction;
+  for (unsigned d = 0; d < 3; ++d) {
+    size[d] = static_cast<itk::SizeValueType>(target.size[d]);
+    spacing[d] = target.spacing[d];
+    origin[d] = target.origin[d];
+    for (unsigned c = 0; c < 3; ++c) direction(d, c) = target.direction[d * 3 + c];
+  }
+  filter->SetSize(size);
+  filter->SetOutputSpacing(spacing);
+  filter->SetOutputOrigin(origin);
+  filter->SetOutputDirection(direction);
+  filter->SetDefaultPixelValue(0.0f);
+  filter->SetNumberOfWorkUnits(1);  // parallelism is across cases; one thread here keeps it reproducible
+  filter->Update();
+  FloatVolume out;
+  out.geometry = target;
+  const float* buffer = filter->GetOutput()->GetBufferPointer();
+  out.voxels.assign(buffer, buffer + target.voxel_count());
+  return out;
+}
+
+// World (LPS, mm) position of voxel index (i, j, k) of `g`.
+std::array<double, 3> world(const Geometry& g, double i, double j, double k) {
+  std::array<double, 3> p{};
+  const double idx[3] = {i * g.spacing[0], j * g.spacing[1], k * g.spacing[2]};
+  for (int r = 0; r < 3; ++r) p[r] = g.origin[r] + g.direction[r * 3] * idx[0] + g.direction[r * 3 + 1] * idx[1] + g.direction[r * 3 + 2] * idx[2];
+  return p;
+}
+
+bool is_identity(const std::array<double, 9>& d) {
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c)
+      if (std::abs(d[r * 3 + c] - (r == c ? 1.0 : 0.0)) > 1e-6) return false;
+  return true;
+}
+
+// The network grid: axis-aligned, `spacing`, `size`, centred on the world bounding box of the
+// foreground of `reference`. When `reference` is already axis-aligned with the same spacing,
+// the origin is snapped to its voxel centres so that resampling copies voxels exactly.
+Geometry network_grid(const FloatVolume& reference, const std::vector<std::uint8_t>& foreground,
+                      const PreprocessOptions& options, const std::string& file) {
+  const Geometry& g = reference.geometry;
+  std::array<double, 3> lo{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+                           std::numeric_limits<double>::max()};
+  std::array<double, 3> hi{-lo[0], -lo[1], -lo[2]};
+  bool any = false;
+  std::size_t v = 0;
+  for (std::int64_t k = 0; k < g.size[2]; ++k)
+    for (std::int64_t j = 0; j < g.size[1]; ++j)
+      for (std::int64_t i = 0; i < g.size[0]; ++i, ++v) {
+        if (!foreground[v]) continue;
+        any = true;
+        const auto p = world(g, static_cast<double>(i), static_cast<double>(j), static_cast<double>(k));
+        for (int d = 0; d < 3; ++d) {
+          lo[d] = std::min(lo[d], p[d]);
+          hi[d] = std::max(hi[d], p[d]);
+        }
+      }
+  if (!any) throw DataError("'" + file + "': the image is all zero; expected a brain");
+  Geometry out;
+  out.size = options.size;
+  out.spacing = options.spacing;
+  out.direction = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  for (int d = 0; d < 3; ++d) {
+    const double centre = 0.5 * (lo[d] + hi[d]);
+    out.origin[d] = centre - 0.5 * static_cast<double>(out.size[d] - 1) * out.spacing[d];
+  }
+  bool aligned = is_identity(g.direction);
+  for (int d = 0; d < 3; ++d) aligned = aligned && std::abs(g.spacing[d] - out.spacing[d]) < 1e-6 * out.spacing[d];
+  if (aligned)
+    for (int d = 0; d < 3; ++d)
+      out.origin[d] = g.origin[d] + std::round((out.origin[d] - g.origin[d]) / g.spacing[d]) * g.spacing[d];
+  return out;
+}
+
+}  // namespace
+
+void zscore_inside(std::vector<float>& image, const std::vector<std::uint8_t>& foreground, std::size_t n,
+                   const std::string& what) {
+  for (std::size_t m = 0; m < image.size() / n; ++m) {
+    float* channel = image.data() + m * n;
+    std::vector<float> inside;
+    inside.reserve(n);
+    for (std::size_t v = 0; v < n; ++v)
+      if (foreground[v]) inside.push_back(channel[v]);
+    if (inside.size() < 2) throw DataError(what + ": " + kModalities[m] + " has no foreground (all zero)");
+    std::sort(inside.begin(), inside.end());
+    // 1st and 99th percentiles, linear interpolation between order statistics (numpy's default).
+    auto percentile = [&](double q) {
+      const double pos = q * static_cast<double>(inside.size() - 1);
+      const auto i = static_cast<std::size_t>(pos);
+      const float a = inside[i], b = inside[std::min(i + 1, inside.size() - 1)];
+      return static_cast<float>(a + (pos - static_cast<double>(i)) * (b - a));
+    };
+    const float lo = percentile(0.01), hi = percentile(0.99);
+    double sum = 0, sum_sq = 0;
+    for (float x : inside) {
+      const double c = std::clamp(x, lo, hi);
+      sum += c;
+      sum_sq += c * c;
+    }
+    const double count = static_cast<double>(inside.size());
+    const double mu = sum / count;
+    const double sd = std::sqrt(std::max(0.0, sum_sq / count - mu * mu));
+    if (!(sd > 1e-6 * std::max(1.0, std::abs(mu))))
+      throw DataError(what + ": " + kModalities[m] + " is constant inside the brain; expected image contrast");
+    for (std::size_t v = 0; v < n; ++v)
+      channel[v] = foreground[v] ? static_cast<float>((std::clamp(channel[v], lo, hi) - mu) / sd) : 0.0f;
+  }
+}
+
+Sample preprocess_case(const Case& record, const PreprocessOptions& options, GridMapping* mapping) {
+  const std::string where = "case '" + record.id + "'";
+  std::array<FloatVolume, 4> images;
+  for (std::size_t m = 0; m < 4; ++m) {
+    images[m] = read_image(record.images[m]);
+    if (m == 0 || images[m].geometry.same_grid(images[0].geometry)) continue;
+    if (options.on_mismatch != "resample")
+      throw DataError(where + ": '" + record.images[m].string() + "' (" + grid_text(images[m].geometry) +
+                      ") is not on the grid of '" + record.images[0].string() + "' (" +
+                      grid_text(images[0].geometry) +
+                      "); co-register the modalities or set data.on_geometry_mismatch to \"resample\"");
+    images[m] = resample(images[m], images[0].geometry, false);
+  }
+  const Geometry& original = images[0].geometry;
+  const auto n0 = static_cast<std::size_t>(original.voxel_count());
+  std::vector<std::uint8_t> head(n0, 0);
+  for (const auto& image : images)
+    for (std::size_t v = 0; v < n0; ++v) head[v] |= image.voxels[v] != 0.0f;
+  const Geometry grid = network_grid(images[0], head, options, record.images[0].string());
+  if (mapping) *mapping = {grid, original};
+
+  Sample sample{record.id, record.site, record.split, record.labels, grid, {}, {}};
+  const auto n = static_cast<std::size_t>(grid.voxel_count());
+  sample.image.resize(4 * n);
+  for (std::size_t m = 0; m < 4; ++m) {
+    const FloatVolume resampled = resample(images[m], grid, false);
+    std::copy(resampled.voxels.begin(), resampled.voxels.end(), sample.image.begin() + static_cast<std::ptrdiff_t>(m * n));
+  }
+  std::vector<std::uint8_t> foreground(n, 0);
+  for (std::size_t m = 0; m < 4; ++m)
+    for (std::size_t v = 0; v < n; ++v) foreground[v] |= sample.image[m * n + v] != 0.0f;
+  zscore_inside(sample.image, foreground, n, where);
+
+  if (record.mask) {
+    const MaskVolume labels = read_labels(*record.mask);
+    if (!labels.geometry.same_grid(original))
+      throw DataError(where + ": mask '" + record.mask->string() + "' (" + grid_text(labels.geometry) +
+                      ") is not on the grid of '" + record.images[0].string() + "' (" + grid_text(original) + ")");
+    FloatVolume binary;
+    binary.geometry = labels.geometry;
+    binary.voxels.resize(labels.voxels.size());
+    for (std::size_t v = 0; v < labels.voxels.size(); ++v) {
+      const std::uint8_t l = labels.voxels[v];
+      if (l > 4)
+        throw DataError(where + ": mask '" + record.mask->string() + "' holds label " + std::to_string(l) +
+                        "; expected 0/1 or BraTS labels 1, 2, 3, 4");
+      binary.voxels[v] = l != 0 ? 1.0f : 0.0f;
+    }
+    const FloatVolume on_grid = resample(binary, grid, true);
+    sample.mask.resize(n);
+    for (std::size_t v = 0; v < n; ++v) sample.mask[v] = on_grid.voxels[v] > 0.5f;
+  }
+  return sample;
+}
+
+MaskVolume to_original_grid(const MaskVolume& network_labels, const GridMapping& mapping) {
+  FloatVolume source;
+  source.geometry = mapping.network;
+  source.voxels.assign(network_labels.voxels.begin(), network_labels.voxels.end());
+  const FloatVolume back = resample(source, mapping.original, true);
+  MaskVolume out;
+  out.geometry = mapping.original;
+  out.voxels.resize(back.voxels.size());
+  for (std::size_t v = 0; v < back.voxels.size(); ++v) out.voxels[v] = static_cast<std::uint8_t>(std::lround(back.voxels[v]));
+  return out;
+}
+
+}  // namespace fedglioma::data

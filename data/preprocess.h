@@ -1,0 +1,50 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "data/dataset.h"
+#include "data/manifest.h"
+#include "data/volume.h"
+
+namespace fedglioma::data {
+
+/// How a case's images become the network's input (config section `data`).
+struct PreprocessOptions {
+  std::array<std::int64_t, 3> size{32, 32, 32};  ///< output grid, voxels (i, j, k)
+  std::array<double, 3> spacing{6.0, 6.0, 6.0};  ///< output spacing, mm
+  /// When a case's modalities are not on one grid: "error" (a DataError naming both files) or
+  /// "resample" (every modality is resampled onto the first one's grid, as for native scans).
+  std::string on_mismatch = "error";
+};
+
+/// Where the network's grid lies in the world, and the grid of the case's first image: what
+/// writing a result back in the input's original geometry needs.
+struct GridMapping {
+  Geometry network;   ///< the preprocessed grid (axis-aligned, LPS, target spacing and size)
+  Geometry original;  ///< the first modality's grid as read from its file
+};
+
+/// Preprocesses one case: reads the four modalities (and the mask), checks or resamples them
+/// onto one grid, then resamples all of them in one step onto the network grid, an axis-aligned
+/// (canonical LPS orientation) grid of `size` voxels at `spacing` centred on the brain's bounding
+/// box (linear interpolation for images, nearest neighbour for the mask; outside the field of
+/// view is background). This is orientation, resampling, cropping to the brain and padding or
+/// cropping to the target size at once. Each modality is then clipped to its 1st-99th percentile
+/// inside the brain (non-zero voxels of any modality) and z-scored there; the background is 0.
+/// Masks: binary, or BraTS labels 1, 2, 3 (BraTS 2015 non-enhancing and 2023+), 4 -> whole
+/// tumour; anything else is a DataError naming the file.
+/// `mapping`, when given, receives what predict needs to map results back.
+Sample preprocess_case(const Case& record, const PreprocessOptions& options, GridMapping* mapping = nullptr);
+
+/// Maps a label volume on the network grid back onto the original grid (nearest neighbour).
+MaskVolume to_original_grid(const MaskVolume& network_labels, const GridMapping& mapping);
+
+/// Clips each of the four channels of `image` (channel-major, `n` voxels each) to its 1st-99th
+/// percentile inside `foreground` and z-scores it there; background voxels become 0. Throws
+/// DataError naming `what` (a case or file) when a channel is empty or constant inside.
+void zscore_inside(std::vector<float>& image, const std::vector<std::uint8_t>& foreground, std::size_t n,
+                   const std::string& what);
+
+}  // namespace fedglioma::data
