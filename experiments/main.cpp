@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
 #include "experiments/cli_synth.h"
 
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
 
   fedglioma::data::SynthOptions synth;
   RunOptions run;
+  PreprocessCliOptions preprocess;
   CLI::App* synth_cmd = setup_synth(app, synth);
+  CLI::App* preprocess_cmd = setup_preprocess(app, preprocess);
   CLI::App* run_cmd = setup_run(app, run);
 
   try {
@@ -28,6 +31,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (synth_cmd->parsed()) return run_synth(synth);
+    if (preprocess_cmd->parsed()) {
+      run_preprocess(preprocess, std::cout);
+      return 0;
+    }
     if (run_cmd->parsed()) {
       run_run(run, std::cout);
       return 0;

@@ -31,6 +31,15 @@ Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Dev
         image = image.flip(dims);
         mask = mask.flip(dims);
       }
+      // Intensity jitter per channel, inside the brain only (the background stays 0): sites
+      // differ in contrast, and this keeps the network from keying on one site's scale.
+      const torch::Tensor brain = (image != 0).any(0, /*keepdim=*/true).to(torch::kFloat32);
+      std::vector<float> scale(4), shift(4);
+      for (std::size_t c = 0; c < 4; ++c) {
+        scale[c] = static_cast<float>(augment->uniform(0.85, 1.15));
+        shift[c] = static_cast<float>(augment->uniform(-0.15, 0.15));
+      }
+      image = (image * torch::tensor(scale).view({4, 1, 1, 1}) + torch::tensor(shift).view({4, 1, 1, 1})) * brain;
     }
     images.push_back(image);
     masks.push_back(mask);

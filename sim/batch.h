@@ -22,8 +22,9 @@ struct Batch {
   at::Tensor marker_known;   ///< [B, 4] float in {0, 1}
 };
 
-/// Stacks `samples` into a batch on `device`. With `augment`, each sample is flipped along each
-/// spatial axis with probability 1/2, drawn from `augment` (the client's own generator).
+/// Stacks `samples` into a batch on `device`. With `augment` (the client's own generator), each
+/// sample is flipped along each spatial axis with probability 1/2, and each channel is scaled by
+/// U(0.85, 1.15) and shifted by U(-0.15, 0.15) inside the brain.
 Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Device& device, Rng* augment);
 
 }  // namespace fedglioma::sim

@@ -44,7 +44,7 @@ struct TrainConfig {
   double lr = 1e-3;
   double momentum = 0.9;           ///< SGD only
   double weight_decay = 0.0;
-  bool augment = true;             ///< random flips along each axis
+  bool augment = true;             ///< random flips and per-channel intensity scale/shift
   models::LossWeights loss_weights;
 };
 

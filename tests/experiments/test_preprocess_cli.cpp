@@ -1,0 +1,39 @@
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "data/manifest.h"
+#include "data/nifti_io.h"
+#include "experiments/cli_preprocess.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+
+TEST_CASE("preprocess fills the cache and exports what the network sees as NIfTI", "[experiments][preprocess]") {
+  // Prepare: the tiny config with its own cache folder.
+  const fs::path dir = fedglioma::testing::temp_dir("preprocess-cli");
+  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
+  fedglioma::experiments::PreprocessCliOptions options;
+  options.config = dir / "c.json";
+  options.export_dir = dir / "export";
+  options.overrides = {"data.cache_dir=" + (dir / "cache").string()};
+  std::ostringstream console;
+
+  // Execute
+  const std::size_t cases = fedglioma::experiments::run_preprocess(options, console);
+
+  // Assert: one cache entry and one exported folder per case, on the preprocessed grid.
+  const auto manifest = fedglioma::data::load_manifest(fedglioma::testing::tiny_cohort());
+  REQUIRE(cases == manifest.cases.size());
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir / "cache")) entries += e.path().extension() == ".fgc";
+  REQUIRE(entries == cases);
+  const fs::path exported = dir / "export" / manifest.cases[0].id;
+  for (const char* name : {"t1.nii.gz", "t1c.nii.gz", "t2.nii.gz", "flair.nii.gz", "mask.nii.gz"})
+    REQUIRE(fs::exists(exported / name));
+  const auto flair = fedglioma::data::read_image(exported / "flair.nii.gz");
+  REQUIRE(flair.geometry.size == std::array<std::int64_t, 3>{16, 16, 16});
+  REQUIRE(flair.geometry.spacing[0] == Approx(12.0));
+  REQUIRE(console.str().find("preprocessed " + std::to_string(cases)) != std::string::npos);
+}
