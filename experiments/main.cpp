@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "experiments/cli_manifest.h"
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
 #include "experiments/cli_synth.h"
@@ -20,7 +21,9 @@ int main(int argc, char** argv) {
   fedglioma::data::SynthOptions synth;
   RunOptions run;
   PreprocessCliOptions preprocess;
+  ManifestCliOptions manifest;
   CLI::App* synth_cmd = setup_synth(app, synth);
+  CLI::App* manifest_cmd = setup_manifest(app, manifest);
   CLI::App* preprocess_cmd = setup_preprocess(app, preprocess);
   CLI::App* run_cmd = setup_run(app, run);
 
@@ -31,6 +34,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (synth_cmd->parsed()) return run_synth(synth);
+    if (manifest_cmd->parsed()) {
+      run_manifest(manifest, std::cout);
+      return 0;
+    }
     if (preprocess_cmd->parsed()) {
       run_preprocess(preprocess, std::cout);
       return 0;

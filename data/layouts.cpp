@@ -1,0 +1,218 @@
+#include "data/layouts.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/csv_table.h"
+#include "data/label_tables.h"
+
+namespace fedglioma::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> subfolders(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw DataError("'" + dir.string() + "': not a folder");
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory()) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+fs::path require_file(const fs::path& path, const std::string& id) {
+  if (!fs::is_regular_file(path))
+    throw DataError("case '" + id + "': expected '" + path.string() + "', which does not exist");
+  return path;
+}
+
+// Merges the labels `extra` knows into `into` (a table only fills what it records).
+void merge(Labels& into, const Labels& extra) {
+  if (extra.idh) into.idh = extra.idh;
+  if (extra.codeletion_1p19q) into.codeletion_1p19q = extra.codeletion_1p19q;
+  if (extra.mgmt) into.mgmt = extra.mgmt;
+  if (extra.grade) into.grade = extra.grade;
+}
+
+Case make_case(const std::string& id, const std::string& site, const std::string& split,
+               const std::array<fs::path, 4>& images, const std::optional<fs::path>& mask) {
+  Case c;
+  c.id = id;
+  c.site = site;
+  c.split = split;
+  for (std::size_t m = 0; m < 4; ++m) c.images[m] = require_file(images[m], id);
+  if (mask) c.mask = require_file(*mask, id);
+  return c;
+}
+
+Manifest brats2021(const LayoutOptions& o) {
+  LabelTable mgmt;
+  std::map<std::string, std::string> institution;
+  for (const auto& table : o.labels) {
+    const CsvTable header = CsvTable::read(table);
+    if (header.has_column("BraTS21ID")) {
+      mgmt = read_rsna_mgmt_table(table);
+    } else if (header.has_column("Partition_ID")) {
+      institution = read_fets_partitions(table);
+    } else {
+      throw DataError("'" + table.string() +
+                      "': not a table brats2021 reads (expected the RSNA-MICCAI train_labels.csv with BraTS21ID, "
+                      "MGMT_value or a FeTS partitioning_*.csv with Partition_ID, Subject_ID)");
+    }
+  }
+  Manifest m;
+  static const std::regex name(R"(BraTS2021_\d{5})");
+  for (const auto& dir : subfolders(o.root)) {
+    const std::string id = dir.filename().string();
+    if (!std::regex_match(id, name)) continue;
+    const auto file = [&](const char* suffix) { return dir / (id + "_" + suffix + ".nii.gz"); };
+    const auto seg = file("seg");
+    Case c = make_case(id, o.site, o.split, {file("t1"), file("t1ce"), file("t2"), file("flair")},
+                       fs::exists(seg) ? std::optional<fs::path>(seg) : std::nullopt);
+    if (auto it = mgmt.find(id); it != mgmt.end()) merge(c.labels, it->second);
+    if (auto it = institution.find(id); it != institution.end()) c.site = it->second;
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
+Manifest ucsf_pdgm(const LayoutOptions& o) {
+  LabelTable labels;
+  for (const auto& table : o.labels) labels = read_ucsf_pdgm_table(table);
+  Manifest m;
+  static const std::regex name(R"((UCSF-PDGM-\d{4})_nifti)");
+  for (const auto& dir : subfolders(o.root)) {
+    std::smatch match;
+    const std::string folder = dir.filename().string();
+    if (!std::regex_match(folder, match, name)) continue;
+    const std::string id = match[1];
+    const auto file = [&](const char* suffix) { return dir / (id + "_" + suffix + ".nii.gz"); };
+    const auto seg = file("tumor_segmentation");
+    Case c = make_case(id, o.site, o.split, {file("T1"), file("T1c"), file("T2"), file("FLAIR")},
+                       fs::exists(seg) ? std::optional<fs::path>(seg) : std::nullopt);
+    if (auto it = labels.find(id); it != labels.end()) c.labels = it->second;
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
+Manifest upenn_gbm(const LayoutOptions& o) {
+  LabelTable labels;
+  for (const auto& table : o.labels) labels = read_upenn_gbm_table(table);
+  Manifest m;
+  for (const auto& dir : subfolders(o.root / "images_structural")) {
+    const std::string id = dir.filename().string();
+    const auto file = [&](const char* suffix) { return dir / (id + "_" + suffix + ".nii.gz"); };
+    std::optional<fs::path> mask;
+    for (const fs::path& candidate : {o.root / "images_segm" / (id + "_segm.nii.gz"),
+                                      o.root / "automated_segm" / (id + "_automated_approx_segm.nii.gz")})
+      if (!mask && fs::exists(candidate)) mask = candidate;
+    Case c = make_case(id, o.site, o.split, {file("T1"), file("T1GD"), file("T2"), file("FLAIR")}, mask);
+    if (auto it = labels.find(id); it != labels.end()) {
+      c.labels = it->second;
+    } else {
+      c.labels.grade = 4;  // every UPenn-GBM case is a glioblastoma
+    }
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
+Manifest egd(const LayoutOptions& o) {
+  LabelTable labels;
+  for (const auto& table : o.labels) labels = read_egd_table(table);
+  Manifest m;
+  for (const auto& dir : subfolders(o.root / "SUBJECTS")) {
+    const std::string id = dir.filename().string();
+    const auto mask = dir / "MASK.nii.gz";
+    Case c = make_case(id, o.site, o.split, {dir / "T1.nii.gz", dir / "T1GD.nii.gz", dir / "T2.nii.gz", dir / "FLAIR.nii.gz"},
+                       fs::exists(mask) ? std::optional<fs::path>(mask) : std::nullopt);
+    if (auto it = labels.find(id); it != labels.end()) {
+      c.labels = it->second;
+    } else if (o.labels.empty() && fs::exists(dir / "metadata.json")) {
+      const fs::path meta = dir / "metadata.json";
+      const auto doc = nlohmann::json::parse(read_file(meta), nullptr, false);
+      if (doc.is_discarded() || !doc.is_object()) throw DataError("'" + meta.string() + "': not a JSON object");
+      auto field = [&](const char* key, std::initializer_list<int> allowed) -> std::optional<int> {
+        if (!doc.contains(key) || doc[key].is_null()) return std::nullopt;
+        const auto& v = doc[key];
+        if (!v.is_number_integer()) throw DataError("'" + meta.string() + "': " + key + " must be an integer");
+        const int x = v.get<int>();
+        if (x == -1) return std::nullopt;
+        if (std::find(allowed.begin(), allowed.end(), x) == allowed.end())
+          throw DataError("'" + meta.string() + "': " + key + " is " + std::to_string(x) + "; expected -1 or a known value");
+        return x;
+      };
+      c.labels.idh = field("IDH", {0, 1});
+      c.labels.codeletion_1p19q = field("1p19q", {0, 1});
+      c.labels.grade = field("Grade", {2, 3, 4});
+    }
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
+Manifest tcga(const LayoutOptions& o) {
+  LabelTable labels;
+  for (const auto& table : o.labels) labels = read_tcga_table(table);
+  // patient -> suffix -> file, found anywhere below the root.
+  static const std::regex name(R"((TCGA-[A-Z0-9]{2}-[A-Z0-9]{4})_[^_]+_(t1|t1Gd|t2|flair|GlistrBoost|GlistrBoost_ManuallyCorrected)\.nii\.gz)");
+  std::map<std::string, std::map<std::string, fs::path>> files;
+  std::error_code ec;
+  if (!fs::is_directory(o.root, ec)) throw DataError("'" + o.root.string() + "': not a folder");
+  for (const auto& e : fs::recursive_directory_iterator(o.root)) {
+    std::smatch match;
+    const std::string filename = e.path().filename().string();
+    if (e.is_regular_file() && std::regex_match(filename, match, name)) {
+      auto& slot = files[match[1]][match[2]];
+      if (!slot.empty())
+        throw DataError("case '" + std::string(match[1]) + "': two " + std::string(match[2]) + " files, '" +
+                        slot.string() + "' and '" + e.path().string() + "'");
+      slot = e.path();
+    }
+  }
+  Manifest m;
+  for (const auto& [id, by_kind] : files) {
+    const auto get = [&, &id = id, &by_kind = by_kind](const char* kind) {
+      const auto it = by_kind.find(kind);
+      if (it == by_kind.end())
+        throw DataError("case '" + id + "': no " + kind + " file (" + id + "_<date>_" + kind + ".nii.gz) under '" +
+                        o.root.string() + "'");
+      return it->second;
+    };
+    std::optional<fs::path> mask;
+    for (const char* kind : {"GlistrBoost_ManuallyCorrected", "GlistrBoost"})
+      if (!mask && by_kind.count(kind)) mask = by_kind.at(kind);
+    Case c = make_case(id, o.site, o.split, {get("t1"), get("t1Gd"), get("t2"), get("flair")}, mask);
+    if (auto it = labels.find(id); it != labels.end()) c.labels = it->second;
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
+}  // namespace
+
+Manifest build_manifest(const LayoutOptions& options) {
+  LayoutOptions o = options;
+  if (o.site.empty()) o.site = o.layout;
+  static const std::map<std::string, Manifest (*)(const LayoutOptions&)> layouts = {
+      {"brats2021", brats2021}, {"ucsf-pdgm", ucsf_pdgm}, {"upenn-gbm", upenn_gbm}, {"egd", egd}, {"tcga", tcga}};
+  const auto it = layouts.find(o.layout);
+  if (it == layouts.end())
+    throw ConfigError("--layout '" + o.layout + "' is not one of brats2021, ucsf-pdgm, upenn-gbm, egd, tcga");
+  if (o.split != "train" && o.split != "val" && o.split != "test" && o.split != "external")
+    throw ConfigError("--split '" + o.split + "' is not one of train, val, test, external");
+  Manifest m = it->second(o);
+  if (m.cases.empty())
+    throw DataError("'" + o.root.string() + "': no " + o.layout + " cases found (see `fedglioma manifest --help`)");
+  std::sort(m.cases.begin(), m.cases.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
+  return m;
+}
+
+}  // namespace fedglioma::data
