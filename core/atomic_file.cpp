@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -43,11 +42,20 @@ void append_line(const std::filesystem::path& path, const std::string& line) {
 }
 
 std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read '" + path.string() + "': no such file or not readable");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw IoError("cannot read '" + path.string() + "': no such file or not readable");
+  // One allocation and large reads: cache entries are tens of megabytes.
+  std::string out;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) out.reserve(static_cast<std::size_t>(size));
+  char buffer[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) throw IoError("failed while reading '" + path.string() + "'");
+  return out;
 }
 
 }  // namespace fedglioma

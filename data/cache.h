@@ -13,7 +13,7 @@ namespace fedglioma::data {
 
 /// The disk cache of preprocessed cases. An entry is keyed by the case's source files (path,
 /// size, modification time) and every preprocessing parameter, so an edited file or a changed
-/// option misses. Entries carry their length and a CRC-32 of their contents; a truncated or
+/// option misses. Entries carry their length and a 64-bit checksum of their contents; a truncated or
 /// corrupted entry is detected, deleted and rebuilt, never loaded. Writes are atomic.
 class SampleCache {
  public:

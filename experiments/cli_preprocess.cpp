@@ -70,7 +70,7 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
   if (!options.export_dir.empty())
     for (const auto& s : samples) export_sample(s, options.export_dir / s.id);
   char summary[200];
-  std::snprintf(summary, sizeof summary, "preprocessed %zu case(s) in %.1f s; cache: %s\n", samples.size(), seconds,
+  std::snprintf(summary, sizeof summary, "preprocessed %zu case(s) in %.2f s; cache: %s\n", samples.size(), seconds,
                 config.data.cache_dir.empty() ? "disabled" : config.data.cache_dir.c_str());
   console << summary;
   if (!options.export_dir.empty()) console << "exported to " << options.export_dir.string() << "\n";

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ccache git
   libtorch-dev                 # LibTorch C++ frontend (CPU build; a CUDA LibTorch works via -DTorch_DIR)
   libinsighttoolkit5-dev       # ITK: NIfTI IO and resampling
-  nlohmann-json3-dev libcli11-dev catch2 zlib1g-dev
+  nlohmann-json3-dev libcli11-dev catch2
 )
 if [[ "${FEDGLIOMA_WITH_PLOTS:-0}" == "1" ]]; then
   PACKAGES+=(python3-numpy python3-matplotlib python3-sklearn python3-scipy python3-nibabel)
