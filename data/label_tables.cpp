@@ -104,8 +104,9 @@ LabelTable read_ucsf_pdgm_table(const std::filesystem::path& path) {
 
 std::map<std::string, std::string> read_ucsf_pdgm_brats21_ids(const std::filesystem::path& path) {
   const CsvTable t = CsvTable::read(path);
-  const auto id = t.column("ID"), brats = t.column("BraTS21 ID");
   std::map<std::string, std::string> out;
+  if (!t.has_column("BraTS21 ID")) return out;  // older exports of the table lack the crosswalk
+  const auto id = t.column("ID"), brats = t.column("BraTS21 ID");
   for (const auto& row : t.rows()) {
     const std::string b = trim(row[brats]);
     if (b.empty()) continue;

@@ -22,7 +22,8 @@ using LabelTable = std::map<std::string, Labels>;
 /// unknown; WHO CNS Grade 2/3/4; empty cells -> unknown.
 LabelTable read_ucsf_pdgm_table(const std::filesystem::path& path);
 
-/// UCSF-PDGM's crosswalk to BraTS 2021: "UCSF-PDGM-0004" -> "BraTS2021_00097" (filled rows only).
+/// UCSF-PDGM's crosswalk to BraTS 2021: "UCSF-PDGM-0004" -> "BraTS2021_00097" (filled rows only;
+/// empty when the table has no `BraTS21 ID` column).
 std::map<std::string, std::string> read_ucsf_pdgm_brats21_ids(const std::filesystem::path& path);
 
 /// UPenn-GBM clinical table (v1.1 or v2.1 columns). Keys as in the table ("UPENN-GBM-00001_11").

@@ -84,7 +84,11 @@ Manifest brats2021(const LayoutOptions& o) {
 
 Manifest ucsf_pdgm(const LayoutOptions& o) {
   LabelTable labels;
-  for (const auto& table : o.labels) labels = read_ucsf_pdgm_table(table);
+  std::map<std::string, std::string> brats21;
+  for (const auto& table : o.labels) {
+    labels = read_ucsf_pdgm_table(table);
+    brats21 = read_ucsf_pdgm_brats21_ids(table);
+  }
   Manifest m;
   static const std::regex name(R"((UCSF-PDGM-\d{4})_nifti)");
   for (const auto& dir : subfolders(o.root)) {
@@ -97,6 +101,7 @@ Manifest ucsf_pdgm(const LayoutOptions& o) {
     Case c = make_case(id, o.site, o.split, {file("T1"), file("T1c"), file("T2"), file("FLAIR")},
                        fs::exists(seg) ? std::optional<fs::path>(seg) : std::nullopt);
     if (auto it = labels.find(id); it != labels.end()) c.labels = it->second;
+    if (auto it = brats21.find(id); it != brats21.end()) c.aliases.push_back(it->second);
     m.cases.push_back(std::move(c));
   }
   return m;

@@ -110,6 +110,15 @@ Manifest load_manifest(const fs::path& path) {
     c.labels.codeletion_1p19q = read_label(labels, "codeletion_1p19q", {0, 1}, where);
     c.labels.mgmt = read_label(labels, "mgmt", {0, 1}, where);
     c.labels.grade = read_label(labels, "grade", {2, 3, 4}, where);
+    if (record.contains("aliases") && !record.at("aliases").is_null()) {
+      const json& aliases = record.at("aliases");
+      if (!aliases.is_array()) throw DataError(where + ": aliases must be an array of ids");
+      for (const json& a : aliases) {
+        if (!a.is_string() || a.get<std::string>().empty())
+          throw DataError(where + ": aliases must hold non-empty strings, found " + a.dump());
+        c.aliases.push_back(a.get<std::string>());
+      }
+    }
     manifest.cases.push_back(std::move(c));
   }
   return manifest;
@@ -122,16 +131,18 @@ void save_manifest(const Manifest& manifest, const fs::path& path) {
     json images = json::object();
     for (std::size_t m = 0; m < kModalities.size(); ++m)
       images[kModalities[m]] = relative_if_under(c.images[m], base);
-    cases.push_back({{"id", c.id},
-                     {"site", c.site},
-                     {"split", c.split},
-                     {"images", images},
-                     {"mask", c.mask ? json(relative_if_under(*c.mask, base)) : json(nullptr)},
-                     {"labels",
-                      {{"idh", label_json(c.labels.idh)},
-                       {"codeletion_1p19q", label_json(c.labels.codeletion_1p19q)},
-                       {"mgmt", label_json(c.labels.mgmt)},
-                       {"grade", label_json(c.labels.grade)}}}});
+    json record = {{"id", c.id},
+                   {"site", c.site},
+                   {"split", c.split},
+                   {"images", images},
+                   {"mask", c.mask ? json(relative_if_under(*c.mask, base)) : json(nullptr)},
+                   {"labels",
+                    {{"idh", label_json(c.labels.idh)},
+                     {"codeletion_1p19q", label_json(c.labels.codeletion_1p19q)},
+                     {"mgmt", label_json(c.labels.mgmt)},
+                     {"grade", label_json(c.labels.grade)}}}};
+    if (!c.aliases.empty()) record["aliases"] = c.aliases;
+    cases.push_back(std::move(record));
   }
   write_file_atomic(path, json{{"version", 1}, {"cases", cases}}.dump(2) + "\n");
 }

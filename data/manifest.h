@@ -37,6 +37,9 @@ struct Case {
   std::optional<std::filesystem::path> mask;    ///< absolute path; optional
   Labels labels;
   std::string split;  ///< train | val | test | external
+  /// Other ids of the same patient in other datasets (e.g. UCSF-PDGM-0004's "BraTS2021_00097"):
+  /// what deduplication and the leakage check join on.
+  std::vector<std::string> aliases;
 };
 
 /// A cohort: the cases and the folder their relative paths were resolved against.

@@ -2,16 +2,27 @@
 
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/patients.h"
+
 namespace fedglioma::experiments {
+
+namespace fs = std::filesystem;
 
 CLI::App* setup_manifest(CLI::App& app, ManifestCliOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "manifest", "Build manifest.json from a public dataset's layout (brats2021, ucsf-pdgm, upenn-gbm, egd, tcga) "
                   "and its label tables");
-  cmd->add_option("--layout", options.layout.layout, "brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga")->required();
-  cmd->add_option("--root", options.layout.root, "The dataset's top folder")->required();
+  cmd->add_option("--layout", options.layout.layout, "brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga");
+  cmd->add_option("--root", options.layout.root, "The dataset's top folder");
+  cmd->add_option("--merge", options.merge, "Join these manifests, one record per patient (instead of --layout)")
+      ->expected(1, -1);
+  cmd->add_option("--crosswalk", options.crosswalks, "With --merge: CSV whose first two columns pair ids of one patient");
   cmd->add_option("--labels", options.layout.labels, "Label or partition tables (repeatable)");
   cmd->add_option("--site", options.layout.site, "Site name (default: the layout name)");
   cmd->add_option("--split", options.layout.split, "Split of every case: train | val | test | external")
@@ -21,7 +32,40 @@ CLI::App* setup_manifest(CLI::App& app, ManifestCliOptions& options) {
 }
 
 data::Manifest run_manifest(const ManifestCliOptions& options, std::ostream& console) {
-  const data::Manifest manifest = data::build_manifest(options.layout);
+  const bool layout = !options.layout.layout.empty() || !options.layout.root.empty();
+  if (layout == !options.merge.empty())
+    throw ConfigError("manifest: give either --layout with --root, or --merge with two or more manifests");
+  data::Manifest manifest;
+  if (layout) {
+    if (options.layout.layout.empty() || options.layout.root.empty())
+      throw ConfigError("manifest: --layout and --root go together");
+    manifest = data::build_manifest(options.layout);
+  } else {
+    std::vector<data::Manifest> inputs;
+    for (const auto& path : options.merge) inputs.push_back(data::load_manifest(path));
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& path : options.crosswalks) {
+      const auto more = data::read_crosswalk(path);
+      pairs.insert(pairs.end(), more.begin(), more.end());
+    }
+    data::MergeReport report;
+    manifest = data::merge_manifests(inputs, pairs, &report);
+    nlohmann::json merged = nlohmann::json::array();
+    for (const auto& p : report.merged)
+      merged.push_back({{"kept", p.kept}, {"dropped", p.dropped}, {"label_conflicts", p.conflicts}});
+    const fs::path report_path = options.out.parent_path() / (options.out.stem().string() + ".merge-report.json");
+    write_file_atomic(report_path, nlohmann::json{{"inputs", [&] {
+                                                      nlohmann::json list = nlohmann::json::array();
+                                                      for (const auto& p : options.merge) list.push_back(p.string());
+                                                      return list;
+                                                    }()},
+                                                   {"cases_in", report.cases_in},
+                                                   {"cases_out", report.cases_out},
+                                                   {"merged", merged}}
+                                           .dump(2) + "\n");
+    console << "merged " << report.cases_in << " records into " << report.cases_out << " patients ("
+            << report.merged.size() << " found in more than one input); report: " << report_path.string() << "\n";
+  }
   data::save_manifest(manifest, options.out);
   std::map<std::string, std::size_t> sites;
   for (const auto& c : manifest.cases) ++sites[c.site];

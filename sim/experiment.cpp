@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "data/cache.h"
+#include "data/patients.h"
 #include "sim/client_training.h"
 #include "sim/evaluation.h"
 #include "sim/executor.h"
@@ -111,6 +112,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   const auto run_start = Clock::now();
   const RuntimeConfig& rt = config.runtime;
   const std::vector<std::string> devices = resolve_devices(rt.devices);
+  data::check_patient_leakage(manifest);
 
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);

@@ -67,6 +67,12 @@ TEST_CASE("ucsf-pdgm layout joins the 3-digit table ids to the 4-digit folders",
   REQUIRE(m.cases[0].labels.codeletion_1p19q == 1);
   REQUIRE(m.cases[0].labels.mgmt == 1);
   REQUIRE(m.cases[0].labels.grade == 2);
+  REQUIRE(m.cases[0].aliases.empty());  // this table has no BraTS21 ID crosswalk column
+
+  fedglioma::write_file_atomic(root / "meta.csv",
+                               "ID,WHO CNS Grade,MGMT status,1p/19q,IDH,BraTS21 ID\n"
+                               "UCSF-PDGM-004,4,negative,,wildtype,BraTS2021_00097\n");
+  REQUIRE(build_manifest(o).cases[0].aliases == std::vector<std::string>{"BraTS2021_00097"});
 }
 
 TEST_CASE("upenn-gbm layout prefers manual masks and egd reads per-subject metadata", "[data][layouts]") {

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/manifest.h"
+
+namespace fedglioma::data {
+
+/// One patient found in several records while merging.
+struct MergedPatient {
+  std::string kept;                    ///< the id of the record kept
+  std::vector<std::string> dropped;    ///< ids of the records folded into it
+  std::vector<std::string> conflicts;  ///< labels the records disagreed on (the kept value stays)
+};
+
+/// What merge_manifests did.
+struct MergeReport {
+  std::size_t cases_in = 0;
+  std::size_t cases_out = 0;
+  std::vector<MergedPatient> merged;
+};
+
+/// Joins manifests into one. Records are the same patient when they share an id or an alias
+/// (directly or through a chain), or when `crosswalk` pairs their ids. Of each patient the
+/// first record in input order is kept (list the dataset whose images and masks you prefer
+/// first); it gains the labels it lacks from the others and all their ids as aliases. A label
+/// known with different values is a conflict: the kept value stays and the report names it.
+Manifest merge_manifests(const std::vector<Manifest>& inputs,
+                         const std::vector<std::pair<std::string, std::string>>& crosswalk, MergeReport* report);
+
+/// Reads a crosswalk table: a CSV whose first two columns are ids of the same patient in two
+/// datasets (any header; empty cells skipped).
+std::vector<std::pair<std::string, std::string>> read_crosswalk(const std::filesystem::path& path);
+
+/// Throws ConfigError when a patient of the external or test split is also among the training
+/// or validation cases (same id or alias), naming both cases: such a run would leak.
+void check_patient_leakage(const Manifest& manifest);
+
+}  // namespace fedglioma::data

@@ -1,0 +1,120 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/patients.h"
+#include "experiments/cli_manifest.h"
+#include "experiments/cli_run.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+using namespace fedglioma::data;
+
+namespace {
+
+Case record(const std::string& id, const std::string& site, std::vector<std::string> aliases = {}) {
+  Case c;
+  c.id = id;
+  c.site = site;
+  c.split = "train";
+  c.images = {"/d/" + id + "/t1.nii.gz", "/d/" + id + "/t1c.nii.gz", "/d/" + id + "/t2.nii.gz", "/d/" + id + "/flair.nii.gz"};
+  c.aliases = std::move(aliases);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("merging keeps one record per patient with the union of its labels", "[data][merge]") {
+  // Prepare: UCSF-PDGM-0004 is BraTS2021_00097 (the UCSF table's crosswalk); TCGA-02-0006 is
+  // BraTS2021_00500 only through a crosswalk file.
+  Manifest ucsf, brats;
+  ucsf.cases = {record("UCSF-PDGM-0004", "ucsf", {"BraTS2021_00097"}), record("UCSF-PDGM-0005", "ucsf")};
+  ucsf.cases[0].labels.idh = 0;
+  ucsf.cases[0].labels.mgmt = 0;
+  brats.cases = {record("BraTS2021_00097", "brats"), record("BraTS2021_00500", "brats"), record("BraTS2021_00001", "brats")};
+  brats.cases[0].labels.mgmt = 1;  // disagrees with UCSF's
+  brats.cases[0].labels.grade = 4;
+  Manifest tcga;
+  tcga.cases = {record("TCGA-02-0006", "tcga")};
+  tcga.cases[0].labels.idh = 0;
+
+  // Execute
+  MergeReport report;
+  const Manifest merged = merge_manifests({ucsf, brats, tcga}, {{"BraTS2021_00500", "TCGA-02-0006"}}, &report);
+
+  // Assert
+  REQUIRE(report.cases_in == 6);
+  REQUIRE(report.cases_out == 4);
+  REQUIRE(merged.cases.size() == 4);
+  const Case& kept = merged.cases[0];
+  REQUIRE(kept.id == "UCSF-PDGM-0004");  // the first input wins
+  REQUIRE(kept.labels.grade == 4);       // filled from BraTS
+  REQUIRE(kept.labels.mgmt == 0);        // conflict: the kept value stays...
+  REQUIRE(report.merged.size() == 2);
+  REQUIRE(report.merged[0].kept == "UCSF-PDGM-0004");
+  REQUIRE(report.merged[0].dropped == std::vector<std::string>{"BraTS2021_00097"});
+  REQUIRE_THAT(report.merged[0].conflicts.at(0), Contains("mgmt"));  // ...and is reported
+  REQUIRE(report.merged[1].kept == "BraTS2021_00500");
+  REQUIRE(report.merged[1].dropped == std::vector<std::string>{"TCGA-02-0006"});
+  REQUIRE(merged.cases[2].labels.idh == 0);
+  REQUIRE(std::find(merged.cases[2].aliases.begin(), merged.cases[2].aliases.end(), "TCGA-02-0006") !=
+          merged.cases[2].aliases.end());
+}
+
+TEST_CASE("held-out cases that are training patients are refused", "[data][merge][leakage]") {
+  Manifest m;
+  m.cases = {record("UCSF-PDGM-0004", "ucsf", {"BraTS2021_00097"}), record("BraTS2021_00097", "brats")};
+  REQUIRE_NOTHROW(check_patient_leakage(m));  // both training: duplicates, but no leak
+  m.cases[1].split = "external";
+  REQUIRE_THROWS_WITH(check_patient_leakage(m),
+                      Contains("BraTS2021_00097") && Contains("UCSF-PDGM-0004") && Contains("same patient"));
+  m.cases[1].split = "test";
+  REQUIRE_THROWS_AS(check_patient_leakage(m), fedglioma::ConfigError);
+}
+
+TEST_CASE("run refuses a manifest whose external case is a training patient", "[experiments][leakage]") {
+  const fs::path dir = fedglioma::testing::temp_dir("leak");
+  Manifest m = load_manifest(fedglioma::testing::tiny_cohort());
+  for (auto& c : m.cases)
+    if (c.split == "external") {
+      c.aliases = {m.cases[0].id};
+      break;
+    }
+  save_manifest(m, dir / "manifest.json");
+  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
+  fedglioma::experiments::RunOptions options;
+  options.config = dir / "c.json";
+  options.out = dir / "run";
+  options.overrides = {"data.manifest=" + (dir / "manifest.json").string()};
+  std::ostringstream console;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console), Contains("same patient"));
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+}
+
+TEST_CASE("fedglioma manifest --merge writes the merged manifest and a report", "[experiments][merge]") {
+  const fs::path dir = fedglioma::testing::temp_dir("merge-cli");
+  Manifest a, b;
+  a.cases = {record("UCSF-PDGM-0004", "ucsf", {"BraTS2021_00097"})};
+  b.cases = {record("BraTS2021_00097", "brats"), record("BraTS2021_00002", "brats")};
+  save_manifest(a, dir / "a.json");
+  save_manifest(b, dir / "b.json");
+  fedglioma::experiments::ManifestCliOptions options;
+  options.merge = {dir / "a.json", dir / "b.json"};
+  options.out = dir / "all.json";
+  std::ostringstream console;
+  fedglioma::experiments::run_manifest(options, console);
+  REQUIRE(load_manifest(dir / "all.json").cases.size() == 2);
+  const auto report = nlohmann::json::parse(fedglioma::read_file(dir / "all.merge-report.json"));
+  REQUIRE(report["cases_in"] == 3);
+  REQUIRE(report["cases_out"] == 2);
+  REQUIRE(report["merged"][0]["kept"] == "UCSF-PDGM-0004");
+  REQUIRE_THAT(console.str(), Contains("merged 3 records into 2 patients"));
+
+  options.layout.layout = "ucsf-pdgm";  // both a layout and --merge: refused
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_manifest(options, console), Contains("either --layout"));
+}
