@@ -6,6 +6,9 @@
 #include <itkImageIOBase.h>
 #include <itkImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
+#include <itkLinearInterpolateImageFunction.h>
+#include <itkNearestNeighborInterpolateImageFunction.h>
+#include <itkResampleImageFilter.h>
 
 #include <cmath>
 #include <mutex>
@@ -81,24 +84,31 @@ Geometry geometry_of(const ItkImage<T>& image) {
   return g;
 }
 
+// A Geometry in ITK's types: the one place where the two descriptions of a grid meet.
+struct ItkGrid {
+  itk::Size<3> size;
+  itk::Vector<double, 3> spacing;
+  itk::Point<double, 3> origin;
+  itk::Matrix<double, 3, 3> direction;
+
+  explicit ItkGrid(const Geometry& g) {
+    for (unsigned d = 0; d < 3; ++d) {
+      size[d] = static_cast<itk::SizeValueType>(g.size[d]);
+      spacing[d] = g.spacing[d];
+      origin[d] = g.origin[d];
+      for (unsigned c = 0; c < 3; ++c) direction(d, c) = g.direction[d * 3 + c];
+    }
+  }
+};
+
 template <typename T>
 typename ItkImage<T>::Pointer to_itk(const Volume<T>& volume) {
+  const ItkGrid grid(volume.geometry);
   auto image = ItkImage<T>::New();
-  typename ItkImage<T>::SizeType size;
-  typename ItkImage<T>::SpacingType spacing;
-  typename ItkImage<T>::PointType origin;
-  typename ItkImage<T>::DirectionType direction;
-  const Geometry& g = volume.geometry;
-  for (unsigned d = 0; d < 3; ++d) {
-    size[d] = static_cast<itk::SizeValueType>(g.size[d]);
-    spacing[d] = g.spacing[d];
-    origin[d] = g.origin[d];
-    for (unsigned c = 0; c < 3; ++c) direction(d, c) = g.direction[d * 3 + c];
-  }
-  image->SetRegions(typename ItkImage<T>::RegionType(size));
-  image->SetSpacing(spacing);
-  image->SetOrigin(origin);
-  image->SetDirection(direction);
+  image->SetRegions(typename ItkImage<T>::RegionType(grid.size));
+  image->SetSpacing(grid.spacing);
+  image->SetOrigin(grid.origin);
+  image->SetDirection(grid.direction);
   image->Allocate();
   std::copy(volume.voxels.begin(), volume.voxels.end(), image->GetBufferPointer());
   return image;
@@ -182,5 +192,33 @@ MaskVolume read_labels(const fs::path& path) {
 void write_image(const fs::path& path, const FloatVolume& volume) { write_itk(path, volume); }
 
 void write_labels(const fs::path& path, const MaskVolume& volume) { write_itk(path, volume); }
+
+FloatVolume resample(const FloatVolume& source, const Geometry& target, Interpolation interpolation) {
+  using Image = ItkImage<float>;
+  auto filter = itk::ResampleImageFilter<Image, Image>::New();
+  filter->SetInput(to_itk(source));
+  if (interpolation == Interpolation::kNearest) {
+    filter->SetInterpolator(itk::NearestNeighborInterpolateImageFunction<Image, double>::New());
+  } else {
+    filter->SetInterpolator(itk::LinearInterpolateImageFunction<Image, double>::New());
+  }
+  const ItkGrid grid(target);
+  filter->SetSize(grid.size);
+  filter->SetOutputSpacing(grid.spacing);
+  filter->SetOutputOrigin(grid.origin);
+  filter->SetOutputDirection(grid.direction);
+  filter->SetDefaultPixelValue(0.0f);
+  filter->SetNumberOfWorkUnits(1);  // parallelism is across cases; one thread here keeps it reproducible
+  try {
+    filter->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw DataError(std::string("resampling failed: ") + e.GetDescription());
+  }
+  FloatVolume out;
+  out.geometry = target;
+  const float* buffer = filter->GetOutput()->GetBufferPointer();
+  out.voxels.assign(buffer, buffer + target.voxel_count());
+  return out;
+}
 
 }  // namespace fedglioma::data

@@ -19,4 +19,12 @@ MaskVolume read_labels(const std::filesystem::path& path);
 void write_image(const std::filesystem::path& path, const FloatVolume& volume);
 void write_labels(const std::filesystem::path& path, const MaskVolume& volume);
 
+/// How resample() interpolates.
+enum class Interpolation { kLinear, kNearest };
+
+/// Resamples `source` onto the grid `target` in world coordinates (identity transform) through
+/// ITK; outside `source`'s field of view is 0. Lives beside the NIfTI IO because both convert
+/// between Volume and ITK images, which only this file does.
+FloatVolume resample(const FloatVolume& source, const Geometry& target, Interpolation interpolation);
+
 }  // namespace fedglioma::data

@@ -1,11 +1,5 @@
 #include "data/preprocess.h"
 
-#include <itkImage.h>
-#include <itkImportImageFilter.h>
-#include <itkLinearInterpolateImageFunction.h>
-#include <itkNearestNeighborInterpolateImageFunction.h>
-#include <itkResampleImageFilter.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,69 +10,12 @@
 namespace fedglioma::data {
 namespace {
 
-using Image = itk::Image<float, 3>;
-
 std::string grid_text(const Geometry& g) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%lldx%lldx%lld voxels of %.3gx%.3gx%.3g mm", static_cast<long long>(g.size[0]),
                 static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]), g.spacing[0], g.spacing[1],
                 g.spacing[2]);
   return buf;
-}
-
-Image::Pointer to_itk(const FloatVolume& v) {
-  auto image = Image::New();
-  Image::SizeType size;
-  Image::SpacingType spacing;
-  Image::PointType origin;
-  Image::DirectionType direction;
-  for (unsigned d = 0; d < 3; ++d) {
-    size[d] = static_cast<itk::SizeValueType>(v.geometry.size[d]);
-    spacing[d] = v.geometry.spacing[d];
-    origin[d] = v.geometry.origin[d];
-    for (unsigned c = 0; c < 3; ++c) direction(d, c) = v.geometry.direction[d * 3 + c];
-  }
-  image->SetRegions(Image::RegionType(size));
-  image->SetSpacing(spacing);
-  image->SetOrigin(origin);
-  image->SetDirection(direction);
-  image->Allocate();
-  std::copy(v.voxels.begin(), v.voxels.end(), image->GetBufferPointer());
-  return image;
-}
-
-// Resamples `source` onto `target` (identity transform in world space).
-FloatVolume resample(const FloatVolume& source, const Geometry& target, bool nearest) {
-  using Filter = itk::ResampleImageFilter<Image, Image>;
-  auto filter = Filter::New();
-  filter->SetInput(to_itk(source));
-  if (nearest) {
-    filter->SetInterpolator(itk::NearestNeighborInterpolateImageFunction<Image, double>::New());
-  } else {
-    filter->SetInterpolator(itk::LinearInterpolateImageFunction<Image, double>::New());
-  }
-  Image::SizeType size;
-  Image::SpacingType spacing;
-  Image::PointType origin;
-  Image::DirectionType direction;
-  for (unsigned d = 0; d < 3; ++d) {
-    size[d] = static_cast<itk::SizeValueType>(target.size[d]);
-    spacing[d] = target.spacing[d];
-    origin[d] = target.origin[d];
-    for (unsigned c = 0; c < 3; ++c) direction(d, c) = target.direction[d * 3 + c];
-  }
-  filter->SetSize(size);
-  filter->SetOutputSpacing(spacing);
-  filter->SetOutputOrigin(origin);
-  filter->SetOutputDirection(direction);
-  filter->SetDefaultPixelValue(0.0f);
-  filter->SetNumberOfWorkUnits(1);  // parallelism is across cases; one thread here keeps it reproducible
-  filter->Update();
-  FloatVolume out;
-  out.geometry = target;
-  const float* buffer = filter->GetOutput()->GetBufferPointer();
-  out.voxels.assign(buffer, buffer + target.voxel_count());
-  return out;
 }
 
 // World (LPS, mm) position of voxel index (i, j, k) of `g`.
@@ -182,7 +119,7 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
                       ") is not on the grid of '" + record.images[0].string() + "' (" +
                       grid_text(images[0].geometry) +
                       "); co-register the modalities or set data.on_geometry_mismatch to \"resample\"");
-    images[m] = resample(images[m], images[0].geometry, false);
+    images[m] = resample(images[m], images[0].geometry, Interpolation::kLinear);
   }
   const Geometry& original = images[0].geometry;
   const auto n0 = static_cast<std::size_t>(original.voxel_count());
@@ -196,7 +133,7 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
   const auto n = static_cast<std::size_t>(grid.voxel_count());
   sample.image.resize(4 * n);
   for (std::size_t m = 0; m < 4; ++m) {
-    const FloatVolume resampled = resample(images[m], grid, false);
+    const FloatVolume resampled = resample(images[m], grid, Interpolation::kLinear);
     std::copy(resampled.voxels.begin(), resampled.voxels.end(), sample.image.begin() + static_cast<std::ptrdiff_t>(m * n));
   }
   std::vector<std::uint8_t> foreground(n, 0);
@@ -219,7 +156,7 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
                         "; expected 0/1 or BraTS labels 1, 2, 3, 4");
       binary.voxels[v] = l != 0 ? 1.0f : 0.0f;
     }
-    const FloatVolume on_grid = resample(binary, grid, true);
+    const FloatVolume on_grid = resample(binary, grid, Interpolation::kNearest);
     sample.mask.resize(n);
     for (std::size_t v = 0; v < n; ++v) sample.mask[v] = on_grid.voxels[v] > 0.5f;
   }
@@ -230,7 +167,7 @@ MaskVolume to_original_grid(const MaskVolume& network_labels, const GridMapping&
   FloatVolume source;
   source.geometry = mapping.network;
   source.voxels.assign(network_labels.voxels.begin(), network_labels.voxels.end());
-  const FloatVolume back = resample(source, mapping.original, true);
+  const FloatVolume back = resample(source, mapping.original, Interpolation::kNearest);
   MaskVolume out;
   out.geometry = mapping.original;
   out.voxels.resize(back.voxels.size());
