@@ -33,6 +33,41 @@ void register_nifti() {
   std::call_once(once, [] { itk::NiftiImageIOFactory::RegisterOneFactory(); });
 }
 
+// ITK's NIfTI reader accepts a truncated file and fills the missing voxels with zeros, so the
+// length is checked here: an uncompressed file must hold the header and every voxel; a gzip
+// file's trailer (ISIZE: the uncompressed length mod 2^32) must account for every voxel plus a
+// header of at most 1 MiB of extensions. A cut-off gzip file ends in arbitrary compressed bytes,
+// which pass that test with a probability of about 1 in 4000.
+void check_complete(const fs::path& path, std::uint64_t voxel_bytes) {
+  const std::string name = path.filename().string();
+  const auto ends_with = [&](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (!ends_with(".nii") && !ends_with(".nii.gz")) return;  // .hdr/.img pairs keep voxels apart
+  std::error_code ec;
+  const std::uint64_t size = fs::file_size(path, ec);
+  if (ec) throw DataError("'" + path.string() + "': cannot read its size: " + ec.message());
+  const std::string truncated = "'" + path.string() + "': file is truncated or corrupt (expected " +
+                                std::to_string(voxel_bytes) + " bytes of voxel data)";
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw DataError("'" + path.string() + "': not readable");
+  unsigned char magic[2] = {0, 0}, trailer[4] = {0, 0, 0, 0};
+  const bool got_magic = std::fread(magic, 1, 2, f) == 2;
+  const bool gzip = got_magic && magic[0] == 0x1f && magic[1] == 0x8b;
+  bool got_trailer = false;
+  if (gzip && size >= 18 && std::fseek(f, -4, SEEK_END) == 0) got_trailer = std::fread(trailer, 1, 4, f) == 4;
+  std::fclose(f);
+  if (!gzip) {
+    if (size < 348 + voxel_bytes) throw DataError(truncated);
+    return;
+  }
+  if (!got_trailer) throw DataError(truncated);
+  const std::uint64_t isize = trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (std::uint64_t{trailer[3]} << 24);
+  const std::uint64_t expected = (voxel_bytes + 348) & 0xFFFFFFFFULL;
+  const std::uint64_t extra = (isize - expected) & 0xFFFFFFFFULL;  // header beyond 348 bytes, mod 2^32
+  if (extra > (1u << 20)) throw DataError(truncated);
+}
+
 // The header is read first so that a 4D series or a vector image is rejected with a message,
 // instead of ITK silently reading its first volume.
 void check_is_3d(const fs::path& path) {
@@ -55,6 +90,7 @@ void check_is_3d(const fs::path& path) {
   if (io->GetNumberOfComponents() != 1)
     throw DataError("'" + path.string() + "': expected one scalar per voxel, found " +
                     std::to_string(io->GetNumberOfComponents()) + " components");
+  check_complete(path, static_cast<std::uint64_t>(io->GetImageSizeInBytes()));
 }
 
 template <typename T>

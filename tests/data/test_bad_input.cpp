@@ -1,0 +1,120 @@
+// The bad-input catalogue: each broken input gives a clear error naming the file, case or field,
+// exit status 1 from the CLI, and no output file.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <functional>
+
+#include "core/atomic_file.h"
+#include "data/manifest.h"
+#include "data/nifti_io.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+using namespace fedglioma::data;
+
+namespace {
+
+// A minimal uncompressed NIfTI-1 file of float32 voxels with dimensions `dims` (3 or 4 of them).
+void write_raw_nifti(const fs::path& path, const std::vector<short>& dims) {
+  std::string header(352, '\0');
+  auto put = [&](std::size_t offset, const auto& value) { std::memcpy(&header[offset], &value, sizeof value); };
+  put(0, 348);
+  short dim[8] = {static_cast<short>(dims.size()), 1, 1, 1, 1, 1, 1, 1};
+  std::size_t voxels = 1;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    dim[i + 1] = dims[i];
+    voxels *= static_cast<std::size_t>(dims[i]);
+  }
+  std::memcpy(&header[40], dim, sizeof dim);
+  put(70, static_cast<short>(16));  // float32
+  put(72, static_cast<short>(32));
+  const float pixdim[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  std::memcpy(&header[76], pixdim, sizeof pixdim);
+  put(108, 352.0f);
+  put(112, 1.0f);  // scl_slope
+  std::memcpy(&header[344], "n+1", 4);
+  std::vector<float> data(voxels, 1.0f);
+  fedglioma::write_file_atomic(path, header + std::string(reinterpret_cast<const char*>(data.data()), voxels * 4));
+}
+
+// Runs `fedglioma preprocess --export` over `manifest`; returns the exit status and output.
+int preprocess(const fs::path& dir, const Manifest& manifest, std::string* output) {
+  save_manifest(manifest, dir / "manifest.json");
+  fedglioma::write_file_atomic(dir / "c.json", R"({"data": {"size": 16, "spacing": 12, "cache_dir": ""}})");
+  auto quoted = [](const fs::path& p) { return "'" + p.string() + "'"; };
+  return fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " preprocess --config " +
+                                             quoted(dir / "c.json") + " --set " +
+                                             quoted("data.manifest=" + (dir / "manifest.json").string()) +
+                                             " --export " + quoted(dir / "out"),
+                                         output);
+}
+
+}  // namespace
+
+TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit and writes nothing",
+          "[data][bad-input][cli]") {
+  const Manifest good = load_manifest(fedglioma::testing::tiny_cohort());
+  const fs::path base = fedglioma::testing::temp_dir("catalogue");
+  struct Broken {
+    const char* name;
+    std::function<void(Manifest&, const fs::path&)> breaks;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Broken> catalogue = {
+      {"missing file",
+       [](Manifest& m, const fs::path& d) { m.cases[1].images[2] = d / "gone.nii.gz"; },
+       {"gone.nii.gz", "does not exist"}},
+      {"truncated gzip",
+       [](Manifest& m, const fs::path& d) {
+         const std::string bytes = fedglioma::read_file(m.cases[1].images[0]);
+         fedglioma::write_file_atomic(d / "cut.nii.gz", bytes.substr(0, bytes.size() / 2));
+         m.cases[1].images[0] = d / "cut.nii.gz";
+       },
+       {"cut.nii.gz"}},
+      {"4D image",
+       [](Manifest& m, const fs::path& d) {
+         write_raw_nifti(d / "series.nii", {16, 16, 16, 3});
+         m.cases[1].images[3] = d / "series.nii";
+       },
+       {"series.nii", "expected a 3D image", "4 dimensions"}},
+      {"modalities on different grids",
+       [](Manifest& m, const fs::path& d) {
+         FloatVolume v = read_image(m.cases[1].images[1]);
+         v.geometry.origin[0] += 30.0;
+         write_image(d / "moved.nii.gz", v);
+         m.cases[1].images[1] = d / "moved.nii.gz";
+       },
+       {good.cases[1].id, "moved.nii.gz", "not on the grid"}},
+      {"mask on another grid",
+       [](Manifest& m, const fs::path& d) {
+         MaskVolume v = read_labels(*m.cases[1].mask);
+         v.geometry.spacing = {11, 12, 12};
+         write_labels(d / "mask.nii.gz", v);
+         m.cases[1].mask = d / "mask.nii.gz";
+       },
+       {"mask.nii.gz", "not on the grid"}},
+      {"constant image",
+       [](Manifest& m, const fs::path& d) {
+         FloatVolume v = read_image(m.cases[1].images[2]);
+         for (float& x : v.voxels) x = x != 0.0f ? 3.0f : 0.0f;
+         write_image(d / "flat.nii.gz", v);
+         m.cases[1].images[2] = d / "flat.nii.gz";
+       },
+       {good.cases[1].id, "t2", "constant"}},
+  };
+  for (const Broken& broken : catalogue) {
+    DYNAMIC_SECTION(broken.name) {
+      const fs::path dir = base / broken.name;
+      fs::create_directories(dir);
+      Manifest m = good;
+      broken.breaks(m, dir);
+      std::string output;
+      REQUIRE(preprocess(dir, m, &output) == 1);
+      for (const auto& text : broken.mentions) REQUIRE_THAT(output, Contains(text));
+      REQUIRE_THAT(output, !Contains("terminate called"));
+      REQUIRE_FALSE(fs::exists(dir / "out"));
+    }
+  }
+}
