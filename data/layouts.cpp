@@ -201,19 +201,110 @@ Manifest tcga(const LayoutOptions& o) {
   return m;
 }
 
+Manifest folder(const LayoutOptions& o) {
+  static const std::vector<std::string> kinds = {"t1", "t1c", "t2", "flair", "mask"};
+  std::map<std::string, std::regex> patterns;
+  for (const std::string& p : o.patterns) {
+    const auto eq = p.find('=');
+    const std::string kind = eq == std::string::npos ? "" : p.substr(0, eq);
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+      throw ConfigError("--pattern '" + p + "': expected MODALITY=REGEX with MODALITY one of t1, t1c, t2, flair, mask");
+    try {
+      patterns.emplace(kind, std::regex(p.substr(eq + 1)));
+    } catch (const std::regex_error& e) {
+      throw ConfigError("--pattern '" + p + "': not a valid regular expression: " + e.what());
+    }
+  }
+  for (const char* kind : {"t1", "t1c", "t2", "flair"})
+    if (!patterns.count(kind)) throw ConfigError(std::string("--pattern: the folder layout needs one for ") + kind);
+
+  std::map<std::string, std::map<std::string, fs::path>> files;  // case -> kind -> file
+  std::error_code ec;
+  if (!fs::is_directory(o.root, ec)) throw DataError("'" + o.root.string() + "': not a folder");
+  for (const auto& e : fs::recursive_directory_iterator(o.root)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = e.path().lexically_relative(o.root).generic_string();
+    for (const auto& [kind, regex] : patterns) {
+      std::smatch match;
+      if (!std::regex_match(rel, match, regex)) continue;
+      if (match.size() < 2 || match[1].str().empty())
+        throw ConfigError("--pattern for " + kind + ": needs a capture group for the case id");
+      auto& slot = files[match[1]][kind];
+      if (!slot.empty())
+        throw DataError("case '" + match[1].str() + "': two " + kind + " files, '" + slot.string() + "' and '" +
+                        e.path().string() + "'");
+      slot = e.path();
+    }
+  }
+
+  struct Row {
+    Labels labels;
+    std::string site, split;
+  };
+  std::map<std::string, Row> rows;
+  for (const auto& path : o.labels) {
+    const CsvTable t = CsvTable::read(path);
+    const auto id = t.column("id");
+    for (std::size_t r = 0; r < t.rows().size(); ++r) {
+      Row row;
+      auto label = [&](const char* name, std::initializer_list<int> allowed) -> std::optional<int> {
+        if (!t.has_column(name)) return std::nullopt;
+        const std::size_t c = t.column(name);
+        const std::string v = t.rows()[r][c];
+        if (v.empty()) return std::nullopt;
+        for (int a : allowed)
+          if (v == std::to_string(a)) return a;
+        throw DataError(t.where(r, c) + ": unknown value '" + v + "' (expected " +
+                        (allowed.size() == 2 ? "0, 1" : "2, 3, 4") + " or empty)");
+      };
+      row.labels = {label("idh", {0, 1}), label("codeletion_1p19q", {0, 1}), label("mgmt", {0, 1}),
+                    label("grade", {2, 3, 4})};
+      if (t.has_column("site")) row.site = t.rows()[r][t.column("site")];
+      if (t.has_column("split")) row.split = t.rows()[r][t.column("split")];
+      if (!rows.emplace(t.rows()[r][id], row).second)
+        throw DataError(t.where(r, id) + ": case '" + t.rows()[r][id] + "' appears twice");
+    }
+  }
+
+  Manifest m;
+  for (const auto& [id, by_kind] : files) {
+    std::array<fs::path, 4> images;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const auto it = by_kind.find(kinds[k]);
+      if (it == by_kind.end())
+        throw DataError("case '" + id + "': no " + kinds[k] + " file matches its --pattern under '" + o.root.string() + "'");
+      images[k] = it->second;
+    }
+    const auto mask = by_kind.find("mask");
+    const auto row = rows.find(id);
+    const std::string site = row != rows.end() && !row->second.site.empty() ? row->second.site : o.site;
+    const std::string split = row != rows.end() && !row->second.split.empty() ? row->second.split : o.split;
+    Case c = make_case(id, site, split, images,
+                       mask == by_kind.end() ? std::nullopt : std::optional<fs::path>(mask->second));
+    if (row != rows.end()) c.labels = row->second.labels;
+    m.cases.push_back(std::move(c));
+  }
+  return m;
+}
+
 }  // namespace
 
 Manifest build_manifest(const LayoutOptions& options) {
   LayoutOptions o = options;
   if (o.site.empty()) o.site = o.layout;
   static const std::map<std::string, Manifest (*)(const LayoutOptions&)> layouts = {
-      {"brats2021", brats2021}, {"ucsf-pdgm", ucsf_pdgm}, {"upenn-gbm", upenn_gbm}, {"egd", egd}, {"tcga", tcga}};
+      {"brats2021", brats2021}, {"ucsf-pdgm", ucsf_pdgm}, {"upenn-gbm", upenn_gbm},
+      {"egd", egd},             {"tcga", tcga},           {"folder", folder}};
   const auto it = layouts.find(o.layout);
   if (it == layouts.end())
-    throw ConfigError("--layout '" + o.layout + "' is not one of brats2021, ucsf-pdgm, upenn-gbm, egd, tcga");
+    throw ConfigError("--layout '" + o.layout + "' is not one of brats2021, ucsf-pdgm, upenn-gbm, egd, tcga, folder");
   if (o.split != "train" && o.split != "val" && o.split != "test" && o.split != "external")
     throw ConfigError("--split '" + o.split + "' is not one of train, val, test, external");
+  if (!o.patterns.empty() && o.layout != "folder") throw ConfigError("--pattern applies to --layout folder only");
   Manifest m = it->second(o);
+  for (const Case& c : m.cases)
+    if (c.split != "train" && c.split != "val" && c.split != "test" && c.split != "external")
+      throw DataError("case '" + c.id + "': split '" + c.split + "' is not one of train, val, test, external");
   if (m.cases.empty())
     throw DataError("'" + o.root.string() + "': no " + o.layout + " cases found (see `fedglioma manifest --help`)");
   std::sort(m.cases.begin(), m.cases.end(), [](const Case& a, const Case& b) { return a.id < b.id; });

@@ -10,11 +10,15 @@ namespace fedglioma::data {
 
 /// What `fedglioma manifest` reads: a public dataset's on-disk layout and its label tables.
 struct LayoutOptions {
-  std::string layout;                        ///< brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga
+  std::string layout;                        ///< brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga | folder
   std::filesystem::path root;                ///< the dataset's top folder
   std::vector<std::filesystem::path> labels; ///< label / partition tables (see build_manifest)
   std::string site;                          ///< site name; default: the layout's name
   std::string split = "train";               ///< split of every case: train | val | test | external
+  /// folder layout only: "modality=REGEX" for t1, t1c, t2, flair and optionally mask. Each
+  /// regex is matched against every file's path relative to the root ('/'-separated) and its
+  /// first capture group is the case id.
+  std::vector<std::string> patterns;
 };
 
 /// Builds a manifest from a dataset's files:
@@ -31,6 +35,9 @@ struct LayoutOptions {
 /// - tcga: BraTS-TCGA files `TCGA-XX-YYYY_<date>_{t1,t1Gd,t2,flair}.nii.gz` in any sub-folder,
 ///   masks `_GlistrBoost_ManuallyCorrected.nii.gz` preferred over `_GlistrBoost.nii.gz`, with
 ///   the molecular table.
+/// - folder: any private layout, given by `patterns`; the table (optional) has a column `id` and
+///   any of `idh`, `codeletion_1p19q`, `mgmt` (0/1), `grade` (2/3/4), `site`, `split`; empty
+///   cells are unknown.
 /// Cases come out sorted by id. A case with a missing modality is an error naming the folder
 /// and the file expected; a case absent from a label table keeps unknown labels. Throws
 /// ConfigError for an unknown layout and DataError for unusable files or tables.

@@ -18,7 +18,9 @@ CLI::App* setup_manifest(CLI::App& app, ManifestCliOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "manifest", "Build manifest.json from a public dataset's layout (brats2021, ucsf-pdgm, upenn-gbm, egd, tcga) "
                   "and its label tables");
-  cmd->add_option("--layout", options.layout.layout, "brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga");
+  cmd->add_option("--layout", options.layout.layout, "brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga | folder");
+  cmd->add_option("--pattern", options.layout.patterns,
+                  "folder layout: MODALITY=REGEX on paths relative to --root, group 1 = case id (repeatable)");
   cmd->add_option("--root", options.layout.root, "The dataset's top folder");
   cmd->add_option("--merge", options.merge, "Join these manifests, one record per patient (instead of --layout)")
       ->expected(1, -1);

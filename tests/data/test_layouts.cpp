@@ -148,3 +148,36 @@ TEST_CASE("fedglioma manifest writes the manifest and summarises its labels", "[
   REQUIRE_FALSE(m.cases[0].mask.has_value());
   REQUIRE_THAT(console.str(), Contains("wrote 1 case(s)") && Contains("mask: 0 of 1"));
 }
+
+TEST_CASE("folder layout finds cases by regex and reads a generic label table", "[data][layouts]") {
+  const fs::path root = fedglioma::testing::temp_dir("folder");
+  for (const char* id : {"p01", "p02"}) {
+    for (const char* s : {"T1w", "T1CE", "T2w", "FLAIR"}) touch(root / "scans" / id / (std::string(s) + ".nii.gz"));
+    touch(root / "labels" / (std::string(id) + "-seg.nii.gz"));
+  }
+  fedglioma::write_file_atomic(root / "labels.csv", "id,idh,grade,site,split\np01,1,2,hospital-x,\np02,,4,,external\n");
+  LayoutOptions o;
+  o.layout = "folder";
+  o.root = root;
+  o.site = "private";
+  o.labels = {root / "labels.csv"};
+  o.patterns = {R"(t1=scans/([^/]+)/T1w\.nii\.gz)", R"(t1c=scans/([^/]+)/T1CE\.nii\.gz)",
+                R"(t2=scans/([^/]+)/T2w\.nii\.gz)", R"(flair=scans/([^/]+)/FLAIR\.nii\.gz)",
+                R"(mask=labels/([^/]+)-seg\.nii\.gz)"};
+  const Manifest m = build_manifest(o);
+  REQUIRE(m.cases.size() == 2);
+  REQUIRE(m.cases[0].site == "hospital-x");
+  REQUIRE(m.cases[0].labels.idh == 1);
+  REQUIRE(m.cases[0].images[1].filename() == "T1CE.nii.gz");
+  REQUIRE(m.cases[0].mask->filename() == "p01-seg.nii.gz");
+  REQUIRE(m.cases[1].site == "private");
+  REQUIRE(m.cases[1].split == "external");
+  REQUIRE_FALSE(m.cases[1].labels.idh.has_value());
+
+  fedglioma::write_file_atomic(root / "labels.csv", "id,idh\np01,yes\n");
+  REQUIRE_THROWS_WITH(build_manifest(o), Contains("labels.csv") && Contains("row 1") && Contains("column 'idh'"));
+  o.labels.clear();
+  o.patterns.pop_back();
+  o.patterns.pop_back();  // no FLAIR pattern
+  REQUIRE_THROWS_WITH(build_manifest(o), Contains("flair"));
+}
