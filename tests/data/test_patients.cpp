@@ -86,11 +86,8 @@ TEST_CASE("run refuses a manifest whose external case is a training patient", "[
       break;
     }
   save_manifest(m, dir / "manifest.json");
-  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
-  fedglioma::experiments::RunOptions options;
-  options.config = dir / "c.json";
-  options.out = dir / "run";
-  options.overrides = {"data.manifest=" + (dir / "manifest.json").string()};
+  const auto options =
+      fedglioma::testing::tiny_run_options(dir, {"data.manifest=" + (dir / "manifest.json").string()});
   std::ostringstream console;
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console), Contains("same patient"));
   REQUIRE_FALSE(fs::exists(dir / "run"));

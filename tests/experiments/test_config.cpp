@@ -79,11 +79,8 @@ TEST_CASE("a data error before the first round leaves no run folder", "[experime
   auto manifest = fedglioma::data::load_manifest(fedglioma::testing::tiny_cohort());
   manifest.cases.back().images[3] = dir / "missing-flair.nii.gz";
   fedglioma::data::save_manifest(manifest, dir / "manifest.json");
-  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
-  fedglioma::experiments::RunOptions options;
-  options.config = dir / "c.json";
-  options.out = dir / "run";
-  options.overrides = {"data.manifest=" + (dir / "manifest.json").string()};
+  const auto options =
+      fedglioma::testing::tiny_run_options(dir, {"data.manifest=" + (dir / "manifest.json").string()});
   std::ostringstream console;
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console), Contains("missing-flair.nii.gz"));
   REQUIRE_FALSE(fs::exists(dir / "run"));

@@ -16,14 +16,9 @@ namespace {
 
 // Runs the tiny config with `overrides` into a fresh folder; returns the folder.
 fs::path tiny_run(const std::string& name, const std::vector<std::string>& overrides) {
-  const fs::path dir = fedglioma::testing::temp_dir(name);
-  fedglioma::write_file_atomic(dir / "tiny.json", fedglioma::testing::tiny_config_json());
-  fedglioma::experiments::RunOptions options;
-  options.config = dir / "tiny.json";
-  options.out = dir / "run";
-  options.overrides = overrides;
   std::ostringstream console;
-  return fedglioma::experiments::run_run(options, console);
+  return fedglioma::experiments::run_run(
+      fedglioma::testing::tiny_run_options(fedglioma::testing::temp_dir(name), overrides), console);
 }
 
 std::vector<json> read_rounds(const fs::path& run) {

@@ -57,6 +57,15 @@ std::string tiny_config_json() {
   })";
 }
 
+experiments::RunOptions tiny_run_options(const fs::path& dir, std::vector<std::string> overrides) {
+  write_file_atomic(dir / "tiny.json", tiny_config_json());
+  experiments::RunOptions options;
+  options.config = dir / "tiny.json";
+  options.out = dir / "run";
+  options.overrides = std::move(overrides);
+  return options;
+}
+
 void seed_torch(std::uint64_t seed) { torch::manual_seed(seed); }
 
 fs::path shared_data_dir() {

@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "experiments/cli_run.h"
 
 namespace fedglioma::testing {
 
@@ -18,6 +21,9 @@ std::filesystem::path cache_dir();
 
 /// A tiny experiment config (16^3, depth 2, 2 rounds) over tiny_cohort(), as JSON text.
 std::string tiny_config_json();
+
+/// Options of `fedglioma run` for the tiny config written to `dir`/tiny.json, into `dir`/run.
+experiments::RunOptions tiny_run_options(const std::filesystem::path& dir, std::vector<std::string> overrides = {});
 
 /// Seeds torch's global generator, for tests that build models outside a run.
 void seed_torch(std::uint64_t seed = 0);
