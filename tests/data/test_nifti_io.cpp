@@ -39,6 +39,12 @@ TEST_CASE("reading a real BraTS-space sample gives its geometry", "[data][io][sh
   const FloatVolume t1 = read_image(dir / "raw_bet/OtherEXampleFromTCIA_t1_bet.nii.gz");
   REQUIRE(t1.geometry.size == std::array<std::int64_t, 3>{240, 240, 155});
   REQUIRE(t1.geometry.spacing[2] == Approx(1.0));
+  // BraTS space: srow = diag(-1, -1, 1) with origin (0, 239, 0) in RAS, which ITK's LPS world
+  // reads as an identity direction with origin (0, -239, 0).
+  REQUIRE(t1.geometry.origin[0] == Approx(0.0).margin(1e-4));
+  REQUIRE(t1.geometry.origin[1] == Approx(-239.0));
+  REQUIRE(t1.geometry.origin[2] == Approx(0.0).margin(1e-4));
+  REQUIRE(t1.geometry.direction == std::array<double, 9>{1, 0, 0, 0, 1, 0, 0, 0, 1});
   // BraTS labels {0, 1, 2, 4}: PROVENANCE.md counts 2477 + 20862 + 6840 tumour voxels.
   const MaskVolume seg = read_labels(dir / "fusion/mav.nii.gz");
   std::size_t tumour = 0;

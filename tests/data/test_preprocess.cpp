@@ -113,6 +113,13 @@ TEST_CASE("native oblique scans on different grids are rejected or resampled by 
   const FloatVolume t1 = read_image(c.images[0]);
   REQUIRE(t1.geometry.size == std::array<std::int64_t, 3>{256, 224, 26});
   REQUIRE(t1.geometry.spacing[2] == Approx(5.5));
+  // The header's affine (nibabel, RAS): translation (113.656, -74.616, -46.859), first axis
+  // (-0.8968, 0.0041, -0.0545) / 0.8984 mm. ITK's world is LPS: x and y change sign.
+  REQUIRE(t1.geometry.origin[0] == Approx(-113.656).margin(0.01));
+  REQUIRE(t1.geometry.origin[1] == Approx(74.616).margin(0.01));
+  REQUIRE(t1.geometry.origin[2] == Approx(-46.859).margin(0.01));
+  REQUIRE(t1.geometry.direction[0] == Approx(0.8968 / 0.8984).margin(1e-3));
+  REQUIRE(t1.geometry.direction[6] == Approx(-0.0545 / 0.8984).margin(1e-3));  // oblique
 
   PreprocessOptions options;
   options.size = {64, 64, 48};
