@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "data/csv_table.h"
@@ -42,6 +44,35 @@ std::optional<int> whole_number(const CsvTable& t, std::size_t row, std::size_t 
   return x;
 }
 
+// Maps one cell through a table's known spellings: `known` spelling -> value, `unknown` spellings
+// (and an empty cell) -> nullopt, anything else -> DataError naming file, row and column.
+// With `ignore_case` the spellings are given in lower case and the cell is lowered first.
+std::optional<int> spelling(const CsvTable& t, std::size_t row, std::size_t col,
+                            const std::vector<std::pair<std::string, int>>& known,
+                            const std::vector<std::string>& unknown, bool ignore_case) {
+  std::string v = trim(t.rows()[row][col]);
+  if (ignore_case) v = lower(v);
+  if (v.empty()) return std::nullopt;
+  for (const auto& [name, value] : known)
+    if (v == name) return value;
+  for (const auto& name : unknown)
+    if (v == name) return std::nullopt;
+  std::string expected;
+  for (const auto& [name, value] : known) expected += (expected.empty() ? "" : ", ") + name;
+  for (const auto& name : unknown) expected += ", " + name + " (unknown)";
+  unknown_value(t, row, col, expected + " or empty" + (ignore_case ? ", in any case" : ""));
+}
+
+// UCSF-PDGM's table writes 3 digits (UCSF-PDGM-004); its image folders 4 (UCSF-PDGM-0004_nifti).
+std::string ucsf_pdgm_key(const CsvTable& t, std::size_t row, std::size_t col) {
+  const std::string raw = trim(t.rows()[row][col]);
+  const std::string prefix = "UCSF-PDGM-";
+  const std::string digits = raw.rfind(prefix, 0) == 0 ? raw.substr(prefix.size()) : "";
+  if (digits.empty() || digits.size() > 4 || digits.find_first_not_of("0123456789") != std::string::npos)
+    unknown_value(t, row, col, "UCSF-PDGM-NNN");
+  return prefix + std::string(4 - digits.size(), '0') + digits;
+}
+
 std::string brats21_id(const CsvTable& t, std::size_t row, std::size_t col) {
   const std::string v = trim(t.rows()[row][col]);
   if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos)
@@ -64,13 +95,7 @@ LabelTable read_ucsf_pdgm_table(const std::filesystem::path& path) {
   LabelTable out;
   for (std::size_t r = 0; r < t.rows().size(); ++r) {
     const auto& row = t.rows()[r];
-    // The table writes 3 digits (UCSF-PDGM-004); the image folders 4 (UCSF-PDGM-0004_nifti).
-    const std::string raw = trim(row[id]);
-    const std::string prefix = "UCSF-PDGM-";
-    const std::string digits = raw.rfind(prefix, 0) == 0 ? raw.substr(prefix.size()) : "";
-    if (digits.empty() || digits.size() > 4 || digits.find_first_not_of("0123456789") != std::string::npos)
-      unknown_value(t, r, id, "UCSF-PDGM-NNN");
-    const std::string key = prefix + std::string(4 - digits.size(), '0') + digits;
+    const std::string key = ucsf_pdgm_key(t, r, id);
     Labels l;
     const std::string i = lower(trim(row[idh]));
     if (i == "wildtype") {
@@ -80,22 +105,9 @@ LabelTable read_ucsf_pdgm_table(const std::filesystem::path& path) {
     } else if (!i.empty()) {
       unknown_value(t, r, idh, "wildtype, mutated (NOS), IDH1 p.* or IDH2 p.*");
     }
-    const std::string c = lower(trim(row[codel]));
-    if (c == "intact") {
-      l.codeletion_1p19q = 0;
-    } else if (c == "co-deletion" || c == "relative co-deletion") {
-      l.codeletion_1p19q = 1;
-    } else if (!c.empty()) {
-      unknown_value(t, r, codel, "intact, co-deletion, relative co-deletion or empty");
-    }
-    const std::string m = lower(trim(row[mgmt]));
-    if (m == "positive") {
-      l.mgmt = 1;
-    } else if (m == "negative") {
-      l.mgmt = 0;
-    } else if (m != "indeterminate" && !m.empty()) {
-      unknown_value(t, r, mgmt, "positive, negative, indeterminate or empty");
-    }
+    l.codeletion_1p19q =
+        spelling(t, r, codel, {{"intact", 0}, {"co-deletion", 1}, {"relative co-deletion", 1}}, {}, true);
+    l.mgmt = spelling(t, r, mgmt, {{"positive", 1}, {"negative", 0}}, {"indeterminate"}, true);
     l.grade = whole_number(t, r, grade, {2, 3, 4}, "2, 3 or 4");
     insert_unique(out, key, l, t, r);
   }
@@ -107,11 +119,9 @@ std::map<std::string, std::string> read_ucsf_pdgm_brats21_ids(const std::filesys
   std::map<std::string, std::string> out;
   if (!t.has_column("BraTS21 ID")) return out;  // older exports of the table lack the crosswalk
   const auto id = t.column("ID"), brats = t.column("BraTS21 ID");
-  for (const auto& row : t.rows()) {
-    const std::string b = trim(row[brats]);
-    if (b.empty()) continue;
-    const std::string digits = trim(row[id]).substr(std::string("UCSF-PDGM-").size());
-    out["UCSF-PDGM-" + std::string(4 - std::min<std::size_t>(4, digits.size()), '0') + digits] = b;
+  for (std::size_t r = 0; r < t.rows().size(); ++r) {
+    const std::string b = trim(t.rows()[r][brats]);
+    if (!b.empty()) out[ucsf_pdgm_key(t, r, id)] = b;
   }
   return out;
 }
@@ -124,22 +134,8 @@ LabelTable read_upenn_gbm_table(const std::filesystem::path& path) {
     const auto& row = t.rows()[r];
     Labels l;
     l.grade = 4;  // UPenn-GBM holds glioblastomas only
-    const std::string i = lower(trim(row[idh]));
-    if (i == "wildtype") {
-      l.idh = 0;
-    } else if (i == "mutated") {
-      l.idh = 1;
-    } else if (i != "nos/nec" && i != "not available" && !i.empty()) {
-      unknown_value(t, r, idh, "Wildtype, Mutated or NOS/NEC");
-    }
-    const std::string m = lower(trim(row[mgmt]));
-    if (m == "methylated") {
-      l.mgmt = 1;
-    } else if (m == "unmethylated") {
-      l.mgmt = 0;
-    } else if (m != "indeterminate" && m != "not available" && !m.empty()) {
-      unknown_value(t, r, mgmt, "Methylated, Unmethylated, Indeterminate or Not Available");
-    }
+    l.idh = spelling(t, r, idh, {{"wildtype", 0}, {"mutated", 1}}, {"nos/nec", "not available"}, true);
+    l.mgmt = spelling(t, r, mgmt, {{"methylated", 1}, {"unmethylated", 0}}, {"indeterminate", "not available"}, true);
     const std::string key = trim(row[id]);
     if (key.empty()) unknown_value(t, r, id, "a patient id");
     insert_unique(out, key, l, t, r);
@@ -184,14 +180,7 @@ LabelTable read_tcga_table(const std::filesystem::path& path) {
   for (std::size_t r = 0; r < t.rows().size(); ++r) {
     const auto& row = t.rows()[r];
     Labels l;
-    const std::string i = trim(row[idh]);
-    if (i == "MUTATED") {
-      l.idh = 1;
-    } else if (i == "NOT_MUTATED") {
-      l.idh = 0;
-    } else if (i != "--" && !i.empty()) {
-      unknown_value(t, r, idh, "MUTATED, NOT_MUTATED or --");
-    }
+    l.idh = spelling(t, r, idh, {{"MUTATED", 1}, {"NOT_MUTATED", 0}}, {"--"}, false);
     const std::string g = trim(row[grade]);
     const std::string d = lower(trim(row[diagnosis]));
     if (g == "GBM") {

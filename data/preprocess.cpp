@@ -72,8 +72,9 @@ Geometry network_grid(const FloatVolume& reference, const std::vector<std::uint8
   return out;
 }
 
-}  // namespace
-
+// Clips each channel of `image` (channel-major, `n` voxels each) to its 1st-99th percentile
+// inside `foreground` and z-scores it there; background voxels become 0. Throws DataError naming
+// `what` when a channel is empty or constant inside.
 void zscore_inside(std::vector<float>& image, const std::vector<std::uint8_t>& foreground, std::size_t n,
                    const std::string& what) {
   for (std::size_t m = 0; m < image.size() / n; ++m) {
@@ -107,6 +108,8 @@ void zscore_inside(std::vector<float>& image, const std::vector<std::uint8_t>& f
       channel[v] = foreground[v] ? static_cast<float>((std::clamp(channel[v], lo, hi) - mu) / sd) : 0.0f;
   }
 }
+
+}  // namespace
 
 Sample preprocess_case(const Case& record, const PreprocessOptions& options, GridMapping* mapping) {
   const std::string where = "case '" + record.id + "'";

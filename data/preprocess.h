@@ -41,10 +41,4 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
 /// Maps a label volume on the network grid back onto the original grid (nearest neighbour).
 MaskVolume to_original_grid(const MaskVolume& network_labels, const GridMapping& mapping);
 
-/// Clips each of the four channels of `image` (channel-major, `n` voxels each) to its 1st-99th
-/// percentile inside `foreground` and z-scores it there; background voxels become 0. Throws
-/// DataError naming `what` (a case or file) when a channel is empty or constant inside.
-void zscore_inside(std::vector<float>& image, const std::vector<std::uint8_t>& foreground, std::size_t n,
-                   const std::string& what);
-
 }  // namespace fedglioma::data
