@@ -62,19 +62,43 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
     std::snprintf(line, sizeof line, "\rpreprocess: %zu/%zu cases, %.0f s, eta %.0f s   ", done, total, s, eta);
     console << line << std::flush;
   };
-  const auto samples =
-      data::load_samples(records, sim::preprocess_options(config.data), data::SampleCache(config.data.cache_dir),
-                         config.runtime.workers * config.runtime.threads_per_worker, progress);
+  // Cases go through in chunks so that memory stays bounded whatever the cohort's size; the
+  // export is written to a temporary folder that replaces --export only when every case worked.
+  const bool exporting = !options.export_dir.empty();
+  const fs::path staging = exporting ? fs::path(options.export_dir.string() + ".partial") : fs::path();
+  std::error_code ec;
+  if (exporting) fs::remove_all(staging, ec);
+  const int threads = config.runtime.workers * config.runtime.threads_per_worker;
+  const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));
+  const data::SampleCache cache(config.data.cache_dir);
+  try {
+    for (std::size_t begin = 0; begin < records.size(); begin += chunk) {
+      const std::vector<const data::Case*> part(
+          records.begin() + static_cast<std::ptrdiff_t>(begin),
+          records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), begin + chunk)));
+      const auto samples = data::load_samples(part, sim::preprocess_options(config.data), cache, threads,
+                                              [&](std::size_t done, std::size_t) { progress(begin + done, records.size()); });
+      if (exporting)
+        for (const auto& s : samples) export_sample(s, staging / s.id);
+    }
+    if (exporting) {
+      fs::remove_all(options.export_dir, ec);
+      fs::rename(staging, options.export_dir, ec);
+      if (ec) throw IoError("cannot move the export into '" + options.export_dir.string() + "': " + ec.message());
+    }
+  } catch (...) {
+    if (exporting) fs::remove_all(staging, ec);
+    if (tty) console << "\n";
+    throw;
+  }
   if (tty) console << "\n";
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!options.export_dir.empty())
-    for (const auto& s : samples) export_sample(s, options.export_dir / s.id);
   char summary[200];
-  std::snprintf(summary, sizeof summary, "preprocessed %zu case(s) in %.2f s; cache: %s\n", samples.size(), seconds,
+  std::snprintf(summary, sizeof summary, "preprocessed %zu case(s) in %.2f s; cache: %s\n", records.size(), seconds,
                 config.data.cache_dir.empty() ? "disabled" : config.data.cache_dir.c_str());
   console << summary;
-  if (!options.export_dir.empty()) console << "exported to " << options.export_dir.string() << "\n";
-  return samples.size();
+  if (exporting) console << "exported to " << options.export_dir.string() << "\n";
+  return records.size();
 }
 
 }  // namespace fedglioma::experiments
