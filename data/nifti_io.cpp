@@ -10,11 +10,14 @@
 #include <itkNearestNeighborInterpolateImageFunction.h>
 #include <itkResampleImageFilter.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <string>
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/error.h"
 
@@ -33,17 +36,22 @@ void register_nifti() {
   std::call_once(once, [] { itk::NiftiImageIOFactory::RegisterOneFactory(); });
 }
 
+// .nii and .nii.gz hold header and voxels in one file; .hdr/.img pairs keep them apart.
+bool is_single_file_nifti(const fs::path& path) {
+  const std::string name = path.filename().string();
+  const auto ends_with = [&](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with(".nii") || ends_with(".nii.gz");
+}
+
 // ITK's NIfTI reader accepts a truncated file and fills the missing voxels with zeros, so the
 // length is checked here: an uncompressed file must hold the header and every voxel; a gzip
 // file's trailer (ISIZE: the uncompressed length mod 2^32) must account for every voxel plus a
 // header of at most 1 MiB of extensions. A cut-off gzip file ends in arbitrary compressed bytes,
 // which pass that test with a probability of about 1 in 4000.
 void check_complete(const fs::path& path, std::uint64_t voxel_bytes) {
-  const std::string name = path.filename().string();
-  const auto ends_with = [&](const std::string& tail) {
-    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  if (!ends_with(".nii") && !ends_with(".nii.gz")) return;  // .hdr/.img pairs keep voxels apart
+  if (!is_single_file_nifti(path)) return;
   std::error_code ec;
   const std::uint64_t size = fs::file_size(path, ec);
   if (ec) throw DataError("'" + path.string() + "': cannot read its size: " + ec.message());
@@ -66,6 +74,69 @@ void check_complete(const fs::path& path, std::uint64_t voxel_bytes) {
   const std::uint64_t expected = (voxel_bytes + 348) & 0xFFFFFFFFULL;
   const std::uint64_t extra = (isize - expected) & 0xFFFFFFFFULL;  // header beyond 348 bytes, mod 2^32
   if (extra > (1u << 20)) throw DataError(truncated);
+}
+
+// ITK's NIfTI reader turns NaN and infinite voxels into 0, so a float file is scanned here, in its
+// stored form, before ITK reads it: a non-finite intensity is an error, never a silent 0. zlib's
+// gzread reads plain .nii files as they are. Only float32/float64 voxels (NIfTI datatype 16/64,
+// read from the header: ITK reports scaled integer files as float too) can be non-finite.
+void check_finite(const fs::path& path) {
+  if (!is_single_file_nifti(path)) return;
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file) throw DataError("'" + path.string() + "': not readable");
+  struct Closer {
+    gzFile f;
+    ~Closer() { gzclose(f); }
+  } closer{file};
+  const std::string corrupt = "'" + path.string() + "': file is truncated or corrupt";
+  unsigned char header[348];
+  if (gzread(file, header, sizeof header) != static_cast<int>(sizeof header)) throw DataError(corrupt);
+  std::int32_t sizeof_hdr;
+  std::memcpy(&sizeof_hdr, header, 4);
+  const bool swapped = sizeof_hdr != 348;
+  if (swapped && __builtin_bswap32(static_cast<std::uint32_t>(sizeof_hdr)) != 348) return;  // not NIfTI-1
+  std::uint32_t offset_bits;
+  std::memcpy(&offset_bits, header + 108, 4);
+  if (swapped) offset_bits = __builtin_bswap32(offset_bits);
+  float vox_offset;
+  std::memcpy(&vox_offset, &offset_bits, 4);
+  auto header_short = [&](std::size_t at) {
+    std::uint16_t v;
+    std::memcpy(&v, header + at, 2);
+    return static_cast<std::int16_t>(swapped ? __builtin_bswap16(v) : v);
+  };
+  const std::int16_t datatype = header_short(70);
+  const bool f32 = datatype == 16, f64 = datatype == 64;
+  if (!f32 && !f64) return;
+  std::uint64_t voxel_bytes = f32 ? 4 : 8;
+  const int rank = std::clamp<int>(header_short(40), 1, 7);
+  for (int d = 1; d <= rank; ++d) voxel_bytes *= static_cast<std::uint64_t>(std::max<std::int16_t>(1, header_short(40 + 2 * d)));
+  if (!(vox_offset >= 348.0f)) vox_offset = 352.0f;
+  if (gzseek(file, static_cast<z_off_t>(vox_offset), SEEK_SET) < 0) throw DataError(corrupt);
+
+  const std::size_t width = f32 ? 4 : 8;
+  std::vector<unsigned char> chunk(std::size_t{1} << 22);
+  std::uint64_t index = 0, remaining = voxel_bytes;
+  while (remaining > 0) {
+    const auto want = static_cast<unsigned>(std::min<std::uint64_t>(remaining, chunk.size()));
+    if (gzread(file, chunk.data(), want) != static_cast<int>(want)) throw DataError(corrupt);
+    for (std::size_t at = 0; at < want; at += width, ++index) {
+      bool finite;
+      if (f32) {
+        std::uint32_t bits;
+        std::memcpy(&bits, &chunk[at], 4);
+        finite = ((swapped ? __builtin_bswap32(bits) : bits) & 0x7F800000u) != 0x7F800000u;
+      } else {
+        std::uint64_t bits;
+        std::memcpy(&bits, &chunk[at], 8);
+        finite = ((swapped ? __builtin_bswap64(bits) : bits) & 0x7FF0000000000000ull) != 0x7FF0000000000000ull;
+      }
+      if (!finite)
+        throw DataError("'" + path.string() + "': voxel " + std::to_string(index) +
+                        " is NaN or infinite (expected finite intensities)");
+    }
+    remaining -= want;
+  }
 }
 
 // The header is read first so that a 4D series or a vector image is rejected with a message,
@@ -91,6 +162,7 @@ void check_is_3d(const fs::path& path) {
     throw DataError("'" + path.string() + "': expected one scalar per voxel, found " +
                     std::to_string(io->GetNumberOfComponents()) + " components");
   check_complete(path, static_cast<std::uint64_t>(io->GetImageSizeInBytes()));
+  check_finite(path);
 }
 
 template <typename T>

@@ -9,9 +9,11 @@ PACKAGES=(
   libtorch-dev                 # LibTorch C++ frontend (CPU build; a CUDA LibTorch works via -DTorch_DIR)
   libinsighttoolkit5-dev       # ITK: NIfTI IO and resampling
   nlohmann-json3-dev libcli11-dev catch2
+  zlib1g-dev                   # scanning float NIfTI voxels for NaN/Inf before ITK reads them
+  python3-matplotlib python3-numpy  # scripts/plot_*.py (Debian's /usr/bin/python3), tested by ctest
 )
-if [[ "${FEDGLIOMA_WITH_PLOTS:-0}" == "1" ]]; then
-  PACKAGES+=(python3-numpy python3-matplotlib python3-sklearn python3-scipy python3-nibabel)
+if [[ "${FEDGLIOMA_WITH_REFERENCE_TOOLS:-0}" == "1" ]]; then
+  PACKAGES+=(python3-sklearn python3-scipy python3-nibabel)
 fi
 
 missing=()

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 
 #include "core/atomic_file.h"
 #include "data/manifest.h"
@@ -103,6 +104,22 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
          m.cases[1].images[2] = d / "flat.nii.gz";
        },
        {good.cases[1].id, "t2", "constant"}},
+      {"NaN voxel",
+       [](Manifest& m, const fs::path& d) {
+         FloatVolume v = read_image(m.cases[1].images[0]);
+         v.voxels[1234] = std::numeric_limits<float>::quiet_NaN();
+         write_image(d / "nan.nii.gz", v);
+         m.cases[1].images[0] = d / "nan.nii.gz";
+       },
+       {"nan.nii.gz", "voxel 1234 is NaN or infinite"}},
+      {"infinite voxel in an uncompressed file",
+       [](Manifest& m, const fs::path& d) {
+         FloatVolume v = read_image(m.cases[1].images[3]);
+         v.voxels[77] = -std::numeric_limits<float>::infinity();
+         write_image(d / "inf.nii", v);
+         m.cases[1].images[3] = d / "inf.nii";
+       },
+       {"inf.nii", "voxel 77 is NaN or infinite"}},
   };
   for (const Broken& broken : catalogue) {
     DYNAMIC_SECTION(broken.name) {
