@@ -80,4 +80,37 @@ double Rng::normal() {
 
 bool Rng::bernoulli(double p) { return uniform() < p; }
 
+double Rng::gamma(double shape) {
+  assert(shape > 0);
+  if (shape < 1.0) {
+    // Gamma(a) = Gamma(a + 1) * U^(1/a) (Marsaglia and Tsang 2000, section 6).
+    double u;
+    do {
+      u = uniform();
+    } while (u <= 0.0);
+    return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
+  }
+  // Marsaglia and Tsang (2000), "A simple method for generating gamma variables".
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x, v;
+    do {
+      x = normal();
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = uniform();
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (u > 0.0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
+std::vector<double> Rng::dirichlet(std::size_t k, double alpha) {
+  std::vector<double> p(k);
+  double sum = 0.0;
+  for (double& x : p) sum += (x = gamma(alpha));
+  for (double& x : p) x = sum > 0 ? x / sum : 1.0 / static_cast<double>(k);
+  return p;
+}
+
 }  // namespace fedglioma

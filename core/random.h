@@ -15,6 +15,8 @@ enum class RngPurpose : std::uint64_t {
   kValidationSplit = 5,
   kSynthCohort = 6,
   kSynthCase = 7,
+  kPartition = 8,
+  kDropout = 9,
 };
 
 /// Derives an independent 64-bit seed from (run seed, round, client, purpose) with SplitMix64
@@ -41,6 +43,10 @@ class Rng {
   double normal();
   /// True with probability p.
   bool bernoulli(double p);
+  /// Gamma(shape, 1) draw (Marsaglia-Tsang); shape must be positive.
+  double gamma(double shape);
+  /// A draw from the symmetric Dirichlet(alpha, ..., alpha) over k categories.
+  std::vector<double> dirichlet(std::size_t k, double alpha);
   /// Fisher-Yates shuffle of `values` in place.
   template <typename T>
   void shuffle(std::vector<T>& values) {

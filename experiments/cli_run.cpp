@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include <ctime>
+#include <iostream>
+
+#include <unistd.h>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -22,17 +25,38 @@ fs::path default_run_dir(const fs::path& config) {
   return fs::path("runs") / (config.stem().string() + "-" + stamp);
 }
 
+// The progress line redraws itself with carriage returns: only for a terminal, never in a log.
+bool progress_wanted(const std::ostream& console) { return &console == &std::cout && ::isatty(STDOUT_FILENO); }
+
 }  // namespace
 
 CLI::App* setup_run(CLI::App& app, RunOptions& options) {
   CLI::App* cmd = app.add_subcommand("run", "Run one federated experiment from a JSON config into a run folder");
-  cmd->add_option("config", options.config, "Experiment config (JSON)")->required();
+  cmd->add_option("config", options.config, "Experiment config (JSON); not with --resume");
   cmd->add_option("--out", options.out, "Run folder (default: runs/<config name>-<UTC time>)");
   cmd->add_option("--set", options.overrides, "Override a config field: key.path=value (repeatable)");
+  cmd->add_option("--resume", options.resume,
+                  "Continue the run in this folder after its last checkpoint, with its own config");
   return cmd;
 }
 
+fs::path resume_run(const RunOptions& options, std::ostream& console) {
+  if (!options.config.empty() || !options.overrides.empty())
+    throw ConfigError("run --resume takes no config and no --set: a resumed run keeps the config it started with");
+  const fs::path& run_dir = options.resume;
+  for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl", "checkpoints/latest.state"})
+    if (!fs::exists(run_dir / file))
+      throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
+  const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
+  const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
+  sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/true, progress_wanted(console)});
+  console << "run folder: " << run_dir.string() << "\n";
+  return run_dir;
+}
+
 fs::path run_run(const RunOptions& options, std::ostream& console) {
+  if (!options.resume.empty()) return resume_run(options, console);
+  if (options.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
   const LoadedConfig loaded = load_config(options.config, options.overrides);
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
   const fs::path run_dir = options.out.empty() ? default_run_dir(options.config) : options.out;
@@ -44,7 +68,7 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
   if (ec) throw IoError("cannot create run folder '" + run_dir.string() + "': " + ec.message());
   try {
     write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
-    sim::run_experiment(loaded.config, manifest, run_dir, console);
+    sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/false, progress_wanted(console)});
   } catch (...) {
     // A run that never finished a round leaves nothing behind that could pass for a result.
     if (!fs::exists(run_dir / "rounds.jsonl")) {

@@ -16,6 +16,7 @@ struct RunOptions {
   std::filesystem::path config;
   std::filesystem::path out;           ///< empty: runs/<config name>-<UTC time>
   std::vector<std::string> overrides;  ///< --set key.path=value
+  std::filesystem::path resume;        ///< --resume RUN_DIR: continue that run after its checkpoint
 };
 
 /// `fedglioma run`: registers the subcommand and its flags, bound to `options`.

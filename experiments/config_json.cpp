@@ -2,16 +2,37 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <set>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "sim/strategy.h"
 
 namespace fedglioma::experiments {
 namespace {
 
 using nlohmann::json;
 using sim::ExperimentConfig;
+
+// A strategy's name and only the parameters it has (sim/strategy.h), so that a parameter of
+// another strategy is an unknown key.
+json strategy_json(const sim::StrategyConfig& s) {
+  json out = {{"name", s.name}};
+  const std::string& n = s.name;
+  if (n == "fedprox") out["mu"] = s.mu;
+  if (n == "fedavgm") out.update({{"server_lr", s.server_lr}, {"server_momentum", s.server_momentum}});
+  if (n == "fedadam" || n == "fedyogi" || n == "fedadagrad")
+    out.update({{"eta", s.eta}, {"beta1", s.beta1}, {"beta2", s.beta2}, {"tau", s.tau}});
+  if (n == "fedadagrad") {  // Flower's FedAdagrad has no momentum and no decay of its second moment
+    out.erase("beta1");
+    out.erase("beta2");
+  }
+  if (n == "scaffold") out["server_lr"] = s.server_lr;
+  if (n == "fedtrimmedavg") out["beta"] = s.beta;
+  if (n == "krum") out.update({{"num_malicious", s.num_malicious}, {"to_keep", s.to_keep}});
+  return out;
+}
 
 // The one description of the config's shape: every key with its default. Unknown-key checks,
 // defaults and config.resolved.json all come from it, so they cannot disagree.
@@ -25,7 +46,12 @@ json to_json(const ExperimentConfig& c) {
         {"on_geometry_mismatch", c.data.on_geometry_mismatch},
         {"cache_dir", c.data.cache_dir},
         {"cache_ram_gb", c.data.cache_ram_gb}}},
-      {"partition", {{"scheme", c.partition.scheme}, {"val_fraction", c.partition.val_fraction}}},
+      {"partition",
+       {{"scheme", c.partition.scheme},
+        {"num_clients", c.partition.num_clients},
+        {"label", c.partition.label},
+        {"alpha", c.partition.alpha},
+        {"val_fraction", c.partition.val_fraction}}},
       {"model",
        {{"name", c.model.name},
         {"depth", c.model.depth},
@@ -50,13 +76,26 @@ json to_json(const ExperimentConfig& c) {
           {"mgmt", w.markers[2]},
           {"grade", w.markers[3]}}}}},
       {"federation",
-       {{"mode", c.federation.mode}, {"rounds", c.federation.rounds}, {"strategy", {{"name", c.federation.strategy}}}}},
+       {{"mode", c.federation.mode},
+        {"rounds", c.federation.rounds},
+        {"clients_per_round", c.federation.clients_per_round},
+        {"min_clients", c.federation.min_clients},
+        {"below_min_clients", c.federation.below_min_clients},
+        {"dropout", c.federation.dropout},
+        {"strategy", strategy_json(c.federation.strategy)},
+        {"simulated_time",
+         {{"enabled", c.federation.simulated_time.enabled},
+          {"samples_per_second", c.federation.simulated_time.samples_per_second},
+          {"megabits_per_second", c.federation.simulated_time.megabits_per_second},
+          {"site_samples_per_second", c.federation.simulated_time.site_samples_per_second},
+          {"site_megabits_per_second", c.federation.simulated_time.site_megabits_per_second}}}}},
       {"eval", {{"every", c.eval.every}}},
       {"runtime",
        {{"devices", c.runtime.devices},
         {"workers", c.runtime.workers},
         {"threads_per_worker", c.runtime.threads_per_worker},
-        {"seed", c.runtime.seed}}},
+        {"seed", c.runtime.seed},
+        {"checkpoint_every", c.runtime.checkpoint_every}}},
   };
 }
 
@@ -77,7 +116,10 @@ void merge_checked(json& into, const json& user, const std::string& prefix) {
                         ": " + known + ")");
     }
     json& target = into[key];
-    if (target.is_object()) {
+    if (target.is_object() && target.empty()) {  // a map with keys of the user's choosing
+      if (!value.is_object()) throw ConfigError(path + ": expected an object, got " + type_name(value));
+      target = value;
+    } else if (target.is_object()) {
       if (!value.is_object()) throw ConfigError(path + ": expected an object, got " + type_name(value));
       merge_checked(target, value, path);
     } else {
@@ -162,6 +204,31 @@ class Reader {
   const json& root_;
 };
 
+sim::StrategyConfig read_strategy(const Reader& r) {
+  const std::string name = r.text("federation.strategy.name");
+  std::set<std::string> names(sim::strategy_names().begin(), sim::strategy_names().end());
+  r.text("federation.strategy.name", names);
+  sim::StrategyConfig s = sim::StrategyConfig::defaults(name);
+  const json& given = r.at("federation.strategy");
+  auto number = [&](const char* key, double& into, double lo, double hi) {
+    if (given.contains(key)) into = r.number(std::string("federation.strategy.") + key, lo, hi);
+  };
+  auto integer = [&](const char* key, int& into, std::int64_t lo, std::int64_t hi) {
+    if (given.contains(key)) into = static_cast<int>(r.integer(std::string("federation.strategy.") + key, lo, hi));
+  };
+  number("mu", s.mu, 0.0, 1e6);
+  number("server_lr", s.server_lr, 1e-12, 1e6);
+  number("server_momentum", s.server_momentum, 0.0, 0.999999);
+  number("eta", s.eta, 1e-12, 1e6);
+  number("beta1", s.beta1, 0.0, 0.999999);
+  number("beta2", s.beta2, 0.0, 0.999999);
+  number("tau", s.tau, 1e-15, 1e6);
+  number("beta", s.beta, 0.0, 0.499999);
+  integer("num_malicious", s.num_malicious, 0, 1000000);
+  integer("to_keep", s.to_keep, 0, 1000000);
+  return s;
+}
+
 ExperimentConfig read(const Reader& r) {
   ExperimentConfig c;
   c.data.manifest = r.text("data.manifest");
@@ -193,8 +260,11 @@ ExperimentConfig read(const Reader& r) {
   }
   c.data.on_geometry_mismatch = r.text("data.on_geometry_mismatch", {"error", "resample"});
   c.data.cache_dir = r.text("data.cache_dir");
-  c.data.cache_ram_gb = r.number("data.cache_ram_gb", 0.001, 1e6);
-  c.partition.scheme = r.text("partition.scheme", {"natural"});
+  c.data.cache_ram_gb = r.number("data.cache_ram_gb", 1e-6, 1e6);
+  c.partition.scheme = r.text("partition.scheme", {"natural", "iid", "dirichlet", "quantity"});
+  c.partition.num_clients = static_cast<int>(r.integer("partition.num_clients", 1, 100000));
+  c.partition.label = r.text("partition.label", {"idh", "codeletion_1p19q", "mgmt", "grade"});
+  c.partition.alpha = r.number("partition.alpha", 1e-6, 1e6);
   c.partition.val_fraction = r.number("partition.val_fraction", 0.0, 0.9);
   c.model.name = r.text("model.name", {"multitask_unet3d"});
   c.model.depth = r.integer("model.depth", 1, 7);
@@ -220,14 +290,35 @@ ExperimentConfig read(const Reader& r) {
   const char* markers[] = {"idh", "codeletion_1p19q", "mgmt", "grade"};
   for (std::size_t m = 0; m < 4; ++m)
     c.train.loss_weights.markers[m] = r.number(std::string("train.loss_weights.") + markers[m], 0.0, 1e6);
-  c.federation.mode = r.text("federation.mode", {"federated", "centralized"});
+  c.federation.mode = r.text("federation.mode", {"federated", "centralized", "local"});
   c.federation.rounds = static_cast<int>(r.integer("federation.rounds", 1, 100000));
-  c.federation.strategy = r.text("federation.strategy.name", {"fedavg"});
+  c.federation.clients_per_round = r.number("federation.clients_per_round", 1e-9, 1e9);
+  if (c.federation.clients_per_round > 1 && c.federation.clients_per_round != std::floor(c.federation.clients_per_round))
+    throw ConfigError("federation.clients_per_round: expected a fraction in (0, 1] or a whole count, got " +
+                      r.at("federation.clients_per_round").dump());
+  c.federation.min_clients = static_cast<int>(r.integer("federation.min_clients", 0, 1000000));
+  c.federation.below_min_clients = r.text("federation.below_min_clients", {"skip", "stop"});
+  c.federation.dropout = r.number("federation.dropout", 0.0, 1.0);
+  c.federation.strategy = read_strategy(r);
+  auto& st = c.federation.simulated_time;
+  st.enabled = r.boolean("federation.simulated_time.enabled");
+  st.samples_per_second = r.number("federation.simulated_time.samples_per_second", 1e-12, 1e12);
+  st.megabits_per_second = r.number("federation.simulated_time.megabits_per_second", 1e-12, 1e12);
+  for (const char* key : {"site_samples_per_second", "site_megabits_per_second"}) {
+    const std::string path = std::string("federation.simulated_time.") + key;
+    auto& into = std::string(key) == "site_samples_per_second" ? st.site_samples_per_second : st.site_megabits_per_second;
+    for (const auto& [site, value] : r.at(path).items()) {
+      if (!value.is_number() || !(value.get<double>() > 0))
+        throw ConfigError(path + "." + site + ": expected a positive number, got " + value.dump());
+      into[site] = value.get<double>();
+    }
+  }
   c.eval.every = static_cast<int>(r.integer("eval.every", 1, 100000));
   c.runtime.devices = r.text("runtime.devices");
   c.runtime.workers = static_cast<int>(r.integer("runtime.workers", 1, 256));
   c.runtime.threads_per_worker = static_cast<int>(r.integer("runtime.threads_per_worker", 1, 256));
   c.runtime.seed = static_cast<std::uint64_t>(r.integer("runtime.seed", 0, INT64_MAX));
+  c.runtime.checkpoint_every = static_cast<int>(r.integer("runtime.checkpoint_every", 0, 1000000));
   return c;
 }
 
@@ -239,7 +330,15 @@ LoadedConfig parse_config(const std::string& text, const std::vector<std::string
   if (user.is_discarded()) throw ConfigError(source + ": not valid JSON");
   if (!user.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
   for (const std::string& o : overrides) apply_override(user, o);
-  json merged = to_json(ExperimentConfig{});
+  // federation.strategy may be given as a bare name; its parameters depend on the name.
+  ExperimentConfig defaults;
+  if (user.contains("federation") && user["federation"].is_object() && user["federation"].contains("strategy")) {
+    json& strategy = user["federation"]["strategy"];
+    if (strategy.is_string()) strategy = json{{"name", strategy}};
+    if (strategy.is_object() && strategy.contains("name") && strategy["name"].is_string())
+      defaults.federation.strategy = sim::StrategyConfig::defaults(strategy["name"].get<std::string>());
+  }
+  json merged = to_json(defaults);
   try {
     merge_checked(merged, user, "");
     LoadedConfig out;

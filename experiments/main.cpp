@@ -9,6 +9,7 @@
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
+#include "experiments/cli_sweep.h"
 #include "experiments/cli_synth.h"
 
 int main(int argc, char** argv) {
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   CLI::App* manifest_cmd = setup_manifest(app, manifest);
   CLI::App* preprocess_cmd = setup_preprocess(app, preprocess);
   CLI::App* run_cmd = setup_run(app, run);
+  SweepOptions sweep;
+  CLI::App* sweep_cmd = setup_sweep(app, sweep);
 
   try {
     app.parse(argc, argv);
@@ -44,6 +47,10 @@ int main(int argc, char** argv) {
     }
     if (run_cmd->parsed()) {
       run_run(run, std::cout);
+      return 0;
+    }
+    if (sweep_cmd->parsed()) {
+      run_sweep(sweep, std::cout);
       return 0;
     }
   } catch (const fedglioma::Error& e) {

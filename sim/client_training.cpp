@@ -3,6 +3,7 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 
+#include <chrono>
 #include <memory>
 
 #include "core/random.h"
@@ -13,10 +14,12 @@
 
 namespace fedglioma::sim {
 
-ClientUpdate train_client(Worker& worker, const FlatParams& global, const std::vector<const data::Sample*>& cases,
-                          const TrainConfig& train, std::uint64_t seed, int round, std::size_t client) {
+ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
+                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, std::uint64_t seed,
+                          int round, std::size_t client) {
+  const auto start = std::chrono::steady_clock::now();
   auto& model = worker.model;
-  load_state(*model, global);
+  load_state(*model, task.start);
   model->train();
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (train.optimizer == "sgd") {
@@ -28,32 +31,74 @@ ClientUpdate train_client(Worker& worker, const FlatParams& global, const std::v
         model->parameters(), torch::optim::AdamOptions(train.lr).weight_decay(train.weight_decay));
   }
 
+  // FedProx's anchor and SCAFFOLD's correction, one view per parameter (parameters lead the flat
+  // buffer, in parameters() order).
+  const std::vector<torch::Tensor> parameters = model->parameters();
+  auto per_parameter = [&](const FlatParams& flat) {
+    std::vector<torch::Tensor> views;
+    const torch::Tensor all = torch::from_blob(const_cast<float*>(flat.data()),
+                                               {static_cast<std::int64_t>(parameter_count(*model))}, torch::kFloat32)
+                                  .to(worker.device);
+    std::int64_t offset = 0;
+    for (const auto& p : parameters) {
+      views.push_back(all.slice(0, offset, offset + p.numel()).view(p.sizes()));
+      offset += p.numel();
+    }
+    return views;
+  };
+  const std::vector<torch::Tensor> anchor = task.prox_mu > 0 ? per_parameter(task.start) : std::vector<torch::Tensor>{};
+  const std::vector<torch::Tensor> correction =
+      task.correction.empty() ? std::vector<torch::Tensor>{} : per_parameter(task.correction);
+
   Rng order_rng(derive_seed(seed, static_cast<std::uint64_t>(round), client, RngPurpose::kDataOrder));
   Rng augment_rng(derive_seed(seed, static_cast<std::uint64_t>(round), client, RngPurpose::kAugment));
-  ClientUpdate update;
-  update.samples = cases.size();
-  double loss_sum = 0.0;
+  // Every epoch's order is drawn first (the same draws as epoch by epoch), so that the reads of
+  // the whole schedule can run ahead of training.
+  const std::size_t batch_size = static_cast<std::size_t>(train.batch_size);
+  std::vector<const data::Sample*> schedule;
   std::vector<std::size_t> order(cases.size());
   for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     order_rng.shuffle(order);
-    for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(train.batch_size)) {
+    for (std::size_t i : order) schedule.push_back(cases[i]);
+  }
+  data::Prefetcher prefetcher(store, schedule, 2 * batch_size);
+
+  ClientUpdate update;
+  update.samples = cases.size();
+  double loss_sum = 0.0;
+  for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
+    for (std::size_t start = 0; start < cases.size(); start += batch_size) {
+      std::vector<std::shared_ptr<const data::Sample>> held;
       std::vector<const data::Sample*> members;
-      for (std::size_t i = start; i < std::min(order.size(), start + static_cast<std::size_t>(train.batch_size)); ++i)
-        members.push_back(cases[order[i]]);
+      for (std::size_t i = start; i < std::min(cases.size(), start + batch_size); ++i) {
+        held.push_back(prefetcher.next());
+        members.push_back(held.back().get());
+      }
       const Batch batch = make_batch(members, worker.device, train.augment ? &augment_rng : nullptr);
       optimizer->zero_grad();
       const auto output = model->forward(batch.image);
       const auto loss = models::multitask_loss(output, batch.mask, batch.mask_known, batch.marker_target,
                                                batch.marker_known, train.loss_weights);
       loss.total.backward();
+      if (!anchor.empty() || !correction.empty()) {
+        torch::NoGradGuard no_grad;
+        for (std::size_t k = 0; k < parameters.size(); ++k) {
+          torch::Tensor grad = parameters[k].mutable_grad();
+          if (!grad.defined()) continue;
+          if (!anchor.empty()) grad.add_(parameters[k].detach() - anchor[k], task.prox_mu);
+          if (!correction.empty()) grad.add_(correction[k]);
+        }
+      }
       optimizer->step();
       loss_sum += loss.total.item<double>();
       ++update.steps;
     }
   }
+  update.io_wait_seconds = prefetcher.wait_seconds();
   update.train_loss = update.steps ? loss_sum / static_cast<double>(update.steps) : 0.0;
   update.params = flatten_state(*model);
+  update.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return update;
 }
 

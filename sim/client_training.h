@@ -6,6 +6,7 @@
 
 #include "core/aggregate.h"
 #include "data/dataset.h"
+#include "data/sample_store.h"
 #include "sim/experiment_config.h"
 
 namespace fedglioma::sim {
@@ -18,13 +19,24 @@ struct ClientUpdate {
   std::size_t samples = 0;  ///< training cases it used (the FedAvg weight)
   double train_loss = 0.0;  ///< mean loss over its local steps
   std::int64_t steps = 0;
+  double io_wait_seconds = 0.0;  ///< time spent waiting for cases still being read from disk
+  double seconds = 0.0;          ///< wall time of the whole local training
 };
 
-/// Local training of one client on `worker`: loads `global` into the worker's replica, runs
+/// What a strategy asks of one client in a round, beyond plain local training.
+struct ClientTask {
+  FlatParams start;       ///< the weights the client starts from (the global model, or with its own norm layers)
+  double prox_mu = 0.0;   ///< FedProx: adds mu/2 * ||w - start||^2 to the local objective
+  FlatParams correction;  ///< SCAFFOLD: c - c_i, added to every parameter's gradient; empty = none
+};
+
+/// Local training of one client on `worker`: loads `task.start` into the worker's replica, runs
 /// `train.local_epochs` epochs of mini-batches with a fresh optimizer (adam or sgd), and returns
 /// the new weights. Data order and augmentation draw from generators seeded by (seed, round,
-/// client), never from a global generator, so the result does not depend on the worker.
-ClientUpdate train_client(Worker& worker, const FlatParams& global, const std::vector<const data::Sample*>& cases,
+/// client), never from a global generator, so the result does not depend on the worker. The
+/// whole local schedule is known up front, so its cases are read ahead of training (Prefetcher).
+ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
+                          const std::vector<const data::Sample*>& cases,
                           const TrainConfig& train, std::uint64_t seed, int round, std::size_t client);
 
 }  // namespace fedglioma::sim

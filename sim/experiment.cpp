@@ -5,14 +5,20 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <algorithm>
 #include <exception>
+#include <mutex>
+#include <sstream>
 
 #include "core/aggregate.h"
 #include "core/atomic_file.h"
 #include "core/devices.h"
 #include "core/error.h"
 #include "core/random.h"
-#include "data/cache.h"
+#include "core/metrics.h"
+#include "core/state_bundle.h"
+#include "data/sample_store.h"
+#include "sim/strategy.h"
 #include "data/patients.h"
 #include "sim/client_training.h"
 #include "sim/evaluation.h"
@@ -93,111 +99,313 @@ data::PreprocessOptions preprocess_options(const DataConfig& data) {
   return options;
 }
 
-void check_ram_budget(const DataConfig& data, std::size_t cases) {
-  const double voxels = static_cast<double>(data.size[0] * data.size[1] * data.size[2]);
-  const double gb = static_cast<double>(cases) * voxels * (4 * sizeof(float) + 1) / (1024.0 * 1024.0 * 1024.0);
-  if (gb > data.cache_ram_gb) {
-    char text[256];
-    std::snprintf(text, sizeof text,
-                  "data.cache_ram_gb: the %zu cases at %lldx%lldx%lld voxels need %.2f GB in memory but the budget is "
-                  "%.2f GB; raise data.cache_ram_gb or lower data.size",
-                  cases, static_cast<long long>(data.size[0]), static_cast<long long>(data.size[1]),
-                  static_cast<long long>(data.size[2]), gb, data.cache_ram_gb);
-    throw ConfigError(text);
-  }
+std::uint64_t ram_budget_bytes(const DataConfig& data) {
+  return static_cast<std::uint64_t>(data.cache_ram_gb * 1024.0 * 1024.0 * 1024.0);
 }
 
+namespace {
+
+// Which clients train in `round`: a seeded sample of round(fraction * n) (or `count`) of them,
+// at least min_clients, in client-id order (Flower's sample size is
+// max(int(n * fraction_fit), min_fit_clients) the same way).
+std::vector<std::size_t> select_clients(const FederationConfig& f, std::size_t n, std::uint64_t seed, int round) {
+  std::size_t m = f.clients_per_round <= 1.0
+                      ? static_cast<std::size_t>(std::floor(f.clients_per_round * static_cast<double>(n) + 1e-9))
+                      : static_cast<std::size_t>(f.clients_per_round);
+  m = std::min(n, std::max({m, static_cast<std::size_t>(f.min_clients), std::size_t{1}}));
+  std::vector<std::size_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
+  if (m == n) return all;
+  Rng rng(derive_seed(seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kClientSampling));
+  rng.shuffle(all);
+  all.resize(m);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+double site_value(const std::map<std::string, double>& by_site, const std::string& client, double fallback) {
+  const auto it = by_site.find(client);
+  return it == by_site.end() ? fallback : it->second;
+}
+
+// The checkpoint: global (or local) models, strategy state, round number.
+fs::path checkpoint_path(const fs::path& run_dir) { return run_dir / "checkpoints" / "latest.state"; }
+
+// The metric-wise mean of several summaries (local mode's external set over the local models).
+EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
+  EvalSummary out;
+  if (parts.empty()) return out;
+  out.n = parts.front().n;
+  auto average = [&](auto get) {
+    std::vector<double> values;
+    for (const EvalSummary& p : parts)
+      if (const std::optional<double> v = get(p)) values.push_back(*v);
+    return mean(values);
+  };
+  out.dice_mean = average([](const EvalSummary& p) { return p.dice_mean; });
+  out.dice_median = average([](const EvalSummary& p) { return p.dice_median; });
+  out.hd95_median = average([](const EvalSummary& p) { return p.hd95_median; });
+  for (std::size_t m = 0; m < out.auc.size(); ++m) out.auc[m] = average([m](const EvalSummary& p) { return p.auc[m]; });
+  return out;
+}
+
+}  // namespace
+
 void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
-                    std::ostream& console) {
+                    std::ostream& console, const RunControl& control) {
+  const bool resume = control.resume;
   const auto run_start = Clock::now();
   const RuntimeConfig& rt = config.runtime;
+  const FederationConfig& fed = config.federation;
+  const bool local_mode = fed.mode == "local";
   const std::vector<std::string> devices = resolve_devices(rt.devices);
   data::check_patient_leakage(manifest);
 
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
-  const data::PreprocessOptions preprocess = preprocess_options(config.data);
-  check_ram_budget(config.data, records.size());
   const auto load_start = Clock::now();
-  const std::vector<data::Sample> samples = data::load_samples(
-      records, preprocess, data::SampleCache(config.data.cache_dir), rt.workers * rt.threads_per_worker);
-  console << "fedglioma: " << samples.size() << " case(s) preprocessed or read from the cache in "
-          << static_cast<int>(seconds_since(load_start) + 0.5) << " s\n";
-  const Partition partition = make_partition(samples, config.partition, config.federation.mode, rt.seed);
-  write_file_atomic(run_dir / "partitions.json", partitions_json(partition, config.partition.scheme));
-  const EvalPlan plan = eval_plan(partition);
+  const data::SampleStore store(records, preprocess_options(config.data), data::SampleCache(config.data.cache_dir),
+                                ram_budget_bytes(config.data), rt.workers * rt.threads_per_worker);
+  console << "fedglioma: " << store.samples().size() << " case(s) preprocessed or read from the cache in "
+          << static_cast<int>(seconds_since(load_start) + 0.5) << " s"
+          << (store.streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
+  const Partition partition = make_partition(store.samples(), config.partition, fed.mode, rt.seed);
+  const std::string partition_text = partitions_json(partition, config.partition.scheme);
+  if (resume) {
+    if (read_file(run_dir / "partitions.json") != partition_text)
+      throw ConfigError("'" + (run_dir / "partitions.json").string() +
+                        "': the partition drawn now differs from the run's; the manifest or the data changed");
+  } else {
+    write_file_atomic(run_dir / "partitions.json", partition_text);
+  }
+  const std::size_t num_clients = partition.clients.size();
 
   // The initial global model is built once, here, from the run's seed.
   torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
   models::MultiTaskUNet3D initial(model_options(config.model));
   FlatParams global = flatten_state(*initial);
-
-  Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices, model_options(config.model));
-  console << "fedglioma: " << partition.clients.size() << " client(s), " << plan.cases.size()
-          << " evaluation case(s), " << executor.size() << " worker(s) on " << devices.front()
-          << (devices.size() > 1 ? " and more" : "") << "\n";
-  print_round_header(console);
+  const double model_megabits = static_cast<double>(global.size()) * 32.0 / 1e6;
+  StrategyContext context{num_clients, norm_ranges(*initial), config.train.lr};
+  const std::unique_ptr<Strategy> strategy = make_strategy(fed.strategy, context);
+  std::vector<FlatParams> locals(local_mode ? num_clients : 0, global);  // local mode: one model per client
 
   const fs::path rounds_path = run_dir / "rounds.jsonl";
-  std::string metrics_csv = metrics_csv_header();
   std::vector<RoundRecord> history;
+  int first_round = 1;
+  if (resume) {
+    const StateBundle state = load_bundle(checkpoint_path(run_dir));
+    first_round = static_cast<int>(state.integers.at("round")) + 1;
+    if (local_mode) {
+      for (std::size_t i = 0; i < num_clients; ++i) locals[i] = state.buffers.at("local_" + std::to_string(i));
+    } else {
+      global = state.buffers.at("global");
+    }
+    strategy->load(state);
+    // The rounds after the checkpoint (and a line cut short by a kill) are run again.
+    std::istringstream lines(read_file(rounds_path));
+    std::string kept;
+    for (std::string line; static_cast<int>(history.size()) < first_round - 1 && std::getline(lines, line);) {
+      history.push_back(round_from_json_line(line));
+      kept += line + "\n";
+    }
+    if (static_cast<int>(history.size()) != first_round - 1)
+      throw IoError("'" + rounds_path.string() + "' holds fewer rounds than the checkpoint");
+    write_file_atomic(rounds_path, kept);
+    console << "fedglioma: resuming after round " << first_round - 1 << "\n";
+  }
+
+  Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices, model_options(config.model));
+  console << "fedglioma: " << num_clients << " client(s), " << executor.size() << " worker(s) on " << devices.front()
+          << (devices.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
+          << (local_mode ? " (local mode: no aggregation)" : "") << "\n";
+
+  // Evaluation: which model sees which cases. In local mode each client's model sees the
+  // external and test cases and its own validation cases; otherwise the global model sees all.
+  struct EvalTask {
+    std::size_t model;  // client index (local mode) or 0
+    const data::Sample* sample;
+  };
+  std::vector<EvalTask> eval_tasks;
+  const EvalPlan plan = eval_plan(partition);
+  if (local_mode) {
+    for (std::size_t k = 0; k < num_clients; ++k) {
+      for (const data::Sample* s : partition.external) eval_tasks.push_back({k, s});
+      for (const data::Sample* s : partition.clients[k].val) eval_tasks.push_back({k, s});
+      for (const data::Sample* s : partition.test) eval_tasks.push_back({k, s});
+    }
+  } else {
+    for (const data::Sample* s : plan.cases) eval_tasks.push_back({0, s});
+  }
+  auto evaluate = [&](std::vector<CasePrediction>& predictions) {
+    predictions.assign(eval_tasks.size(), CasePrediction{});
+    std::vector<std::size_t> loaded(executor.size(), SIZE_MAX);  // per worker: the model it holds
+    const auto errors = executor.run(eval_tasks.size(), [&](Worker& worker, std::size_t i) {
+      const EvalTask& t = eval_tasks[i];
+      if (loaded[worker.index] != t.model) {
+        load_state(*worker.model, local_mode ? locals[t.model] : global);
+        loaded[worker.index] = t.model;
+      }
+      predictions[i] = predict_case(worker, *store.fetch(*t.sample));
+      predictions[i].sample = t.sample;  // the store's record, which outlives the fetched voxels
+    });
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    if (!local_mode) return summarize_round(plan, predictions, !partition.test.empty());
+    RoundEval e;
+    std::vector<const CasePrediction*> val, test;
+    std::vector<EvalSummary> external_parts, test_parts;
+    std::map<std::string, std::vector<const CasePrediction*>> by_site;
+    for (std::size_t k = 0, i = 0; k < num_clients; ++k) {
+      std::vector<const CasePrediction*> ext, own_test;
+      for (std::size_t j = 0; j < partition.external.size(); ++j) ext.push_back(&predictions[i++]);
+      for (std::size_t j = 0; j < partition.clients[k].val.size(); ++j, ++i) {
+        val.push_back(&predictions[i]);
+        by_site[predictions[i].sample->site].push_back(&predictions[i]);
+      }
+      for (std::size_t j = 0; j < partition.test.size(); ++j) own_test.push_back(&predictions[i++]);
+      external_parts.push_back(summarize(ext));
+      e.external_by_client[partition.clients[k].id] = external_parts.back();
+      test_parts.push_back(summarize(own_test));
+    }
+    e.external = mean_summary(external_parts);
+    e.val = summarize(val);
+    if (!partition.test.empty()) e.test = mean_summary(test_parts);
+    for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases);
+    return e;
+  };
+
+  print_round_header(console);
+  const auto loop_start = Clock::now();
   std::vector<CasePrediction> last_predictions;
   int last_eval_round = 0;
-  for (int round = 1; round <= config.federation.rounds; ++round) {
+  for (int round = first_round; round <= fed.rounds; ++round) {
     const auto round_start = Clock::now();
     RoundRecord record;
     record.round = round;
 
-    std::vector<ClientUpdate> updates(partition.clients.size());
-    const auto errors = executor.run(partition.clients.size(), [&](Worker& worker, std::size_t i) {
-      updates[i] = train_client(worker, global, partition.clients[i].train, config.train, rt.seed, round, i);
-    });
-    std::vector<const FlatParams*> accepted;
-    std::vector<double> weights;
-    for (std::size_t i = 0; i < partition.clients.size(); ++i) {
-      ClientRecord c{partition.clients[i].id, partition.clients[i].train.size(), std::nullopt, "ok"};
-      if (errors[i]) {
-        c.status = "failed: " + describe(errors[i]);
-      } else if (!all_finite(updates[i].params) || !std::isfinite(updates[i].train_loss)) {
-        c.status = "non-finite update";
+    // Selection and dropout draw from the run's generators keyed by the round (and client).
+    std::vector<std::size_t> training;
+    for (std::size_t i : select_clients(fed, num_clients, rt.seed, round)) {
+      ClientRecord c;
+      c.id = partition.clients[i].id;
+      c.samples = partition.clients[i].train.size();
+      Rng dropout(derive_seed(rt.seed, static_cast<std::uint64_t>(round), i, RngPurpose::kDropout));
+      if (fed.dropout > 0 && dropout.bernoulli(fed.dropout)) {
+        c.status = "dropped out";
       } else {
-        c.train_loss = updates[i].train_loss;
-        accepted.push_back(&updates[i].params);
-        weights.push_back(static_cast<double>(updates[i].samples));
+        training.push_back(i);
       }
       record.clients.push_back(c);
     }
-    // No usable update: the global model stays as it is (as Flower does).
-    if (!accepted.empty()) global = weighted_mean(accepted, weights);
+    std::vector<ClientUpdate> updates(training.size());
+    std::mutex progress_mutex;
+    std::size_t clients_done = 0;
+    const int rounds_before = round - first_round;
+    auto show_progress = [&] {
+      if (!control.progress) return;
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      const double elapsed = seconds_since(loop_start);
+      const double per_round = rounds_before > 0 ? elapsed / rounds_before : 0.0;
+      char line[160];
+      std::snprintf(line, sizeof line, "\rround %d/%d: %zu/%zu clients trained, %.0f s elapsed%s", round, fed.rounds,
+                    clients_done, training.size(), elapsed,
+                    per_round > 0 ? (", eta " + std::to_string(static_cast<long>(per_round * (fed.rounds - round + 1))) + " s").c_str() : "");
+      console << line << "   " << std::flush;
+    };
+    show_progress();
+    const auto errors = executor.run(training.size(), [&](Worker& worker, std::size_t j) {
+      const std::size_t i = training[j];
+      ClientTask task;
+      if (local_mode) {
+        task.start = locals[i];
+      } else {
+        task = strategy->task(i, global);
+      }
+      updates[j] = train_client(worker, task, store, partition.clients[i].train, config.train, rt.seed, round, i);
+      {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        ++clients_done;
+      }
+      show_progress();
+    });
+    if (control.progress) console << "\r" << std::string(90, ' ') << "\r" << std::flush;
+
+    std::vector<ClientResult> accepted;
+    const auto& sim = fed.simulated_time;
+    for (std::size_t j = 0, r = 0; j < training.size(); ++j) {
+      while (record.clients[r].id != partition.clients[training[j]].id) ++r;
+      ClientRecord& c = record.clients[r];
+      if (errors[j]) {
+        c.status = "failed: " + describe(errors[j]);
+      } else if (!all_finite(updates[j].params) || !std::isfinite(updates[j].train_loss)) {
+        c.status = "non-finite update";
+      } else {
+        c.train_loss = updates[j].train_loss;
+        c.io_wait_seconds = updates[j].io_wait_seconds;
+        c.train_seconds = updates[j].seconds;
+        accepted.push_back({training[j], &updates[j]});
+      }
+      if (sim.enabled) {
+        const double work = static_cast<double>(c.samples) * config.train.local_epochs;
+        c.simulated_seconds = work / site_value(sim.site_samples_per_second, c.id, sim.samples_per_second) +
+                              2.0 * model_megabits / site_value(sim.site_megabits_per_second, c.id, sim.megabits_per_second);
+        record.simulated_seconds = std::max(record.simulated_seconds.value_or(0.0), *c.simulated_seconds);
+      }
+    }
+    if (accepted.size() < static_cast<std::size_t>(fed.min_clients)) {
+      // Too few usable updates: the global model (and the strategy's state) stays as it is.
+      record.skipped = std::to_string(accepted.size()) + " usable update(s), fewer than federation.min_clients = " +
+                       std::to_string(fed.min_clients);
+    } else if (local_mode) {
+      for (const ClientResult& r : accepted) locals[r.client] = r.update->params;
+    } else {
+      strategy->aggregate(global, accepted);
+    }
     updates.clear();
 
-    if (round % config.eval.every == 0 || round == config.federation.rounds) {
-      std::vector<CasePrediction> predictions(plan.cases.size());
-      std::vector<char> loaded(executor.size(), 0);  // one flag per worker; not vector<bool>, workers write concurrently
-      const auto eval_errors = executor.run(plan.cases.size(), [&](Worker& worker, std::size_t i) {
-        if (!loaded[worker.index]) {
-          load_state(*worker.model, global);
-          loaded[worker.index] = 1;
-        }
-        predictions[i] = predict_case(worker, *plan.cases[i]);
-      });
-      for (const auto& e : eval_errors)
-        if (e) std::rethrow_exception(e);
-      record.eval = summarize_round(plan, predictions, !partition.test.empty());
-      last_predictions = std::move(predictions);
+    if (round % config.eval.every == 0 || round == fed.rounds) {
+      record.eval = evaluate(last_predictions);
       last_eval_round = round;
     }
     record.seconds = seconds_since(round_start);
     append_line(rounds_path, round_json_line(record));
-    metrics_csv += metrics_csv_rows(record);
     print_round_row(console, record);
-    history.push_back(std::move(record));
+    history.push_back(record);
+    if (record.skipped && fed.below_min_clients == "stop")
+      throw Error("round " + std::to_string(round) + ": " + *record.skipped +
+                  "; stopping (federation.below_min_clients = \"stop\")");
+    if (rt.checkpoint_every > 0 && (round % rt.checkpoint_every == 0 || round == fed.rounds)) {
+      StateBundle state;
+      state.integers["round"] = round;
+      if (local_mode) {
+        for (std::size_t i = 0; i < num_clients; ++i) state.buffers["local_" + std::to_string(i)] = locals[i];
+      } else {
+        state.buffers["global"] = global;
+      }
+      strategy->save(state);
+      fs::create_directories(run_dir / "checkpoints");
+      save_bundle(state, checkpoint_path(run_dir));
+    }
+  }
+  // A run resumed after its last round re-evaluates the final model for predictions.csv.
+  if (last_eval_round == 0) {
+    evaluate(last_predictions);
+    last_eval_round = fed.rounds;
   }
 
+  std::string metrics_csv = metrics_csv_header();
+  for (const RoundRecord& r : history) metrics_csv += metrics_csv_rows(r);
   write_file_atomic(run_dir / "metrics.csv", metrics_csv);
+  std::vector<std::string> models;
+  for (const EvalTask& t : eval_tasks) models.push_back(local_mode ? partition.clients[t.model].id : "global");
   write_file_atomic(run_dir / "predictions.csv",
-                    predictions_csv_header() + predictions_csv_rows(last_eval_round, last_predictions));
-  save_state_dict(*initial, global, (run_dir / "model.pt").string());
+                    predictions_csv_header() + predictions_csv_rows(last_eval_round, last_predictions, models));
+  if (local_mode) {
+    for (std::size_t i = 0; i < num_clients; ++i)
+      save_state_dict(*initial, locals[i], (run_dir / ("model-" + partition.clients[i].id + ".pt")).string());
+  } else {
+    save_state_dict(*initial, global, (run_dir / "model.pt").string());
+  }
   write_file_atomic(run_dir / "summary.json", summary_json(history, seconds_since(run_start)));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <ostream>
 
@@ -12,19 +13,28 @@ namespace fedglioma::sim {
 /// The preprocessing that `data` asks for.
 data::PreprocessOptions preprocess_options(const DataConfig& data);
 
-/// Throws ConfigError naming data.cache_ram_gb when `cases` preprocessed cases on the data.size
-/// grid would not fit in the RAM budget (all of a run's cases are held in memory).
-void check_ram_budget(const DataConfig& data, std::size_t cases);
+/// data.cache_ram_gb in bytes.
+std::uint64_t ram_budget_bytes(const DataConfig& data);
+
+/// How a run is driven, beyond its config.
+struct RunControl {
+  bool resume = false;    ///< continue the run in run_dir after its checkpoint
+  bool progress = false;  ///< redraw a progress line (round, clients done, ETA); for terminals only
+};
 
 /// Runs one experiment into `run_dir` (which must exist): loads the manifest's cases
-/// (preprocessed, through the disk cache in data.cache_dir), partitions
-/// them into clients, then for each round trains every client from the global model on the
-/// workers, aggregates the updates with FedAvg in client-id order, and evaluates the global model
-/// on the external, validation and test cases every `eval.every` rounds and at the last round.
-/// Writes partitions.json, rounds.jsonl (a line per finished round), metrics.csv,
+/// (preprocessed, through the disk cache in data.cache_dir; streamed from it when they exceed
+/// data.cache_ram_gb), partitions them into clients, then for each round selects clients (and
+/// drops some out, by config), trains them from the strategy's task on the workers, hands the
+/// usable updates to the strategy in client-id order, and evaluates the global model (local
+/// mode: every client's own model) on the external, validation and test cases every
+/// `eval.every` rounds and at the last round. Writes partitions.json, rounds.jsonl (a line per
+/// finished round), a checkpoint every runtime.checkpoint_every rounds, metrics.csv,
 /// predictions.csv (the last round), summary.json and model.pt; prints the round table to
 /// `console`. Throws ConfigError / DataError for unusable input, before any round starts.
+/// `control.resume`: continue the run in `run_dir` after its checkpoint; the rounds that follow are
+/// exactly those of an uninterrupted run (the partition is checked against partitions.json).
 void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest,
-                    const std::filesystem::path& run_dir, std::ostream& console);
+                    const std::filesystem::path& run_dir, std::ostream& console, const RunControl& control = {});
 
 }  // namespace fedglioma::sim

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "models/multitask_loss.h"
@@ -20,7 +21,10 @@ struct DataConfig {
 
 /// `partition`: how training cases become clients.
 struct PartitionConfig {
-  std::string scheme = "natural";  ///< natural: one client per site
+  std::string scheme = "natural";  ///< natural (one client per site) | iid | dirichlet | quantity
+  int num_clients = 8;             ///< iid, dirichlet, quantity
+  std::string label = "idh";       ///< dirichlet: the marker whose classes are skewed
+  double alpha = 0.5;              ///< dirichlet, quantity: concentration (smaller = more skewed)
   double val_fraction = 0.2;       ///< share of each client's cases held out for validation
 };
 
@@ -48,11 +52,43 @@ struct TrainConfig {
   models::LossWeights loss_weights;
 };
 
+/// `federation.strategy`: the aggregation rule and its parameters. Only the parameters of the
+/// named strategy appear in a config; `defaults(name)` gives them (sim/strategy.h cites sources).
+struct StrategyConfig {
+  std::string name = "fedavg";
+  double mu = 0.01;              ///< fedprox: proximal term weight
+  double server_lr = 1.0;        ///< fedavgm, scaffold: server learning rate
+  double server_momentum = 0.0;  ///< fedavgm
+  double eta = 0.1;              ///< fedadam, fedyogi (0.01), fedadagrad: server learning rate
+  double beta1 = 0.9, beta2 = 0.99, tau = 1e-3;  ///< fedadam, fedyogi, fedadagrad
+  double beta = 0.2;             ///< fedtrimmedavg: share cut at each end
+  int num_malicious = 0;         ///< krum: f, the clients assumed Byzantine
+  int to_keep = 0;               ///< krum: 0 = Krum (one client), k > 0 = MultiKrum over k
+
+  static StrategyConfig defaults(const std::string& name);
+};
+
+/// `federation.simulated_time`: a simulated wall clock, as the FeTS challenge reports: a client
+/// takes (training samples x local epochs) / samples_per_second plus two model transfers at
+/// megabits_per_second; a round takes its slowest client's time. Per-site values override.
+struct SimulatedTimeConfig {
+  bool enabled = false;
+  double samples_per_second = 1.0;
+  double megabits_per_second = 100.0;
+  std::map<std::string, double> site_samples_per_second;  ///< by client id
+  std::map<std::string, double> site_megabits_per_second;
+};
+
 /// `federation`: the rounds.
 struct FederationConfig {
-  std::string mode = "federated";  ///< federated | centralized (all training data pooled)
+  std::string mode = "federated";  ///< federated | centralized (all training data pooled) | local (each site alone)
   int rounds = 20;
-  std::string strategy = "fedavg";
+  double clients_per_round = 1.0;  ///< <= 1: a fraction of the clients; > 1: a count
+  int min_clients = 1;             ///< fewer usable updates than this: the round is skipped or the run stops
+  std::string below_min_clients = "skip";  ///< skip | stop
+  double dropout = 0.0;            ///< probability that a selected client drops out of a round
+  StrategyConfig strategy;
+  SimulatedTimeConfig simulated_time;
 };
 
 /// `eval`: when to evaluate the global model.
@@ -66,6 +102,7 @@ struct RuntimeConfig {
   int workers = 2;
   int threads_per_worker = 1;
   std::uint64_t seed = 0;
+  int checkpoint_every = 1;  ///< rounds between checkpoints; 0 = none
 };
 
 /// A validated experiment: every field holds a usable value (experiments/config_json.cpp parses

@@ -1,9 +1,13 @@
 #include "sim/model_state.h"
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/instancenorm.h>
+#include <torch/nn/modules/normalization.h>
 #include <torch/serialize.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -21,6 +25,37 @@ std::vector<std::pair<std::string, torch::Tensor>> exchanged(const torch::nn::Mo
 }
 
 }  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const torch::nn::Module& module) {
+  std::set<std::string> owners;
+  for (const auto& item : module.named_modules("", /*include_self=*/false)) {
+    const auto& m = item.value();
+    if (m->as<torch::nn::InstanceNorm3dImpl>() || m->as<torch::nn::BatchNorm3dImpl>() ||
+        m->as<torch::nn::GroupNormImpl>())
+      owners.insert(item.key());
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  std::size_t offset = 0;
+  for (const auto& [name, tensor] : exchanged(module)) {
+    const std::size_t n = static_cast<std::size_t>(tensor.numel());
+    const auto dot = name.rfind('.');
+    if (dot != std::string::npos && owners.count(name.substr(0, dot))) {
+      if (!ranges.empty() && ranges.back().second == offset) {
+        ranges.back().second += n;
+      } else {
+        ranges.emplace_back(offset, offset + n);
+      }
+    }
+    offset += n;
+  }
+  return ranges;
+}
+
+std::size_t parameter_count(const torch::nn::Module& module) {
+  std::size_t n = 0;
+  for (const auto& p : module.parameters(true)) n += static_cast<std::size_t>(p.numel());
+  return n;
+}
 
 FlatParams flatten_state(const torch::nn::Module& module) {
   torch::NoGradGuard no_grad;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/aggregate.h"
@@ -15,6 +16,14 @@ namespace fedglioma::sim {
 /// buffer (batch-norm running statistics), in registration order, flattened to one float
 /// buffer on the CPU. Integer buffers (batch-norm's num_batches_tracked) are not exchanged.
 FlatParams flatten_state(const torch::nn::Module& module);
+
+/// The [begin, end) ranges of the flat buffer that hold normalisation layers' tensors (instance,
+/// batch or group norm: affine weights and biases, batch norm's running statistics), merged
+/// where adjacent. FedBN keeps these local.
+std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const torch::nn::Module& module);
+
+/// The number of leading flat values that are parameters (the rest are buffers).
+std::size_t parameter_count(const torch::nn::Module& module);
 
 /// Copies `params` back into `module`'s parameters and floating buffers (on its device).
 /// Throws std::invalid_argument when the length does not match the module.

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "data/manifest.h"
@@ -30,15 +31,39 @@ json round_eval_json(const RoundEval& e) {
   json sites = json::object();
   for (const auto& [site, summary] : e.sites) sites[site] = eval_json(summary);
   out["sites"] = sites;
+  if (!e.external_by_client.empty()) {
+    json by_client = json::object();
+    for (const auto& [client, summary] : e.external_by_client) by_client[client] = eval_json(summary);
+    out["external_by_client"] = by_client;
+  }
   return out;
+}
+
+std::optional<double> optional_from(const json& v) {
+  return v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+}
+
+EvalSummary eval_from(const json& j) {
+  EvalSummary s;
+  s.n = j.at("n").get<std::size_t>();
+  s.dice_mean = optional_from(j.at("dice_mean"));
+  s.dice_median = optional_from(j.at("dice_median"));
+  s.hd95_median = optional_from(j.at("hd95_median"));
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) s.auc[m] = optional_from(j.at("auc").at(data::kMarkers[m]));
+  return s;
 }
 
 json round_json(const RoundRecord& r) {
   json clients = json::array();
   for (const ClientRecord& c : r.clients)
     clients.push_back({{"id", c.id}, {"samples", c.samples}, {"train_loss", optional_json(c.train_loss)},
-                       {"status", c.status}});
+                       {"status", c.status}, {"train_seconds", c.train_seconds},
+                       {"io_wait_seconds", c.io_wait_seconds}});
+  for (std::size_t i = 0; i < r.clients.size(); ++i)
+    if (r.clients[i].simulated_seconds) clients[i]["simulated_seconds"] = *r.clients[i].simulated_seconds;
   json out = {{"round", r.round}, {"seconds", r.seconds}, {"clients", clients}};
+  if (r.skipped) out["skipped"] = *r.skipped;
+  if (r.simulated_seconds) out["simulated_seconds"] = *r.simulated_seconds;
   if (r.eval) out["eval"] = round_eval_json(*r.eval);
   return out;
 }
@@ -83,6 +108,42 @@ std::optional<double> weighted_loss(const RoundRecord& r) {
 
 std::string round_json_line(const RoundRecord& record) { return round_json(record).dump(); }
 
+RoundRecord round_from_json_line(const std::string& line) {
+  try {
+    const json j = json::parse(line);
+    RoundRecord r;
+    r.round = j.at("round").get<int>();
+    r.seconds = j.at("seconds").get<double>();
+    for (const json& c : j.at("clients")) {
+      ClientRecord record;
+      record.id = c.at("id").get<std::string>();
+      record.samples = c.at("samples").get<std::size_t>();
+      record.train_loss = optional_from(c.at("train_loss"));
+      record.status = c.at("status").get<std::string>();
+      record.io_wait_seconds = c.value("io_wait_seconds", 0.0);
+      record.train_seconds = c.value("train_seconds", 0.0);
+      if (c.contains("simulated_seconds")) record.simulated_seconds = c["simulated_seconds"].get<double>();
+      r.clients.push_back(record);
+    }
+    if (j.contains("skipped")) r.skipped = j["skipped"].get<std::string>();
+    if (j.contains("simulated_seconds")) r.simulated_seconds = j["simulated_seconds"].get<double>();
+    if (j.contains("eval")) {
+      const json& e = j["eval"];
+      RoundEval eval;
+      eval.external = eval_from(e.at("external"));
+      eval.val = eval_from(e.at("val"));
+      if (e.contains("test")) eval.test = eval_from(e["test"]);
+      for (const auto& [site, block] : e.at("sites").items()) eval.sites[site] = eval_from(block);
+      if (e.contains("external_by_client"))
+        for (const auto& [client, block] : e["external_by_client"].items()) eval.external_by_client[client] = eval_from(block);
+      r.eval = eval;
+    }
+    return r;
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("malformed rounds.jsonl line: ") + e.what());
+  }
+}
+
 std::string metrics_csv_header() {
   return "round,set,n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade\n";
 }
@@ -98,17 +159,19 @@ std::string metrics_csv_rows(const RoundRecord& record) {
 
 std::string predictions_csv_header() {
   return "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,y_codeletion_1p19q,"
-         "y_mgmt,y_grade\n";
+         "y_mgmt,y_grade,model\n";
 }
 
-std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions) {
+std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions,
+                                 const std::vector<std::string>& models) {
   std::string rows;
-  for (const CasePrediction& p : predictions) {
+  for (std::size_t i = 0; i < predictions.size(); ++i) {
+    const CasePrediction& p = predictions[i];
     const data::Sample& s = *p.sample;
     rows += std::to_string(round) + "," + s.id + "," + s.site + "," + s.split + "," + number(p.dice);
     for (double prob : p.prob) rows += "," + number(prob);
     for (std::size_t m = 0; m < data::kMarkers.size(); ++m) rows += "," + label(s.labels.binary(m));
-    rows += "\n";
+    rows += "," + models[i] + "\n";
   }
   return rows;
 }
@@ -137,7 +200,11 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, double total_se
     final_eval = &r;
     if (!best || score(r) > score(*best)) best = &r;
   }
-  json out = {{"rounds", rounds.size()}, {"seconds_total", total_seconds}};
+  json out = {{"rounds", rounds.size()}, {"seconds_total", total_seconds}, {"peak_rss_mb", nullptr}};
+  // Linux: the process's peak resident set size (VmHWM), for memory benchmarks.
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) out["peak_rss_mb"] = std::stod(line.substr(6)) / 1024.0;
   out["final"] = final_eval ? round_json(*final_eval) : json(nullptr);
   out["best"] = best ? round_json(*best) : json(nullptr);
   out["best_by"] = best && best->eval->external.n ? "external.dice_mean" : "val.dice_mean";

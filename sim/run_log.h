@@ -17,6 +17,9 @@ struct ClientRecord {
   std::size_t samples = 0;
   std::optional<double> train_loss;  ///< absent when the client failed
   std::string status = "ok";         ///< "ok", or why it was left out of the aggregate
+  double io_wait_seconds = 0.0;      ///< waiting for cases not yet read (streaming mode)
+  double train_seconds = 0.0;        ///< wall time of its local training
+  std::optional<double> simulated_seconds;  ///< federation.simulated_time: compute + transfer
 };
 
 /// The evaluations of one round: the external set, the pooled validation cases, the test split
@@ -26,6 +29,8 @@ struct RoundEval {
   EvalSummary val;
   std::optional<EvalSummary> test;
   std::map<std::string, EvalSummary> sites;
+  /// Local mode: each client's own model on the external set ("external" is their mean).
+  std::map<std::string, EvalSummary> external_by_client;
 };
 
 /// Everything a round logs; one line of rounds.jsonl.
@@ -33,11 +38,17 @@ struct RoundRecord {
   int round = 0;
   double seconds = 0.0;
   std::vector<ClientRecord> clients;
+  std::optional<std::string> skipped;       ///< why the global model was not updated this round
+  std::optional<double> simulated_seconds;  ///< federation.simulated_time: the slowest client
   std::optional<RoundEval> eval;
 };
 
 /// The rounds.jsonl line of `record` (DESIGN.md schema), without the trailing newline.
 std::string round_json_line(const RoundRecord& record);
+
+/// Parses a rounds.jsonl line back (resume rebuilds the run's history from the file). Throws
+/// std::invalid_argument on a malformed line.
+RoundRecord round_from_json_line(const std::string& line);
 
 /// The metrics.csv header and its rows for `record` (one row per evaluated set).
 std::string metrics_csv_header();
@@ -45,7 +56,9 @@ std::string metrics_csv_rows(const RoundRecord& record);
 
 /// predictions.csv header and one row per prediction (DESIGN.md columns).
 std::string predictions_csv_header();
-std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions);
+/// `models[i]` names the model that made prediction i ("global", or the client in local mode).
+std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions,
+                                 const std::vector<std::string>& models);
 
 /// partitions.json: the clients with their training and validation case ids, and the held-out sets.
 std::string partitions_json(const Partition& partition, const std::string& scheme);

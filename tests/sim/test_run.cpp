@@ -9,30 +9,14 @@
 #include "experiments/cli_run.h"
 #include "tests/support/fixtures.h"
 
+using fedglioma::testing::metrics_of;
+using fedglioma::testing::read_rounds;
+using fedglioma::testing::tiny_run;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// Runs the tiny config with `overrides` into a fresh folder; returns the folder.
-fs::path tiny_run(const std::string& name, const std::vector<std::string>& overrides) {
-  std::ostringstream console;
-  return fedglioma::experiments::run_run(
-      fedglioma::testing::tiny_run_options(fedglioma::testing::temp_dir(name), overrides), console);
-}
-
-std::vector<json> read_rounds(const fs::path& run) {
-  std::vector<json> rounds;
-  std::ifstream in(run / "rounds.jsonl");
-  for (std::string line; std::getline(in, line);) rounds.push_back(json::parse(line));
-  return rounds;
-}
-
-// Everything but the wall-clock seconds.
-json metrics_of(json round) {
-  round.erase("seconds");
-  return round;
-}
 
 void require_eval_block(const json& block) {
   for (const char* key : {"n", "dice_mean", "dice_median", "hd95_median", "auc"}) REQUIRE(block.contains(key));
@@ -83,7 +67,7 @@ TEST_CASE("predictions.csv gives exactly the AUCs in rounds.jsonl", "[sim][run]"
   std::string header;
   std::getline(in, header);
   REQUIRE(header == "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,"
-                    "y_codeletion_1p19q,y_mgmt,y_grade");
+                    "y_codeletion_1p19q,y_mgmt,y_grade,model");
   // Mann-Whitney AUC of p_idh against y_idh over the external rows, computed here from the CSV.
   std::vector<std::pair<double, int>> rows;
   std::size_t lines = 0;
@@ -118,6 +102,13 @@ TEST_CASE("the same config and seed give identical metrics with 1 and 2 workers"
   // A different seed changes them: the comparison above can fail.
   const auto other = read_rounds(tiny_run("seed-4", {"runtime.seed=4"}));
   REQUIRE(metrics_of(other.back()).dump() != metrics_of(one.back()).dump());
+}
+
+TEST_CASE("a run streaming its cases from the disk cache gives the resident run's metrics", "[sim][run][data]") {
+  const auto resident = read_rounds(tiny_run("resident", {"federation.rounds=1"}));
+  // 16^3 voxels x 17 bytes = 68 KiB per case: a 0.0002 GB budget holds three of the 16 cases.
+  const auto streamed = read_rounds(tiny_run("streamed", {"federation.rounds=1", "data.cache_ram_gb=0.0002"}));
+  REQUIRE(metrics_of(streamed[0]).dump() == metrics_of(resident[0]).dump());
 }
 
 TEST_CASE("centralized mode trains one pooled client on the same cases", "[sim][run]") {

@@ -3,6 +3,8 @@
 #include <torch/utils.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <mutex>
 
@@ -64,6 +66,27 @@ experiments::RunOptions tiny_run_options(const fs::path& dir, std::vector<std::s
   options.out = dir / "run";
   options.overrides = std::move(overrides);
   return options;
+}
+
+fs::path tiny_run(const std::string& name, const std::vector<std::string>& overrides) {
+  std::ostringstream console;
+  return experiments::run_run(tiny_run_options(temp_dir(name), overrides), console);
+}
+
+std::vector<nlohmann::json> read_rounds(const fs::path& run) {
+  std::vector<nlohmann::json> rounds;
+  std::ifstream in(run / "rounds.jsonl");
+  for (std::string line; std::getline(in, line);) rounds.push_back(nlohmann::json::parse(line));
+  return rounds;
+}
+
+nlohmann::json metrics_of(nlohmann::json round) {
+  round.erase("seconds");
+  for (auto& c : round["clients"]) {
+    c.erase("io_wait_seconds");
+    c.erase("train_seconds");
+  }
+  return round;
 }
 
 void seed_torch(std::uint64_t seed) { torch::manual_seed(seed); }

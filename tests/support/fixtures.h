@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "experiments/cli_run.h"
 
 namespace fedglioma::testing {
@@ -24,6 +26,15 @@ std::string tiny_config_json();
 
 /// Options of `fedglioma run` for the tiny config written to `dir`/tiny.json, into `dir`/run.
 experiments::RunOptions tiny_run_options(const std::filesystem::path& dir, std::vector<std::string> overrides = {});
+
+/// Runs the tiny config with `overrides` (--set key=value) into a fresh folder; returns the run folder.
+std::filesystem::path tiny_run(const std::string& name, const std::vector<std::string>& overrides);
+
+/// The lines of `run`/rounds.jsonl, parsed.
+std::vector<nlohmann::json> read_rounds(const std::filesystem::path& run);
+
+/// A rounds.jsonl line without its wall-clock times: what determinism promises to repeat.
+nlohmann::json metrics_of(nlohmann::json round);
 
 /// Seeds torch's global generator, for tests that build models outside a run.
 void seed_torch(std::uint64_t seed = 0);

@@ -1,0 +1,255 @@
+#include "experiments/cli_sweep.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "experiments/cli_run.h"
+#include "experiments/config_json.h"
+
+namespace fedglioma::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+// ordered_json keeps the grid's keys in the order the user wrote them.
+using json = nlohmann::ordered_json;
+
+const char* const kMarkers[] = {"idh", "codeletion_1p19q", "mgmt", "grade"};
+
+struct Point {
+  std::string name;
+  json settings = json::object();  // key path -> value
+  fs::path dir;
+};
+
+// A folder-safe rendering of a grid value: strings as they are, objects by their values.
+std::string label_of(const json& value) {
+  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  std::string out;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') {
+      out += c;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "x" : out;
+}
+
+std::string last_key(const std::string& path) {
+  const auto dot = path.rfind('.');
+  return dot == std::string::npos ? path : path.substr(dot + 1);
+}
+
+std::vector<Point> expand(const json& grid, const fs::path& out) {
+  std::vector<Point> points(1);
+  for (const auto& [key, values] : grid.items()) {
+    if (!values.is_array() || values.empty())
+      throw ConfigError("sweep grid '" + key + "': expected a non-empty list of values");
+    std::vector<Point> next;
+    for (const Point& p : points)
+      for (const json& v : values) {
+        Point q = p;
+        q.settings[key] = v;
+        q.name += (q.name.empty() ? "" : "__") + last_key(key) + "-" + label_of(v);
+        next.push_back(q);
+      }
+    points = std::move(next);
+  }
+  for (Point& p : points) p.dir = out / "points" / p.name;
+  return points;
+}
+
+// The best of `values` (by the metric's direction: all of these grow with quality).
+struct Outcome {
+  std::optional<double> final_value, best_value;
+};
+
+std::map<std::string, Outcome> outcomes(const fs::path& run) {
+  std::map<std::string, Outcome> out;
+  std::ifstream in(run / "rounds.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const json round = json::parse(line);
+    if (!round.contains("eval")) continue;
+    const json& e = round["eval"]["external"]["n"].get<int>() > 0 ? round["eval"]["external"] : round["eval"]["val"];
+    auto take = [&](const std::string& metric, const json& v) {
+      Outcome& o = out[metric];
+      o.final_value = v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+      if (o.final_value && (!o.best_value || *o.final_value > *o.best_value)) o.best_value = o.final_value;
+    };
+    take("dice", e["dice_mean"]);
+    for (const char* m : kMarkers) take(std::string("auc_") + m, e["auc"][m]);
+  }
+  return out;
+}
+
+std::string cell(const std::optional<double>& v) {
+  if (!v) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", *v);
+  return buf;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+CLI::App* setup_sweep(CLI::App& app, SweepOptions& options) {
+  CLI::App* cmd = app.add_subcommand("sweep", "Run a grid of experiments (strategies x seeds x ...) and compare them");
+  cmd->add_option("sweep", options.sweep, "Sweep file (JSON): base config, grid, fixed settings")->required();
+  cmd->add_option("--out", options.out, "Sweep folder (default: the file's \"out\", else runs/<sweep name>)");
+  cmd->add_option("--set", options.overrides, "Override a config field of every point: key.path=value (repeatable)");
+  return cmd;
+}
+
+fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
+  const json spec = json::parse(read_file(options.sweep), nullptr, false);
+  const std::string source = "'" + options.sweep.string() + "'";
+  if (spec.is_discarded() || !spec.is_object()) throw ConfigError(source + ": expected a JSON object");
+  for (const auto& [key, value] : spec.items())
+    if (key != "base" && key != "grid" && key != "set" && key != "out")
+      throw ConfigError(source + ": unknown key '" + key + "' (known keys: base, grid, set, out)");
+  if (!spec.contains("base") || !spec["base"].is_string()) throw ConfigError(source + ": \"base\": expected a config path");
+  if (!spec.contains("grid") || !spec["grid"].is_object() || spec["grid"].empty())
+    throw ConfigError(source + ": \"grid\": expected an object of key.path -> list of values");
+  const fs::path base = options.sweep.parent_path() / spec["base"].get<std::string>();
+  std::vector<std::string> fixed;
+  if (spec.contains("set")) {
+    if (!spec["set"].is_array()) throw ConfigError(source + ": \"set\": expected a list of \"key=value\" strings");
+    for (const json& s : spec["set"]) {
+      if (!s.is_string()) throw ConfigError(source + ": \"set\": expected a list of \"key=value\" strings");
+      fixed.push_back(s.get<std::string>());
+    }
+  }
+  fixed.insert(fixed.end(), options.overrides.begin(), options.overrides.end());
+  const fs::path out = !options.out.empty()  ? options.out
+                       : spec.contains("out") ? fs::path(spec["out"].get<std::string>())
+                                              : fs::path("runs") / options.sweep.stem();
+  std::vector<Point> points;
+  try {
+    points = expand(spec["grid"], out);
+  } catch (const ConfigError& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+
+  // Every point's config is checked before the first one runs.
+  auto run_options = [&](const Point& p) {
+    RunOptions o;
+    o.config = base;
+    o.out = p.dir;
+    o.overrides = fixed;
+    for (const auto& [key, value] : p.settings.items())
+      o.overrides.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+    return o;
+  };
+  for (const Point& p : points) {
+    const RunOptions o = run_options(p);
+    try {
+      load_config(o.config, o.overrides);
+    } catch (const ConfigError& e) {
+      throw ConfigError("sweep point " + p.name + ": " + e.what());
+    }
+  }
+  json listing = json::array();
+  for (const Point& p : points) listing.push_back({{"name", p.name}, {"dir", "points/" + p.name}, {"settings", p.settings}});
+  fs::create_directories(out / "points");
+  write_file_atomic(out / "points.json", listing.dump(2) + "\n");
+
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const Point& p = points[i];
+    console << "sweep: point " << i + 1 << "/" << points.size() << ": " << p.name;
+    if (fs::exists(p.dir / "summary.json")) {
+      console << " (finished before, skipped)\n";
+      continue;
+    }
+    RunOptions o = run_options(p);
+    if (fs::exists(p.dir / "checkpoints" / "latest.state")) {
+      console << " (resumed)\n";
+      RunOptions resume;
+      resume.resume = p.dir;
+      run_run(resume, console);
+      continue;
+    }
+    console << "\n";
+    std::error_code ec;
+    fs::remove_all(p.dir, ec);  // an interrupted point without a checkpoint starts again
+    run_run(o, console);
+  }
+
+  // sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.
+  std::vector<std::string> keys;
+  for (const auto& [key, values] : spec["grid"].items()) keys.push_back(key);
+  const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade"};
+  std::string csv = "point";
+  for (const auto& k : keys) csv += "," + csv_escape(k);
+  for (const auto& m : metrics) csv += ",final_" + m + ",best_" + m;
+  csv += "\n";
+  std::map<std::string, std::map<std::string, std::vector<double>>> groups;  // group -> metric -> final values
+  std::vector<std::string> group_order;
+  for (const Point& p : points) {
+    const auto o = outcomes(p.dir);
+    csv += csv_escape(p.name);
+    std::string group;
+    for (const auto& k : keys) {
+      const json& v = p.settings[k];
+      csv += "," + csv_escape(v.is_string() ? v.get<std::string>() : v.dump());
+      if (k != "runtime.seed") group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
+    }
+    if (!groups.count(group)) group_order.push_back(group);
+    for (const auto& m : metrics) {
+      const auto it = o.find(m);
+      const Outcome outcome = it == o.end() ? Outcome{} : it->second;
+      csv += "," + cell(outcome.final_value) + "," + cell(outcome.best_value);
+      if (outcome.final_value) groups[group][m].push_back(*outcome.final_value);
+      else groups[group][m];
+    }
+    csv += "\n";
+  }
+  write_file_atomic(out / "sweep.csv", csv);
+
+  std::string md = "# Sweep " + options.sweep.stem().string() +
+                   "\n\nFinal-round metrics on the external set (validation when there is none): mean +- sd over "
+                   "seeds (n = runs).\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade |\n"
+                   "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& g : group_order) {
+    std::size_t n = 0;
+    std::string row;
+    for (const auto& m : metrics) {
+      const std::vector<double>& v = groups[g][m];
+      n = std::max(n, v.size());
+      if (v.empty()) {
+        row += " - |";
+        continue;
+      }
+      double sum = 0, sq = 0;
+      for (double x : v) sum += x;
+      const double mean = sum / static_cast<double>(v.size());
+      for (double x : v) sq += (x - mean) * (x - mean);
+      char buf[64];
+      if (v.size() > 1) {
+        std::snprintf(buf, sizeof buf, " %.3f +- %.3f |", mean, std::sqrt(sq / static_cast<double>(v.size() - 1)));
+      } else {
+        std::snprintf(buf, sizeof buf, " %.3f |", mean);
+      }
+      row += buf;
+    }
+    md += "| " + (g.empty() ? std::string("(all)") : g) + " | " + std::to_string(n) + " |" + row + "\n";
+  }
+  write_file_atomic(out / "sweep.md", md);
+  console << "sweep folder: " << out.string() << " (sweep.csv, sweep.md)\n";
+  return out;
+}
+
+}  // namespace fedglioma::experiments

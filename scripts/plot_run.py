@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""Plots one fedglioma run: whole-tumour Dice, marker ROC AUCs and client training loss per round.
+
+Usage:
+    /usr/bin/python3 scripts/plot_run.py RUN_DIR [--out FILE.png]
+
+Reads RUN_DIR/rounds.jsonl (and RUN_DIR/config.resolved.json, when present, for the title) and
+writes RUN_DIR/plot.png unless --out names another file. The Dice and AUC panels show the external
+set, the pooled validation set, the test set when the run has one, and each site; rounds without
+evaluation are skipped there, and a null AUC (one class or none among the cases) is a gap. The loss
+panel is the mean train_loss of the clients whose status is "ok".
+
+Needs matplotlib: run it with Debian's interpreter, /usr/bin/python3.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+MARKERS = {"idh": "IDH mutation", "codeletion_1p19q": "1p/19q codeletion",
+           "mgmt": "MGMT methylation", "grade": "grade (high vs low)"}
+POOLED = {"external": "black", "val": "tab:blue", "test": "tab:purple"}
+SITE_COLOURS = ("tab:orange", "tab:green", "tab:red", "tab:brown", "tab:pink", "tab:olive",
+                "tab:cyan", "tab:gray")
+
+
+class InputError(Exception):
+    """A file missing, malformed or not writable; the message names it (and the line)."""
+
+
+def field(obj, *keys):
+    """obj[keys[0]][keys[1]]...; a missing key is a ValueError naming its dotted path."""
+    for depth, key in enumerate(keys):
+        if not isinstance(obj, dict) or key not in obj:
+            raise ValueError(f'missing field "{".".join(keys[:depth + 1])}"')
+        obj = obj[key]
+    return obj
+
+
+def number(obj, *keys):
+    """A numeric field as a float; JSON null becomes nan, which matplotlib draws as a gap."""
+    value = field(obj, *keys)
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'field "{".".join(keys)}" is not a number or null')
+    return float(value)
+
+
+def summary(obj, *keys):
+    """The plotted numbers of one evaluation summary: {metric or marker: value}."""
+    values = {m: number(obj, *keys, "auc", m) for m in MARKERS}
+    values.update({m: number(obj, *keys, m) for m in ("dice_mean", "dice_median")})
+    return values
+
+
+def parse_round(record):
+    """One rounds.jsonl object -> {"round", "loss", "eval": {set name: summary} or None}."""
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    round_ = field(record, "round")
+    if isinstance(round_, bool) or not isinstance(round_, int):
+        raise ValueError('field "round" is not an integer')
+    clients = field(record, "clients")
+    if not isinstance(clients, list) or not all(isinstance(c, dict) for c in clients):
+        raise ValueError('field "clients" is not a list of objects')
+    losses = [number(c, "train_loss") for c in clients if c.get("status") == "ok"]
+    losses = [x for x in losses if not math.isnan(x)]
+    parsed = {"round": round_, "loss": sum(losses) / len(losses) if losses else math.nan,
+              "eval": None}
+    if "eval" in record:
+        sites = field(record, "eval", "sites")
+        if not isinstance(sites, dict):
+            raise ValueError('field "eval.sites" is not an object')
+        sets = [s for s in POOLED if s != "test" or "test" in record["eval"]]
+        parsed["eval"] = {s: summary(record, "eval", s) for s in sets}
+        parsed["eval"].update({f"site:{s}": summary(record, "eval", "sites", s) for s in sites})
+    return parsed
+
+
+def read_rounds(run_dir):
+    """The parsed rounds of RUN_DIR/rounds.jsonl in file order (empty if it has none yet)."""
+    if not os.path.isdir(run_dir):
+        raise InputError(f"{run_dir}: no such folder")
+    path = os.path.join(run_dir, "rounds.jsonl")
+    try:
+        with open(path, "rb") as f:
+            lines = f.readlines()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    rounds = []
+    for n, line in enumerate(lines, 1):
+        try:
+            if line.strip():
+                rounds.append(parse_round(json.loads(line.decode("utf-8"))))
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}:{n}: malformed JSON at column {e.colno}: {e.msg}") from None
+        except ValueError as e:  # also UnicodeDecodeError
+            raise InputError(f"{path}:{n}: {e}") from None
+    return rounds
+
+
+def run_title(run_dir):
+    """The run folder's name, with the federation mode and strategy when the config is there."""
+    title = os.path.basename(os.path.abspath(run_dir))
+    path = os.path.join(run_dir, "config.resolved.json")
+    if not os.path.exists(path):
+        return title
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: malformed JSON: {e.msg}") from None
+    except ValueError as e:
+        raise InputError(f"{path}: {e}") from None
+    federation = config.get("federation") if isinstance(config, dict) else None
+    if not isinstance(federation, dict):
+        return title
+    strategy = federation.get("strategy")
+    if isinstance(strategy, dict):  # {"name": "fedprox", "mu": 0.01}
+        params = ", ".join(f"{k}={v}" for k, v in strategy.items() if k != "name")
+        strategy = str(strategy.get("name", "?")) + (f" ({params})" if params else "")
+    parts = [f"mode: {federation['mode']}" if "mode" in federation else None,
+             f"strategy: {strategy}" if strategy else None]
+    parts = [p for p in parts if p]
+    return f"{title} ({', '.join(parts)})" if parts else title
+
+
+def style_axis(ax, title, ylabel, rounds, unit_range=True):
+    """Common look: title, labelled axes, the same integer rounds on every panel, a light grid."""
+    ax.set_title(title)
+    ax.set_xlabel("round")
+    ax.set_ylabel(ylabel)
+    pad = max(0.5, 0.03 * (max(rounds) - min(rounds)))
+    ax.set_xlim(min(rounds) - pad, max(rounds) + pad)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    if unit_range:
+        ax.set_ylim(-0.02, 1.02)
+
+
+def save_png(fig, out):
+    """Writes fig to out through a temporary file beside it, so out is never half-written."""
+    tmp = f"{out}.{os.getpid()}.tmp"
+    try:
+        fig.savefig(tmp, format="png", dpi=100)
+        os.replace(tmp, out)
+    except OSError as e:
+        raise InputError(f"{out}: cannot write: {e.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def plot_run(rounds, title):
+    """The run figure: Dice, the four AUCs and the training loss, one line per evaluation set."""
+    evaluated = [r for r in rounds if r["eval"] is not None]
+    names = list(dict.fromkeys(s for r in evaluated for s in r["eval"]))  # first-seen order
+    sites = iter(SITE_COLOURS * len(names))
+    colours = {s: POOLED.get(s) or next(sites) for s in names}
+    x = [r["round"] for r in evaluated]
+    all_rounds = [r["round"] for r in rounds]
+
+    def values(name, metric):
+        return [r["eval"].get(name, {}).get(metric, math.nan) for r in evaluated]
+
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    dice_ax, auc_axes, loss_ax = axes.flat[0], axes.flat[1:5], axes.flat[5]
+    for name, colour in colours.items():
+        style = {"color": colour, "lw": 2 if name in POOLED else 1.2}
+        dice_ax.plot(x, values(name, "dice_mean"), marker="o", ms=3, label=name, **style)
+        dice_ax.plot(x, values(name, "dice_median"), ls="--", **style)
+        for ax, marker in zip(auc_axes, MARKERS):
+            ax.plot(x, values(name, marker), marker="o", ms=3, **style)
+    style_axis(dice_ax, "(a) Whole-tumour Dice", "Dice", all_rounds)
+    dice_ax.legend([Line2D([], [], color="grey"), Line2D([], [], color="grey", ls="--")],
+                   ["mean", "median"], loc="lower right", fontsize="small")
+    for ax, letter, label in zip(auc_axes, "bcde", MARKERS.values()):
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+        style_axis(ax, f"({letter}) {label}", "ROC AUC", all_rounds)
+    if not evaluated:
+        for ax in axes.flat[:5]:
+            ax.text(0.5, 0.5, "no evaluated rounds", ha="center", transform=ax.transAxes)
+
+    loss_ax.plot(all_rounds, [r["loss"] for r in rounds], color="black", marker="o", ms=3)
+    style_axis(loss_ax, '(f) Mean client train loss (status "ok")', "train loss", all_rounds,
+               unit_range=False)
+
+    fig.suptitle(title)
+    ncol = min(len(names), 6) or 1
+    rows = math.ceil(len(names) / ncol)
+    if names:
+        fig.legend(*dice_ax.get_legend_handles_labels(), loc="lower center", ncol=ncol)
+    fig.tight_layout(rect=(0, 0.035 * rows, 1, 1))
+    return fig
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.add_argument("--out", metavar="FILE.png", help="default: RUN_DIR/plot.png")
+    args = parser.parse_args()
+    out = args.out or os.path.join(args.run_dir, "plot.png")
+    try:
+        rounds = read_rounds(args.run_dir)
+        if not rounds:
+            raise InputError(f"{os.path.join(args.run_dir, 'rounds.jsonl')}: no rounds yet")
+        save_png(plot_run(rounds, run_title(args.run_dir)), out)
+    except InputError as e:
+        sys.exit(f"plot_run.py: error: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+#include "sim/strategy.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace fedglioma::sim {
+namespace {
+
+// The round's sample-weighted mean: FedAvg's aggregate and the starting point of the server
+// optimisers (Flower's FedAvgM/FedOpt aggregate with `aggregate` first).
+FlatParams fedavg_of(const std::vector<ClientResult>& results);
+
+// FedAvg (McMahan et al. 2017): the sample-weighted mean (Flower `FedAvg`, `aggregate`).
+class FedAvg : public Strategy {
+ public:
+  using Strategy::Strategy;
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    global = fedavg_of(results);
+  }
+};
+
+// FedProx (Li et al. 2020): FedAvg aggregation; clients add mu/2 ||w - w_global||^2 (Flower
+// `FedProx`, proximal_mu; Flower has no default, ours is 0.01).
+class FedProx : public FedAvg {
+ public:
+  using FedAvg::FedAvg;
+  ClientTask task(std::size_t client, const FlatParams& global) const override {
+    ClientTask t = Strategy::task(client, global);
+    t.prox_mu = config().mu;
+    return t;
+  }
+};
+
+void save_optimizer(StateBundle& out, const ServerOptimizerState& s) {
+  out.buffers["strategy/m"] = s.m;
+  out.buffers["strategy/v"] = s.v;
+  out.integers["strategy/step"] = s.step;
+}
+
+void load_optimizer(const StateBundle& in, ServerOptimizerState& s) {
+  s.m = in.buffers.count("strategy/m") ? in.buffers.at("strategy/m") : std::vector<float>{};
+  s.v = in.buffers.count("strategy/v") ? in.buffers.at("strategy/v") : std::vector<float>{};
+  s.step = in.integers.count("strategy/step") ? in.integers.at("strategy/step") : 0;
+}
+
+// FedAvgM (Hsu et al. 2019): server momentum on the pseudo-gradient (Flower `FedAvgM`,
+// server_learning_rate 1.0, server_momentum 0.0).
+class FedAvgM : public Strategy {
+ public:
+  using Strategy::Strategy;
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    fedavgm_step(global, fedavg_of(results), state_, config().server_lr, config().server_momentum);
+  }
+  void save(StateBundle& out) const override { save_optimizer(out, state_); }
+  void load(const StateBundle& in) override { load_optimizer(in, state_); }
+
+ private:
+  ServerOptimizerState state_;
+};
+
+// FedAdagrad / FedAdam / FedYogi (Reddi et al. 2021; Flower `FedAdagrad`, `FedAdam`, `FedYogi`).
+class FedOpt : public Strategy {
+ public:
+  FedOpt(StrategyConfig config, FedOptKind kind) : Strategy(std::move(config)), kind_(kind) {}
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    const FedOptParams p{config().eta, config().beta1, config().beta2, config().tau};
+    fedopt_step(global, fedavg_of(results), state_, kind_, p);
+  }
+  void save(StateBundle& out) const override { save_optimizer(out, state_); }
+  void load(const StateBundle& in) override { load_optimizer(in, state_); }
+
+ private:
+  FedOptKind kind_;
+  ServerOptimizerState state_;
+};
+
+// SCAFFOLD (Karimireddy et al. 2020), option II control variates: each client's c_i persists
+// across rounds (and checkpoints); clients add c - c_i to their gradients.
+class Scaffold : public Strategy {
+ public:
+  Scaffold(StrategyConfig config, const StrategyContext& context)
+      : Strategy(std::move(config)), clients_(context.num_clients), lr_(context.client_lr) {}
+
+  ClientTask task(std::size_t client, const FlatParams& global) const override {
+    ClientTask t = Strategy::task(client, global);
+    const FlatParams& ci = client_controls_[client];
+    if (control_.empty() && ci.empty()) return t;
+    t.correction.assign(global.size(), 0.0f);
+    for (std::size_t i = 0; i < global.size(); ++i)
+      t.correction[i] = (control_.empty() ? 0.0f : control_[i]) - (ci.empty() ? 0.0f : ci[i]);
+    return t;
+  }
+
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    std::vector<FlatParams> deltas;
+    for (const ClientResult& r : results) {
+      FlatParams updated = scaffold_client_control(client_controls_[r.client], control_, global, r.update->params,
+                                                   r.update->steps, lr_);
+      FlatParams delta = updated;
+      const FlatParams& old = client_controls_[r.client];
+      if (!old.empty())
+        for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= old[i];
+      deltas.push_back(std::move(delta));
+      client_controls_[r.client] = std::move(updated);
+    }
+    std::vector<const FlatParams*> delta_ptrs;
+    for (const FlatParams& d : deltas) delta_ptrs.push_back(&d);
+    scaffold_server_step(global, control_, params_of(results), delta_ptrs, clients_, config().server_lr);
+  }
+
+  void save(StateBundle& out) const override {
+    out.buffers["strategy/c"] = control_;
+    for (std::size_t i = 0; i < clients_; ++i)
+      if (!client_controls_[i].empty()) out.buffers["strategy/c_" + std::to_string(i)] = client_controls_[i];
+  }
+  void load(const StateBundle& in) override {
+    control_ = in.buffers.count("strategy/c") ? in.buffers.at("strategy/c") : FlatParams{};
+    for (std::size_t i = 0; i < clients_; ++i) {
+      const auto it = in.buffers.find("strategy/c_" + std::to_string(i));
+      client_controls_[i] = it == in.buffers.end() ? FlatParams{} : it->second;
+    }
+  }
+
+ private:
+  std::size_t clients_;
+  double lr_;
+  FlatParams control_;
+  std::vector<FlatParams> client_controls_ = std::vector<FlatParams>(clients_);
+};
+
+// FedNova (Wang et al. 2020): updates normalised by each client's local steps.
+class FedNova : public Strategy {
+ public:
+  using Strategy::Strategy;
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    std::vector<double> steps;
+    for (const ClientResult& r : results) steps.push_back(static_cast<double>(std::max<std::int64_t>(1, r.update->steps)));
+    global = fednova(global, params_of(results), samples_of(results), steps);
+  }
+};
+
+// FedBN (Li et al. 2021): normalisation layers stay with the client. A client starts from the
+// global weights with its own normalisation layers (from its first round on); the global model
+// keeps the sample-weighted mean of them, which is what evaluation on unseen sites uses.
+class FedBN : public FedAvg {
+ public:
+  FedBN(StrategyConfig config, const StrategyContext& context)
+      : FedAvg(std::move(config)), ranges_(context.norm_ranges), local_(context.num_clients) {}
+
+  ClientTask task(std::size_t client, const FlatParams& global) const override {
+    ClientTask t = Strategy::task(client, global);
+    const FlatParams& own = local_[client];
+    if (own.empty()) return t;
+    std::size_t at = 0;
+    for (const auto& [begin, end] : ranges_)
+      for (std::size_t i = begin; i < end; ++i) t.start[i] = own[at++];
+    return t;
+  }
+
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    for (const ClientResult& r : results) {
+      FlatParams& own = local_[r.client];
+      own.clear();
+      for (const auto& [begin, end] : ranges_)
+        own.insert(own.end(), r.update->params.begin() + static_cast<std::ptrdiff_t>(begin),
+                   r.update->params.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+    FedAvg::aggregate(global, results);
+  }
+
+  void save(StateBundle& out) const override {
+    for (std::size_t i = 0; i < local_.size(); ++i)
+      if (!local_[i].empty()) out.buffers["strategy/norm_" + std::to_string(i)] = local_[i];
+  }
+  void load(const StateBundle& in) override {
+    for (std::size_t i = 0; i < local_.size(); ++i) {
+      const auto it = in.buffers.find("strategy/norm_" + std::to_string(i));
+      local_[i] = it == in.buffers.end() ? FlatParams{} : it->second;
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::size_t, std::size_t>> ranges_;
+  std::vector<FlatParams> local_;
+};
+
+// FedMedian (Yin et al. 2018; Flower `FedMedian`): coordinate-wise median.
+class FedMedian : public Strategy {
+ public:
+  using Strategy::Strategy;
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    global = coordinate_median(params_of(results));
+  }
+};
+
+// FedTrimmedAvg (Yin et al. 2018; Flower `FedTrimmedAvg`, beta 0.2): coordinate-wise trimmed mean.
+class FedTrimmedAvg : public Strategy {
+ public:
+  using Strategy::Strategy;
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    global = trimmed_mean(params_of(results), config().beta);
+  }
+};
+
+// Krum / MultiKrum (Blanchard et al. 2017; Flower `Krum`, num_malicious_clients 0, num_clients_to_keep 0).
+class Krum : public Strategy {
+ public:
+  using Strategy::Strategy;
+  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+    global = krum(params_of(results), samples_of(results), config().num_malicious, config().to_keep);
+  }
+};
+
+FlatParams fedavg_of(const std::vector<ClientResult>& results) {
+  std::vector<const FlatParams*> params;
+  std::vector<double> weights;
+  for (const ClientResult& r : results) {
+    params.push_back(&r.update->params);
+    weights.push_back(static_cast<double>(r.update->samples));
+  }
+  return weighted_mean(params, weights);
+}
+
+}  // namespace
+
+StrategyConfig StrategyConfig::defaults(const std::string& name) {
+  StrategyConfig c;
+  c.name = name;
+  if (name == "fedadagrad" || name == "fedadam" || name == "fedyogi") {
+    const FedOptParams p = fedopt_flower_defaults(name == "fedadagrad" ? FedOptKind::kAdagrad
+                                                  : name == "fedadam"  ? FedOptKind::kAdam
+                                                                       : FedOptKind::kYogi);
+    c.eta = p.eta;
+    c.beta1 = p.beta1;
+    c.beta2 = p.beta2;
+    c.tau = p.tau;
+  }
+  return c;
+}
+
+const std::vector<std::string>& strategy_names() {
+  static const std::vector<std::string> names = {"fedavg",   "fedprox", "fedavgm",   "fedadam",   "fedyogi",
+                                                 "fedadagrad", "scaffold", "fednova", "fedbn", "fedmedian",
+                                                 "fedtrimmedavg", "krum"};
+  return names;
+}
+
+ClientTask Strategy::task(std::size_t, const FlatParams& global) const {
+  ClientTask t;
+  t.start = global;
+  return t;
+}
+
+std::vector<const FlatParams*> Strategy::params_of(const std::vector<ClientResult>& results) {
+  std::vector<const FlatParams*> out;
+  for (const ClientResult& r : results) out.push_back(&r.update->params);
+  return out;
+}
+
+std::vector<double> Strategy::samples_of(const std::vector<ClientResult>& results) {
+  std::vector<double> out;
+  for (const ClientResult& r : results) out.push_back(static_cast<double>(r.update->samples));
+  return out;
+}
+
+std::unique_ptr<Strategy> make_strategy(const StrategyConfig& c, const StrategyContext& context) {
+  const std::string& n = c.name;
+  if (n == "fedavg") return std::make_unique<FedAvg>(c);
+  if (n == "fedprox") return std::make_unique<FedProx>(c);
+  if (n == "fedavgm") return std::make_unique<FedAvgM>(c);
+  if (n == "fedadam") return std::make_unique<FedOpt>(c, FedOptKind::kAdam);
+  if (n == "fedyogi") return std::make_unique<FedOpt>(c, FedOptKind::kYogi);
+  if (n == "fedadagrad") return std::make_unique<FedOpt>(c, FedOptKind::kAdagrad);
+  if (n == "scaffold") return std::make_unique<Scaffold>(c, context);
+  if (n == "fednova") return std::make_unique<FedNova>(c);
+  if (n == "fedbn") {
+    if (context.norm_ranges.empty())
+      throw ConfigError("federation.strategy: fedbn needs normalisation layers with parameters (model.norm)");
+    return std::make_unique<FedBN>(c, context);
+  }
+  if (n == "fedmedian") return std::make_unique<FedMedian>(c);
+  if (n == "fedtrimmedavg") return std::make_unique<FedTrimmedAvg>(c);
+  if (n == "krum") return std::make_unique<Krum>(c);
+  throw ConfigError("federation.strategy.name: unknown strategy '" + n + "'");
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Checks scripts/plot_run.py and scripts/plot_sweep.py on small fake run and sweep folders: they
+# write PNGs, skip unfinished sweep points, and fail cleanly on bad input (exit 1, the file and
+# line named, no traceback, no PNG). Exits 77 (skipped) when /usr/bin/python3 lacks matplotlib.
+set -euo pipefail
+
+PY=/usr/bin/python3
+if ! "$PY" -c 'import matplotlib, numpy' 2>/dev/null; then
+  echo "SKIP: $PY cannot import matplotlib and numpy"
+  exit 77
+fi
+SCRIPTS="$(cd "$(dirname "$0")/../../scripts" && pwd)"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+check_png() {
+  [[ -s "$1" ]] || fail "$1 is missing or empty"
+  [[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]] || fail "$1 is not a PNG"
+}
+
+# expect_error WHAT MESSAGE COMMAND...: COMMAND exits 1 and prints MESSAGE, without a traceback.
+expect_error() {
+  local what=$1 message=$2 status=0
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err" || status=$?
+  [[ $status -eq 1 ]] || fail "$what: exit status $status, expected 1"
+  grep -qF -- "$message" "$TMP/err" || fail "$what: stderr lacks '$message': $(cat "$TMP/err")"
+  if grep -q Traceback "$TMP/err"; then fail "$what: traceback: $(cat "$TMP/err")"; fi
+}
+
+# summary DICE_MEAN DICE_MEDIAN AUC [CODELETION_AUC]: one evaluation summary as rounds.jsonl has it.
+summary() {
+  echo "{\"n\": 6, \"dice_mean\": $1, \"dice_median\": $2, \"hd95_median\": 9.5, \"auc\":" \
+    "{\"idh\": $3, \"codeletion_1p19q\": ${4:-$3}, \"mgmt\": $3, \"grade\": $3}}"
+}
+
+# write_run DIR STRATEGY SEED LIFT: four rounds; round 2 has no eval, site-b's 1p/19q AUC is null
+# in round 3, and site-b's client fails in round 1. External scores rise by 0.1 * LIFT and vary
+# with the seed.
+write_run() {
+  local dir=$1 strategy=$2 s=$3 l=$4 d=$(($3 * 6))
+  mkdir -p "$dir"
+  cat >"$dir/config.resolved.json" <<EOF
+{"federation": {"mode": "federated", "rounds": 4, "strategy": {"name": "$strategy", "mu": 0.01}},
+ "runtime": {"seed": $s}}
+EOF
+  cat >"$dir/rounds.jsonl" <<EOF
+{"round": 1, "seconds": 1.5, "clients": [{"id": "site-a", "samples": 8, "train_loss": 1.$d, "status": "ok"}, {"id": "site-b", "samples": 8, "train_loss": null, "status": "failed"}], "eval": {"external": $(summary 0.$((2 + l))$d 0.$((3 + l))$d 0.$((5 + l))$d), "val": $(summary 0.45 0.5 0.62), "sites": {"site-a": $(summary 0.5 0.55 0.66), "site-b": $(summary 0.4 0.45 0.58)}}}
+{"round": 2, "seconds": 1.4, "clients": [{"id": "site-a", "samples": 8, "train_loss": 0.9, "status": "ok"}, {"id": "site-b", "samples": 8, "train_loss": 0.8$d, "status": "ok"}]}
+{"round": 3, "seconds": 1.6, "clients": [{"id": "site-a", "samples": 8, "train_loss": 0.7, "status": "ok"}, {"id": "site-b", "samples": 8, "train_loss": 0.6$d, "status": "ok"}], "eval": {"external": $(summary 0.$((5 + l))$d 0.$((6 + l))$d 0.$((6 + l))$d), "val": $(summary 0.7 0.72 0.75), "sites": {"site-a": $(summary 0.75 0.78 0.8), "site-b": $(summary 0.65 0.68 0.7 null)}}}
+{"round": 4, "seconds": 1.5, "clients": [{"id": "site-a", "samples": 8, "train_loss": 0.5, "status": "ok"}, {"id": "site-b", "samples": 8, "train_loss": 0.4$d, "status": "ok"}], "eval": {"external": $(summary 0.$((6 + l))$d 0.$((7 + l))$d 0.$((7 + l))$d), "val": $(summary 0.78 0.8 0.82), "sites": {"site-a": $(summary 0.82 0.84 0.86), "site-b": $(summary 0.74 0.77 0.79)}}}
+EOF
+}
+
+# One run.
+write_run "$TMP/run" fedprox 0 0
+"$PY" "$SCRIPTS/plot_run.py" "$TMP/run"
+check_png "$TMP/run/plot.png"
+"$PY" "$SCRIPTS/plot_run.py" "$TMP/run" --out "$TMP/run-custom.png"
+check_png "$TMP/run-custom.png"
+
+# A sweep: 2 strategies x 2 seeds, and one point that has not started.
+for seed in 0 1; do
+  write_run "$TMP/sweep/fedavg-$seed" fedavg "$seed" 0
+  write_run "$TMP/sweep/fedprox-$seed" fedprox "$seed" 1
+done
+mkdir -p "$TMP/sweep/fedavg-2"
+cat >"$TMP/sweep/points.json" <<'EOF'
+[{"name": "fedavg-0", "dir": "fedavg-0", "settings": {"federation.strategy.name": "fedavg", "runtime.seed": 0}},
+ {"name": "fedavg-1", "dir": "fedavg-1", "settings": {"federation.strategy.name": "fedavg", "runtime.seed": 1}},
+ {"name": "fedavg-2", "dir": "fedavg-2", "settings": {"federation.strategy.name": "fedavg", "runtime.seed": 2}},
+ {"name": "fedprox-0", "dir": "fedprox-0", "settings": {"federation.strategy.name": "fedprox", "runtime.seed": 0}},
+ {"name": "fedprox-1", "dir": "fedprox-1", "settings": {"federation.strategy.name": "fedprox", "runtime.seed": 1}}]
+EOF
+"$PY" "$SCRIPTS/plot_sweep.py" "$TMP/sweep" 2>"$TMP/err" || fail "plot_sweep.py: $(cat "$TMP/err")"
+check_png "$TMP/sweep/sweep.png"
+grep -q "warning: skipping point 'fedavg-2'" "$TMP/err" || fail "no warning for the unfinished point"
+"$PY" "$SCRIPTS/plot_sweep.py" "$TMP/sweep" --set val --out "$TMP/sweep-val.png" 2>"$TMP/err" ||
+  fail "plot_sweep.py --set val: $(cat "$TMP/err")"
+check_png "$TMP/sweep-val.png"
+
+# Bad input: exit status 1, the file (and line) named, and no PNG left behind.
+expect_error "missing run folder" "$TMP/nowhere: no such folder" \
+  "$PY" "$SCRIPTS/plot_run.py" "$TMP/nowhere"
+mkdir "$TMP/empty"
+expect_error "missing rounds.jsonl" "$TMP/empty/rounds.jsonl: cannot read" \
+  "$PY" "$SCRIPTS/plot_run.py" "$TMP/empty"
+sed -i '3s/"round": 3,/"round": 3/' "$TMP/sweep/fedprox-1/rounds.jsonl"
+expect_error "malformed line (run)" "$TMP/sweep/fedprox-1/rounds.jsonl:3: malformed JSON" \
+  "$PY" "$SCRIPTS/plot_run.py" "$TMP/sweep/fedprox-1"
+rm "$TMP/sweep/sweep.png"
+expect_error "malformed line (sweep)" "$TMP/sweep/fedprox-1/rounds.jsonl:3: malformed JSON" \
+  "$PY" "$SCRIPTS/plot_sweep.py" "$TMP/sweep"
+sed -i '1s/"mgmt": 0.62,/"mgmt": "high",/' "$TMP/run/rounds.jsonl"
+rm "$TMP/run/plot.png"
+expect_error "non-numeric AUC" "$TMP/run/rounds.jsonl:1: field \"eval.val.auc.mgmt\" is not a number" \
+  "$PY" "$SCRIPTS/plot_run.py" "$TMP/run"
+leftovers="$(find "$TMP/run" "$TMP/sweep" "$TMP/sweep/fedprox-1" -maxdepth 1 -name '*.png*')"
+[[ -z "$leftovers" ]] || fail "files left behind by failed runs: $leftovers"
+
+echo "PASS"

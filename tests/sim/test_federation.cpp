@@ -1,0 +1,218 @@
+// Partitions, client sampling, dropout, min_clients, local mode, simulated time, resume.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/manifest.h"
+#include "data/synth.h"
+#include "sim/partition.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using fedglioma::testing::metrics_of;
+using fedglioma::testing::read_rounds;
+using fedglioma::testing::tiny_run;
+using nlohmann::json;
+using namespace fedglioma::sim;
+
+namespace {
+
+// 40 training cases with metadata only (partitions never look at voxels): a third IDH-mutant.
+std::vector<fedglioma::data::Sample> cohort_of_40() {
+  std::vector<fedglioma::data::Sample> samples(40);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i].id = "case-" + std::to_string(i);
+    samples[i].site = i < 20 ? "a" : "b";
+    samples[i].split = "train";
+    samples[i].labels.idh = i % 3 == 0 ? 1 : 0;
+  }
+  return samples;
+}
+
+std::multiset<std::string> ids_of(const Partition& p) {
+  std::multiset<std::string> ids;
+  for (const Client& c : p.clients) {
+    for (const auto* s : c.train) ids.insert(s->id);
+    for (const auto* s : c.val) ids.insert(s->id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("iid dirichlet and quantity partitions cover every case once and follow the seed", "[sim][partition]") {
+  const auto samples = cohort_of_40();
+  for (const char* scheme : {"iid", "dirichlet", "quantity"}) {
+    DYNAMIC_SECTION(scheme) {
+      PartitionConfig config;
+      config.scheme = scheme;
+      config.num_clients = 4;
+      config.alpha = 1.0;
+      config.val_fraction = 0.25;
+      const Partition p = make_partition(samples, config, "federated", 11);
+      REQUIRE(p.clients.size() == 4);
+      REQUIRE(p.clients[0].id == "client-0");
+      const auto ids = ids_of(p);
+      REQUIRE(ids.size() == 40);
+      REQUIRE(std::set<std::string>(ids.begin(), ids.end()).size() == 40);
+      for (const Client& c : p.clients) REQUIRE(c.train.size() >= 1);
+      if (std::string(scheme) == "iid")
+        for (const Client& c : p.clients) REQUIRE(c.train.size() + c.val.size() == 10);
+      // The same seed gives the same clients; another seed other clients.
+      const Partition again = make_partition(samples, config, "federated", 11);
+      const Partition other = make_partition(samples, config, "federated", 12);
+      REQUIRE(again.clients[1].train == p.clients[1].train);
+      REQUIRE(other.clients[1].train != p.clients[1].train);
+    }
+  }
+}
+
+TEST_CASE("a small Dirichlet alpha skews each client's label mix", "[sim][partition]") {
+  const auto samples = cohort_of_40();
+  PartitionConfig config;
+  config.scheme = "dirichlet";
+  config.num_clients = 2;
+  config.alpha = 0.05;
+  config.val_fraction = 0.0;
+  const Partition p = make_partition(samples, config, "federated", 5);
+  // With alpha 0.05 almost all of a class lands on one client: the IDH-mutant shares differ widely.
+  std::vector<double> share;
+  for (const Client& c : p.clients) {
+    double mutant = 0;
+    for (const auto* s : c.train) mutant += s->labels.idh.value_or(0);
+    share.push_back(mutant / static_cast<double>(c.train.size()));
+  }
+  REQUIRE(std::abs(share[0] - share[1]) > 0.3);
+  config.num_clients = 30;  // 40 cases cannot give 30 clients two cases each... with val held out
+  config.val_fraction = 0.2;
+  REQUIRE_THROWS_AS(make_partition(samples, config, "federated", 5), fedglioma::ConfigError);
+}
+
+TEST_CASE("client sampling takes the configured share of clients per round, drawn from the seed",
+          "[sim][federation]") {
+  const auto rounds = read_rounds(tiny_run("sampling", {"partition.scheme=iid", "partition.num_clients=4",
+                                                        "federation.clients_per_round=0.5", "federation.rounds=4",
+                                                        "eval.every=4"}));
+  std::set<std::string> selections;
+  for (const json& r : rounds) {
+    REQUIRE(r["clients"].size() == 2);
+    selections.insert(r["clients"][0]["id"].get<std::string>() + " " + r["clients"][1]["id"].get<std::string>());
+  }
+  REQUIRE(selections.size() > 1);  // different clients in different rounds
+}
+
+TEST_CASE("dropped-out clients are logged and rounds below min_clients are skipped or stop the run",
+          "[sim][federation]") {
+  const auto rounds = read_rounds(tiny_run("dropout", {"federation.dropout=1.0"}));
+  for (const json& r : rounds) {
+    for (const json& c : r["clients"]) REQUIRE(c["status"] == "dropped out");
+    REQUIRE(r["skipped"].get<std::string>().find("federation.min_clients") != std::string::npos);
+  }
+  const fs::path dir = fedglioma::testing::temp_dir("stop");
+  std::ostringstream console;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(
+                          fedglioma::testing::tiny_run_options(
+                              dir, {"federation.dropout=1.0", "federation.below_min_clients=stop"}),
+                          console),
+                      Catch::Contains("round 1") && Catch::Contains("stopping"));
+  REQUIRE(read_rounds(dir / "run").size() == 1);  // the failed round is logged
+}
+
+TEST_CASE("local mode trains each site alone and reports each model on the external set", "[sim][federation]") {
+  const fs::path run = tiny_run("local", {"federation.mode=local", "federation.rounds=1"});
+  const auto rounds = read_rounds(run);
+  const json& eval = rounds[0]["eval"];
+  REQUIRE(eval["external_by_client"].size() == 2);
+  for (const auto& [client, block] : eval["external_by_client"].items()) REQUIRE(block["n"] == 4);
+  REQUIRE(eval["val"]["n"] == 4);
+  REQUIRE(fs::exists(run / "model-site-a.pt"));
+  REQUIRE_FALSE(fs::exists(run / "model.pt"));
+}
+
+TEST_CASE("simulated time gives each client compute plus transfer time and the round its slowest",
+          "[sim][federation]") {
+  const auto rounds = read_rounds(tiny_run(
+      "simtime", {"federation.rounds=1", "federation.simulated_time.enabled=true",
+                  "federation.simulated_time.samples_per_second=2",
+                  R"(federation.simulated_time.site_samples_per_second={"site-a": 0.5})"}));
+  const json& clients = rounds[0]["clients"];
+  const double a = clients[0]["simulated_seconds"], b = clients[1]["simulated_seconds"];
+  REQUIRE(a > b);  // site-a computes four times slower on the same number of cases
+  REQUIRE(a - b == Approx(4.0 / 0.5 - 4.0 / 2.0).epsilon(1e-9));
+  REQUIRE(rounds[0]["simulated_seconds"].get<double>() == Approx(a));
+}
+
+TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterrupted result",
+          "[sim][resume]") {
+  const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=3",
+                                              "federation.strategy.name=fedadam", "federation.rounds=4",
+                                              "federation.clients_per_round=0.7", "eval.every=2"};
+  const auto reference = read_rounds(tiny_run("resume-reference", overrides));
+  REQUIRE(reference.size() == 4);
+
+  const fs::path dir = fedglioma::testing::temp_dir("resume-killed");
+  const auto options = fedglioma::testing::tiny_run_options(dir, overrides);
+  std::string command = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
+                        options.out.string() + "'";
+  for (const auto& o : overrides) command += " --set " + o;
+  // Start the run, wait for its second round's line, then kill it without warning.
+  const std::string rounds = options.out.string() + "/rounds.jsonl";
+  std::string output;
+  REQUIRE(fedglioma::testing::run_command(
+              "(" + command + " >/dev/null 2>&1 & pid=$!; "
+              "while [ \"$(cat '" + rounds + "' 2>/dev/null | wc -l)\" -lt 2 ]; do sleep 0.02; done; "
+              "kill -9 $pid; wait $pid; true)",
+              &output) == 0);
+  REQUIRE_FALSE(fs::exists(options.out / "summary.json"));  // it did not finish
+
+  std::ostringstream console;
+  fedglioma::experiments::RunOptions resume;
+  resume.resume = options.out;
+  fedglioma::experiments::run_run(resume, console);
+  REQUIRE_THAT(console.str(), Catch::Contains("resuming after round"));
+  const auto resumed = read_rounds(options.out);
+  REQUIRE(resumed.size() == reference.size());
+  for (std::size_t r = 0; r < reference.size(); ++r)
+    REQUIRE(metrics_of(resumed[r]).dump() == metrics_of(reference[r]).dump());
+  REQUIRE(fs::exists(options.out / "summary.json"));
+
+  // A finished run resumes to the same files; a folder without a checkpoint cannot be resumed.
+  fedglioma::experiments::run_run(resume, console);
+  REQUIRE(read_rounds(options.out).size() == 4);
+  fedglioma::experiments::RunOptions nothing;
+  nothing.resume = fedglioma::testing::temp_dir("resume-empty");
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(nothing, console), Catch::Contains("cannot be resumed"));
+}
+
+TEST_CASE("128 virtual clients train on two workers in one round", "[sim][federation][slow]") {
+  fedglioma::data::SynthOptions cohort;
+  cohort.out = fedglioma::testing::temp_dir("cohort-128");
+  cohort.sites = 2;
+  cohort.cases_per_site = 64;
+  cohort.external_cases = 4;
+  cohort.size = 16;
+  cohort.seed = 5;
+  const fs::path manifest = fedglioma::data::write_synthetic_cohort(cohort);
+  const auto rounds = read_rounds(tiny_run(
+      "clients-128", {"data.manifest=" + manifest.string(), "partition.scheme=iid", "partition.num_clients=128",
+                      "partition.val_fraction=0", "federation.rounds=1", "runtime.workers=2"}));
+  REQUIRE(rounds[0]["clients"].size() == 128);
+  for (const json& c : rounds[0]["clients"]) {
+    REQUIRE(c["status"] == "ok");
+    REQUIRE(c["samples"] == 1);
+  }
+  REQUIRE(rounds[0]["clients"][127]["id"] == "client-127");
+}
+
+TEST_CASE("run prints no progress line when its output is not a terminal", "[sim][federation][cli]") {
+  const fs::path dir = fedglioma::testing::temp_dir("quiet");
+  const auto options = fedglioma::testing::tiny_run_options(dir, {});
+  std::string output;
+  REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() +
+                                              "' --out '" + options.out.string() + "' --set federation.rounds=1",
+                                          &output) == 0);
+  REQUIRE_THAT(output, Catch::Contains("round") && !Catch::Contains("\r"));
+}

@@ -1,0 +1,134 @@
+// Every strategy end to end on the tiny cohort, the invariants that tie strategies together, and
+// what strategies keep per client (SCAFFOLD variates, FedBN norm layers).
+#include <catch2/catch.hpp>
+
+#include "sim/strategy.h"
+#include "tests/support/fixtures.h"
+
+using fedglioma::FlatParams;
+using fedglioma::testing::metrics_of;
+using fedglioma::testing::read_rounds;
+using fedglioma::testing::tiny_run;
+using namespace fedglioma::sim;
+
+namespace {
+
+// Four IID clients, so that sampling, Krum and three workers all have clients to work with.
+std::vector<std::string> four_clients(const std::string& strategy, int workers) {
+  return {"partition.scheme=iid", "partition.num_clients=4", "partition.val_fraction=0.2",
+          "federation.strategy.name=" + strategy, "runtime.workers=" + std::to_string(workers)};
+}
+
+// The same config and seed give identical metrics with 1, 2 and 3 workers.
+void check_strategy_determinism(const std::string& strategy) {
+  const auto one = read_rounds(tiny_run(strategy + "-w1", four_clients(strategy, 1)));
+  REQUIRE(one.size() == 2);
+  for (const auto& line : one) {
+    REQUIRE(line["clients"].size() == 4);
+    for (const auto& c : line["clients"]) REQUIRE(c["status"] == "ok");
+    REQUIRE_FALSE(line.contains("skipped"));
+  }
+  for (int workers : {2, 3}) {
+    const auto other = read_rounds(tiny_run(strategy + "-w" + std::to_string(workers), four_clients(strategy, workers)));
+    REQUIRE(other.size() == one.size());
+    for (std::size_t r = 0; r < one.size(); ++r) REQUIRE(metrics_of(other[r]).dump() == metrics_of(one[r]).dump());
+  }
+}
+
+}  // namespace
+
+// One test case per strategy, so that ctest runs them in parallel.
+#define STRATEGY_DETERMINISM_TEST(NAME)                                                                 \
+  TEST_CASE("strategy " NAME " gives identical metrics with 1 2 and 3 workers", "[sim][strategy][determinism]") { \
+    check_strategy_determinism(NAME);                                                                  \
+  }
+STRATEGY_DETERMINISM_TEST("fedavg")
+STRATEGY_DETERMINISM_TEST("fedprox")
+STRATEGY_DETERMINISM_TEST("fedavgm")
+STRATEGY_DETERMINISM_TEST("fedadam")
+STRATEGY_DETERMINISM_TEST("fedyogi")
+STRATEGY_DETERMINISM_TEST("fedadagrad")
+STRATEGY_DETERMINISM_TEST("scaffold")
+STRATEGY_DETERMINISM_TEST("fednova")
+STRATEGY_DETERMINISM_TEST("fedbn")
+STRATEGY_DETERMINISM_TEST("fedmedian")
+STRATEGY_DETERMINISM_TEST("fedtrimmedavg")
+STRATEGY_DETERMINISM_TEST("krum")
+
+TEST_CASE("every strategy name has a determinism test", "[sim][strategy]") {
+  REQUIRE(strategy_names().size() == 12);
+}
+
+TEST_CASE("FedProx with mu 0 and FedAvgM with momentum 0 and lr 1 are FedAvg end to end", "[sim][strategy]") {
+  const auto fedavg = read_rounds(tiny_run("inv-fedavg", {}));
+  const auto prox0 = read_rounds(tiny_run("inv-prox0", {"federation.strategy.name=fedprox", "federation.strategy.mu=0"}));
+  const auto avgm = read_rounds(tiny_run("inv-avgm", {"federation.strategy.name=fedavgm"}));
+  const auto prox = read_rounds(tiny_run("inv-prox", {"federation.strategy.name=fedprox", "federation.strategy.mu=1"}));
+  const auto scaffold = read_rounds(tiny_run("inv-scaffold", {"federation.strategy.name=scaffold"}));
+  REQUIRE(metrics_of(prox0.back()).dump() == metrics_of(fedavg.back()).dump());
+  REQUIRE(metrics_of(avgm.back()).dump() == metrics_of(fedavg.back()).dump());
+  // The proximal term and SCAFFOLD's correction change training: the comparisons above can fail.
+  REQUIRE(metrics_of(prox.back()).dump() != metrics_of(fedavg.back()).dump());
+  REQUIRE(metrics_of(scaffold.back()).dump() != metrics_of(fedavg.back()).dump());
+}
+
+TEST_CASE("a strategy parameter of another strategy is an unknown key", "[sim][strategy][config]") {
+  REQUIRE_THROWS_WITH(tiny_run("bad-param", {"federation.strategy.name=fedavg", "federation.strategy.mu=0.1"}),
+                      Catch::Contains("federation.strategy.mu"));
+  REQUIRE_THROWS_WITH(tiny_run("bad-name", {"federation.strategy.name=fedsgd"}),
+                      Catch::Contains("federation.strategy.name") && Catch::Contains("fedsgd"));
+}
+
+namespace {
+
+ClientUpdate update_of(FlatParams params, std::size_t samples, std::int64_t steps) {
+  ClientUpdate u;
+  u.params = std::move(params);
+  u.samples = samples;
+  u.steps = steps;
+  return u;
+}
+
+}  // namespace
+
+TEST_CASE("FedBN clients start from the global model with their own normalisation layers", "[sim][strategy]") {
+  StrategyContext context{2, {{1, 3}}, 0.1};
+  StrategyConfig config = StrategyConfig::defaults("fedbn");
+  auto fedbn = make_strategy(config, context);
+  const FlatParams global = {0, 0, 0, 0};
+  REQUIRE(fedbn->task(0, global).start == global);  // no local layers before the first round
+  const ClientUpdate a = update_of({1, 10, 20, 1}, 1, 1), b = update_of({3, 30, 40, 3}, 3, 1);
+  FlatParams next = global;
+  fedbn->aggregate(next, {{0, &a}, {1, &b}});
+  REQUIRE(next == FlatParams{2.5f, 25.0f, 35.0f, 2.5f});  // the sample-weighted mean, norm layers included
+  REQUIRE(fedbn->task(0, next).start == FlatParams{2.5f, 10.0f, 20.0f, 2.5f});
+  REQUIRE(fedbn->task(1, next).start == FlatParams{2.5f, 30.0f, 40.0f, 2.5f});
+  // The local layers survive a checkpoint.
+  fedglioma::StateBundle state;
+  fedbn->save(state);
+  auto restored = make_strategy(config, context);
+  restored->load(state);
+  REQUIRE(restored->task(1, next).start == fedbn->task(1, next).start);
+  REQUIRE_THROWS_WITH(make_strategy(config, StrategyContext{2, {}, 0.1}), Catch::Contains("fedbn"));
+}
+
+TEST_CASE("SCAFFOLD keeps a control variate per client and corrects their gradients with c - c_i",
+          "[sim][strategy]") {
+  StrategyContext context{3, {}, 0.5};
+  auto scaffold = make_strategy(StrategyConfig::defaults("scaffold"), context);
+  const FlatParams global = {1, 1};
+  REQUIRE(scaffold->task(0, global).correction.empty());  // c = c_i = 0 at first
+  // Client 0 moved from 1 to 0 in 2 steps at lr 0.5: c_0 = (1 - 0) / (2 * 0.5) = 1 per value.
+  const ClientUpdate u = update_of({0, 0}, 4, 2);
+  FlatParams next = global;
+  scaffold->aggregate(next, {{0, &u}});
+  REQUIRE(next == FlatParams{0, 0});  // server lr 1: the mean update
+  // c = 0 + (1/3) * mean(delta c_i) = 1/3; client 0: c - c_0 = 1/3 - 1; client 1 (no c_i yet): 1/3.
+  REQUIRE(scaffold->task(0, next).correction[0] == Approx(1.0 / 3.0 - 1.0));
+  REQUIRE(scaffold->task(1, next).correction[1] == Approx(1.0 / 3.0));
+  fedglioma::StateBundle state;
+  scaffold->save(state);
+  auto restored = make_strategy(StrategyConfig::defaults("scaffold"), context);
+  restored->load(state);
+  REQUIRE(restored->task(0, next).correction == scaffold->task(0, next).correction);
+}
