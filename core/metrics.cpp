@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
+
+#include "core/random.h"
 
 namespace fedglioma {
 namespace {
@@ -156,6 +159,116 @@ std::optional<double> roc_auc(const std::vector<double>& scores, const std::vect
   if (positives == 0 || negatives == 0) return std::nullopt;
   const double np = static_cast<double>(positives), nn = static_cast<double>(negatives);
   return (positive_rank_sum - np * (np + 1.0) / 2.0) / (np * nn);
+}
+
+namespace {
+
+// Mid-rank of every value among `values` (ties share the mean of their ranks), 1-based.
+std::vector<double> mid_ranks(const std::vector<double>& values) {
+  const std::size_t n = values.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  std::vector<double> ranks(n);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j + 1 < n && values[order[j + 1]] == values[order[i]]) ++j;
+    for (std::size_t k = i; k <= j; ++k) ranks[order[k]] = 0.5 * static_cast<double>(i + j) + 1.0;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+double sample_variance(const std::vector<double>& v) {
+  double m = 0.0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double ss = 0.0;
+  for (double x : v) ss += (x - m) * (x - m);
+  return ss / static_cast<double>(v.size() - 1);
+}
+
+// numpy.percentile's default (linear) interpolation of sorted values.
+double percentile(const std::vector<double>& sorted, double q) {
+  const double position = q / 100.0 * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const std::size_t above = std::min(below + 1, sorted.size() - 1);
+  return sorted[below] + (position - static_cast<double>(below)) * (sorted[above] - sorted[below]);
+}
+
+}  // namespace
+
+std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const std::vector<int>& labels) {
+  std::vector<double> pos, neg;
+  for (std::size_t i = 0; i < scores.size(); ++i) (labels[i] == 1 ? pos : neg).push_back(scores[i]);
+  if (pos.size() < 2 || neg.size() < 2) return std::nullopt;
+  // Structural components through mid-ranks (Sun and Xu 2014): V10 for positives, V01 for negatives.
+  std::vector<double> all = pos;
+  all.insert(all.end(), neg.begin(), neg.end());
+  const std::vector<double> r_all = mid_ranks(all), r_pos = mid_ranks(pos), r_neg = mid_ranks(neg);
+  const double m = static_cast<double>(pos.size()), n = static_cast<double>(neg.size());
+  std::vector<double> v10(pos.size()), v01(neg.size());
+  double auc = 0.0;
+  for (std::size_t i = 0; i < pos.size(); ++i) {
+    v10[i] = (r_all[i] - r_pos[i]) / n;
+    auc += v10[i];
+  }
+  auc /= m;
+  for (std::size_t j = 0; j < neg.size(); ++j) v01[j] = 1.0 - (r_all[pos.size() + j] - r_neg[j]) / m;
+  const double sd = std::sqrt(sample_variance(v10) / m + sample_variance(v01) / n);
+  constexpr double z = 1.959963984540054;  // the 97.5th percentile of the standard normal
+  return Interval{std::max(0.0, auc - z * sd), std::min(1.0, auc + z * sd)};
+}
+
+std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, const std::vector<int>& labels,
+                                         int resamples, std::uint64_t seed) {
+  std::vector<double> pos, neg;
+  for (std::size_t i = 0; i < scores.size(); ++i) (labels[i] == 1 ? pos : neg).push_back(scores[i]);
+  if (pos.empty() || neg.empty() || resamples < 1) return std::nullopt;
+  Rng rng(seed);
+  std::vector<double> aucs, s(pos.size() + neg.size());
+  std::vector<int> y(s.size());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = i < pos.size() ? 1 : 0;
+  for (int b = 0; b < resamples; ++b) {
+    for (std::size_t i = 0; i < pos.size(); ++i) s[i] = pos[rng.below(pos.size())];
+    for (std::size_t j = 0; j < neg.size(); ++j) s[pos.size() + j] = neg[rng.below(neg.size())];
+    aucs.push_back(*roc_auc(s, y));
+  }
+  std::sort(aucs.begin(), aucs.end());
+  return Interval{percentile(aucs, 2.5), percentile(aucs, 97.5)};
+}
+
+std::optional<ThresholdRates> rates_at(const std::vector<double>& scores, const std::vector<int>& labels,
+                                       double threshold) {
+  double tp = 0, fn = 0, tn = 0, fp = 0;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const bool predicted = scores[i] >= threshold;
+    if (labels[i] == 1) {
+      (predicted ? tp : fn) += 1;
+    } else {
+      (predicted ? fp : tn) += 1;
+    }
+  }
+  if (tp + fn == 0 || tn + fp == 0) return std::nullopt;
+  ThresholdRates r;
+  r.threshold = threshold;
+  r.sensitivity = tp / (tp + fn);
+  r.specificity = tn / (tn + fp);
+  r.balanced_accuracy = 0.5 * (r.sensitivity + r.specificity);
+  return r;
+}
+
+std::optional<ThresholdRates> youden(const std::vector<double>& scores, const std::vector<int>& labels) {
+  std::vector<double> thresholds = scores;
+  std::sort(thresholds.begin(), thresholds.end(), std::greater<double>());
+  thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
+  std::optional<ThresholdRates> best;
+  for (double t : thresholds) {
+    const auto r = rates_at(scores, labels, t);
+    if (!r) return std::nullopt;
+    if (!best || r->sensitivity + r->specificity > best->sensitivity + best->specificity) best = r;
+  }
+  return best;
 }
 
 std::optional<double> median(std::vector<double> values) {

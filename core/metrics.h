@@ -26,6 +26,38 @@ double hd95(const std::uint8_t* prediction, const std::uint8_t* truth,
 /// Returns nullopt when the labels hold fewer than two classes.
 std::optional<double> roc_auc(const std::vector<double>& scores, const std::vector<int>& labels);
 
+/// A two-sided confidence interval.
+struct Interval {
+  double lower = 0.0, upper = 0.0;
+};
+
+/// 95% confidence interval of the ROC AUC by DeLong et al. (1988): the variance of the
+/// Mann-Whitney AUC from the structural components (placement values) of the positives and
+/// negatives, AUC +- 1.96 sd, clipped to [0, 1]. nullopt with fewer than two cases of either class.
+std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const std::vector<int>& labels);
+
+/// 95% confidence interval of the ROC AUC by stratified bootstrap: positives and negatives are
+/// resampled separately with replacement (so every resample has both classes), `resamples`
+/// times, from a generator seeded with `seed`; the 2.5th and 97.5th percentiles (linear
+/// interpolation, as numpy's default). nullopt when the labels hold fewer than two classes.
+std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, const std::vector<int>& labels,
+                                         int resamples, std::uint64_t seed);
+
+/// Sensitivity, specificity and balanced accuracy when a score >= `threshold` predicts positive.
+struct ThresholdRates {
+  double threshold = 0.5;
+  double sensitivity = 0.0, specificity = 0.0, balanced_accuracy = 0.0;
+};
+
+/// The rates at `threshold`; nullopt when the labels hold fewer than two classes.
+std::optional<ThresholdRates> rates_at(const std::vector<double>& scores, const std::vector<int>& labels,
+                                       double threshold);
+
+/// The rates at the threshold that maximises Youden's J = sensitivity + specificity - 1 over the
+/// thresholds of the ROC curve (the distinct scores, as scikit-learn's roc_curve; the highest
+/// such threshold when several reach the maximum). nullopt with fewer than two classes.
+std::optional<ThresholdRates> youden(const std::vector<double>& scores, const std::vector<int>& labels);
+
 /// Median of `values` (mean of the two middle values for an even count); nullopt when empty.
 std::optional<double> median(std::vector<double> values);
 

@@ -17,6 +17,7 @@ enum class RngPurpose : std::uint64_t {
   kSynthCase = 7,
   kPartition = 8,
   kDropout = 9,
+  kBootstrap = 10,
 };
 
 /// Derives an independent 64-bit seed from (run seed, round, client, purpose) with SplitMix64

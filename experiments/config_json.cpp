@@ -67,6 +67,11 @@ json to_json(const ExperimentConfig& c) {
         {"optimizer", c.train.optimizer},
         {"lr", c.train.lr},
         {"momentum", c.train.momentum},
+        {"nesterov", c.train.nesterov},
+        {"lr_schedule", c.train.lr_schedule},
+        {"lr_min", c.train.lr_min},
+        {"lr_power", c.train.lr_power},
+        {"grad_clip", c.train.grad_clip},
         {"weight_decay", c.train.weight_decay},
         {"augment", c.train.augment},
         {"loss_weights",
@@ -281,7 +286,12 @@ ExperimentConfig read(const Reader& r) {
                         std::to_string(factor));
   c.train.local_epochs = static_cast<int>(r.integer("train.local_epochs", 1, 1000));
   c.train.batch_size = static_cast<int>(r.integer("train.batch_size", 1, 4096));
-  c.train.optimizer = r.text("train.optimizer", {"adam", "sgd"});
+  c.train.optimizer = r.text("train.optimizer", {"adam", "adamw", "sgd"});
+  c.train.nesterov = r.boolean("train.nesterov");
+  c.train.lr_schedule = r.text("train.lr_schedule", {"constant", "cosine", "polynomial"});
+  c.train.lr_min = r.number("train.lr_min", 0.0, 10.0);
+  c.train.lr_power = r.number("train.lr_power", 0.0, 100.0);
+  c.train.grad_clip = r.number("train.grad_clip", 0.0, 1e9);
   c.train.lr = r.number("train.lr", 1e-12, 10.0);
   c.train.momentum = r.number("train.momentum", 0.0, 0.999999);
   c.train.weight_decay = r.number("train.weight_decay", 0.0, 1.0);
@@ -292,11 +302,12 @@ ExperimentConfig read(const Reader& r) {
     c.train.loss_weights.markers[m] = r.number(std::string("train.loss_weights.") + markers[m], 0.0, 1e6);
   c.federation.mode = r.text("federation.mode", {"federated", "centralized", "local"});
   c.federation.rounds = static_cast<int>(r.integer("federation.rounds", 1, 100000));
+  c.train.rounds = c.federation.rounds;
   c.federation.clients_per_round = r.number("federation.clients_per_round", 1e-9, 1e9);
   if (c.federation.clients_per_round > 1 && c.federation.clients_per_round != std::floor(c.federation.clients_per_round))
     throw ConfigError("federation.clients_per_round: expected a fraction in (0, 1] or a whole count, got " +
                       r.at("federation.clients_per_round").dump());
-  c.federation.min_clients = static_cast<int>(r.integer("federation.min_clients", 0, 1000000));
+  c.federation.min_clients = static_cast<int>(r.integer("federation.min_clients", 1, 1000000));
   c.federation.below_min_clients = r.text("federation.below_min_clients", {"skip", "stop"});
   c.federation.dropout = r.number("federation.dropout", 0.0, 1.0);
   c.federation.strategy = read_strategy(r);

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "experiments/cli_manifest.h"
+#include "experiments/cli_predict.h"
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
 #include "experiments/cli_sweep.h"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = setup_run(app, run);
   SweepOptions sweep;
   CLI::App* sweep_cmd = setup_sweep(app, sweep);
+  PredictOptions predict;
+  CLI::App* predict_cmd = setup_predict(app, predict);
 
   try {
     app.parse(argc, argv);
@@ -51,6 +54,10 @@ int main(int argc, char** argv) {
     }
     if (sweep_cmd->parsed()) {
       run_sweep(sweep, std::cout);
+      return 0;
+    }
+    if (predict_cmd->parsed()) {
+      run_predict(predict, std::cout);
       return 0;
     }
   } catch (const fedglioma::Error& e) {

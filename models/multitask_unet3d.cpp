@@ -81,6 +81,32 @@ std::int64_t MultiTaskUNet3DImpl::channels(std::int64_t level) const {
   return std::min(options_.base_channels() << level, options_.max_channels());
 }
 
+double MultiTaskUNet3DImpl::forward_flops(const std::array<std::int64_t, 3>& size) const {
+  const std::int64_t depth = options_.depth();
+  auto voxels = [&](std::int64_t level) {
+    return static_cast<double>(size[0] * size[1] * size[2]) / static_cast<double>(std::int64_t{1} << (3 * level));
+  };
+  auto conv = [](double in, double out, double kernel_volume, double output_voxels) {
+    return 2.0 * in * out * kernel_volume * output_voxels;
+  };
+  double flops = 0.0;
+  for (std::int64_t level = 0; level < depth; ++level) {
+    const double in = static_cast<double>(level == 0 ? options_.in_channels() : channels(level - 1));
+    const double c = static_cast<double>(channels(level));
+    flops += conv(in, c, 27, voxels(level)) + conv(c, c, 27, voxels(level));
+  }
+  for (std::int64_t level = depth - 2; level >= 0; --level) {
+    const double c = static_cast<double>(channels(level));
+    flops += conv(static_cast<double>(channels(level + 1)), c, 8, voxels(level + 1));  // transposed, per input voxel
+    flops += conv(2 * c, c, 27, voxels(level)) + conv(c, c, 27, voxels(level));
+  }
+  flops += conv(static_cast<double>(channels(0)), 1, 1, voxels(0));
+  const double pooled = static_cast<double>((options_.tumour_pooling() ? 3 : 2) * channels(depth - 1));
+  flops += 2.0 * (pooled * static_cast<double>(options_.head_hidden()) +
+                  static_cast<double>(options_.head_hidden()) * static_cast<double>(data::kMarkers.size()));
+  return flops;
+}
+
 MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
   const std::int64_t factor = std::int64_t{1} << (options_.depth() - 1);
   TORCH_CHECK(x.dim() == 5 && x.size(1) == options_.in_channels(),

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+
 #include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -50,6 +52,11 @@ class MultiTaskUNet3DImpl : public torch::nn::Module {
 
   /// `x`: [B, in_channels, D, H, W] with D, H, W divisible by 2^(depth-1).
   MultiTaskOutput forward(const torch::Tensor& x);
+
+  /// Floating-point operations of one forward pass over a (D, H, W) = `size` input, counting the
+  /// convolutions and linear layers (2 per multiply-add); normalisation and activations, a few
+  /// percent, are left out. A training step costs about three times this (forward + backward).
+  double forward_flops(const std::array<std::int64_t, 3>& size) const;
 
   const MultiTaskUNet3DOptions& options() const { return options_; }
 

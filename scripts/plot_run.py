@@ -108,21 +108,26 @@ def read_rounds(run_dir):
     return rounds
 
 
-def run_title(run_dir):
-    """The run folder's name, with the federation mode and strategy when the config is there."""
-    title = os.path.basename(os.path.abspath(run_dir))
-    path = os.path.join(run_dir, "config.resolved.json")
-    if not os.path.exists(path):
-        return title
+def read_json(path):
+    """The JSON document in `path`; InputError naming the file (and line) when it is unreadable."""
     try:
         with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+            return json.load(f)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{path}:{e.lineno}: malformed JSON: {e.msg}") from None
     except ValueError as e:
         raise InputError(f"{path}: {e}") from None
+
+
+def run_title(run_dir):
+    """The run folder's name, with the federation mode and strategy when the config is there."""
+    title = os.path.basename(os.path.abspath(run_dir))
+    path = os.path.join(run_dir, "config.resolved.json")
+    if not os.path.exists(path):
+        return title
+    config = read_json(path)
     federation = config.get("federation") if isinstance(config, dict) else None
     if not isinstance(federation, dict):
         return title

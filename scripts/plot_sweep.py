@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 # plot_run selects the non-interactive Agg backend before it imports pyplot.
-from plot_run import MARKERS, InputError, plt, read_rounds, save_png, style_axis
+from plot_run import MARKERS, InputError, plt, read_json, read_rounds, save_png, style_axis
 
 SEED = "runtime.seed"
 
@@ -32,15 +32,7 @@ def read_points(sweep_dir):
     if not os.path.isdir(sweep_dir):
         raise InputError(f"{sweep_dir}: no such folder")
     path = os.path.join(sweep_dir, "points.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            points = json.load(f)
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}:{e.lineno}: malformed JSON: {e.msg}") from None
-    except ValueError as e:
-        raise InputError(f"{path}: {e}") from None
+    points = read_json(path)
     if not isinstance(points, list) or not points:
         raise InputError(f"{path}: expected a non-empty JSON list of points")
     for i, p in enumerate(points, 1):

@@ -1,9 +1,12 @@
 #include "sim/client_training.h"
 
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 
 #include "core/random.h"
@@ -14,6 +17,14 @@
 
 namespace fedglioma::sim {
 
+double round_lr(const TrainConfig& train, int round) {
+  const double progress = train.rounds > 1 ? static_cast<double>(round - 1) / static_cast<double>(train.rounds) : 0.0;
+  if (train.lr_schedule == "cosine")
+    return train.lr_min + 0.5 * (train.lr - train.lr_min) * (1.0 + std::cos(M_PI * progress));
+  if (train.lr_schedule == "polynomial") return train.lr * std::pow(1.0 - progress, train.lr_power);
+  return train.lr;
+}
+
 ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
                           const std::vector<const data::Sample*>& cases, const TrainConfig& train, std::uint64_t seed,
                           int round, std::size_t client) {
@@ -21,14 +32,20 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   auto& model = worker.model;
   load_state(*model, task.start);
   model->train();
+  const double lr = round_lr(train, round);
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (train.optimizer == "sgd") {
     optimizer = std::make_unique<torch::optim::SGD>(
-        model->parameters(),
-        torch::optim::SGDOptions(train.lr).momentum(train.momentum).weight_decay(train.weight_decay));
+        model->parameters(), torch::optim::SGDOptions(lr)
+                                 .momentum(train.momentum)
+                                 .nesterov(train.nesterov && train.momentum > 0)
+                                 .weight_decay(train.weight_decay));
+  } else if (train.optimizer == "adamw") {
+    optimizer = std::make_unique<torch::optim::AdamW>(
+        model->parameters(), torch::optim::AdamWOptions(lr).weight_decay(train.weight_decay));
   } else {
     optimizer = std::make_unique<torch::optim::Adam>(
-        model->parameters(), torch::optim::AdamOptions(train.lr).weight_decay(train.weight_decay));
+        model->parameters(), torch::optim::AdamOptions(lr).weight_decay(train.weight_decay));
   }
 
   // FedProx's anchor and SCAFFOLD's correction, one view per parameter (parameters lead the flat
@@ -90,6 +107,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
           if (!correction.empty()) grad.add_(correction[k]);
         }
       }
+      if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
       optimizer->step();
       loss_sum += loss.total.item<double>();
       ++update.steps;

@@ -30,6 +30,10 @@ struct ClientTask {
   FlatParams correction;  ///< SCAFFOLD: c - c_i, added to every parameter's gradient; empty = none
 };
 
+/// The learning rate of `round` (1-based) under train.lr_schedule over train.rounds rounds:
+/// constant; cosine from lr down towards lr_min; polynomial lr * (1 - (round-1)/rounds)^lr_power.
+double round_lr(const TrainConfig& train, int round);
+
 /// Local training of one client on `worker`: loads `task.start` into the worker's replica, runs
 /// `train.local_epochs` epochs of mini-batches with a fresh optimizer (adam or sgd), and returns
 /// the new weights. Data order and augmentation draw from generators seeded by (seed, round,

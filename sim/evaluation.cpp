@@ -3,6 +3,7 @@
 #include <torch/nn/module.h>
 
 #include "core/metrics.h"
+#include "core/random.h"
 #include "sim/batch.h"
 #include "sim/executor.h"
 
@@ -26,7 +27,7 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
   return out;
 }
 
-EvalSummary summarize(const std::vector<const CasePrediction*>& predictions) {
+EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed) {
   EvalSummary s;
   s.n = predictions.size();
   std::vector<double> dices, distances;
@@ -47,6 +48,11 @@ EvalSummary summarize(const std::vector<const CasePrediction*>& predictions) {
       }
     }
     s.auc[m] = roc_auc(scores, labels);
+    s.auc_ci_delong[m] = auc_ci_delong(scores, labels);
+    s.auc_ci_bootstrap[m] = auc_ci_bootstrap(scores, labels, kBootstrapResamples,
+                                             derive_seed(seed, 0, m, RngPurpose::kBootstrap));
+    s.at_05[m] = rates_at(scores, labels, 0.5);
+    s.at_youden[m] = youden(scores, labels);
   }
   return s;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/metrics.h"
 #include "data/dataset.h"
 
 namespace fedglioma::sim {
@@ -24,12 +25,21 @@ struct EvalSummary {
   std::size_t n = 0;
   std::optional<double> dice_mean, dice_median, hd95_median;
   std::array<std::optional<double>, 4> auc;  ///< nullopt when the labelled cases hold one class
+  std::array<std::optional<Interval>, 4> auc_ci_delong;     ///< 95% CI, DeLong
+  std::array<std::optional<Interval>, 4> auc_ci_bootstrap;  ///< 95% CI, stratified bootstrap
+  std::array<std::optional<ThresholdRates>, 4> at_05;       ///< rates at probability 0.5
+  std::array<std::optional<ThresholdRates>, 4> at_youden;   ///< rates at the Youden threshold
 };
+
+/// Resamples of the stratified bootstrap AUC interval.
+inline constexpr int kBootstrapResamples = 2000;
 
 /// Runs the model loaded in `worker` on one case (eval mode, no gradients).
 CasePrediction predict_case(Worker& worker, const data::Sample& sample);
 
-/// Dice mean/median, HD95 median and ROC AUC per marker over `predictions` (labelled cases only).
-EvalSummary summarize(const std::vector<const CasePrediction*>& predictions);
+/// Dice mean/median, HD95 median and, per marker over its labelled cases, the ROC AUC with its
+/// DeLong and bootstrap (kBootstrapResamples, generator from `seed`) 95% intervals and the
+/// sensitivity / specificity / balanced accuracy at 0.5 and at the Youden threshold.
+EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed);
 
 }  // namespace fedglioma::sim

@@ -12,6 +12,16 @@
 
 namespace fedglioma::sim {
 
+models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
+  return models::MultiTaskUNet3DOptions()
+      .depth(m.depth)
+      .base_channels(m.base_channels)
+      .max_channels(m.max_channels)
+      .norm(m.norm)
+      .head_hidden(m.head_hidden)
+      .tumour_pooling(m.tumour_pooling);
+}
+
 Executor::Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,
                    const models::MultiTaskUNet3DOptions& model_options)
     : threads_per_worker_(threads_per_worker) {

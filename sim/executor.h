@@ -8,8 +8,12 @@
 #include <vector>
 
 #include "models/multitask_unet3d.h"
+#include "sim/experiment_config.h"
 
 namespace fedglioma::sim {
+
+/// The network options of a config's `model` section.
+models::MultiTaskUNet3DOptions model_options(const ModelConfig& m);
 
 /// One worker: a thread's device and its own model replica. Virtual clients borrow a worker for
 /// a task; nothing of a client stays in it.

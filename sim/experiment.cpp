@@ -37,15 +37,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
-  return models::MultiTaskUNet3DOptions()
-      .depth(m.depth)
-      .base_channels(m.base_channels)
-      .max_channels(m.max_channels)
-      .norm(m.norm)
-      .head_hidden(m.head_hidden)
-      .tumour_pooling(m.tumour_pooling);
-}
 
 std::string describe(const std::exception_ptr& error) {
   try {
@@ -73,19 +64,20 @@ EvalPlan eval_plan(const Partition& partition) {
   return plan;
 }
 
-RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction>& predictions, bool has_test) {
+RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction>& predictions, bool has_test,
+                          std::uint64_t seed) {
   auto range = [&](std::size_t begin, std::size_t end) {
     std::vector<const CasePrediction*> out;
     for (std::size_t i = begin; i < end; ++i) out.push_back(&predictions[i]);
     return out;
   };
   RoundEval e;
-  e.external = summarize(range(0, plan.external_end));
-  e.val = summarize(range(plan.external_end, plan.val_end));
-  if (has_test) e.test = summarize(range(plan.val_end, predictions.size()));
+  e.external = summarize(range(0, plan.external_end), seed);
+  e.val = summarize(range(plan.external_end, plan.val_end), seed);
+  if (has_test) e.test = summarize(range(plan.val_end, predictions.size()), seed);
   std::map<std::string, std::vector<const CasePrediction*>> by_site;
   for (std::size_t i = plan.external_end; i < plan.val_end; ++i) by_site[predictions[i].sample->site].push_back(&predictions[i]);
-  for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases);
+  for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
   return e;
 }
 
@@ -184,6 +176,13 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
   models::MultiTaskUNet3D initial(model_options(config.model));
   FlatParams global = flatten_state(*initial);
+  {
+    char text[160];
+    std::snprintf(text, sizeof text, "fedglioma: model: %.3f M parameters, %.2f GFLOP per case forward (about 3x to train)\n",
+                  static_cast<double>(parameter_count(*initial)) / 1e6,
+                  initial->forward_flops({config.data.size[2], config.data.size[1], config.data.size[0]}) / 1e9);
+    console << text;
+  }
   const double model_megabits = static_cast<double>(global.size()) * 32.0 / 1e6;
   StrategyContext context{num_clients, norm_ranges(*initial), config.train.lr};
   const std::unique_ptr<Strategy> strategy = make_strategy(fed.strategy, context);
@@ -236,7 +235,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   } else {
     for (const data::Sample* s : plan.cases) eval_tasks.push_back({0, s});
   }
-  auto evaluate = [&](std::vector<CasePrediction>& predictions) {
+  auto evaluate = [&](std::vector<CasePrediction>& predictions, std::uint64_t seed) {
     predictions.assign(eval_tasks.size(), CasePrediction{});
     std::vector<std::size_t> loaded(executor.size(), SIZE_MAX);  // per worker: the model it holds
     const auto errors = executor.run(eval_tasks.size(), [&](Worker& worker, std::size_t i) {
@@ -250,7 +249,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     });
     for (const auto& e : errors)
       if (e) std::rethrow_exception(e);
-    if (!local_mode) return summarize_round(plan, predictions, !partition.test.empty());
+    if (!local_mode) return summarize_round(plan, predictions, !partition.test.empty(), seed);
     RoundEval e;
     std::vector<const CasePrediction*> val, test;
     std::vector<EvalSummary> external_parts, test_parts;
@@ -263,14 +262,14 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
         by_site[predictions[i].sample->site].push_back(&predictions[i]);
       }
       for (std::size_t j = 0; j < partition.test.size(); ++j) own_test.push_back(&predictions[i++]);
-      external_parts.push_back(summarize(ext));
+      external_parts.push_back(summarize(ext, seed));
       e.external_by_client[partition.clients[k].id] = external_parts.back();
-      test_parts.push_back(summarize(own_test));
+      test_parts.push_back(summarize(own_test, seed));
     }
     e.external = mean_summary(external_parts);
-    e.val = summarize(val);
+    e.val = summarize(val, seed);
     if (!partition.test.empty()) e.test = mean_summary(test_parts);
-    for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases);
+    for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
     return e;
   };
 
@@ -297,34 +296,49 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       }
       record.clients.push_back(c);
     }
+    // Updates are checked, and folded into folding strategies, in client-id order as they
+    // arrive; a folded update's parameters are freed at once, so that a round of a mean-based
+    // strategy holds about one update per worker, not one per client.
+    const bool folding = !local_mode && strategy->folds();
     std::vector<ClientUpdate> updates(training.size());
-    std::mutex progress_mutex;
-    std::size_t clients_done = 0;
+    std::vector<std::exception_ptr> errors(training.size());
+    std::vector<char> done(training.size(), 0), usable(training.size(), 0);
+    std::size_t next_in_order = 0, clients_done = 0;
+    std::mutex order_mutex, progress_mutex;
     const int rounds_before = round - first_round;
     auto show_progress = [&] {
       if (!control.progress) return;
       std::lock_guard<std::mutex> lock(progress_mutex);
       const double elapsed = seconds_since(loop_start);
       const double per_round = rounds_before > 0 ? elapsed / rounds_before : 0.0;
+      std::string eta;
+      if (per_round > 0) eta = ", eta " + std::to_string(std::lround(per_round * (fed.rounds - round + 1))) + " s";
       char line[160];
       std::snprintf(line, sizeof line, "\rround %d/%d: %zu/%zu clients trained, %.0f s elapsed%s", round, fed.rounds,
-                    clients_done, training.size(), elapsed,
-                    per_round > 0 ? (", eta " + std::to_string(static_cast<long>(per_round * (fed.rounds - round + 1))) + " s").c_str() : "");
+                    clients_done, training.size(), elapsed, eta.c_str());
       console << line << "   " << std::flush;
     };
     show_progress();
-    const auto errors = executor.run(training.size(), [&](Worker& worker, std::size_t j) {
+    executor.run(training.size(), [&](Worker& worker, std::size_t j) {
       const std::size_t i = training[j];
-      ClientTask task;
-      if (local_mode) {
-        task.start = locals[i];
-      } else {
-        task = strategy->task(i, global);
+      try {
+        const ClientTask task = local_mode ? ClientTask{locals[i], 0.0, {}} : strategy->task(i, global);
+        updates[j] = train_client(worker, task, store, partition.clients[i].train, config.train, rt.seed, round, i);
+      } catch (...) {
+        errors[j] = std::current_exception();
       }
-      updates[j] = train_client(worker, task, store, partition.clients[i].train, config.train, rt.seed, round, i);
       {
-        std::lock_guard<std::mutex> lock(progress_mutex);
+        std::lock_guard<std::mutex> lock(order_mutex);
+        done[j] = 1;
         ++clients_done;
+        for (; next_in_order < training.size() && done[next_in_order]; ++next_in_order) {
+          ClientUpdate& u = updates[next_in_order];
+          usable[next_in_order] = !errors[next_in_order] && all_finite(u.params) && std::isfinite(u.train_loss);
+          if (folding) {
+            if (usable[next_in_order]) strategy->fold(global, {training[next_in_order], &u});
+            FlatParams().swap(u.params);
+          }
+        }
       }
       show_progress();
     });
@@ -337,7 +351,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       ClientRecord& c = record.clients[r];
       if (errors[j]) {
         c.status = "failed: " + describe(errors[j]);
-      } else if (!all_finite(updates[j].params) || !std::isfinite(updates[j].train_loss)) {
+      } else if (!usable[j]) {
         c.status = "non-finite update";
       } else {
         c.train_loss = updates[j].train_loss;
@@ -352,19 +366,22 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
         record.simulated_seconds = std::max(record.simulated_seconds.value_or(0.0), *c.simulated_seconds);
       }
     }
-    if (accepted.size() < static_cast<std::size_t>(fed.min_clients)) {
+    if (accepted.size() < static_cast<std::size_t>(fed.min_clients) || accepted.empty()) {
       // Too few usable updates: the global model (and the strategy's state) stays as it is.
       record.skipped = std::to_string(accepted.size()) + " usable update(s), fewer than federation.min_clients = " +
-                       std::to_string(fed.min_clients);
+                       std::to_string(std::max(1, fed.min_clients));
+      if (folding) strategy->discard();
     } else if (local_mode) {
       for (const ClientResult& r : accepted) locals[r.client] = r.update->params;
+    } else if (folding) {
+      strategy->finish(global);
     } else {
       strategy->aggregate(global, accepted);
     }
     updates.clear();
 
     if (round % config.eval.every == 0 || round == fed.rounds) {
-      record.eval = evaluate(last_predictions);
+      record.eval = evaluate(last_predictions, derive_seed(rt.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
       last_eval_round = round;
     }
     record.seconds = seconds_since(round_start);
@@ -389,7 +406,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   }
   // A run resumed after its last round re-evaluates the final model for predictions.csv.
   if (last_eval_round == 0) {
-    evaluate(last_predictions);
+    evaluate(last_predictions, 0);  // predictions only; the metrics were logged before
     last_eval_round = fed.rounds;
   }
 

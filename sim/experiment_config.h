@@ -44,9 +44,15 @@ struct ModelConfig {
 struct TrainConfig {
   int local_epochs = 1;
   int batch_size = 2;
-  std::string optimizer = "adam";  ///< adam | sgd
+  std::string optimizer = "adam";  ///< adam | adamw | sgd
   double lr = 1e-3;
   double momentum = 0.9;           ///< SGD only
+  bool nesterov = false;           ///< SGD only
+  std::string lr_schedule = "constant";  ///< constant | cosine | polynomial, over the rounds
+  double lr_min = 0.0;             ///< cosine: the rate it decays towards
+  double lr_power = 0.9;           ///< polynomial: the exponent (nnU-Net's 0.9)
+  double grad_clip = 0.0;          ///< max gradient L2 norm per step; 0 = no clipping
+  int rounds = 1;                  ///< filled from federation.rounds: the schedule's length
   double weight_decay = 0.0;
   bool augment = true;             ///< random flips and per-channel intensity scale/shift
   models::LossWeights loss_weights;

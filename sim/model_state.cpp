@@ -7,10 +7,12 @@
 #include <torch/serialize.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <map>
 #include <set>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/error.h"
 
 namespace fedglioma::sim {
 namespace {
@@ -82,6 +84,33 @@ void load_state(torch::nn::Module& module, const FlatParams& params) {
     tensor.copy_(source.slice(0, offset, offset + n).view(tensor.sizes()));
     offset += n;
   }
+}
+
+void load_state_dict(torch::nn::Module& module, const std::string& path) {
+  const std::string bytes = read_file(path);
+  c10::IValue value;
+  try {
+    value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const std::exception& e) {
+    throw IoError("'" + path + "': not a model file fedglioma can read (" + std::string(e.what()).substr(0, 200) + ")");
+  }
+  if (!value.isGenericDict()) throw IoError("'" + path + "': expected a name -> tensor dictionary");
+  std::map<std::string, torch::Tensor> stored;
+  for (const auto& item : value.toGenericDict()) stored[item.key().toStringRef()] = item.value().toTensor();
+  torch::NoGradGuard no_grad;
+  const auto tensors = exchanged(module);
+  for (const auto& [name, tensor] : tensors) {
+    const auto it = stored.find(name);
+    if (it == stored.end())
+      throw ConfigError("'" + path + "' has no tensor '" + name + "': the model was trained with another model config");
+    if (it->second.sizes() != tensor.sizes())
+      throw ConfigError("'" + path + "': tensor '" + name + "' has shape " + c10::str(it->second.sizes()) +
+                        ", the model config gives " + c10::str(tensor.sizes()));
+    tensor.copy_(it->second.to(tensor.device(), tensor.scalar_type()));
+  }
+  if (stored.size() != tensors.size())
+    throw ConfigError("'" + path + "' holds " + std::to_string(stored.size()) + " tensors, the model config " +
+                      std::to_string(tensors.size()) + ": the model was trained with another model config");
 }
 
 void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path) {

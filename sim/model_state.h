@@ -29,6 +29,12 @@ std::size_t parameter_count(const torch::nn::Module& module);
 /// Throws std::invalid_argument when the length does not match the module.
 void load_state(torch::nn::Module& module, const FlatParams& params);
 
+/// Loads a name -> tensor dictionary written by save_state_dict (or by Python's torch.save of a
+/// state dict with the same names) into `module`. Throws IoError naming the file when it cannot
+/// be read, and ConfigError when its tensors do not match the module's names and shapes (a model
+/// of another configuration).
+void load_state_dict(torch::nn::Module& module, const std::string& path);
+
 /// Saves `params` laid out as `module`'s named tensors to `path` as a name -> tensor dictionary
 /// that Python reads with `torch.load(path)`. Written atomically.
 void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path);

@@ -15,14 +15,33 @@ using nlohmann::json;
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+json interval_json(const std::optional<Interval>& i) {
+  return i ? json::array({i->lower, i->upper}) : json(nullptr);
+}
+
+json rates_json(const std::optional<ThresholdRates>& r) {
+  if (!r) return nullptr;
+  return {{"threshold", r->threshold},
+          {"sensitivity", r->sensitivity},
+          {"specificity", r->specificity},
+          {"balanced_accuracy", r->balanced_accuracy}};
+}
+
 json eval_json(const EvalSummary& s) {
-  json auc = json::object();
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) auc[data::kMarkers[m]] = optional_json(s.auc[m]);
+  json auc = json::object(), ci = json::object(), rates = json::object();
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
+    auc[data::kMarkers[m]] = optional_json(s.auc[m]);
+    ci[data::kMarkers[m]] = {{"delong", interval_json(s.auc_ci_delong[m])},
+                             {"bootstrap", interval_json(s.auc_ci_bootstrap[m])}};
+    rates[data::kMarkers[m]] = {{"at_0.5", rates_json(s.at_05[m])}, {"youden", rates_json(s.at_youden[m])}};
+  }
   return {{"n", s.n},
           {"dice_mean", optional_json(s.dice_mean)},
           {"dice_median", optional_json(s.dice_median)},
           {"hd95_median", optional_json(s.hd95_median)},
-          {"auc", auc}};
+          {"auc", auc},
+          {"auc_ci", ci},
+          {"rates", rates}};
 }
 
 json round_eval_json(const RoundEval& e) {
@@ -43,13 +62,35 @@ std::optional<double> optional_from(const json& v) {
   return v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
 }
 
+std::optional<Interval> interval_from(const json& v) {
+  if (v.is_null()) return std::nullopt;
+  return Interval{v.at(0).get<double>(), v.at(1).get<double>()};
+}
+
+std::optional<ThresholdRates> rates_from(const json& v) {
+  if (v.is_null()) return std::nullopt;
+  ThresholdRates r;
+  r.threshold = v.at("threshold").get<double>();
+  r.sensitivity = v.at("sensitivity").get<double>();
+  r.specificity = v.at("specificity").get<double>();
+  r.balanced_accuracy = v.at("balanced_accuracy").get<double>();
+  return r;
+}
+
 EvalSummary eval_from(const json& j) {
   EvalSummary s;
   s.n = j.at("n").get<std::size_t>();
   s.dice_mean = optional_from(j.at("dice_mean"));
   s.dice_median = optional_from(j.at("dice_median"));
   s.hd95_median = optional_from(j.at("hd95_median"));
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) s.auc[m] = optional_from(j.at("auc").at(data::kMarkers[m]));
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
+    const char* marker = data::kMarkers[m];
+    s.auc[m] = optional_from(j.at("auc").at(marker));
+    s.auc_ci_delong[m] = interval_from(j.at("auc_ci").at(marker).at("delong"));
+    s.auc_ci_bootstrap[m] = interval_from(j.at("auc_ci").at(marker).at("bootstrap"));
+    s.at_05[m] = rates_from(j.at("rates").at(marker).at("at_0.5"));
+    s.at_youden[m] = rates_from(j.at("rates").at(marker).at("youden"));
+  }
   return s;
 }
 

@@ -7,17 +7,34 @@
 namespace fedglioma::sim {
 namespace {
 
-// The round's sample-weighted mean: FedAvg's aggregate and the starting point of the server
-// optimisers (Flower's FedAvgM/FedOpt aggregate with `aggregate` first).
-FlatParams fedavg_of(const std::vector<ClientResult>& results);
-
-// FedAvg (McMahan et al. 2017): the sample-weighted mean (Flower `FedAvg`, `aggregate`).
-class FedAvg : public Strategy {
+// The sample-weighted mean of the round's updates, folded one at a time: FedAvg's aggregate and
+// the starting point of the server optimisers (Flower's FedAvgM/FedOpt aggregate with
+// `aggregate` first).
+class MeanFold : public Strategy {
  public:
   using Strategy::Strategy;
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    global = fedavg_of(results);
+  bool folds() const override { return true; }
+  void fold(const FlatParams&, const ClientResult& r) override {
+    sum_.add(r.update->params, static_cast<double>(r.update->samples));
   }
+  void discard() override { sum_ = WeightedSum(); }
+
+ protected:
+  FlatParams take_mean() {
+    FlatParams mean = sum_.mean();
+    sum_ = WeightedSum();
+    return mean;
+  }
+
+ private:
+  WeightedSum sum_;
+};
+
+// FedAvg (McMahan et al. 2017): the sample-weighted mean (Flower `FedAvg`, `aggregate`).
+class FedAvg : public MeanFold {
+ public:
+  using MeanFold::MeanFold;
+  void finish(FlatParams& global) override { global = take_mean(); }
 };
 
 // FedProx (Li et al. 2020): FedAvg aggregation; clients add mu/2 ||w - w_global||^2 (Flower
@@ -31,6 +48,20 @@ class FedProx : public FedAvg {
     return t;
   }
 };
+
+// Per-client buffers (SCAFFOLD's c_i, FedBN's norm layers) under "strategy/<prefix><client>";
+// clients without one (never trained yet) have no entry.
+void save_per_client(StateBundle& out, const std::string& prefix, const std::vector<FlatParams>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!values[i].empty()) out.buffers["strategy/" + prefix + std::to_string(i)] = values[i];
+}
+
+void load_per_client(const StateBundle& in, const std::string& prefix, std::vector<FlatParams>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto it = in.buffers.find("strategy/" + prefix + std::to_string(i));
+    values[i] = it == in.buffers.end() ? FlatParams{} : it->second;
+  }
+}
 
 void save_optimizer(StateBundle& out, const ServerOptimizerState& s) {
   out.buffers["strategy/m"] = s.m;
@@ -46,11 +77,11 @@ void load_optimizer(const StateBundle& in, ServerOptimizerState& s) {
 
 // FedAvgM (Hsu et al. 2019): server momentum on the pseudo-gradient (Flower `FedAvgM`,
 // server_learning_rate 1.0, server_momentum 0.0).
-class FedAvgM : public Strategy {
+class FedAvgM : public MeanFold {
  public:
-  using Strategy::Strategy;
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    fedavgm_step(global, fedavg_of(results), state_, config().server_lr, config().server_momentum);
+  using MeanFold::MeanFold;
+  void finish(FlatParams& global) override {
+    fedavgm_step(global, take_mean(), state_, config().server_lr, config().server_momentum);
   }
   void save(StateBundle& out) const override { save_optimizer(out, state_); }
   void load(const StateBundle& in) override { load_optimizer(in, state_); }
@@ -60,12 +91,12 @@ class FedAvgM : public Strategy {
 };
 
 // FedAdagrad / FedAdam / FedYogi (Reddi et al. 2021; Flower `FedAdagrad`, `FedAdam`, `FedYogi`).
-class FedOpt : public Strategy {
+class FedOpt : public MeanFold {
  public:
-  FedOpt(StrategyConfig config, FedOptKind kind) : Strategy(std::move(config)), kind_(kind) {}
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
+  FedOpt(StrategyConfig config, FedOptKind kind) : MeanFold(std::move(config)), kind_(kind) {}
+  void finish(FlatParams& global) override {
     const FedOptParams p{config().eta, config().beta1, config().beta2, config().tau};
-    fedopt_step(global, fedavg_of(results), state_, kind_, p);
+    fedopt_step(global, take_mean(), state_, kind_, p);
   }
   void save(StateBundle& out) const override { save_optimizer(out, state_); }
   void load(const StateBundle& in) override { load_optimizer(in, state_); }
@@ -111,15 +142,11 @@ class Scaffold : public Strategy {
 
   void save(StateBundle& out) const override {
     out.buffers["strategy/c"] = control_;
-    for (std::size_t i = 0; i < clients_; ++i)
-      if (!client_controls_[i].empty()) out.buffers["strategy/c_" + std::to_string(i)] = client_controls_[i];
+    save_per_client(out, "c_", client_controls_);
   }
   void load(const StateBundle& in) override {
     control_ = in.buffers.count("strategy/c") ? in.buffers.at("strategy/c") : FlatParams{};
-    for (std::size_t i = 0; i < clients_; ++i) {
-      const auto it = in.buffers.find("strategy/c_" + std::to_string(i));
-      client_controls_[i] = it == in.buffers.end() ? FlatParams{} : it->second;
-    }
+    load_per_client(in, "c_", client_controls_);
   }
 
  private:
@@ -158,31 +185,30 @@ class FedBN : public FedAvg {
     return t;
   }
 
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    for (const ClientResult& r : results) {
-      FlatParams& own = local_[r.client];
-      own.clear();
-      for (const auto& [begin, end] : ranges_)
-        own.insert(own.end(), r.update->params.begin() + static_cast<std::ptrdiff_t>(begin),
-                   r.update->params.begin() + static_cast<std::ptrdiff_t>(end));
-    }
-    FedAvg::aggregate(global, results);
+  void fold(const FlatParams& global, const ClientResult& r) override {
+    FlatParams& own = pending_[r.client];  // kept only when the round is not skipped
+    for (const auto& [begin, end] : ranges_)
+      own.insert(own.end(), r.update->params.begin() + static_cast<std::ptrdiff_t>(begin),
+                 r.update->params.begin() + static_cast<std::ptrdiff_t>(end));
+    FedAvg::fold(global, r);
+  }
+  void finish(FlatParams& global) override {
+    for (auto& [client, norms] : pending_) local_[client] = std::move(norms);
+    pending_.clear();
+    FedAvg::finish(global);
+  }
+  void discard() override {
+    pending_.clear();
+    FedAvg::discard();
   }
 
-  void save(StateBundle& out) const override {
-    for (std::size_t i = 0; i < local_.size(); ++i)
-      if (!local_[i].empty()) out.buffers["strategy/norm_" + std::to_string(i)] = local_[i];
-  }
-  void load(const StateBundle& in) override {
-    for (std::size_t i = 0; i < local_.size(); ++i) {
-      const auto it = in.buffers.find("strategy/norm_" + std::to_string(i));
-      local_[i] = it == in.buffers.end() ? FlatParams{} : it->second;
-    }
-  }
+  void save(StateBundle& out) const override { save_per_client(out, "norm_", local_); }
+  void load(const StateBundle& in) override { load_per_client(in, "norm_", local_); }
 
  private:
   std::vector<std::pair<std::size_t, std::size_t>> ranges_;
   std::vector<FlatParams> local_;
+  std::map<std::size_t, FlatParams> pending_;
 };
 
 // FedMedian (Yin et al. 2018; Flower `FedMedian`): coordinate-wise median.
@@ -212,16 +238,6 @@ class Krum : public Strategy {
   }
 };
 
-FlatParams fedavg_of(const std::vector<ClientResult>& results) {
-  std::vector<const FlatParams*> params;
-  std::vector<double> weights;
-  for (const ClientResult& r : results) {
-    params.push_back(&r.update->params);
-    weights.push_back(static_cast<double>(r.update->samples));
-  }
-  return weighted_mean(params, weights);
-}
-
 }  // namespace
 
 StrategyConfig StrategyConfig::defaults(const std::string& name) {
@@ -244,6 +260,12 @@ const std::vector<std::string>& strategy_names() {
                                                  "fedadagrad", "scaffold", "fednova", "fedbn", "fedmedian",
                                                  "fedtrimmedavg", "krum"};
   return names;
+}
+
+void Strategy::aggregate(FlatParams& global, const std::vector<ClientResult>& results) {
+  if (!folds()) throw std::logic_error("Strategy::aggregate: not implemented by " + config_.name);
+  for (const ClientResult& r : results) fold(global, r);
+  finish(global);
 }
 
 ClientTask Strategy::task(std::size_t, const FlatParams& global) const {

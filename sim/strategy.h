@@ -43,8 +43,19 @@ class Strategy {
   /// The task of `client` this round. Called concurrently from worker threads: reads state only.
   virtual ClientTask task(std::size_t client, const FlatParams& global) const;
 
-  /// Folds the round's accepted updates (client-id order, at least one) into `global`.
-  virtual void aggregate(FlatParams& global, const std::vector<ClientResult>& results) = 0;
+  /// Folds the round's accepted updates (client-id order, at least one) into `global`. For a
+  /// folding strategy this is fold() for each, then finish().
+  virtual void aggregate(FlatParams& global, const std::vector<ClientResult>& results);
+
+  /// Strategies built on the weighted mean (FedAvg, FedProx, FedAvgM, the FedOpt family, FedBN)
+  /// take the round's updates one at a time, in client-id order, as they arrive (fold), and
+  /// update the model at the end (finish); a round then holds about one update per worker
+  /// instead of one per client. `discard` forgets a round's folds (a skipped round). Others
+  /// (SCAFFOLD, FedNova, FedMedian, FedTrimmedAvg, Krum) need every update at once.
+  virtual bool folds() const { return false; }
+  virtual void fold(const FlatParams& global, const ClientResult& result) {}
+  virtual void finish(FlatParams& global) {}
+  virtual void discard() {}
 
   /// Adds the strategy's state to `out` / restores it from `in` (names under "strategy/").
   virtual void save(StateBundle& out) const {}

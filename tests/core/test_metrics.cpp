@@ -55,3 +55,37 @@ TEST_CASE("median and mean", "[core][metrics]") {
   REQUIRE(*fedglioma::median({4, 1, 2, 3}) == 2.5);
   REQUIRE(*fedglioma::mean({1, 2, 6}) == 3.0);
 }
+
+TEST_CASE("DeLong AUC intervals and threshold rates equal the scikit-learn and numpy references",
+          "[core][metrics]") {
+  for (const auto& ref : kAucReference) {
+    const auto ci = fedglioma::auc_ci_delong(ref.scores, ref.labels);
+    REQUIRE(ci.has_value());
+    REQUIRE(ci->lower == Approx(ref.delong_lower).epsilon(1e-9));
+    REQUIRE(ci->upper == Approx(ref.delong_upper).epsilon(1e-9));
+    const auto at = fedglioma::rates_at(ref.scores, ref.labels, 0.5);
+    REQUIRE(at->sensitivity == Approx(ref.sensitivity_05).epsilon(1e-12));
+    REQUIRE(at->specificity == Approx(ref.specificity_05).epsilon(1e-12));
+    REQUIRE(at->balanced_accuracy == Approx(ref.balanced_accuracy_05).epsilon(1e-12));
+    const auto best = fedglioma::youden(ref.scores, ref.labels);
+    REQUIRE(best->threshold == ref.youden_threshold);
+    REQUIRE(best->sensitivity == Approx(ref.youden_sensitivity).epsilon(1e-12));
+    REQUIRE(best->specificity == Approx(ref.youden_specificity).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("the stratified bootstrap AUC interval is seeded and brackets the AUC like DeLong's",
+          "[core][metrics]") {
+  const auto& ref = kAucReference[2];  // 200 cases
+  const auto a = fedglioma::auc_ci_bootstrap(ref.scores, ref.labels, 2000, 7);
+  const auto b = fedglioma::auc_ci_bootstrap(ref.scores, ref.labels, 2000, 7);
+  const auto c = fedglioma::auc_ci_bootstrap(ref.scores, ref.labels, 2000, 8);
+  REQUIRE((a->lower == b->lower && a->upper == b->upper));
+  REQUIRE((a->lower != c->lower || a->upper != c->upper));
+  REQUIRE((a->lower < ref.auc && ref.auc < a->upper));
+  // For 200 cases the two methods agree to a few hundredths.
+  REQUIRE(a->lower == Approx(ref.delong_lower).margin(0.03));
+  REQUIRE(a->upper == Approx(ref.delong_upper).margin(0.03));
+  REQUIRE_FALSE(fedglioma::auc_ci_bootstrap({0.1, 0.2}, {1, 1}, 100, 1).has_value());
+  REQUIRE_FALSE(fedglioma::auc_ci_delong({0.1, 0.2, 0.3}, {1, 0, 0}).has_value());  // one positive
+}

@@ -150,7 +150,8 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=3",
                                               "federation.strategy.name=fedadam", "federation.rounds=4",
                                               "federation.clients_per_round=0.7", "eval.every=2"};
-  const auto reference = read_rounds(tiny_run("resume-reference", overrides));
+  const fs::path reference_run = tiny_run("resume-reference", overrides);
+  const auto reference = read_rounds(reference_run);
   REQUIRE(reference.size() == 4);
 
   const fs::path dir = fedglioma::testing::temp_dir("resume-killed");
@@ -178,6 +179,12 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   for (std::size_t r = 0; r < reference.size(); ++r)
     REQUIRE(metrics_of(resumed[r]).dump() == metrics_of(reference[r]).dump());
   REQUIRE(fs::exists(options.out / "summary.json"));
+  // summary.json is rebuilt from the parsed history of the first rounds: every field survives.
+  const auto summary_of = [](const fs::path& run) {
+    return json::parse(fedglioma::read_file(run / "summary.json"));
+  };
+  for (const char* which : {"final", "best"})
+    REQUIRE(summary_of(options.out)[which]["eval"] == summary_of(reference_run)[which]["eval"]);
 
   // A finished run resumes to the same files; a folder without a checkpoint cannot be resumed.
   fedglioma::experiments::run_run(resume, console);

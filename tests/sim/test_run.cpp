@@ -24,6 +24,15 @@ void require_eval_block(const json& block) {
     REQUIRE(block["auc"].contains(marker));
     const json& auc = block["auc"][marker];
     REQUIRE((auc.is_null() || (auc.is_number() && auc.get<double>() >= 0 && auc.get<double>() <= 1)));
+    for (const char* method : {"delong", "bootstrap"}) {
+      const json& ci = block["auc_ci"][marker][method];
+      if (!ci.is_null()) REQUIRE((ci[0].get<double>() <= ci[1].get<double>()));
+    }
+    for (const char* at : {"at_0.5", "youden"}) {
+      const json& rates = block["rates"][marker][at];
+      REQUIRE((rates.is_null() || rates.contains("balanced_accuracy")));
+      REQUIRE(rates.is_null() == auc.is_null());
+    }
   }
 }
 

@@ -1,0 +1,92 @@
+// Training throughput of MultiTaskUNet3D: samples per second and achieved GFLOP/s of a training
+// step (forward + backward + Adam) for a given input size and model, next to the GFLOP/s of one
+// large conv3d (forward) on the same device: the practical ceiling of this hardware and library.
+//
+//   build/fedglioma_bench_model [edge=64] [depth=5] [base_channels=16] [batch=1] [threads=2] [device=cpu]
+#include <ATen/Parallel.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/optim/adam.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "models/multitask_loss.h"
+#include "models/multitask_unet3d.h"
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void sync(const c10::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::int64_t edge = argc > 1 ? std::atoll(argv[1]) : 64;
+  const std::int64_t depth = argc > 2 ? std::atoll(argv[2]) : 5;
+  const std::int64_t base = argc > 3 ? std::atoll(argv[3]) : 16;
+  const std::int64_t batch = argc > 4 ? std::atoll(argv[4]) : 1;
+  const int threads = argc > 5 ? std::atoi(argv[5]) : 2;
+  const c10::Device device(argc > 6 ? argv[6] : "cpu");
+  at::set_num_threads(threads);
+  torch::manual_seed(0);
+
+  using namespace fedglioma::models;
+  MultiTaskUNet3D model(MultiTaskUNet3DOptions().depth(depth).base_channels(base));
+  model->to(device);
+  std::int64_t parameters = 0;
+  for (const auto& p : model->parameters()) parameters += p.numel();
+  const double step_flops = 3.0 * model->forward_flops({edge, edge, edge}) * static_cast<double>(batch);
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4));
+  const auto x = torch::randn({batch, 4, edge, edge, edge}, torch::TensorOptions().device(device));
+  const auto mask = (torch::rand({batch, 1, edge, edge, edge}, torch::TensorOptions().device(device)) > 0.9).to(torch::kFloat32);
+  const auto known = torch::ones({batch}, torch::TensorOptions().device(device));
+  const auto targets = torch::ones({batch, 4}, torch::TensorOptions().device(device));
+  auto step = [&] {
+    optimizer.zero_grad();
+    const auto out = model->forward(x);
+    multitask_loss(out, mask, known, targets, known.unsqueeze(1).expand({batch, 4}), LossWeights{}).total.backward();
+    optimizer.step();
+  };
+  step();  // warm-up
+  sync(device);
+  int steps = 0;
+  const auto t0 = Clock::now();
+  while (steps < 3 || seconds(t0) < 5.0) {
+    step();
+    ++steps;
+  }
+  sync(device);
+  const double per_step = seconds(t0) / steps;
+
+  // The ceiling: one 64 -> 64 channel 3x3x3 conv3d forward over a 64^3 volume (a 29 GFLOP call).
+  torch::NoGradGuard no_grad;
+  torch::nn::Conv3d conv(torch::nn::Conv3dOptions(64, 64, 3).padding(1).bias(false));
+  conv->to(device);
+  const auto big = torch::randn({1, 64, 64, 64, 64}, torch::TensorOptions().device(device));
+  conv->forward(big);
+  sync(device);
+  int calls = 0;
+  const auto t1 = Clock::now();
+  while (calls < 2 || seconds(t1) < 3.0) {
+    conv->forward(big);
+    ++calls;
+  }
+  sync(device);
+  const double conv_flops = 2.0 * 64 * 64 * 27 * 64.0 * 64 * 64;
+  std::printf("device %s, %d intra-op threads; model depth %lld, base %lld: %.2f M parameters\n", device.str().c_str(),
+              threads, static_cast<long long>(depth), static_cast<long long>(base), parameters / 1e6);
+  std::printf("input %lld^3 x batch %lld: %.2f s per training step, %.2f samples/s, %.1f GFLOP per step, %.1f GFLOP/s\n",
+              static_cast<long long>(edge), static_cast<long long>(batch), per_step, batch / per_step, step_flops / 1e9,
+              step_flops / per_step / 1e9);
+  std::printf("large conv3d (64->64, 3^3, 64^3): %.1f GFLOP/s\n", conv_flops * calls / seconds(t1) / 1e9);
+  return 0;
+}

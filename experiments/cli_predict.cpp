@@ -1,0 +1,90 @@
+#include "experiments/cli_predict.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/manifest.h"
+#include "data/nifti_io.h"
+#include "experiments/config_json.h"
+#include "sim/predict.h"
+
+namespace fedglioma::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A short content hash (FNV-1a 64) that identifies a config or model file in markers.json.
+std::string fingerprint(const std::string& bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+}  // namespace
+
+CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
+  CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on one patient: tumour mask NIfTI + marker probabilities");
+  cmd->add_option("--model", options.model, "Trained weights: RUN_DIR/model.pt")->required();
+  cmd->add_option("--config", options.config, "The run's config (default: config.resolved.json beside the model)");
+  cmd->add_option("--t1", options.images[0], "T1 NIfTI")->required();
+  cmd->add_option("--t1c", options.images[1], "T1 post-contrast NIfTI")->required();
+  cmd->add_option("--t2", options.images[2], "T2 NIfTI")->required();
+  cmd->add_option("--flair", options.images[3], "FLAIR NIfTI")->required();
+  cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json)")->required();
+  return cmd;
+}
+
+void run_predict(const PredictOptions& options, std::ostream& console) {
+  const fs::path config_path = options.config.empty() ? options.model.parent_path() / "config.resolved.json" : options.config;
+  if (!fs::exists(options.model)) throw ConfigError("--model '" + options.model.string() + "': file does not exist");
+  if (!fs::exists(config_path))
+    throw ConfigError("'" + config_path.string() + "' does not exist: give the run's config with --config");
+  const LoadedConfig loaded = load_config(config_path, {});
+  const sim::PatientPrediction result = sim::predict_patient(loaded.config, options.model, options.images);
+
+  nlohmann::ordered_json markers = nlohmann::ordered_json::object();
+  nlohmann::ordered_json probabilities = nlohmann::ordered_json::object();
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) probabilities[data::kMarkers[m]] = result.probabilities[m];
+  markers["probabilities"] = probabilities;
+  markers["meaning"] = {{"idh", "P(IDH-mutant)"},
+                        {"codeletion_1p19q", "P(1p/19q co-deleted)"},
+                        {"mgmt", "P(MGMT promoter methylated)"},
+                        {"grade", "P(WHO grade 4)"}};
+  markers["tumour_voxels_network_grid"] = result.tumour_voxels;
+  markers["model"] = {{"path", fs::absolute(options.model).string()}, {"fingerprint", fingerprint(read_file(options.model))}};
+  markers["config"] = {{"path", fs::absolute(config_path).string()}, {"fingerprint", fingerprint(read_file(config_path))}};
+  nlohmann::ordered_json inputs = nlohmann::ordered_json::object();
+  for (std::size_t m = 0; m < data::kModalities.size(); ++m) inputs[data::kModalities[m]] = fs::absolute(options.images[m]).string();
+  markers["inputs"] = inputs;
+
+  // Both files are written into a staging folder that becomes --out only when both exist.
+  const fs::path staging = fs::path(options.out.string() + ".partial");
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) throw IoError("cannot create '" + staging.string() + "': " + ec.message());
+  try {
+    data::write_labels(staging / "mask.nii.gz", result.mask);
+    write_file_atomic(staging / "markers.json", markers.dump(2) + "\n");
+    fs::create_directories(options.out, ec);
+    fs::rename(staging / "mask.nii.gz", options.out / "mask.nii.gz", ec);
+    if (!ec) fs::rename(staging / "markers.json", options.out / "markers.json", ec);
+    if (ec) throw IoError("cannot write into '" + options.out.string() + "': " + ec.message());
+    fs::remove_all(staging, ec);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  char line[200];
+  std::snprintf(line, sizeof line, "IDH %.3f, 1p/19q %.3f, MGMT %.3f, grade 4 %.3f; ", result.probabilities[0],
+                result.probabilities[1], result.probabilities[2], result.probabilities[3]);
+  console << line << "wrote " << (options.out / "mask.nii.gz").string() << " and markers.json\n";
+}
+
+}  // namespace fedglioma::experiments

@@ -1,0 +1,47 @@
+#include "sim/predict.h"
+
+#include <torch/utils.h>
+
+#include "core/devices.h"
+#include "data/preprocess.h"
+#include "models/multitask_unet3d.h"
+#include "sim/batch.h"
+#include "sim/executor.h"
+#include "sim/experiment.h"
+#include "sim/model_state.h"
+
+namespace fedglioma::sim {
+
+PatientPrediction predict_patient(const ExperimentConfig& config, const std::filesystem::path& model_path,
+                                  const std::array<std::filesystem::path, 4>& images) {
+  data::Case record;
+  record.id = images[0].filename().string();
+  record.site = "predict";
+  record.split = "external";
+  record.images = images;
+  data::GridMapping mapping;
+  const data::Sample sample = data::preprocess_case(record, preprocess_options(config.data), &mapping);
+
+  const c10::Device device(resolve_devices(config.runtime.devices).front());
+  models::MultiTaskUNet3D model(model_options(config.model));
+  load_state_dict(*model, model_path.string());
+  model->to(device);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const Batch batch = make_batch({&sample}, device, nullptr);
+  const auto output = model->forward(batch.image);
+
+  PatientPrediction out;
+  const torch::Tensor probs = torch::sigmoid(output.marker_logits[0]).to(torch::kCPU, torch::kDouble);
+  for (std::size_t m = 0; m < out.probabilities.size(); ++m)
+    out.probabilities[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+  const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
+  data::MaskVolume on_grid;
+  on_grid.geometry = sample.geometry;
+  on_grid.voxels.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
+  for (std::uint8_t v : on_grid.voxels) out.tumour_voxels += v;
+  out.mask = data::to_original_grid(on_grid, mapping);
+  return out;
+}
+
+}  // namespace fedglioma::sim

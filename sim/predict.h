@@ -1,0 +1,28 @@
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <string>
+
+#include "data/volume.h"
+#include "sim/experiment_config.h"
+
+namespace fedglioma::sim {
+
+/// A trained model's result for one patient.
+struct PatientPrediction {
+  data::MaskVolume mask;                 ///< whole tumour (0/1) on the input T1's grid
+  std::array<double, 4> probabilities{};  ///< sigmoid probability per marker, kMarkers order
+  std::int64_t tumour_voxels = 0;         ///< on the network grid
+};
+
+/// Runs the model in `model_path` (a model.pt of a run with `config`) on one patient's four
+/// modalities (kModalities order): preprocessing exactly as training did (config.data), the
+/// forward pass on the first device of config.runtime.devices, the mask thresholded at 0.5 and
+/// mapped back onto the T1's original grid (spacing, origin, direction as in its file).
+/// Throws DataError for unreadable or mismatched inputs (naming the file), ConfigError for a
+/// model that does not match the config.
+PatientPrediction predict_patient(const ExperimentConfig& config, const std::filesystem::path& model_path,
+                                  const std::array<std::filesystem::path, 4>& images);
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,94 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "data/manifest.h"
+#include "data/nifti_io.h"
+#include "experiments/cli_predict.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace fedglioma;
+
+namespace {
+
+// A model trained for one round on the tiny cohort: its run folder.
+fs::path trained_run() {
+  static const fs::path run = testing::tiny_run("predict-model", {"federation.rounds=1"});
+  return run;
+}
+
+experiments::PredictOptions options_for(const std::array<fs::path, 4>& images, const fs::path& out) {
+  experiments::PredictOptions o;
+  o.model = trained_run() / "model.pt";
+  o.images = images;
+  o.out = out;
+  return o;
+}
+
+void require_prediction(const fs::path& out, const fs::path& t1) {
+  const data::MaskVolume mask = data::read_labels(out / "mask.nii.gz");
+  const data::FloatVolume input = data::read_image(t1);
+  REQUIRE(mask.geometry.same_grid(input.geometry, 1e-6));
+  for (std::uint8_t v : mask.voxels) REQUIRE(v <= 1);
+  const json markers = json::parse(read_file(out / "markers.json"));
+  for (const char* m : data::kMarkers) {
+    const double p = markers["probabilities"][m];
+    REQUIRE((p >= 0.0 && p <= 1.0));
+  }
+  REQUIRE(markers["model"]["fingerprint"].get<std::string>().size() == 16);
+  REQUIRE_FALSE(fs::exists(out.string() + ".partial"));
+}
+
+}  // namespace
+
+TEST_CASE("predict writes a mask in the input's geometry and marker probabilities", "[experiments][predict]") {
+  const data::Manifest cohort = data::load_manifest(testing::tiny_cohort());
+  const fs::path out = testing::temp_dir("predict") / "patient";
+  std::ostringstream console;
+  experiments::run_predict(options_for(cohort.cases[0].images, out), console);
+  require_prediction(out, cohort.cases[0].images[0]);
+  REQUIRE_THAT(console.str(), Catch::Contains("IDH"));
+}
+
+TEST_CASE("predict maps the mask back onto a real scan's grid", "[experiments][predict][shared]") {
+  const fs::path root = testing::shared_data_dir();
+  if (root.empty()) {
+    WARN("../shared/data not present: skipped");
+    return;
+  }
+  const fs::path dir = root / "brainlesion-tutorials/BraTS-Toolkit/data/OtherEXampleFromTCIA/OtherEXampleFromTCIA_brainles/raw_bet";
+  if (!fs::exists(dir)) {
+    WARN("the BraTS example case is not in ../shared/data: skipped");
+    return;
+  }
+  const std::array<fs::path, 4> images = {dir / "OtherEXampleFromTCIA_t1_bet.nii.gz", dir / "OtherEXampleFromTCIA_t1c_bet.nii.gz",
+                                          dir / "OtherEXampleFromTCIA_t2_bet.nii.gz", dir / "OtherEXampleFromTCIA_fla_bet.nii.gz"};
+  const fs::path out = testing::temp_dir("predict-real") / "patient";
+  std::ostringstream console;
+  experiments::run_predict(options_for(images, out), console);
+  require_prediction(out, images[0]);
+}
+
+TEST_CASE("predict with a missing input or another model config fails naming it and writes nothing",
+          "[experiments][predict][bad-input]") {
+  const data::Manifest cohort = data::load_manifest(testing::tiny_cohort());
+  const fs::path dir = testing::temp_dir("predict-bad");
+  std::ostringstream console;
+  auto images = cohort.cases[0].images;
+  images[2] = dir / "missing-t2.nii.gz";
+  REQUIRE_THROWS_WITH(experiments::run_predict(options_for(images, dir / "a"), console),
+                      Catch::Contains("missing-t2.nii.gz"));
+  REQUIRE_FALSE(fs::exists(dir / "a"));
+
+  // The run's config with another depth describes another network than the weights.
+  json config = json::parse(read_file(trained_run() / "config.resolved.json"));
+  config["model"]["depth"] = 1;
+  write_file_atomic(dir / "other.json", config.dump());
+  auto o = options_for(cohort.cases[0].images, dir / "b");
+  o.config = dir / "other.json";
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("model.pt") && Catch::Contains("model config"));
+  REQUIRE_FALSE(fs::exists(dir / "b"));
+}
