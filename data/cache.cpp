@@ -1,9 +1,12 @@
 #include "data/cache.h"
 
+#include <set>
+
 #include <atomic>
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -147,6 +150,25 @@ std::optional<Sample> SampleCache::load(const Case& record, const PreprocessOpti
     return std::nullopt;
   }
   return s;
+}
+
+std::pair<std::size_t, std::uintmax_t> SampleCache::prune(const std::vector<const Case*>& records,
+                                                          const PreprocessOptions& options) const {
+  if (!enabled() || !fs::is_directory(dir_)) return {0, 0};
+  std::set<fs::path> keep;
+  for (const Case* c : records) keep.insert(entry_path(*c, options));
+  std::size_t removed = 0;
+  std::uintmax_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".fgc" || keep.count(entry.path())) continue;
+    const std::uintmax_t size = entry.file_size(ec);
+    if (fs::remove(entry.path(), ec)) {
+      ++removed;
+      bytes += size;
+    }
+  }
+  return {removed, bytes};
 }
 
 void SampleCache::store(const Case& record, const PreprocessOptions& options, const Sample& sample) const {

@@ -4,6 +4,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "data/dataset.h"
 #include "data/manifest.h"
@@ -31,6 +33,12 @@ class SampleCache {
   std::filesystem::path entry_path(const Case& record, const PreprocessOptions& options) const;
 
   bool enabled() const { return !dir_.empty(); }
+
+  /// Deletes every entry in the cache folder that is not the entry of one of `records` under
+  /// `options` (entries of older format versions, of edited source files, of other parameters or
+  /// other manifests). Returns the number of entries and bytes removed.
+  std::pair<std::size_t, std::uintmax_t> prune(const std::vector<const Case*>& records,
+                                               const PreprocessOptions& options) const;
 
  private:
   std::filesystem::path dir_;

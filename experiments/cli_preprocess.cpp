@@ -42,6 +42,9 @@ CLI::App* setup_preprocess(CLI::App& app, PreprocessCliOptions& options) {
   cmd->add_option("--config", options.config, "Experiment config (JSON)")->required();
   cmd->add_option("--export", options.export_dir, "Write each preprocessed case as NIfTI into this folder");
   cmd->add_option("--set", options.overrides, "Override a config field: key.path=value (repeatable)");
+  cmd->add_flag("--prune", options.prune,
+                "Afterwards, delete the cache entries that are not this config's cases (older versions, edited files, "
+                "other parameters or manifests)");
   return cmd;
 }
 
@@ -98,6 +101,11 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
                 config.data.cache_dir.empty() ? "disabled" : config.data.cache_dir.c_str());
   console << summary;
   if (exporting) console << "exported to " << options.export_dir.string() << "\n";
+  if (options.prune) {
+    const auto [entries, bytes] = cache.prune(records, sim::preprocess_options(config.data));
+    console << "pruned " << entries << " other cache entr" << (entries == 1 ? "y" : "ies") << " ("
+            << bytes / (1024 * 1024) << " MiB)\n";
+  }
   return records.size();
 }
 

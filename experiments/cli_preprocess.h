@@ -16,6 +16,7 @@ struct PreprocessCliOptions {
   std::filesystem::path config;
   std::filesystem::path export_dir;    ///< empty: fill the cache only
   std::vector<std::string> overrides;  ///< --set key.path=value
+  bool prune = false;                  ///< delete cache entries that are not this config's cases
 };
 
 /// `fedglioma preprocess`: registers the subcommand and its flags, bound to `options`.

@@ -74,6 +74,11 @@ json to_json(const ExperimentConfig& c) {
         {"grad_clip", c.train.grad_clip},
         {"weight_decay", c.train.weight_decay},
         {"augment", c.train.augment},
+        {"augment_gamma", c.train.augment_gamma},
+        {"augment_noise", c.train.augment_noise},
+        {"patch_size", c.train.patch_size},
+        {"oversample_tumour", c.train.oversample_tumour},
+        {"positive_class_weights", c.train.positive_class_weights},
         {"loss_weights",
          {{"mask", w.mask},
           {"idh", w.markers[0]},
@@ -296,6 +301,26 @@ ExperimentConfig read(const Reader& r) {
   c.train.momentum = r.number("train.momentum", 0.0, 0.999999);
   c.train.weight_decay = r.number("train.weight_decay", 0.0, 1.0);
   c.train.augment = r.boolean("train.augment");
+  c.train.augment_gamma = r.number("train.augment_gamma", 0.0, 1.0);
+  c.train.augment_noise = r.number("train.augment_noise", 0.0, 1.0);
+  c.train.oversample_tumour = r.number("train.oversample_tumour", 0.0, 1.0);
+  c.train.positive_class_weights = r.boolean("train.positive_class_weights");
+  const json& patch = r.at("train.patch_size");
+  if ((patch.is_number_integer() && patch.get<std::int64_t>() == 0) || patch == json::array({0, 0, 0})) {
+    c.train.patch_size = {0, 0, 0};
+  } else {
+    const bool cube = patch.is_number_integer();
+    if (!cube && !(patch.is_array() && patch.size() == 3))
+      throw ConfigError("train.patch_size: expected 0 (whole volume), one integer or [i, j, k], got " + patch.dump());
+    for (std::size_t d = 0; d < 3; ++d) {
+      const json& edge = cube ? patch : patch[d];
+      if (!edge.is_number_integer() || edge.get<std::int64_t>() < factor || edge.get<std::int64_t>() > c.data.size[d] ||
+          edge.get<std::int64_t>() % factor != 0)
+        throw ConfigError("train.patch_size: " + patch.dump() + " must be within data.size " +
+                          json(c.data.size).dump() + " and divisible by 2^(model.depth-1) = " + std::to_string(factor));
+      c.train.patch_size[d] = edge.get<std::int64_t>();
+    }
+  }
   c.train.loss_weights.mask = r.number("train.loss_weights.mask", 0.0, 1e6);
   const char* markers[] = {"idh", "codeletion_1p19q", "mgmt", "grade"};
   for (std::size_t m = 0; m < 4; ++m)

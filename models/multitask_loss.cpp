@@ -33,9 +33,12 @@ LossTerms multitask_loss(const MultiTaskOutput& output, const at::Tensor& mask_t
   // logits exactly zero gradient), normalised by the labelled count per marker.
   const at::Tensor marker_logits = output.marker_logits;
   const at::Tensor labelled = marker_known.to(marker_logits.scalar_type());
-  const at::Tensor per_case = F::binary_cross_entropy_with_logits(
-      marker_logits, marker_target.to(marker_logits.scalar_type()),
-      F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  auto options = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone);
+  if (weights.positive != std::array<double, 4>{1.0, 1.0, 1.0, 1.0})
+    options.pos_weight(torch::tensor(std::vector<double>(weights.positive.begin(), weights.positive.end()),
+                                     marker_logits.options()));
+  const at::Tensor per_case =
+      F::binary_cross_entropy_with_logits(marker_logits, marker_target.to(marker_logits.scalar_type()), options);
   const at::Tensor per_marker = (per_case * labelled).sum(0) / labelled.sum(0).clamp_min(1.0);
   const auto values = per_marker.detach().to(torch::kCPU);
   for (std::size_t m = 0; m < terms.markers.size(); ++m) {

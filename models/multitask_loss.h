@@ -12,6 +12,8 @@ struct MultiTaskOutput;
 struct LossWeights {
   double mask = 1.0;
   std::array<double, 4> markers{1.0, 1.0, 1.0, 1.0};  ///< kMarkers order
+  /// BCE weight of the positive class per marker (pos_weight: negatives / positives balances them).
+  std::array<double, 4> positive{1.0, 1.0, 1.0, 1.0};
 };
 
 /// The loss of one batch and its parts (the parts detached, for logging).

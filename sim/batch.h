@@ -3,6 +3,8 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <array>
+#include <cstdint>
 #include <vector>
 
 #include "data/dataset.h"
@@ -22,9 +24,27 @@ struct Batch {
   at::Tensor marker_known;   ///< [B, 4] float in {0, 1}
 };
 
-/// Stacks `samples` into a batch on `device`. With `augment` (the client's own generator), each
-/// sample is flipped along each spatial axis with probability 1/2, and each channel is scaled by
-/// U(0.85, 1.15) and shifted by U(-0.15, 0.15) inside the brain.
-Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Device& device, Rng* augment);
+/// The training-time transforms of a batch (config `train`).
+struct AugmentOptions {
+  bool flips_and_intensity = true;  ///< train.augment: flips, per-channel scale and shift
+  double gamma = 0.0;               ///< train.augment_gamma: probability of a gamma transform per channel
+  double noise = 0.0;               ///< train.augment_noise: probability of Gaussian noise per sample
+  std::array<std::int64_t, 3> patch{0, 0, 0};  ///< train.patch_size (i, j, k); 0 = the whole volume
+  double oversample_tumour = 0.33;  ///< share of patches centred on a tumour voxel
+};
+
+/// Stacks `samples` into a batch on `device`. With `rng` (the client's own generator) and
+/// `options`, training transforms are drawn for each sample, in this order:
+/// - a patch of options.patch voxels when smaller than the volume, centred on a random tumour
+///   voxel with probability oversample_tumour (when the mask has one), else anywhere;
+/// - flipped along each spatial axis with probability 1/2, each channel scaled by U(0.85, 1.15)
+///   and shifted by U(-0.15, 0.15) inside the brain (flips_and_intensity);
+/// - per channel with probability `gamma`, a gamma transform with gamma in U(0.7, 1.5) on the
+///   channel rescaled to [0, 1] inside the brain (nnU-Net's form), then scaled back;
+/// - with probability `noise`, Gaussian noise of sd U(0, 0.1) inside the brain, from a torch
+///   generator seeded by the client's generator.
+/// Without `rng` (evaluation) the samples are stacked as they are.
+Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Device& device, Rng* rng = nullptr,
+                 const AugmentOptions& options = {});
 
 }  // namespace fedglioma::sim

@@ -17,6 +17,18 @@
 
 namespace fedglioma::sim {
 
+models::LossWeights client_loss_weights(const TrainConfig& train, const std::vector<const data::Sample*>& cases) {
+  models::LossWeights weights = train.loss_weights;
+  if (!train.positive_class_weights) return weights;
+  for (std::size_t m = 0; m < weights.positive.size(); ++m) {
+    double positives = 0, negatives = 0;
+    for (const data::Sample* s : cases)
+      if (const auto y = s->labels.binary(m)) (*y ? positives : negatives) += 1;
+    weights.positive[m] = positives > 0 && negatives > 0 ? negatives / positives : 1.0;
+  }
+  return weights;
+}
+
 double round_lr(const TrainConfig& train, int round) {
   const double progress = train.rounds > 1 ? static_cast<double>(round - 1) / static_cast<double>(train.rounds) : 0.0;
   if (train.lr_schedule == "cosine")
@@ -81,6 +93,15 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   }
   data::Prefetcher prefetcher(store, schedule, 2 * batch_size);
 
+  AugmentOptions augment;
+  augment.flips_and_intensity = train.augment;
+  augment.gamma = train.augment_gamma;
+  augment.noise = train.augment_noise;
+  augment.patch = train.patch_size;
+  augment.oversample_tumour = train.oversample_tumour;
+  const bool augmenting = train.augment || train.augment_gamma > 0 || train.augment_noise > 0 || train.patch_size[0] > 0;
+  const models::LossWeights loss_weights = client_loss_weights(train, cases);
+
   ClientUpdate update;
   update.samples = cases.size();
   double loss_sum = 0.0;
@@ -92,11 +113,11 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
         held.push_back(prefetcher.next());
         members.push_back(held.back().get());
       }
-      const Batch batch = make_batch(members, worker.device, train.augment ? &augment_rng : nullptr);
+      const Batch batch = make_batch(members, worker.device, augmenting ? &augment_rng : nullptr, augment);
       optimizer->zero_grad();
       const auto output = model->forward(batch.image);
       const auto loss = models::multitask_loss(output, batch.mask, batch.mask_known, batch.marker_target,
-                                               batch.marker_known, train.loss_weights);
+                                               batch.marker_known, loss_weights);
       loss.total.backward();
       if (!anchor.empty() || !correction.empty()) {
         torch::NoGradGuard no_grad;

@@ -30,6 +30,11 @@ struct ClientTask {
   FlatParams correction;  ///< SCAFFOLD: c - c_i, added to every parameter's gradient; empty = none
 };
 
+/// The task weights of a client's loss: train.loss_weights, and with
+/// train.positive_class_weights each marker's positives weighted by negatives / positives among
+/// the client's own labelled cases (1 when it has only one class).
+models::LossWeights client_loss_weights(const TrainConfig& train, const std::vector<const data::Sample*>& cases);
+
 /// The learning rate of `round` (1-based) under train.lr_schedule over train.rounds rounds:
 /// constant; cosine from lr down towards lr_min; polynomial lr * (1 - (round-1)/rounds)^lr_power.
 double round_lr(const TrainConfig& train, int round);

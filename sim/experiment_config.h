@@ -55,6 +55,11 @@ struct TrainConfig {
   int rounds = 1;                  ///< filled from federation.rounds: the schedule's length
   double weight_decay = 0.0;
   bool augment = true;             ///< random flips and per-channel intensity scale/shift
+  double augment_gamma = 0.0;      ///< probability of a gamma transform per channel
+  double augment_noise = 0.0;      ///< probability of Gaussian noise per sample
+  std::array<std::int64_t, 3> patch_size{0, 0, 0};  ///< training patch (i, j, k); 0 = whole volume
+  double oversample_tumour = 0.33; ///< share of patches centred on tumour (nnU-Net's 1/3)
+  bool positive_class_weights = false;  ///< weight each marker's positives by the client's negatives/positives
   models::LossWeights loss_weights;
 };
 

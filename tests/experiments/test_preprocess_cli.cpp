@@ -37,3 +37,26 @@ TEST_CASE("preprocess fills the cache and exports what the network sees as NIfTI
   REQUIRE(flair.geometry.spacing[0] == Approx(12.0));
   REQUIRE(console.str().find("preprocessed " + std::to_string(cases)) != std::string::npos);
 }
+
+TEST_CASE("preprocess --prune deletes the cache entries of other parameters and keeps this config's",
+          "[experiments][preprocess]") {
+  const fs::path dir = fedglioma::testing::temp_dir("preprocess-prune");
+  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
+  fedglioma::experiments::PreprocessCliOptions options;
+  options.config = dir / "c.json";
+  std::ostringstream console;
+  // Entries at another spacing (standing in for an older format or an edited file), then ours.
+  options.overrides = {"data.cache_dir=" + (dir / "cache").string(), "data.spacing=10"};
+  const std::size_t cases = fedglioma::experiments::run_preprocess(options, console);
+  options.overrides = {"data.cache_dir=" + (dir / "cache").string()};
+  options.prune = true;
+  fedglioma::experiments::run_preprocess(options, console);
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir / "cache")) entries += e.path().extension() == ".fgc";
+  REQUIRE(entries == cases);
+  REQUIRE_THAT(console.str(), Catch::Contains("pruned " + std::to_string(cases) + " other cache entries"));
+  // A run finds every case of its own config still cached: pruning again removes nothing.
+  std::ostringstream again;
+  fedglioma::experiments::run_preprocess(options, again);
+  REQUIRE_THAT(again.str(), Catch::Contains("pruned 0 other cache entries"));
+}
