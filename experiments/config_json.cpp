@@ -79,6 +79,7 @@ json to_json(const ExperimentConfig& c) {
         {"patch_size", c.train.patch_size},
         {"oversample_tumour", c.train.oversample_tumour},
         {"positive_class_weights", c.train.positive_class_weights},
+        {"keep_optimizer_state", c.train.keep_optimizer_state},
         {"loss_weights",
          {{"mask", w.mask},
           {"idh", w.markers[0]},
@@ -305,6 +306,7 @@ ExperimentConfig read(const Reader& r) {
   c.train.augment_noise = r.number("train.augment_noise", 0.0, 1.0);
   c.train.oversample_tumour = r.number("train.oversample_tumour", 0.0, 1.0);
   c.train.positive_class_weights = r.boolean("train.positive_class_weights");
+  c.train.keep_optimizer_state = r.boolean("train.keep_optimizer_state");
   const json& patch = r.at("train.patch_size");
   if ((patch.is_number_integer() && patch.get<std::int64_t>() == 0) || patch == json::array({0, 0, 0})) {
     c.train.patch_size = {0, 0, 0};

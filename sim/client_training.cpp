@@ -4,8 +4,11 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 
 #include <chrono>
+#include <sstream>
 #include <cmath>
 #include <memory>
 
@@ -58,6 +61,14 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   } else {
     optimizer = std::make_unique<torch::optim::Adam>(
         model->parameters(), torch::optim::AdamOptions(lr).weight_decay(train.weight_decay));
+  }
+
+  // A client that keeps its optimizer continues from its own moments (serialised bytes).
+  if (task.optimizer_state && !task.optimizer_state->empty()) {
+    std::istringstream bytes(*task.optimizer_state);
+    torch::serialize::InputArchive archive;
+    archive.load_from(bytes);
+    optimizer->load(archive);
   }
 
   // FedProx's anchor and SCAFFOLD's correction, one view per parameter (parameters lead the flat
@@ -137,6 +148,13 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   update.io_wait_seconds = prefetcher.wait_seconds();
   update.train_loss = update.steps ? loss_sum / static_cast<double>(update.steps) : 0.0;
   update.params = flatten_state(*model);
+  if (train.keep_optimizer_state) {
+    torch::serialize::OutputArchive archive;
+    optimizer->save(archive);
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    update.optimizer_state = bytes.str();
+  }
   update.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return update;
 }

@@ -21,6 +21,7 @@ struct ClientUpdate {
   std::int64_t steps = 0;
   double io_wait_seconds = 0.0;  ///< time spent waiting for cases still being read from disk
   double seconds = 0.0;          ///< wall time of the whole local training
+  std::string optimizer_state;   ///< train.keep_optimizer_state: the optimizer after training, serialised
 };
 
 /// What a strategy asks of one client in a round, beyond plain local training.
@@ -28,6 +29,7 @@ struct ClientTask {
   FlatParams start;       ///< the weights the client starts from (the global model, or with its own norm layers)
   double prox_mu = 0.0;   ///< FedProx: adds mu/2 * ||w - start||^2 to the local objective
   FlatParams correction;  ///< SCAFFOLD: c - c_i, added to every parameter's gradient; empty = none
+  const std::string* optimizer_state = nullptr;  ///< train.keep_optimizer_state: the client's saved optimizer
 };
 
 /// The task weights of a client's loss: train.loss_weights, and with

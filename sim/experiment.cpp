@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cmath>
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <sstream>
@@ -187,6 +188,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   StrategyContext context{num_clients, norm_ranges(*initial), config.train.lr};
   const std::unique_ptr<Strategy> strategy = make_strategy(fed.strategy, context);
   std::vector<FlatParams> locals(local_mode ? num_clients : 0, global);  // local mode: one model per client
+  // train.keep_optimizer_state: each client's optimizer, serialised, kept with the client.
+  std::vector<std::string> optimizer_states(config.train.keep_optimizer_state ? num_clients : 0);
 
   const fs::path rounds_path = run_dir / "rounds.jsonl";
   std::vector<RoundRecord> history;
@@ -200,6 +203,10 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       global = state.buffers.at("global");
     }
     strategy->load(state);
+    for (std::size_t i = 0; i < optimizer_states.size(); ++i) {
+      const auto it = state.texts.find("optimizer_" + std::to_string(i));
+      if (it != state.texts.end()) optimizer_states[i] = it->second;
+    }
     // The rounds after the checkpoint (and a line cut short by a kill) are run again.
     std::istringstream lines(read_file(rounds_path));
     std::string kept;
@@ -303,7 +310,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     std::vector<ClientUpdate> updates(training.size());
     std::vector<std::exception_ptr> errors(training.size());
     std::vector<char> done(training.size(), 0), usable(training.size(), 0);
-    std::size_t next_in_order = 0, clients_done = 0;
+    std::size_t next_in_order = 0;
+    std::atomic<std::size_t> clients_done{0};
     std::mutex order_mutex, progress_mutex;
     const int rounds_before = round - first_round;
     auto show_progress = [&] {
@@ -315,14 +323,15 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       if (per_round > 0) eta = ", eta " + std::to_string(std::lround(per_round * (fed.rounds - round + 1))) + " s";
       char line[160];
       std::snprintf(line, sizeof line, "\rround %d/%d: %zu/%zu clients trained, %.0f s elapsed%s", round, fed.rounds,
-                    clients_done, training.size(), elapsed, eta.c_str());
+                    clients_done.load(), training.size(), elapsed, eta.c_str());
       console << line << "   " << std::flush;
     };
     show_progress();
     executor.run(training.size(), [&](Worker& worker, std::size_t j) {
       const std::size_t i = training[j];
       try {
-        const ClientTask task = local_mode ? ClientTask{locals[i], 0.0, {}} : strategy->task(i, global);
+        ClientTask task = local_mode ? ClientTask{locals[i], 0.0, {}, nullptr} : strategy->task(i, global);
+        if (!optimizer_states.empty()) task.optimizer_state = &optimizer_states[i];
         updates[j] = train_client(worker, task, store, partition.clients[i].train, config.train, rt.seed, round, i);
       } catch (...) {
         errors[j] = std::current_exception();
@@ -357,6 +366,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
         c.train_loss = updates[j].train_loss;
         c.io_wait_seconds = updates[j].io_wait_seconds;
         c.train_seconds = updates[j].seconds;
+        if (!optimizer_states.empty()) optimizer_states[training[j]] = std::move(updates[j].optimizer_state);
         accepted.push_back({training[j], &updates[j]});
       }
       if (sim.enabled) {
@@ -400,6 +410,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
         state.buffers["global"] = global;
       }
       strategy->save(state);
+      for (std::size_t i = 0; i < optimizer_states.size(); ++i)
+        if (!optimizer_states[i].empty()) state.texts["optimizer_" + std::to_string(i)] = optimizer_states[i];
       fs::create_directories(run_dir / "checkpoints");
       save_bundle(state, checkpoint_path(run_dir));
     }

@@ -60,6 +60,7 @@ struct TrainConfig {
   std::array<std::int64_t, 3> patch_size{0, 0, 0};  ///< training patch (i, j, k); 0 = whole volume
   double oversample_tumour = 0.33; ///< share of patches centred on tumour (nnU-Net's 1/3)
   bool positive_class_weights = false;  ///< weight each marker's positives by the client's negatives/positives
+  bool keep_optimizer_state = false;    ///< each client keeps its optimizer state (moments) across rounds
   models::LossWeights loss_weights;
 };
 

@@ -149,7 +149,8 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
           "[sim][resume]") {
   const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=3",
                                               "federation.strategy.name=fedadam", "federation.rounds=4",
-                                              "federation.clients_per_round=0.7", "eval.every=2"};
+                                              "federation.clients_per_round=0.7", "eval.every=2",
+                                              "train.keep_optimizer_state=true"};
   const fs::path reference_run = tiny_run("resume-reference", overrides);
   const auto reference = read_rounds(reference_run);
   REQUIRE(reference.size() == 4);

@@ -38,6 +38,7 @@ TEST_CASE("adamw sgd with nesterov gradient clipping and schedules each change t
       {"train.optimizer=sgd", "train.nesterov=true", "train.lr=0.01"},
       {"train.grad_clip=0.01"},
       {"train.lr_schedule=cosine"},
+      {"train.keep_optimizer_state=true"},
   };
   for (std::size_t v = 0; v < variants.size(); ++v) {
     auto overrides = variants[v];
