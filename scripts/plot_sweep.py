@@ -80,14 +80,17 @@ def plot_sweep(groups, set_name, title):
     panels = [("dice_mean", "(a) Whole-tumour Dice (mean)", "Dice")]
     panels += [(m, f"({letter}) {label}", "ROC AUC")
                for letter, (m, label) in zip("bcde", MARKERS.items())]
+    # Ten colours, then the same colours dashed, then dotted: every group stays distinguishable.
     colours = plt.get_cmap("tab10").colors
+    styles = ["-", "--", ":"]
     all_rounds = [r["round"] for runs in groups.values() for rounds in runs for r in rounds]
     for i, (label, runs) in enumerate(groups.items()):
         colour = colours[i % len(colours)]
+        style = styles[(i // len(colours)) % len(styles)]
         seeds = f"{len(runs)} seed" + ("s" if len(runs) > 1 else "")
         for ax, (metric, _, _) in zip(axes.flat, panels):
             x, mean, sd = seed_stats(runs, set_name, metric)
-            ax.plot(x, mean, color=colour, marker="o", ms=3, lw=1.8, label=f"{label} ({seeds})")
+            ax.plot(x, mean, color=colour, ls=style, marker="o", ms=3, lw=1.8, label=f"{label} ({seeds})")
             if len(runs) > 1:
                 ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
     for ax, (metric, panel_title, ylabel) in zip(axes.flat, panels):
