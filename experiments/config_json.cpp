@@ -60,7 +60,8 @@ json to_json(const ExperimentConfig& c) {
         {"norm", c.model.norm},
         {"grade_classes", c.model.grade_classes},
         {"head_hidden", c.model.head_hidden},
-        {"tumour_pooling", c.model.tumour_pooling}}},
+        {"tumour_pooling", c.model.tumour_pooling},
+        {"head_features", c.model.head_features}}},
       {"train",
        {{"local_epochs", c.train.local_epochs},
         {"batch_size", c.train.batch_size},
@@ -285,6 +286,7 @@ ExperimentConfig read(const Reader& r) {
   c.model.grade_classes = r.integer("model.grade_classes", 2, 2);
   c.model.head_hidden = r.integer("model.head_hidden", 1, 4096);
   c.model.tumour_pooling = r.boolean("model.tumour_pooling");
+  c.model.head_features = r.text("model.head_features", {"bottleneck", "all_levels"});
   const std::int64_t factor = std::int64_t{1} << (c.model.depth - 1);
   for (std::int64_t edge : c.data.size)
     if (edge % factor != 0)

@@ -47,6 +47,8 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
               "MultiTaskUNet3D: norm must be instance, group or batch, got '", options_.norm(), "'");
   TORCH_CHECK(options_.head_hidden() >= 1, "MultiTaskUNet3D: head_hidden must be >= 1, got ",
               options_.head_hidden());
+  TORCH_CHECK(options_.head_features() == "bottleneck" || options_.head_features() == "all_levels",
+              "MultiTaskUNet3D: head_features must be bottleneck or all_levels, got '", options_.head_features(), "'");
 
   const std::int64_t depth = options_.depth();
   const std::string& norm = options_.norm();
@@ -69,12 +71,23 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
     decoder_->push_back(stage);
   }
   mask_head_ = register_module("mask_head", nn::Conv3d(nn::Conv3dOptions(channels(0), 1, 1)));
-  const std::int64_t pooled = (options_.tumour_pooling() ? 3 : 2) * channels(depth - 1);
+  const std::int64_t pooled = pooled_features();
   marker_head_ = register_module(
       "marker_head",
       nn::Sequential(nn::Linear(pooled, options_.head_hidden()),
                      nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.01)),
                      nn::Linear(options_.head_hidden(), static_cast<std::int64_t>(data::kMarkers.size()))));
+}
+
+std::int64_t MultiTaskUNet3DImpl::pooled_features() const {
+  const std::int64_t deepest = channels(options_.depth() - 1);
+  std::int64_t pooled = options_.tumour_pooling() ? deepest : 0;
+  if (options_.head_features() == "all_levels") {
+    for (std::int64_t level = 0; level < options_.depth(); ++level) pooled += 2 * channels(level);
+  } else {
+    pooled += 2 * deepest;
+  }
+  return pooled;
 }
 
 std::int64_t MultiTaskUNet3DImpl::channels(std::int64_t level) const {
@@ -101,7 +114,7 @@ double MultiTaskUNet3DImpl::forward_flops(const std::array<std::int64_t, 3>& siz
     flops += conv(2 * c, c, 27, voxels(level)) + conv(c, c, 27, voxels(level));
   }
   flops += conv(static_cast<double>(channels(0)), 1, 1, voxels(0));
-  const double pooled = static_cast<double>((options_.tumour_pooling() ? 3 : 2) * channels(depth - 1));
+  const double pooled = static_cast<double>(pooled_features());
   flops += 2.0 * (pooled * static_cast<double>(options_.head_hidden()) +
                   static_cast<double>(options_.head_hidden()) * static_cast<double>(data::kMarkers.size()));
   return flops;
@@ -131,7 +144,15 @@ MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
 
   // Marker features: global average and max pooling of the bottleneck, and optionally its mean
   // over the predicted tumour (weights detached: the marker losses do not move the mask).
-  std::vector<torch::Tensor> pooled = {bottleneck.mean({2, 3, 4}), bottleneck.amax({2, 3, 4})};
+  std::vector<torch::Tensor> pooled;
+  if (options_.head_features() == "all_levels") {
+    for (const torch::Tensor& level : skips) {
+      pooled.push_back(level.mean({2, 3, 4}));
+      pooled.push_back(level.amax({2, 3, 4}));
+    }
+  } else {
+    pooled = {bottleneck.mean({2, 3, 4}), bottleneck.amax({2, 3, 4})};
+  }
   if (options_.tumour_pooling()) {
     torch::Tensor weight = torch::sigmoid(out.mask_logits.detach());
     if (factor > 1) weight = torch::nn::functional::avg_pool3d(weight, torch::nn::functional::AvgPool3dFuncOptions(factor));

@@ -32,6 +32,10 @@ struct MultiTaskUNet3DOptions {
   TORCH_ARG(bool, tumour_pooling) = true;
   /// Width of the shared marker MLP.
   TORCH_ARG(std::int64_t, head_hidden) = 64;
+  /// What the marker heads pool: "bottleneck" (average and max of the deepest level) or
+  /// "all_levels" (average and max of every encoder level, as van der Voort et al. 2023's
+  /// multi-task glioma network); the tumour-weighted bottleneck mean is added in both cases.
+  TORCH_ARG(std::string, head_features) = "bottleneck";
 };
 
 /// What the network returns for a batch of B cases.
@@ -57,6 +61,9 @@ class MultiTaskUNet3DImpl : public torch::nn::Module {
   /// convolutions and linear layers (2 per multiply-add); normalisation and activations, a few
   /// percent, are left out. A training step costs about three times this (forward + backward).
   double forward_flops(const std::array<std::int64_t, 3>& size) const;
+
+  /// Width of the pooled feature vector the marker heads see.
+  std::int64_t pooled_features() const;
 
   const MultiTaskUNet3DOptions& options() const { return options_; }
 

@@ -19,7 +19,8 @@ models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
       .max_channels(m.max_channels)
       .norm(m.norm)
       .head_hidden(m.head_hidden)
-      .tumour_pooling(m.tumour_pooling);
+      .tumour_pooling(m.tumour_pooling)
+      .head_features(m.head_features);
 }
 
 Executor::Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,

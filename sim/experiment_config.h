@@ -38,6 +38,7 @@ struct ModelConfig {
   std::int64_t grade_classes = 2;
   std::int64_t head_hidden = 64;
   bool tumour_pooling = true;  ///< marker heads also see the tumour-weighted bottleneck mean
+  std::string head_features = "bottleneck";  ///< bottleneck | all_levels: what the marker heads pool
 };
 
 /// `train`: a client's local training.

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "experiments/cli_run.h"
@@ -92,4 +94,24 @@ TEST_CASE("fedglioma answers its version and help flags", "[experiments][cli]") 
   REQUIRE_THAT(output, Contains("fedglioma"));
   REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " --help", &output) == 0);
   REQUIRE_THAT(output, Contains("synth") && Contains("run"));
+}
+
+TEST_CASE("every experiment config that ships parses and every sweep names a base that does",
+          "[experiments][config]") {
+  const fs::path dir = fs::path(FEDGLIOMA_SOURCE_DIR) / "experiments" / "configs";
+  std::size_t configs = 0, sweeps = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const auto text = fedglioma::read_file(entry.path());
+    INFO(entry.path().string());
+    if (text.find("\"grid\"") != std::string::npos) {  // a sweep file: its base must parse
+      const auto sweep = nlohmann::json::parse(text);
+      REQUIRE_NOTHROW(fedglioma::experiments::load_config(dir / sweep["base"].get<std::string>(), {}));
+      ++sweeps;
+    } else {
+      REQUIRE_NOTHROW(fedglioma::experiments::load_config(entry.path(), {}));
+      ++configs;
+    }
+  }
+  REQUIRE(configs >= 2);  // smoke, paper_reproduction
+  REQUIRE(sweeps >= 2);
 }

@@ -48,3 +48,16 @@ TEST_CASE("MultiTaskUNet3D rejects bad options and inputs naming them", "[models
   REQUIRE_THROWS_WITH(model->forward(torch::randn({1, 4, 10, 16, 16})), Catch::Contains("divisible by 4"));
   REQUIRE_THROWS_WITH(model->forward(torch::randn({1, 3, 16, 16, 16})), Catch::Contains("expected input"));
 }
+
+TEST_CASE("marker heads can pool every encoder level", "[models]") {
+  fedglioma::testing::seed_torch();
+  MultiTaskUNet3D bottleneck(MultiTaskUNet3DOptions().depth(3).base_channels(2).head_hidden(8));
+  MultiTaskUNet3D all(MultiTaskUNet3DOptions().depth(3).base_channels(2).head_hidden(8).head_features("all_levels"));
+  // Pooled widths: bottleneck 3 x 8 = 24; every level 2 x (2 + 4 + 8) + 8 = 36.
+  REQUIRE(bottleneck->pooled_features() == 24);
+  REQUIRE(all->pooled_features() == 36);
+  const auto out = all->forward(torch::randn({2, 4, 8, 8, 8}));
+  REQUIRE(out.marker_logits.sizes() == torch::IntArrayRef({2, 4}));
+  REQUIRE(all->forward_flops({8, 8, 8}) > bottleneck->forward_flops({8, 8, 8}));
+  REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().head_features("levels")), Catch::Contains("head_features"));
+}
