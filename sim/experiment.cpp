@@ -17,8 +17,8 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "core/metrics.h"
-#include "core/state_bundle.h"
 #include "data/sample_store.h"
+#include "sim/checkpoint.h"
 #include "sim/strategy.h"
 #include "data/patients.h"
 #include "sim/client_training.h"
@@ -98,31 +98,10 @@ std::uint64_t ram_budget_bytes(const DataConfig& data) {
 
 namespace {
 
-// Which clients train in `round`: a seeded sample of round(fraction * n) (or `count`) of them,
-// at least min_clients, in client-id order (Flower's sample size is
-// max(int(n * fraction_fit), min_fit_clients) the same way).
-std::vector<std::size_t> select_clients(const FederationConfig& f, std::size_t n, std::uint64_t seed, int round) {
-  std::size_t m = f.clients_per_round <= 1.0
-                      ? static_cast<std::size_t>(std::floor(f.clients_per_round * static_cast<double>(n) + 1e-9))
-                      : static_cast<std::size_t>(f.clients_per_round);
-  m = std::min(n, std::max({m, static_cast<std::size_t>(f.min_clients), std::size_t{1}}));
-  std::vector<std::size_t> all(n);
-  for (std::size_t i = 0; i < n; ++i) all[i] = i;
-  if (m == n) return all;
-  Rng rng(derive_seed(seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kClientSampling));
-  rng.shuffle(all);
-  all.resize(m);
-  std::sort(all.begin(), all.end());
-  return all;
-}
-
 double site_value(const std::map<std::string, double>& by_site, const std::string& client, double fallback) {
   const auto it = by_site.find(client);
   return it == by_site.end() ? fallback : it->second;
 }
-
-// The checkpoint: global (or local) models, strategy state, round number.
-fs::path checkpoint_path(const fs::path& run_dir) { return run_dir / "checkpoints" / "latest.state"; }
 
 // The metric-wise mean of several summaries (local mode's external set over the local models).
 EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
@@ -195,18 +174,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   std::vector<RoundRecord> history;
   int first_round = 1;
   if (resume) {
-    const StateBundle state = load_bundle(checkpoint_path(run_dir));
-    first_round = static_cast<int>(state.integers.at("round")) + 1;
-    if (local_mode) {
-      for (std::size_t i = 0; i < num_clients; ++i) locals[i] = state.buffers.at("local_" + std::to_string(i));
-    } else {
-      global = state.buffers.at("global");
-    }
-    strategy->load(state);
-    for (std::size_t i = 0; i < optimizer_states.size(); ++i) {
-      const auto it = state.texts.find("optimizer_" + std::to_string(i));
-      if (it != state.texts.end()) optimizer_states[i] = it->second;
-    }
+    first_round = load_checkpoint(run_dir, global, locals, optimizer_states, *strategy) + 1;
     // The rounds after the checkpoint (and a line cut short by a kill) are run again.
     std::istringstream lines(read_file(rounds_path));
     std::string kept;
@@ -402,18 +370,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       throw Error("round " + std::to_string(round) + ": " + *record.skipped +
                   "; stopping (federation.below_min_clients = \"stop\")");
     if (rt.checkpoint_every > 0 && (round % rt.checkpoint_every == 0 || round == fed.rounds)) {
-      StateBundle state;
-      state.integers["round"] = round;
-      if (local_mode) {
-        for (std::size_t i = 0; i < num_clients; ++i) state.buffers["local_" + std::to_string(i)] = locals[i];
-      } else {
-        state.buffers["global"] = global;
-      }
-      strategy->save(state);
-      for (std::size_t i = 0; i < optimizer_states.size(); ++i)
-        if (!optimizer_states[i].empty()) state.texts["optimizer_" + std::to_string(i)] = optimizer_states[i];
-      fs::create_directories(run_dir / "checkpoints");
-      save_bundle(state, checkpoint_path(run_dir));
+      save_checkpoint(run_dir, round, global, locals, optimizer_states, *strategy);
     }
   }
   // A run resumed after its last round re-evaluates the final model for predictions.csv.
