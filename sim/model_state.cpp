@@ -5,7 +5,10 @@
 #include <torch/nn/modules/instancenorm.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/serialize.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickle.h>
+#include <torch/csrc/jit/serialization/pickler.h>
 
 #include <map>
 #include <set>
@@ -124,8 +127,25 @@ void save_state_dict(const torch::nn::Module& module, const FlatParams& params, 
     dict.insert(name, source.slice(0, offset, offset + n).view(tensor.sizes()).clone());
     offset += n;
   }
-  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
-  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+  // torch::pickle_save's format (a zip of data.pkl and one record per storage) without its type
+  // tags: pickle_save wraps dictionaries in torch.jit._pickle.restore_type_tag, which
+  // torch.load(weights_only=True) -- the default from torch 2.6 -- refuses. Untagged, the pickle
+  // holds only what that loader allows (dict, _rebuild_tensor_v2, FloatStorage).
+  std::vector<char> pickle;
+  torch::jit::Pickler pickler([&](const char* data, std::size_t size) { pickle.insert(pickle.end(), data, data + size); },
+                              /*tensor_table=*/nullptr, /*type_renamer=*/nullptr, /*memoized_class_types=*/nullptr,
+                              /*get_tensor_id=*/nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(c10::IValue(dict));
+  pickler.stop();
+  std::string bytes;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, std::size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  torch::jit::writeArchiveAndTensors("data", pickle.data(), pickle.size(), pickler.tensorData(), writer);
+  writer.writeEndOfFile();
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace fedglioma::sim

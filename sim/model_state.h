@@ -36,7 +36,8 @@ void load_state(torch::nn::Module& module, const FlatParams& params);
 void load_state_dict(torch::nn::Module& module, const std::string& path);
 
 /// Saves `params` laid out as `module`'s named tensors to `path` as a name -> tensor dictionary
-/// that Python reads with `torch.load(path)`. Written atomically.
+/// that Python reads with `torch.load(path)`, including torch's restricted weights_only loader.
+/// Written atomically.
 void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path);
 
 }  // namespace fedglioma::sim
