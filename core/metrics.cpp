@@ -220,22 +220,83 @@ std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const s
   return Interval{std::max(0.0, auc - z * sd), std::min(1.0, auc + z * sd)};
 }
 
+namespace {
+
+// The 2.5th and 97.5th percentiles of `statistic` over `resamples` stratified bootstrap draws:
+// each group of case indices is resampled with replacement to its own size, groups in order,
+// from one generator seeded with `seed`. `statistic` sees the drawn indices, group by group.
+Interval stratified_bootstrap(const std::vector<std::vector<std::size_t>>& groups, int resamples, std::uint64_t seed,
+                              const std::function<double(const std::vector<std::size_t>&)>& statistic) {
+  Rng rng(seed);
+  std::vector<double> values;
+  std::vector<std::size_t> drawn;
+  for (int b = 0; b < resamples; ++b) {
+    drawn.clear();
+    for (const auto& group : groups)
+      for (std::size_t i = 0; i < group.size(); ++i) drawn.push_back(group[rng.below(group.size())]);
+    values.push_back(statistic(drawn));
+  }
+  std::sort(values.begin(), values.end());
+  return Interval{percentile(values, 2.5), percentile(values, 97.5)};
+}
+
+}  // namespace
+
 std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, const std::vector<int>& labels,
                                          int resamples, std::uint64_t seed) {
-  std::vector<double> pos, neg;
-  for (std::size_t i = 0; i < scores.size(); ++i) (labels[i] == 1 ? pos : neg).push_back(scores[i]);
+  std::vector<std::size_t> pos, neg;
+  for (std::size_t i = 0; i < scores.size(); ++i) (labels[i] == 1 ? pos : neg).push_back(i);
   if (pos.empty() || neg.empty() || resamples < 1) return std::nullopt;
-  Rng rng(seed);
-  std::vector<double> aucs, s(pos.size() + neg.size());
-  std::vector<int> y(s.size());
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = i < pos.size() ? 1 : 0;
-  for (int b = 0; b < resamples; ++b) {
-    for (std::size_t i = 0; i < pos.size(); ++i) s[i] = pos[rng.below(pos.size())];
-    for (std::size_t j = 0; j < neg.size(); ++j) s[pos.size() + j] = neg[rng.below(neg.size())];
-    aucs.push_back(*roc_auc(s, y));
+  std::vector<double> s;
+  std::vector<int> y;
+  return stratified_bootstrap({pos, neg}, resamples, seed, [&](const std::vector<std::size_t>& drawn) {
+    s.clear();
+    y.clear();
+    for (std::size_t i : drawn) {
+      s.push_back(scores[i]);
+      y.push_back(labels[i]);
+    }
+    return *roc_auc(s, y);
+  });
+}
+
+std::optional<double> roc_auc_ovr_macro(const std::vector<std::vector<double>>& scores, const std::vector<int>& labels,
+                                        int classes) {
+  std::vector<double> column(scores.size());
+  std::vector<int> is_class(labels.size());
+  double sum = 0.0;
+  for (int c = 0; c < classes; ++c) {
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      column[i] = scores[i][static_cast<std::size_t>(c)];
+      is_class[i] = labels[i] == c ? 1 : 0;
+    }
+    const auto auc = roc_auc(column, is_class);
+    if (!auc) return std::nullopt;
+    sum += *auc;
   }
-  std::sort(aucs.begin(), aucs.end());
-  return Interval{percentile(aucs, 2.5), percentile(aucs, 97.5)};
+  return sum / static_cast<double>(classes);
+}
+
+std::optional<Interval> auc_ovr_macro_ci_bootstrap(const std::vector<std::vector<double>>& scores,
+                                                   const std::vector<int>& labels, int classes, int resamples,
+                                                   std::uint64_t seed) {
+  std::vector<std::vector<std::size_t>> groups(static_cast<std::size_t>(classes));
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] >= 0 && labels[i] < classes) groups[static_cast<std::size_t>(labels[i])].push_back(i);
+  for (const auto& g : groups)
+    if (g.empty()) return std::nullopt;
+  if (resamples < 1) return std::nullopt;
+  std::vector<std::vector<double>> s;
+  std::vector<int> y;
+  return stratified_bootstrap(groups, resamples, seed, [&](const std::vector<std::size_t>& drawn) {
+    s.clear();
+    y.clear();
+    for (std::size_t i : drawn) {
+      s.push_back(scores[i]);
+      y.push_back(labels[i]);
+    }
+    return *roc_auc_ovr_macro(s, y, classes);
+  });
 }
 
 std::optional<ThresholdRates> rates_at(const std::vector<double>& scores, const std::vector<int>& labels,

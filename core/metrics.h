@@ -43,6 +43,20 @@ std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const s
 std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, const std::vector<int>& labels,
                                          int resamples, std::uint64_t seed);
 
+/// Macro-averaged one-vs-rest ROC AUC of a `classes`-class problem: `scores[i][c]` is case i's
+/// probability of class c, `labels[i]` its class in [0, classes). The unweighted mean over
+/// classes of roc_auc(scores[:, c], labels == c), as scikit-learn's
+/// roc_auc_score(multi_class="ovr", average="macro"). nullopt unless every class occurs (where
+/// scikit-learn raises).
+std::optional<double> roc_auc_ovr_macro(const std::vector<std::vector<double>>& scores, const std::vector<int>& labels,
+                                        int classes);
+
+/// 95% interval of roc_auc_ovr_macro by stratified bootstrap (each class resampled separately,
+/// class 0 first), as auc_ci_bootstrap. nullopt unless every class occurs.
+std::optional<Interval> auc_ovr_macro_ci_bootstrap(const std::vector<std::vector<double>>& scores,
+                                                   const std::vector<int>& labels, int classes, int resamples,
+                                                   std::uint64_t seed);
+
 /// Sensitivity, specificity and balanced accuracy when a score >= `threshold` predicts positive.
 struct ThresholdRates {
   double threshold = 0.5;

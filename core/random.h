@@ -16,8 +16,9 @@ enum class RngPurpose : std::uint64_t {
   kSynthCohort = 6,
   kSynthCase = 7,
   kPartition = 8,
-  kDropout = 9,
+  kDropout = 9,        ///< clients dropping out of a round (federation.dropout)
   kBootstrap = 10,
+  kModelDropout = 11,  ///< dropout masks inside the network (model.dropout)
 };
 
 /// Derives an independent 64-bit seed from (run seed, round, client, purpose) with SplitMix64

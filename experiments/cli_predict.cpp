@@ -50,12 +50,15 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
 
   nlohmann::ordered_json markers = nlohmann::ordered_json::object();
   nlohmann::ordered_json probabilities = nlohmann::ordered_json::object();
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) probabilities[data::kMarkers[m]] = result.probabilities[m];
+  const auto& p = result.markers.prob;
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) probabilities[data::kMarkers[m]] = p[m];
   markers["probabilities"] = probabilities;
   markers["meaning"] = {{"idh", "P(IDH-mutant)"},
                         {"codeletion_1p19q", "P(1p/19q co-deleted)"},
                         {"mgmt", "P(MGMT promoter methylated)"},
                         {"grade", "P(WHO grade 4)"}};
+  if (const auto& grade = result.markers.grade)
+    markers["grade_who"] = {{"2", (*grade)[0]}, {"3", (*grade)[1]}, {"4", (*grade)[2]}};
   markers["tumour_voxels_network_grid"] = result.tumour_voxels;
   markers["model"] = {{"path", fs::absolute(options.model).string()}, {"fingerprint", fingerprint(read_file(options.model))}};
   markers["config"] = {{"path", fs::absolute(config_path).string()}, {"fingerprint", fingerprint(read_file(config_path))}};
@@ -82,8 +85,7 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
     throw;
   }
   char line[200];
-  std::snprintf(line, sizeof line, "IDH %.3f, 1p/19q %.3f, MGMT %.3f, grade 4 %.3f; ", result.probabilities[0],
-                result.probabilities[1], result.probabilities[2], result.probabilities[3]);
+  std::snprintf(line, sizeof line, "IDH %.3f, 1p/19q %.3f, MGMT %.3f, grade 4 %.3f; ", p[0], p[1], p[2], p[3]);
   console << line << "wrote " << (options.out / "mask.nii.gz").string() << " and markers.json\n";
 }
 

@@ -61,7 +61,9 @@ json to_json(const ExperimentConfig& c) {
         {"grade_classes", c.model.grade_classes},
         {"head_hidden", c.model.head_hidden},
         {"tumour_pooling", c.model.tumour_pooling},
-        {"head_features", c.model.head_features}}},
+        {"head_features", c.model.head_features},
+        {"dropout", c.model.dropout},
+        {"task_uncertainty", c.model.task_uncertainty}}},
       {"train",
        {{"local_epochs", c.train.local_epochs},
         {"batch_size", c.train.batch_size},
@@ -81,6 +83,7 @@ json to_json(const ExperimentConfig& c) {
         {"oversample_tumour", c.train.oversample_tumour},
         {"positive_class_weights", c.train.positive_class_weights},
         {"keep_optimizer_state", c.train.keep_optimizer_state},
+        {"mixed_precision", c.train.mixed_precision},
         {"loss_weights",
          {{"mask", w.mask},
           {"idh", w.markers[0]},
@@ -283,7 +286,9 @@ ExperimentConfig read(const Reader& r) {
   c.model.base_channels = r.integer("model.base_channels", 1, 1024);
   c.model.max_channels = r.integer("model.max_channels", c.model.base_channels, 4096);
   c.model.norm = r.text("model.norm", {"instance", "group", "batch"});
-  c.model.grade_classes = r.integer("model.grade_classes", 2, 2);
+  c.model.grade_classes = r.integer("model.grade_classes", 2, 3);
+  c.model.dropout = r.number("model.dropout", 0.0, 0.95);
+  c.model.task_uncertainty = r.boolean("model.task_uncertainty");
   c.model.head_hidden = r.integer("model.head_hidden", 1, 4096);
   c.model.tumour_pooling = r.boolean("model.tumour_pooling");
   c.model.head_features = r.text("model.head_features", {"bottleneck", "all_levels"});
@@ -309,6 +314,7 @@ ExperimentConfig read(const Reader& r) {
   c.train.oversample_tumour = r.number("train.oversample_tumour", 0.0, 1.0);
   c.train.positive_class_weights = r.boolean("train.positive_class_weights");
   c.train.keep_optimizer_state = r.boolean("train.keep_optimizer_state");
+  c.train.mixed_precision = r.boolean("train.mixed_precision");
   const json& patch = r.at("train.patch_size");
   if ((patch.is_number_integer() && patch.get<std::int64_t>() == 0) || patch == json::array({0, 0, 0})) {
     c.train.patch_size = {0, 0, 0};

@@ -8,15 +8,16 @@ namespace fedglioma::models {
 
 namespace F = torch::nn::functional;
 
-LossTerms multitask_loss(const MultiTaskOutput& output, const at::Tensor& mask_target,
-                         const at::Tensor& mask_known, const at::Tensor& marker_target,
-                         const at::Tensor& marker_known, const LossWeights& weights) {
+LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targets, const LossWeights& weights) {
   LossTerms terms;
   const auto batch = output.mask_logits.size(0);
+  // In float32 whatever the forward pass ran in (mixed precision): the Dice sums run over every voxel.
+  const auto type = torch::kFloat32;
+  std::vector<at::Tensor> losses, present;  // per task: mask, then kMarkers order
 
   // Mask: per-case soft Dice and mean voxel BCE, averaged over the cases that have a mask.
-  const at::Tensor logits = output.mask_logits.reshape({batch, -1});
-  const at::Tensor target = mask_target.reshape({batch, -1}).to(logits.scalar_type());
+  const at::Tensor logits = output.mask_logits.reshape({batch, -1}).to(type);
+  const at::Tensor target = targets.mask.reshape({batch, -1}).to(type);
   const at::Tensor prob = torch::sigmoid(logits);
   constexpr double kSmooth = 1.0;
   const at::Tensor soft_dice =
@@ -24,27 +25,59 @@ LossTerms multitask_loss(const MultiTaskOutput& output, const at::Tensor& mask_t
   const at::Tensor bce = F::binary_cross_entropy_with_logits(
                              logits, target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
                              .mean(1);
-  const at::Tensor known = mask_known.to(logits.scalar_type());
-  const at::Tensor mask_loss = ((soft_dice + bce) * known).sum() / known.sum().clamp_min(1.0);
-  terms.mask = mask_loss.item<double>();
-  at::Tensor total = weights.mask * mask_loss;
+  const at::Tensor known = targets.mask_known.to(type);
+  losses.push_back(((soft_dice + bce) * known).sum() / known.sum().clamp_min(1.0));
+  present.push_back((known.sum() > 0).to(type));
 
   // Markers: BCE per case, zeroed where the label is unknown (multiplication by 0 gives those
   // logits exactly zero gradient), normalised by the labelled count per marker.
-  const at::Tensor marker_logits = output.marker_logits;
-  const at::Tensor labelled = marker_known.to(marker_logits.scalar_type());
+  const at::Tensor marker_logits = output.marker_logits.to(type);
+  const bool three_class_grade = output.grade_logits.defined();
+  at::Tensor labelled = targets.marker_known.to(marker_logits.scalar_type());
+  const at::Tensor grade_labelled = labelled.select(1, 3);
+  if (three_class_grade) labelled = labelled * torch::tensor({1.0, 1.0, 1.0, 0.0}, labelled.options());
   auto options = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone);
   if (weights.positive != std::array<double, 4>{1.0, 1.0, 1.0, 1.0})
     options.pos_weight(torch::tensor(std::vector<double>(weights.positive.begin(), weights.positive.end()),
                                      marker_logits.options()));
   const at::Tensor per_case =
-      F::binary_cross_entropy_with_logits(marker_logits, marker_target.to(marker_logits.scalar_type()), options);
-  const at::Tensor per_marker = (per_case * labelled).sum(0) / labelled.sum(0).clamp_min(1.0);
-  const auto values = per_marker.detach().to(torch::kCPU);
-  for (std::size_t m = 0; m < terms.markers.size(); ++m) {
-    terms.markers[m] = values[static_cast<std::int64_t>(m)].item<double>();
-    total = total + weights.markers[m] * per_marker[static_cast<std::int64_t>(m)];
+      F::binary_cross_entropy_with_logits(marker_logits, targets.marker.to(marker_logits.scalar_type()), options);
+  const at::Tensor counts = labelled.sum(0);
+  const at::Tensor per_marker = (per_case * labelled).sum(0) / counts.clamp_min(1.0);
+  for (std::int64_t m = 0; m < 3; ++m) {
+    losses.push_back(per_marker[m]);
+    present.push_back((counts[m] > 0).to(type));
   }
+  if (three_class_grade) {
+    // Cross-entropy over grades 2/3/4 per labelled case (class-weighted), normalised by the
+    // labelled count as the binary markers are.
+    auto ce = F::CrossEntropyFuncOptions().reduction(torch::kNone);
+    if (weights.grade_class != std::array<double, 3>{1.0, 1.0, 1.0})
+      ce.weight(torch::tensor(std::vector<double>(weights.grade_class.begin(), weights.grade_class.end()),
+                              marker_logits.options()));
+    const at::Tensor per_case_ce = F::cross_entropy(output.grade_logits.to(type), targets.grade_class, ce);
+    losses.push_back((per_case_ce * grade_labelled).sum() / grade_labelled.sum().clamp_min(1.0));
+    present.push_back((grade_labelled.sum() > 0).to(type));
+  } else {
+    losses.push_back(per_marker[3]);
+    present.push_back((counts[3] > 0).to(type));
+  }
+
+  const std::array<double, 5> task_weight{weights.mask, weights.markers[0], weights.markers[1], weights.markers[2],
+                                          weights.markers[3]};
+  at::Tensor total = torch::zeros({}, marker_logits.options());
+  for (std::size_t t = 0; t < losses.size(); ++t) {
+    if (output.log_variance.defined()) {
+      const at::Tensor s = output.log_variance[static_cast<std::int64_t>(t)].to(type);
+      total = total + task_weight[t] * (torch::exp(-s) * losses[t] + 0.5 * s * present[t]);
+    } else {
+      total = total + task_weight[t] * losses[t];
+    }
+  }
+  const at::Tensor values = torch::stack(losses).detach().to(torch::kCPU, torch::kDouble);
+  terms.mask = values[0].item<double>();
+  for (std::size_t m = 0; m < terms.markers.size(); ++m)
+    terms.markers[m] = values[static_cast<std::int64_t>(m + 1)].item<double>();
   terms.total = total;
   return terms;
 }

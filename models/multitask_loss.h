@@ -14,22 +14,34 @@ struct LossWeights {
   std::array<double, 4> markers{1.0, 1.0, 1.0, 1.0};  ///< kMarkers order
   /// BCE weight of the positive class per marker (pos_weight: negatives / positives balances them).
   std::array<double, 4> positive{1.0, 1.0, 1.0, 1.0};
+  /// 3-class grade: cross-entropy weight of WHO grade 2, 3, 4.
+  std::array<double, 3> grade_class{1.0, 1.0, 1.0};
+};
+
+/// What a batch should give; every tensor on the output's device.
+struct LossTargets {
+  at::Tensor mask;          ///< [B, 1, D, H, W] in {0, 1} (zeros where unknown)
+  at::Tensor mask_known;    ///< [B] in {0, 1}
+  at::Tensor marker;        ///< [B, 4] in {0, 1}, kMarkers order (grade: 1 = grade 4)
+  at::Tensor marker_known;  ///< [B, 4] in {0, 1}
+  at::Tensor grade_class;   ///< [B] int64: WHO grade - 2 (0, 1, 2); 0 where unknown
 };
 
 /// The loss of one batch and its parts (the parts detached, for logging).
 struct LossTerms {
   at::Tensor total;                  ///< scalar, differentiable
   double mask = 0.0;                 ///< soft Dice + BCE over cases with a mask
-  std::array<double, 4> markers{};   ///< BCE per marker over labelled cases (0 when none)
+  std::array<double, 4> markers{};   ///< BCE (3-class grade: cross-entropy) per marker over labelled cases
 };
 
-/// Multi-task loss: (soft Dice + voxel BCE) for the mask over cases whose mask is known, plus
-/// per marker the BCE over the cases whose label is known, normalised by that count, all
-/// weighted. Unlabelled cases contribute exactly zero gradient to a marker's logit.
-/// `mask_target` [B, 1, D, H, W] in {0, 1}; `mask_known` [B]; `marker_target` and `marker_known`
-/// [B, 4], in {0, 1}.
-LossTerms multitask_loss(const MultiTaskOutput& output, const at::Tensor& mask_target,
-                         const at::Tensor& mask_known, const at::Tensor& marker_target,
-                         const at::Tensor& marker_known, const LossWeights& weights);
+/// Multi-task loss: (soft Dice + voxel BCE) for the mask over cases whose mask is known, plus per
+/// marker the BCE over the cases whose label is known, normalised by that count; with 3-class
+/// grade (output.grade_logits defined) the grade term is the cross-entropy over grades 2/3/4
+/// instead. Unlabelled cases contribute exactly zero gradient to a marker's logits.
+/// Tasks are combined as sum_t w_t L_t; with learned task uncertainty (output.log_variance
+/// defined, s_t = log sigma_t^2) as sum_t w_t (exp(-s_t) L_t + s_t / 2), Kendall, Gal and Cipolla
+/// (2018)'s form for classification-type losses, where a task's s_t term counts only when the
+/// batch has cases labelled for it (otherwise nothing would hold s_t back).
+LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targets, const LossWeights& weights);
 
 }  // namespace fedglioma::models

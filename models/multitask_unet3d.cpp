@@ -7,6 +7,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 
 #include "data/manifest.h"
@@ -49,6 +51,10 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
               options_.head_hidden());
   TORCH_CHECK(options_.head_features() == "bottleneck" || options_.head_features() == "all_levels",
               "MultiTaskUNet3D: head_features must be bottleneck or all_levels, got '", options_.head_features(), "'");
+  TORCH_CHECK(options_.grade_classes() == 2 || options_.grade_classes() == 3,
+              "MultiTaskUNet3D: grade_classes must be 2 or 3, got ", options_.grade_classes());
+  TORCH_CHECK(options_.dropout() >= 0.0 && options_.dropout() < 1.0, "MultiTaskUNet3D: dropout must be in [0, 1), got ",
+              options_.dropout());
 
   const std::int64_t depth = options_.depth();
   const std::string& norm = options_.norm();
@@ -76,7 +82,23 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
       "marker_head",
       nn::Sequential(nn::Linear(pooled, options_.head_hidden()),
                      nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.01)),
-                     nn::Linear(options_.head_hidden(), static_cast<std::int64_t>(data::kMarkers.size()))));
+                     nn::Linear(options_.head_hidden(), head_outputs())));
+  if (options_.task_uncertainty()) log_variance_ = register_parameter("task_log_variance", torch::zeros({5}));
+}
+
+std::int64_t MultiTaskUNet3DImpl::head_outputs() const {
+  return static_cast<std::int64_t>(data::kMarkers.size()) - 1 + (options_.grade_classes() == 3 ? 3 : 1);
+}
+
+torch::Tensor MultiTaskUNet3DImpl::dropout(const torch::Tensor& x) {
+  if (!is_training() || options_.dropout() == 0.0) return x;
+  TORCH_CHECK(dropout_generator_.has_value(),
+              "MultiTaskUNet3D: training with dropout needs the client's generator (set_dropout_generator); "
+              "the global generator is never used");
+  const double keep = 1.0 - options_.dropout();
+  torch::Tensor mask = torch::empty(x.sizes(), torch::TensorOptions().dtype(torch::kFloat32));
+  mask.bernoulli_(keep, *dropout_generator_);
+  return x * mask.div_(keep).to(x.device(), x.scalar_type());
 }
 
 std::int64_t MultiTaskUNet3DImpl::pooled_features() const {
@@ -116,7 +138,7 @@ double MultiTaskUNet3DImpl::forward_flops(const std::array<std::int64_t, 3>& siz
   flops += conv(static_cast<double>(channels(0)), 1, 1, voxels(0));
   const double pooled = static_cast<double>(pooled_features());
   flops += 2.0 * (pooled * static_cast<double>(options_.head_hidden()) +
-                  static_cast<double>(options_.head_hidden()) * static_cast<double>(data::kMarkers.size()));
+                  static_cast<double>(options_.head_hidden()) * static_cast<double>(head_outputs()));
   return flops;
 }
 
@@ -158,7 +180,20 @@ MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
     if (factor > 1) weight = torch::nn::functional::avg_pool3d(weight, torch::nn::functional::AvgPool3dFuncOptions(factor));
     pooled.push_back((bottleneck * weight).sum({2, 3, 4}) / (weight.sum({2, 3, 4}) + 1e-3));
   }
-  out.marker_logits = marker_head_->forward(torch::cat(pooled, 1));
+  torch::Tensor features = dropout(torch::cat(pooled, 1));
+  features = marker_head_[1]->as<nn::LeakyReLU>()->forward(marker_head_[0]->as<nn::Linear>()->forward(features));
+  const torch::Tensor logits = marker_head_[2]->as<nn::Linear>()->forward(dropout(features));
+  if (options_.grade_classes() == 3) {
+    // Column 3 becomes the logit of P(grade 4) = log P(4) - log(P(2) + P(3)), so that every
+    // binary consumer (AUC of high grade, predictions.csv's p_grade) reads the same column.
+    out.grade_logits = logits.slice(1, 3, 6);
+    const torch::Tensor log_p = torch::log_softmax(out.grade_logits, 1);
+    const torch::Tensor high = log_p.select(1, 2) - torch::logsumexp(log_p.slice(1, 0, 2), 1);
+    out.marker_logits = torch::cat({logits.slice(1, 0, 3), high.unsqueeze(1)}, 1);
+  } else {
+    out.marker_logits = logits;
+  }
+  if (log_variance_.defined()) out.log_variance = log_variance_;
   return out;
 }
 

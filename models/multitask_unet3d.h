@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include <ATen/core/Generator.h>
 #include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -10,6 +11,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace fedglioma::models {
@@ -36,20 +38,33 @@ struct MultiTaskUNet3DOptions {
   /// "all_levels" (average and max of every encoder level, as van der Voort et al. 2023's
   /// multi-task glioma network); the tumour-weighted bottleneck mean is added in both cases.
   TORCH_ARG(std::string, head_features) = "bottleneck";
+  /// WHO grade as 2 classes (one logit: grade 4 vs 2-3) or 3 classes (logits for grades 2, 3, 4).
+  TORCH_ARG(std::int64_t, grade_classes) = 2;
+  /// Dropout probability on the marker MLP's input features and hidden units while training.
+  /// Masks are drawn from the generator given to set_dropout_generator (the client's own), never
+  /// from the global one.
+  TORCH_ARG(double, dropout) = 0.0;
+  /// Learned task weighting (Kendall, Gal and Cipolla 2018): a parameter `task_log_variance`
+  /// holds s_t = log sigma_t^2 for the mask and the four markers, which multitask_loss uses.
+  TORCH_ARG(bool, task_uncertainty) = false;
 };
 
 /// What the network returns for a batch of B cases.
 struct MultiTaskOutput {
   torch::Tensor mask_logits;    ///< [B, 1, D, H, W] whole-tumour logit per voxel
-  torch::Tensor marker_logits;  ///< [B, 4] one logit per marker, in kMarkers order
+  torch::Tensor marker_logits;  ///< [B, 4] one logit per marker, in kMarkers order; with
+                                ///< 3-class grade, column 3 is the logit of P(grade 4)
+  torch::Tensor grade_logits;   ///< [B, 3] logits of WHO grade 2, 3, 4; undefined with 2 classes
+  torch::Tensor log_variance;   ///< [5] s_t for mask and markers; undefined without task_uncertainty
 };
+
 
 /// A 3D U-Net with marker heads. Encoder: per level two (3x3x3 conv -> norm -> LeakyReLU 0.01)
 /// blocks, the first of levels 1.. with stride 2 to go down. Decoder: 2x2x2 transposed conv,
 /// concatenation with the skip, two conv blocks, and a 1x1x1 conv for the mask logit. Marker
 /// heads: global average and max pooling of the bottleneck (and, by default, its average
 /// weighted by the predicted tumour probability), concatenated, a shared MLP and one logit per
-/// marker (IDH, 1p/19q, MGMT, high grade).
+/// marker (IDH, 1p/19q, MGMT, high grade), or three for 3-class grade.
 class MultiTaskUNet3DImpl : public torch::nn::Module {
  public:
   explicit MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options = {});
@@ -67,8 +82,15 @@ class MultiTaskUNet3DImpl : public torch::nn::Module {
 
   const MultiTaskUNet3DOptions& options() const { return options_; }
 
+  /// The generator of the dropout masks (a CPU generator; masks are drawn on the CPU and moved
+  /// to the model's device, so CPU and CUDA draw the same masks). Training with dropout > 0
+  /// without one is an error. Set by the worker for each client's local training.
+  void set_dropout_generator(std::optional<at::Generator> generator) { dropout_generator_ = std::move(generator); }
+
  private:
   std::int64_t channels(std::int64_t level) const;
+  std::int64_t head_outputs() const;
+  torch::Tensor dropout(const torch::Tensor& x);
 
   MultiTaskUNet3DOptions options_;
   torch::nn::ModuleList encoder_{nullptr};     ///< one Sequential per level
@@ -76,6 +98,8 @@ class MultiTaskUNet3DImpl : public torch::nn::Module {
   torch::nn::ModuleList decoder_{nullptr};     ///< one Sequential per decoder level
   torch::nn::Conv3d mask_head_{nullptr};
   torch::nn::Sequential marker_head_{nullptr};
+  torch::Tensor log_variance_;
+  std::optional<at::Generator> dropout_generator_;
 };
 
 TORCH_MODULE(MultiTaskUNet3D);

@@ -102,6 +102,27 @@ def main():
                      array(a.astype(np.uint8).ravel(), str) + ", " + array(b.astype(np.uint8).ravel(), str) +
                      ", " + repr(value) + "},")
     lines.append("};")
+    lines.append("")
+
+    # Macro one-vs-rest AUC of 3-class problems (WHO grade 2/3/4): rows sum to 1, as
+    # scikit-learn requires of multi-class scores; one case with rounded (tied) scores.
+    lines.append("struct OvrReference { std::vector<std::vector<double>> scores; std::vector<int> labels; "
+                 "double auc_macro; std::array<double, 3> auc_per_class; };")
+    lines.append("inline const std::vector<OvrReference> kOvrReference = {")
+    for n, decimals in [(12, None), (45, None), (30, 1)]:
+        labels = rng.integers(0, 3, n)
+        labels[:3] = [0, 1, 2]
+        scores = rng.dirichlet((1.0, 1.0, 1.0), n)
+        scores[np.arange(n), labels] += 0.3 * rng.random(n)  # some signal
+        if decimals is not None:
+            scores = np.round(scores, decimals) + 1e-3
+        scores = scores / scores.sum(axis=1, keepdims=True)
+        macro = roc_auc_score(labels, scores, multi_class="ovr", average="macro")
+        per_class = [roc_auc_score((labels == c).astype(int), scores[:, c]) for c in range(3)]
+        rows = "{" + ", ".join(array(row, lambda v: repr(float(v))) for row in scores) + "}"
+        lines.append("    {" + rows + ", " + array(labels, lambda v: str(int(v))) + ", " + repr(float(macro)) +
+                     ", " + array(per_class, lambda v: repr(float(v))) + "},")
+    lines.append("};")
     OUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT}")
 

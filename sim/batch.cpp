@@ -49,6 +49,7 @@ Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Dev
   torch::Tensor mask_known = torch::zeros({b});
   torch::Tensor marker_target = torch::zeros({b, m});
   torch::Tensor marker_known = torch::zeros({b, m});
+  torch::Tensor grade_class = torch::zeros({b}, torch::kInt64);
   for (std::int64_t i = 0; i < b; ++i) {
     const data::Sample& s = *samples[static_cast<std::size_t>(i)];
     torch::Tensor image = torch::from_blob(const_cast<float*>(s.image.data()), {4, grid[0], grid[1], grid[2]},
@@ -120,9 +121,13 @@ Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Dev
         marker_known[i][k] = 1.0;
       }
     }
+    if (s.labels.grade) grade_class[i] = *s.labels.grade - 2;
   }
-  return {torch::stack(images).to(device), torch::stack(masks).to(device), mask_known.to(device),
-          marker_target.to(device), marker_known.to(device)};
+  Batch batch;
+  batch.image = torch::stack(images).to(device);
+  batch.targets = {torch::stack(masks).to(device), mask_known.to(device), marker_target.to(device),
+                   marker_known.to(device), grade_class.to(device)};
+  return batch;
 }
 
 }  // namespace fedglioma::sim

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "models/multitask_loss.h"
 
 namespace fedglioma {
 class Rng;
@@ -17,11 +18,8 @@ namespace fedglioma::sim {
 
 /// Tensors of a mini-batch of B samples on one device.
 struct Batch {
-  at::Tensor image;          ///< [B, 4, D, H, W] float
-  at::Tensor mask;           ///< [B, 1, D, H, W] float in {0, 1} (zeros where unknown)
-  at::Tensor mask_known;     ///< [B] float in {0, 1}
-  at::Tensor marker_target;  ///< [B, 4] float in {0, 1} (zeros where unknown)
-  at::Tensor marker_known;   ///< [B, 4] float in {0, 1}
+  at::Tensor image;              ///< [B, 4, D, H, W] float
+  models::LossTargets targets;   ///< masks (float, zeros where unknown), labels and what is known
 };
 
 /// The training-time transforms of a batch (config `train`).

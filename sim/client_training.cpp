@@ -1,5 +1,6 @@
 #include "sim/client_training.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
@@ -16,6 +17,7 @@
 #include "models/multitask_loss.h"
 #include "sim/batch.h"
 #include "sim/executor.h"
+#include "sim/mixed_precision.h"
 #include "sim/model_state.h"
 
 namespace fedglioma::sim {
@@ -29,6 +31,12 @@ models::LossWeights client_loss_weights(const TrainConfig& train, const std::vec
       if (const auto y = s->labels.binary(m)) (*y ? positives : negatives) += 1;
     weights.positive[m] = positives > 0 && negatives > 0 ? negatives / positives : 1.0;
   }
+  // 3-class grade: each grade weighted by labelled / (3 x its count) (scikit-learn's "balanced").
+  std::array<double, 3> count{};
+  for (const data::Sample* s : cases)
+    if (s->labels.grade) count[static_cast<std::size_t>(*s->labels.grade - 2)] += 1;
+  const double labelled = count[0] + count[1] + count[2];
+  for (std::size_t c = 0; c < 3; ++c) weights.grade_class[c] = count[c] > 0 ? labelled / (3.0 * count[c]) : 1.0;
   return weights;
 }
 
@@ -112,6 +120,10 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   augment.oversample_tumour = train.oversample_tumour;
   const bool augmenting = train.augment || train.augment_gamma > 0 || train.augment_noise > 0 || train.patch_size[0] > 0;
   const models::LossWeights loss_weights = client_loss_weights(train, cases);
+  // Dropout masks come from the client's own stream, whichever worker runs it.
+  model->set_dropout_generator(
+      at::detail::createCPUGenerator(derive_seed(seed, static_cast<std::uint64_t>(round), client, RngPurpose::kModelDropout)));
+  GradScaler scaler(train.mixed_precision && worker.device.is_cuda());
 
   ClientUpdate update;
   update.samples = cases.size();
@@ -126,10 +138,19 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
       }
       const Batch batch = make_batch(members, worker.device, augmenting ? &augment_rng : nullptr, augment);
       optimizer->zero_grad();
-      const auto output = model->forward(batch.image);
-      const auto loss = models::multitask_loss(output, batch.mask, batch.mask_known, batch.marker_target,
-                                               batch.marker_known, loss_weights);
-      loss.total.backward();
+      models::MultiTaskOutput output;
+      {
+        AutocastScope autocast(worker.device, train.mixed_precision);
+        output = model->forward(batch.image);
+      }
+      const auto loss = models::multitask_loss(output, batch.targets, loss_weights);
+      scaler.scale(loss.total).backward();
+      loss_sum += loss.total.item<double>();
+      ++update.steps;
+      if (!scaler.unscale_and_update(parameters)) {
+        ++update.skipped_steps;  // float16 overflow: this step is skipped, the scale halved
+        continue;
+      }
       if (!anchor.empty() || !correction.empty()) {
         torch::NoGradGuard no_grad;
         for (std::size_t k = 0; k < parameters.size(); ++k) {
@@ -141,10 +162,9 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
       }
       if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
       optimizer->step();
-      loss_sum += loss.total.item<double>();
-      ++update.steps;
     }
   }
+  model->set_dropout_generator(std::nullopt);
   update.io_wait_seconds = prefetcher.wait_seconds();
   update.train_loss = update.steps ? loss_sum / static_cast<double>(update.steps) : 0.0;
   update.params = flatten_state(*model);

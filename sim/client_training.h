@@ -19,6 +19,7 @@ struct ClientUpdate {
   std::size_t samples = 0;  ///< training cases it used (the FedAvg weight)
   double train_loss = 0.0;  ///< mean loss over its local steps
   std::int64_t steps = 0;
+  std::int64_t skipped_steps = 0;  ///< train.mixed_precision on CUDA: steps skipped for float16 overflow
   double io_wait_seconds = 0.0;  ///< time spent waiting for cases still being read from disk
   double seconds = 0.0;          ///< wall time of the whole local training
   std::string optimizer_state;   ///< train.keep_optimizer_state: the optimizer after training, serialised
@@ -34,7 +35,8 @@ struct ClientTask {
 
 /// The task weights of a client's loss: train.loss_weights, and with
 /// train.positive_class_weights each marker's positives weighted by negatives / positives among
-/// the client's own labelled cases (1 when it has only one class).
+/// the client's own labelled cases (1 when it has only one class), and for 3-class grade each
+/// grade by labelled / (3 x its count).
 models::LossWeights client_loss_weights(const TrainConfig& train, const std::vector<const data::Sample*>& cases);
 
 /// The learning rate of `round` (1-based) under train.lr_schedule over train.rounds rounds:

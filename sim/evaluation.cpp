@@ -4,10 +4,23 @@
 
 #include "core/metrics.h"
 #include "core/random.h"
+#include "models/multitask_unet3d.h"
 #include "sim/batch.h"
 #include "sim/executor.h"
 
 namespace fedglioma::sim {
+
+MarkerProbabilities marker_probabilities(const models::MultiTaskOutput& output, std::int64_t index) {
+  MarkerProbabilities out;
+  const torch::Tensor probs = torch::sigmoid(output.marker_logits[index].to(torch::kDouble)).to(torch::kCPU);
+  for (std::size_t m = 0; m < out.prob.size(); ++m) out.prob[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+  if (output.grade_logits.defined()) {
+    const torch::Tensor grade = torch::softmax(output.grade_logits[index].to(torch::kDouble), 0).to(torch::kCPU);
+    out.grade.emplace();
+    for (std::size_t c = 0; c < 3; ++c) (*out.grade)[c] = grade[static_cast<std::int64_t>(c)].item<double>();
+  }
+  return out;
+}
 
 CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
   torch::NoGradGuard no_grad;
@@ -16,8 +29,7 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
   const auto output = worker.model->forward(batch.image);
   CasePrediction out;
   out.sample = &sample;
-  const torch::Tensor probs = torch::sigmoid(output.marker_logits[0]).to(torch::kCPU, torch::kDouble);
-  for (std::size_t m = 0; m < out.prob.size(); ++m) out.prob[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+  out.markers = marker_probabilities(output, 0);
   if (!sample.mask.empty()) {
     const torch::Tensor predicted = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
     const std::uint8_t* p = predicted.data_ptr<std::uint8_t>();
@@ -43,7 +55,7 @@ EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std
     std::vector<int> labels;
     for (const CasePrediction* p : predictions) {
       if (const auto y = p->sample->labels.binary(m)) {
-        scores.push_back(p->prob[m]);
+        scores.push_back(p->markers.prob[m]);
         labels.push_back(*y);
       }
     }
@@ -53,6 +65,29 @@ EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std
                                              derive_seed(seed, 0, m, RngPurpose::kBootstrap));
     s.at_05[m] = rates_at(scores, labels, 0.5);
     s.at_youden[m] = youden(scores, labels);
+  }
+  if (!predictions.empty() && predictions.front()->markers.grade) {
+    std::vector<std::vector<double>> scores;
+    std::vector<int> grades;
+    for (const CasePrediction* p : predictions)
+      if (p->sample->labels.grade) {
+        scores.emplace_back(p->markers.grade->begin(), p->markers.grade->end());
+        grades.push_back(*p->sample->labels.grade - 2);
+      }
+    GradeSummary g;
+    g.auc_macro = roc_auc_ovr_macro(scores, grades, 3);
+    g.auc_macro_ci_bootstrap = auc_ovr_macro_ci_bootstrap(scores, grades, 3, kBootstrapResamples,
+                                                          derive_seed(seed, 0, data::kMarkers.size(), RngPurpose::kBootstrap));
+    for (int c = 0; c < 3; ++c) {
+      std::vector<double> column;
+      std::vector<int> is_grade;
+      for (std::size_t i = 0; i < scores.size(); ++i) {
+        column.push_back(scores[i][static_cast<std::size_t>(c)]);
+        is_grade.push_back(grades[i] == c ? 1 : 0);
+      }
+      g.auc_ovr[static_cast<std::size_t>(c)] = roc_auc(column, is_grade);
+    }
+    s.grade3 = g;
   }
   return s;
 }

@@ -8,16 +8,37 @@
 #include "core/metrics.h"
 #include "data/dataset.h"
 
+namespace fedglioma::models {
+struct MultiTaskOutput;
+}
+
 namespace fedglioma::sim {
 
 struct Worker;
+
+/// A network's marker probabilities for one case.
+struct MarkerProbabilities {
+  std::array<double, 4> prob{};  ///< per marker, kMarkers order (grade: P(grade 4))
+  std::optional<std::array<double, 3>> grade;  ///< 3-class grade: P(grade 2), P(grade 3), P(grade 4)
+};
+
+/// The marker probabilities of case `index` of a forward pass: sigmoids of the marker logits, and
+/// with 3-class grade the softmax over grades (whose P(grade 4) is prob[3]).
+MarkerProbabilities marker_probabilities(const models::MultiTaskOutput& output, std::int64_t index);
 
 /// The global model's output for one case.
 struct CasePrediction {
   const data::Sample* sample = nullptr;
   std::optional<double> dice;    ///< whole-tumour Dice at p >= 0.5; nullopt without a mask
   std::optional<double> hd95;    ///< mm; nullopt without a mask
-  std::array<double, 4> prob{};  ///< sigmoid probability per marker, kMarkers order
+  MarkerProbabilities markers;
+};
+
+/// 3-class WHO grade (model.grade_classes 3): one-vs-rest AUCs over the cases with a known grade.
+struct GradeSummary {
+  std::optional<double> auc_macro;                   ///< macro one-vs-rest; nullopt unless all 3 grades occur
+  std::optional<Interval> auc_macro_ci_bootstrap;    ///< 95%, stratified by grade
+  std::array<std::optional<double>, 3> auc_ovr;      ///< grade 2, 3, 4 each against the rest
 };
 
 /// Metrics of a set of cases (DESIGN.md, rounds.jsonl "eval" blocks).
@@ -29,6 +50,7 @@ struct EvalSummary {
   std::array<std::optional<Interval>, 4> auc_ci_bootstrap;  ///< 95% CI, stratified bootstrap
   std::array<std::optional<ThresholdRates>, 4> at_05;       ///< rates at probability 0.5
   std::array<std::optional<ThresholdRates>, 4> at_youden;   ///< rates at the Youden threshold
+  std::optional<GradeSummary> grade3;                       ///< with 3-class grade predictions only
 };
 
 /// Resamples of the stratified bootstrap AUC interval.
@@ -39,7 +61,8 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample);
 
 /// Dice mean/median, HD95 median and, per marker over its labelled cases, the ROC AUC with its
 /// DeLong and bootstrap (kBootstrapResamples, generator from `seed`) 95% intervals and the
-/// sensitivity / specificity / balanced accuracy at 0.5 and at the Youden threshold.
+/// sensitivity / specificity / balanced accuracy at 0.5 and at the Youden threshold; with 3-class
+/// grade predictions also the macro one-vs-rest grade AUC (GradeSummary).
 EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed);
 
 }  // namespace fedglioma::sim

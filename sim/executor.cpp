@@ -20,7 +20,10 @@ models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
       .norm(m.norm)
       .head_hidden(m.head_hidden)
       .tumour_pooling(m.tumour_pooling)
-      .head_features(m.head_features);
+      .head_features(m.head_features)
+      .grade_classes(m.grade_classes)
+      .dropout(m.dropout)
+      .task_uncertainty(m.task_uncertainty);
 }
 
 Executor::Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,

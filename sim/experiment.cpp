@@ -334,6 +334,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
         c.train_loss = updates[j].train_loss;
         c.io_wait_seconds = updates[j].io_wait_seconds;
         c.train_seconds = updates[j].seconds;
+        c.skipped_steps = updates[j].skipped_steps;
         if (!optimizer_states.empty()) optimizer_states[training[j]] = std::move(updates[j].optimizer_state);
         accepted.push_back({training[j], &updates[j]});
       }
@@ -357,6 +358,12 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       strategy->aggregate(global, accepted);
     }
     updates.clear();
+    if (config.model.task_uncertainty && !local_mode) {
+      // The learned log variances are the last parameters of the flat buffer.
+      const std::size_t end = parameter_count(*initial);
+      record.task_log_variance.emplace();
+      for (std::size_t t = 0; t < 5; ++t) (*record.task_log_variance)[t] = global[end - 5 + t];
+    }
 
     if (round % config.eval.every == 0 || round == fed.rounds) {
       record.eval = evaluate(last_predictions, derive_seed(rt.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));

@@ -35,7 +35,9 @@ struct ModelConfig {
   std::int64_t base_channels = 16;
   std::int64_t max_channels = 320;
   std::string norm = "instance";
-  std::int64_t grade_classes = 2;
+  std::int64_t grade_classes = 2;  ///< 2: grade 4 vs 2-3 (BCE); 3: grades 2 / 3 / 4 (cross-entropy)
+  double dropout = 0.0;            ///< marker-head dropout, masks from the client's generator
+  bool task_uncertainty = false;   ///< learned per-task loss weights (Kendall et al. 2018)
   std::int64_t head_hidden = 64;
   bool tumour_pooling = true;  ///< marker heads also see the tumour-weighted bottleneck mean
   std::string head_features = "bottleneck";  ///< bottleneck | all_levels: what the marker heads pool
@@ -62,6 +64,7 @@ struct TrainConfig {
   double oversample_tumour = 0.33; ///< share of patches centred on tumour (nnU-Net's 1/3)
   bool positive_class_weights = false;  ///< weight each marker's positives by the client's negatives/positives
   bool keep_optimizer_state = false;    ///< each client keeps its optimizer state (moments) across rounds
+  bool mixed_precision = false;         ///< autocast forward passes: float16 + loss scaling on CUDA, bfloat16 on CPU
   models::LossWeights loss_weights;
 };
 

@@ -32,9 +32,7 @@ PatientPrediction predict_patient(const ExperimentConfig& config, const std::fil
   const auto output = model->forward(batch.image);
 
   PatientPrediction out;
-  const torch::Tensor probs = torch::sigmoid(output.marker_logits[0]).to(torch::kCPU, torch::kDouble);
-  for (std::size_t m = 0; m < out.probabilities.size(); ++m)
-    out.probabilities[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+  out.markers = marker_probabilities(output, 0);
   const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
   data::MaskVolume on_grid;
   on_grid.geometry = sample.geometry;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "data/volume.h"
+#include "sim/evaluation.h"
 #include "sim/experiment_config.h"
 
 namespace fedglioma::sim {
@@ -12,7 +13,7 @@ namespace fedglioma::sim {
 /// A trained model's result for one patient.
 struct PatientPrediction {
   data::MaskVolume mask;                 ///< whole tumour (0/1) on the input T1's grid
-  std::array<double, 4> probabilities{};  ///< sigmoid probability per marker, kMarkers order
+  MarkerProbabilities markers;            ///< per marker (and per grade with 3-class grade)
   std::int64_t tumour_voxels = 0;         ///< on the network grid
 };
 

@@ -35,13 +35,20 @@ json eval_json(const EvalSummary& s) {
                              {"bootstrap", interval_json(s.auc_ci_bootstrap[m])}};
     rates[data::kMarkers[m]] = {{"at_0.5", rates_json(s.at_05[m])}, {"youden", rates_json(s.at_youden[m])}};
   }
-  return {{"n", s.n},
-          {"dice_mean", optional_json(s.dice_mean)},
-          {"dice_median", optional_json(s.dice_median)},
-          {"hd95_median", optional_json(s.hd95_median)},
-          {"auc", auc},
-          {"auc_ci", ci},
-          {"rates", rates}};
+  json out = {{"n", s.n},
+              {"dice_mean", optional_json(s.dice_mean)},
+              {"dice_median", optional_json(s.dice_median)},
+              {"hd95_median", optional_json(s.hd95_median)},
+              {"auc", auc},
+              {"auc_ci", ci},
+              {"rates", rates}};
+  if (s.grade3)
+    out["grade_3class"] = {{"auc_macro_ovr", optional_json(s.grade3->auc_macro)},
+                           {"auc_macro_ovr_ci_bootstrap", interval_json(s.grade3->auc_macro_ci_bootstrap)},
+                           {"auc_ovr", {{"2", optional_json(s.grade3->auc_ovr[0])},
+                                        {"3", optional_json(s.grade3->auc_ovr[1])},
+                                        {"4", optional_json(s.grade3->auc_ovr[2])}}}};
+  return out;
 }
 
 json round_eval_json(const RoundEval& e) {
@@ -91,6 +98,14 @@ EvalSummary eval_from(const json& j) {
     s.at_05[m] = rates_from(j.at("rates").at(marker).at("at_0.5"));
     s.at_youden[m] = rates_from(j.at("rates").at(marker).at("youden"));
   }
+  if (j.contains("grade_3class")) {
+    const json& g = j["grade_3class"];
+    GradeSummary grade;
+    grade.auc_macro = optional_from(g.at("auc_macro_ovr"));
+    grade.auc_macro_ci_bootstrap = interval_from(g.at("auc_macro_ovr_ci_bootstrap"));
+    for (std::size_t c = 0; c < 3; ++c) grade.auc_ovr[c] = optional_from(g.at("auc_ovr").at(std::to_string(c + 2)));
+    s.grade3 = grade;
+  }
   return s;
 }
 
@@ -100,11 +115,18 @@ json round_json(const RoundRecord& r) {
     clients.push_back({{"id", c.id}, {"samples", c.samples}, {"train_loss", optional_json(c.train_loss)},
                        {"status", c.status}, {"train_seconds", c.train_seconds},
                        {"io_wait_seconds", c.io_wait_seconds}});
-  for (std::size_t i = 0; i < r.clients.size(); ++i)
+  for (std::size_t i = 0; i < r.clients.size(); ++i) {
     if (r.clients[i].simulated_seconds) clients[i]["simulated_seconds"] = *r.clients[i].simulated_seconds;
+    if (r.clients[i].skipped_steps) clients[i]["skipped_steps"] = r.clients[i].skipped_steps;
+  }
   json out = {{"round", r.round}, {"seconds", r.seconds}, {"clients", clients}};
   if (r.skipped) out["skipped"] = *r.skipped;
   if (r.simulated_seconds) out["simulated_seconds"] = *r.simulated_seconds;
+  if (r.task_log_variance) {
+    json s = {{"mask", (*r.task_log_variance)[0]}};
+    for (std::size_t m = 0; m < data::kMarkers.size(); ++m) s[data::kMarkers[m]] = (*r.task_log_variance)[m + 1];
+    out["task_log_variance"] = s;
+  }
   if (r.eval) out["eval"] = round_eval_json(*r.eval);
   return out;
 }
@@ -122,6 +144,7 @@ std::string csv_row(int round, const std::string& set, const EvalSummary& s) {
   std::string row = std::to_string(round) + "," + set + "," + std::to_string(s.n) + "," + number(s.dice_mean) +
                     "," + number(s.dice_median) + "," + number(s.hd95_median);
   for (const auto& auc : s.auc) row += "," + number(auc);
+  row += "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string());
   return row + "\n";
 }
 
@@ -163,11 +186,18 @@ RoundRecord round_from_json_line(const std::string& line) {
       record.status = c.at("status").get<std::string>();
       record.io_wait_seconds = c.value("io_wait_seconds", 0.0);
       record.train_seconds = c.value("train_seconds", 0.0);
+      record.skipped_steps = c.value("skipped_steps", std::int64_t{0});
       if (c.contains("simulated_seconds")) record.simulated_seconds = c["simulated_seconds"].get<double>();
       r.clients.push_back(record);
     }
     if (j.contains("skipped")) r.skipped = j["skipped"].get<std::string>();
     if (j.contains("simulated_seconds")) r.simulated_seconds = j["simulated_seconds"].get<double>();
+    if (j.contains("task_log_variance")) {
+      const json& s = j["task_log_variance"];
+      r.task_log_variance = {s.at("mask").get<double>(), 0, 0, 0, 0};
+      for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
+        (*r.task_log_variance)[m + 1] = s.at(data::kMarkers[m]).get<double>();
+    }
     if (j.contains("eval")) {
       const json& e = j["eval"];
       RoundEval eval;
@@ -186,7 +216,7 @@ RoundRecord round_from_json_line(const std::string& line) {
 }
 
 std::string metrics_csv_header() {
-  return "round,set,n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade\n";
+  return "round,set,n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr\n";
 }
 
 std::string metrics_csv_rows(const RoundRecord& record) {
@@ -200,7 +230,7 @@ std::string metrics_csv_rows(const RoundRecord& record) {
 
 std::string predictions_csv_header() {
   return "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,y_codeletion_1p19q,"
-         "y_mgmt,y_grade,model\n";
+         "y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade\n";
 }
 
 std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions,
@@ -210,9 +240,12 @@ std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& p
     const CasePrediction& p = predictions[i];
     const data::Sample& s = *p.sample;
     rows += std::to_string(round) + "," + s.id + "," + s.site + "," + s.split + "," + number(p.dice);
-    for (double prob : p.prob) rows += "," + number(prob);
+    for (double prob : p.markers.prob) rows += "," + number(prob);
     for (std::size_t m = 0; m < data::kMarkers.size(); ++m) rows += "," + label(s.labels.binary(m));
-    rows += "," + models[i] + "\n";
+    rows += "," + models[i];
+    for (std::size_t c = 0; c < 3; ++c)
+      rows += "," + (p.markers.grade ? number((*p.markers.grade)[c]) : std::string());
+    rows += "," + label(s.labels.grade) + "\n";
   }
   return rows;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -19,6 +20,7 @@ struct ClientRecord {
   std::string status = "ok";         ///< "ok", or why it was left out of the aggregate
   double io_wait_seconds = 0.0;      ///< waiting for cases not yet read (streaming mode)
   double train_seconds = 0.0;        ///< wall time of its local training
+  std::int64_t skipped_steps = 0;    ///< float16 loss-scaling overflows (logged when non-zero)
   std::optional<double> simulated_seconds;  ///< federation.simulated_time: compute + transfer
 };
 
@@ -40,6 +42,8 @@ struct RoundRecord {
   std::vector<ClientRecord> clients;
   std::optional<std::string> skipped;       ///< why the global model was not updated this round
   std::optional<double> simulated_seconds;  ///< federation.simulated_time: the slowest client
+  /// model.task_uncertainty: the global model's s_t = log sigma_t^2 (mask, then kMarkers order)
+  std::optional<std::array<double, 5>> task_log_variance;
   std::optional<RoundEval> eval;
 };
 

@@ -2,7 +2,11 @@
 // step (forward + backward + Adam) for a given input size and model, next to the GFLOP/s of one
 // large conv3d (forward) on the same device: the practical ceiling of this hardware and library.
 //
-//   build/fedglioma_bench_model [edge=64] [depth=5] [base_channels=16] [batch=1] [threads=2] [device=cpu]
+//   build/fedglioma_bench_model [edge=64] [depth=5] [base_channels=16] [batch=1] [threads=2] [device=cpu] [amp=0]
+//
+// amp=1 times the step as train.mixed_precision runs it (sim/mixed_precision.h): autocast
+// (float16 on CUDA, bfloat16 on CPU) with loss scaling on CUDA; the conv3d ceiling then also runs
+// under autocast.
 #include <ATen/Parallel.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/optim/adam.h>
@@ -16,6 +20,7 @@
 
 #include "models/multitask_loss.h"
 #include "models/multitask_unet3d.h"
+#include "sim/mixed_precision.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -36,6 +41,7 @@ int main(int argc, char** argv) {
   const std::int64_t batch = argc > 4 ? std::atoll(argv[4]) : 1;
   const int threads = argc > 5 ? std::atoi(argv[5]) : 2;
   const c10::Device device(argc > 6 ? argv[6] : "cpu");
+  const bool amp = argc > 7 && std::atoi(argv[7]) != 0;
   at::set_num_threads(threads);
   torch::manual_seed(0);
 
@@ -49,12 +55,19 @@ int main(int argc, char** argv) {
   const auto x = torch::randn({batch, 4, edge, edge, edge}, torch::TensorOptions().device(device));
   const auto mask = (torch::rand({batch, 1, edge, edge, edge}, torch::TensorOptions().device(device)) > 0.9).to(torch::kFloat32);
   const auto known = torch::ones({batch}, torch::TensorOptions().device(device));
-  const auto targets = torch::ones({batch, 4}, torch::TensorOptions().device(device));
+  const LossTargets targets{mask, known, torch::ones({batch, 4}, torch::TensorOptions().device(device)),
+                            known.unsqueeze(1).expand({batch, 4}),
+                            torch::zeros({batch}, torch::TensorOptions().device(device).dtype(torch::kLong))};
+  fedglioma::sim::GradScaler scaler(amp && device.is_cuda());
   auto step = [&] {
     optimizer.zero_grad();
-    const auto out = model->forward(x);
-    multitask_loss(out, mask, known, targets, known.unsqueeze(1).expand({batch, 4}), LossWeights{}).total.backward();
-    optimizer.step();
+    MultiTaskOutput out;
+    {
+      fedglioma::sim::AutocastScope autocast(device, amp);
+      out = model->forward(x);
+    }
+    scaler.scale(multitask_loss(out, targets, LossWeights{}).total).backward();
+    if (scaler.unscale_and_update(model->parameters())) optimizer.step();
   };
   step();  // warm-up
   sync(device);
@@ -69,6 +82,7 @@ int main(int argc, char** argv) {
 
   // The ceiling: one 64 -> 64 channel 3x3x3 conv3d forward over a 64^3 volume (a 29 GFLOP call).
   torch::NoGradGuard no_grad;
+  fedglioma::sim::AutocastScope autocast(device, amp);
   torch::nn::Conv3d conv(torch::nn::Conv3dOptions(64, 64, 3).padding(1).bias(false));
   conv->to(device);
   const auto big = torch::randn({1, 64, 64, 64, 64}, torch::TensorOptions().device(device));
@@ -82,8 +96,8 @@ int main(int argc, char** argv) {
   }
   sync(device);
   const double conv_flops = 2.0 * 64 * 64 * 27 * 64.0 * 64 * 64;
-  std::printf("device %s, %d intra-op threads; model depth %lld, base %lld: %.2f M parameters\n", device.str().c_str(),
-              threads, static_cast<long long>(depth), static_cast<long long>(base), parameters / 1e6);
+  std::printf("device %s, %d intra-op threads%s; model depth %lld, base %lld: %.2f M parameters\n",
+              device.str().c_str(), threads, amp ? ", mixed precision" : "", static_cast<long long>(depth), static_cast<long long>(base), parameters / 1e6);
   std::printf("input %lld^3 x batch %lld: %.2f s per training step, %.2f samples/s, %.1f GFLOP per step, %.1f GFLOP/s\n",
               static_cast<long long>(edge), static_cast<long long>(batch), per_step, batch / per_step, step_flops / 1e9,
               step_flops / per_step / 1e9);

@@ -89,3 +89,27 @@ TEST_CASE("the stratified bootstrap AUC interval is seeded and brackets the AUC 
   REQUIRE_FALSE(fedglioma::auc_ci_bootstrap({0.1, 0.2}, {1, 1}, 100, 1).has_value());
   REQUIRE_FALSE(fedglioma::auc_ci_delong({0.1, 0.2, 0.3}, {1, 0, 0}).has_value());  // one positive
 }
+
+TEST_CASE("macro one-vs-rest AUC equals scikit-learn's roc_auc_score(multi_class=ovr)", "[core][metrics]") {
+  for (const auto& ref : kOvrReference) {
+    const auto macro = fedglioma::roc_auc_ovr_macro(ref.scores, ref.labels, 3);
+    REQUIRE(macro.has_value());
+    REQUIRE(*macro == Approx(ref.auc_macro).margin(1e-12));
+    double sum = 0.0;
+    for (double auc : ref.auc_per_class) sum += auc;
+    REQUIRE(*macro == Approx(sum / 3.0).margin(1e-12));
+  }
+  // A class that never occurs: scikit-learn refuses, so do we.
+  REQUIRE_FALSE(fedglioma::roc_auc_ovr_macro({{0.2, 0.3, 0.5}, {0.6, 0.3, 0.1}}, {0, 2}, 3).has_value());
+}
+
+TEST_CASE("the macro one-vs-rest bootstrap interval is seeded and brackets the estimate", "[core][metrics]") {
+  const auto& ref = kOvrReference[1];  // 45 cases
+  const auto a = fedglioma::auc_ovr_macro_ci_bootstrap(ref.scores, ref.labels, 3, 2000, 3);
+  const auto b = fedglioma::auc_ovr_macro_ci_bootstrap(ref.scores, ref.labels, 3, 2000, 3);
+  REQUIRE(a.has_value());
+  REQUIRE((a->lower == b->lower && a->upper == b->upper));
+  REQUIRE((a->lower < ref.auc_macro && ref.auc_macro < a->upper));
+  REQUIRE(a->upper - a->lower < 0.5);
+  REQUIRE_FALSE(fedglioma::auc_ovr_macro_ci_bootstrap({{0.2, 0.3, 0.5}, {0.6, 0.3, 0.1}}, {0, 1}, 3, 100, 1));
+}

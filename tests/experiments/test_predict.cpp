@@ -92,3 +92,21 @@ TEST_CASE("predict with a missing input or another model config fails naming it 
   REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("model.pt") && Catch::Contains("model config"));
   REQUIRE_FALSE(fs::exists(dir / "b"));
 }
+
+TEST_CASE("predict with a 3-class grade model gives the probability of each WHO grade", "[experiments][predict]") {
+  const fs::path run = testing::tiny_run("predict-grade3", {"federation.rounds=1", "model.grade_classes=3"});
+  const data::Manifest cohort = data::load_manifest(testing::tiny_cohort());
+  experiments::PredictOptions o = options_for(cohort.cases[1].images, testing::temp_dir("predict-grade3") / "patient");
+  o.model = run / "model.pt";
+  std::ostringstream console;
+  experiments::run_predict(o, console);
+  require_prediction(o.out, cohort.cases[1].images[0]);
+  const json markers = json::parse(read_file(o.out / "markers.json"));
+  const double p2 = markers["grade_who"]["2"], p3 = markers["grade_who"]["3"], p4 = markers["grade_who"]["4"];
+  REQUIRE(p2 + p3 + p4 == Approx(1.0).epsilon(1e-9));
+  REQUIRE(markers["probabilities"]["grade"].get<double>() == Approx(p4).epsilon(1e-6));
+  // The binary-grade model's markers.json has no per-grade block.
+  const fs::path binary = testing::temp_dir("predict-grade2") / "patient";
+  experiments::run_predict(options_for(cohort.cases[1].images, binary), console);
+  REQUIRE_FALSE(json::parse(read_file(binary / "markers.json")).contains("grade_who"));
+}

@@ -34,7 +34,7 @@ TEST_CASE("a marker head gets zero gradient from cases whose label is unknown", 
 
   const auto out = model->forward(x);
   out.marker_logits.retain_grad();
-  const auto loss = multitask_loss(out, mask, mask_known, target, known, LossWeights{});
+  const auto loss = multitask_loss(out, {mask, mask_known, target, known, torch::zeros({3}, torch::kLong)}, LossWeights{});
   loss.total.backward();
 
   // The IDH logits and the IDH row of the head get exactly zero gradient...
@@ -55,7 +55,8 @@ TEST_CASE("an unknown label for one case leaves the others' gradient unchanged",
   known.index_put_({1, 2}, 0.0);  // case 1's MGMT is unknown
 
   MultiTaskOutput out{mask_logits, logits};
-  multitask_loss(out, mask, torch::ones({2}), target, known, LossWeights{}).total.backward();
+  multitask_loss(out, {mask, torch::ones({2}), target, known, torch::zeros({2}, torch::kLong)}, LossWeights{})
+      .total.backward();
 
   // Case 1's MGMT logit gets nothing; case 0's gets the full BCE gradient (sigmoid - y) / 1.
   REQUIRE(logits.grad()[1][2].item<double>() == 0.0);
@@ -68,9 +69,70 @@ TEST_CASE("cases without a mask do not contribute to the mask loss", "[models][l
   const auto logits = torch::zeros({2, 4}, torch::requires_grad());
   MultiTaskOutput out{mask_logits, logits};
   const auto mask_known = torch::tensor({1.f, 0.f});
-  multitask_loss(out, torch::ones({2, 1, 4, 4, 4}), mask_known, torch::zeros({2, 4}), torch::zeros({2, 4}),
+  multitask_loss(out, {torch::ones({2, 1, 4, 4, 4}), mask_known, torch::zeros({2, 4}), torch::zeros({2, 4}),
+                       torch::zeros({2}, torch::kLong)},
                  LossWeights{})
       .total.backward();
   REQUIRE(torch::all(mask_logits.grad()[1] == 0).item<bool>());
   REQUIRE(torch::any(mask_logits.grad()[0] != 0).item<bool>());
+}
+
+TEST_CASE("3-class grade uses cross-entropy over the cases with a known grade", "[models][loss]") {
+  fedglioma::testing::seed_torch(3);
+  const auto grade_logits = torch::randn({3, 3}, torch::requires_grad());
+  const auto markers = torch::randn({3, 4}, torch::requires_grad());
+  MultiTaskOutput out{torch::zeros({3, 1, 4, 4, 4}), markers, grade_logits};
+  const auto marker_target = torch::zeros({3, 4});
+  auto known = torch::ones({3, 4});
+  known.index_put_({2, 3}, 0.0);  // case 2's grade is unknown
+  const auto grade = torch::tensor({2, 0, 1}, torch::kLong);  // grades 4, 2, (unknown)
+  LossWeights weights;
+  weights.mask = 0.0;
+  weights.grade_class = {1.0, 1.0, 1.0};
+  const auto loss = multitask_loss(out, {torch::zeros({3, 1, 4, 4, 4}), torch::zeros({3}), marker_target, known, grade},
+                                   weights);
+  const double expected =
+      (-torch::log_softmax(grade_logits[0], 0)[2] - torch::log_softmax(grade_logits[1], 0)[0]).item<double>() / 2.0;
+  REQUIRE(loss.markers[3] == Approx(expected).epsilon(1e-5));
+  loss.total.backward();
+  // The unknown case's grade logits and every binary grade logit get no gradient.
+  REQUIRE(torch::all(grade_logits.grad()[2] == 0).item<bool>());
+  REQUIRE(torch::all(markers.grad().select(1, 3) == 0).item<bool>());
+  REQUIRE(torch::any(grade_logits.grad()[0] != 0).item<bool>());
+
+  // Class weights scale each case's term by its grade's weight.
+  weights.grade_class = {3.0, 1.0, 1.0};
+  const auto weighted = multitask_loss(out, {torch::zeros({3, 1, 4, 4, 4}), torch::zeros({3}), marker_target, known, grade},
+                                       weights);
+  const double expected_weighted =
+      (-torch::log_softmax(grade_logits[0], 0)[2] - 3.0 * torch::log_softmax(grade_logits[1], 0)[0]).item<double>() / 2.0;
+  REQUIRE(weighted.markers[3] == Approx(expected_weighted).epsilon(1e-5));
+}
+
+TEST_CASE("learned task uncertainty weights each task by exp(-s) and adds s/2 where labelled", "[models][loss]") {
+  fedglioma::testing::seed_torch(4);
+  const auto mask_logits = torch::randn({2, 1, 4, 4, 4});
+  const auto markers = torch::randn({2, 4});
+  const auto mask = (torch::rand({2, 1, 4, 4, 4}) > 0.5).to(torch::kFloat);
+  const auto target = torch::tensor({{1.f, 0.f, 1.f, 0.f}, {0.f, 1.f, 0.f, 1.f}});
+  auto known = torch::ones({2, 4});
+  known.index_put_({torch::indexing::Slice(), 2}, 0.0);  // MGMT unknown for both cases
+  const LossTargets targets{mask, torch::ones({2}), target, known, torch::zeros({2}, torch::kLong)};
+
+  const auto fixed = multitask_loss(MultiTaskOutput{mask_logits, markers}, targets, LossWeights{});
+  // s = 0: exactly the fixed-weight loss.
+  const auto zero = torch::zeros({5}, torch::requires_grad());
+  REQUIRE(multitask_loss(MultiTaskOutput{mask_logits, markers, {}, zero}, targets, LossWeights{}).total.item<double>() ==
+          Approx(fixed.total.item<double>()).epsilon(1e-6));
+
+  const auto s = torch::full({5}, std::log(2.0)).requires_grad_();
+  const auto learned = multitask_loss(MultiTaskOutput{mask_logits, markers, {}, s}, targets, LossWeights{});
+  const double tasks_present = 4.0;  // mask, IDH, 1p/19q, grade
+  REQUIRE(learned.total.item<double>() ==
+          Approx(0.5 * fixed.total.item<double>() + 0.5 * std::log(2.0) * tasks_present).epsilon(1e-6));
+  learned.total.backward();
+  // d/ds_t = -exp(-s_t) L_t + 1/2 for labelled tasks; nothing for the unlabelled MGMT.
+  REQUIRE(s.grad()[3].item<double>() == 0.0);
+  REQUIRE(s.grad()[0].item<double>() == Approx(-0.5 * fixed.mask + 0.5).epsilon(1e-5));
+  REQUIRE(s.grad()[1].item<double>() == Approx(-0.5 * fixed.markers[0] + 0.5).epsilon(1e-5));
 }

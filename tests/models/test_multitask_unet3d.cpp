@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn.h>
 #include <torch/types.h>
 
@@ -60,4 +61,50 @@ TEST_CASE("marker heads can pool every encoder level", "[models]") {
   REQUIRE(out.marker_logits.sizes() == torch::IntArrayRef({2, 4}));
   REQUIRE(all->forward_flops({8, 8, 8}) > bottleneck->forward_flops({8, 8, 8}));
   REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().head_features("levels")), Catch::Contains("head_features"));
+}
+
+TEST_CASE("3-class grade gives grade logits whose P(grade 4) is the fourth marker's sigmoid", "[models]") {
+  fedglioma::testing::seed_torch();
+  MultiTaskUNet3D model(MultiTaskUNet3DOptions().depth(2).base_channels(2).head_hidden(8).grade_classes(3));
+  const auto out = model->forward(torch::randn({3, 4, 8, 8, 8}));
+  REQUIRE(out.marker_logits.sizes() == torch::IntArrayRef({3, 4}));
+  REQUIRE(out.grade_logits.sizes() == torch::IntArrayRef({3, 3}));
+  const auto p4 = torch::softmax(out.grade_logits, 1).select(1, 2);
+  REQUIRE(torch::allclose(torch::sigmoid(out.marker_logits.select(1, 3)), p4, 1e-5, 1e-6));
+  REQUIRE_FALSE(MultiTaskUNet3D(MultiTaskUNet3DOptions().depth(2).base_channels(2))->forward(
+                    torch::randn({1, 4, 8, 8, 8})).grade_logits.defined());
+  REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().grade_classes(4)), Catch::Contains("grade_classes"));
+}
+
+TEST_CASE("dropout masks come from the generator given, never the global one", "[models]") {
+  fedglioma::testing::seed_torch();
+  MultiTaskUNet3D model(MultiTaskUNet3DOptions().depth(2).base_channels(2).head_hidden(16).dropout(0.5));
+  const auto x = torch::randn({2, 4, 8, 8, 8});
+  model->train();
+  REQUIRE_THROWS_WITH(model->forward(x), Catch::Contains("generator"));
+
+  auto logits = [&](std::uint64_t seed) {
+    model->set_dropout_generator(at::detail::createCPUGenerator(seed));
+    torch::manual_seed(99);  // the global generator moves between calls: it must not matter
+    const auto a = model->forward(x).marker_logits;
+    torch::manual_seed(7);
+    return a;
+  };
+  REQUIRE(torch::equal(logits(1), logits(1)));
+  REQUIRE_FALSE(torch::equal(logits(1), logits(2)));
+  // In evaluation mode dropout is the identity: no generator needed, same result every time.
+  model->set_dropout_generator(std::nullopt);
+  model->eval();
+  REQUIRE(torch::equal(model->forward(x).marker_logits, model->forward(x).marker_logits));
+  REQUIRE_THROWS_WITH(MultiTaskUNet3D(MultiTaskUNet3DOptions().dropout(1.0)), Catch::Contains("dropout"));
+}
+
+TEST_CASE("task uncertainty adds one learned log variance per task", "[models]") {
+  MultiTaskUNet3D plain(MultiTaskUNet3DOptions().depth(2).base_channels(2));
+  MultiTaskUNet3D learned(MultiTaskUNet3DOptions().depth(2).base_channels(2).task_uncertainty(true));
+  const auto out = learned->forward(torch::randn({1, 4, 8, 8, 8}));
+  REQUIRE(out.log_variance.sizes() == torch::IntArrayRef({5}));
+  REQUIRE(learned->named_parameters().contains("task_log_variance"));
+  REQUIRE_FALSE(plain->named_parameters().contains("task_log_variance"));
+  REQUIRE_FALSE(plain->forward(torch::randn({1, 4, 8, 8, 8})).log_variance.defined());
 }

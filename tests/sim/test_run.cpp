@@ -2,10 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/metrics.h"
 #include "experiments/cli_run.h"
 #include "tests/support/fixtures.h"
 
@@ -76,7 +79,7 @@ TEST_CASE("predictions.csv gives exactly the AUCs in rounds.jsonl", "[sim][run]"
   std::string header;
   std::getline(in, header);
   REQUIRE(header == "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,"
-                    "y_codeletion_1p19q,y_mgmt,y_grade,model");
+                    "y_codeletion_1p19q,y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade");
   // Mann-Whitney AUC of p_idh against y_idh over the external rows, computed here from the CSV.
   std::vector<std::pair<double, int>> rows;
   std::size_t lines = 0;
@@ -134,4 +137,61 @@ TEST_CASE("eval.every skips evaluation between evaluated rounds but always evalu
   REQUIRE_FALSE(rounds[0].contains("eval"));
   REQUIRE(rounds[1].contains("eval"));
   REQUIRE(rounds[2].contains("eval"));
+}
+
+TEST_CASE("3-class grade with dropout, learned task weights and mixed precision runs deterministically",
+          "[sim][run][determinism]") {
+  const std::vector<std::string> options = {"model.grade_classes=3", "model.dropout=0.3", "model.task_uncertainty=true",
+                                            "train.mixed_precision=true", "federation.rounds=2"};
+  auto with = [&](std::string extra) {
+    auto all = options;
+    all.push_back(std::move(extra));
+    return all;
+  };
+  const fs::path run = tiny_run("grade3-w1", with("runtime.workers=1"));
+  const auto one = read_rounds(run);
+  const auto two = read_rounds(tiny_run("grade3-w2", with("runtime.workers=2")));
+  REQUIRE(one.size() == two.size());
+  for (std::size_t r = 0; r < one.size(); ++r) REQUIRE(metrics_of(one[r]).dump() == metrics_of(two[r]).dump());
+  for (const json& client : one.back()["clients"]) REQUIRE(std::isfinite(client["train_loss"].get<double>()));
+  // The learned task log variances are logged and have moved from their initial 0.
+  const json& s = one.back()["task_log_variance"];
+  REQUIRE(s.size() == 5);
+  REQUIRE(s["mask"].get<double>() != 0.0);
+  REQUIRE(std::isfinite(s["grade"].get<double>()));
+
+  // The grade blocks equal what predictions.csv's per-grade probabilities give: external rows
+  // for eval.external, the clients' validation rows (split "train") for eval.val.
+  std::map<std::string, std::vector<std::vector<double>>> scores;
+  std::map<std::string, std::vector<int>> grades;
+  std::ifstream in(run / "predictions.csv");
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    REQUIRE(cells.size() == 18);
+    const double p2 = std::stod(cells[14]), p3 = std::stod(cells[15]), p4 = std::stod(cells[16]);
+    REQUIRE(p2 + p3 + p4 == Approx(1.0).epsilon(1e-6));
+    REQUIRE(std::stod(cells[8]) == Approx(p4).epsilon(1e-5));  // p_grade is P(grade 4)
+    const std::string set = cells[3] == "external" ? "external" : "val";
+    if (!cells[17].empty()) {
+      scores[set].push_back({p2, p3, p4});
+      grades[set].push_back(std::stoi(cells[17]) - 2);
+    }
+  }
+  for (const std::string set : {"external", "val"}) {
+    const json& block = one.back()["eval"][set];
+    REQUIRE(block.contains("grade_3class"));
+    const auto macro = fedglioma::roc_auc_ovr_macro(scores[set], grades[set], 3);
+    const json& logged = block["grade_3class"]["auc_macro_ovr"];
+    REQUIRE(logged.is_null() == !macro.has_value());
+    if (macro) REQUIRE(logged.get<double>() == Approx(*macro).epsilon(1e-12));
+  }
+
+  // Without the options the model differs (and model.pt holds no task weights).
+  const auto plain = read_rounds(tiny_run("grade3-plain", {"federation.rounds=2"}));
+  REQUIRE_FALSE(plain.back()["eval"]["val"].contains("grade_3class"));
+  REQUIRE_FALSE(plain.back().contains("task_log_variance"));
 }

@@ -82,8 +82,8 @@ TEST_CASE("training patches are cut from the volume and centred on tumour when o
     fedglioma::Rng rng(seed);
     const auto batch = fedglioma::sim::make_batch({&s}, c10::Device(c10::kCPU), &rng, options);
     REQUIRE(batch.image.sizes() == c10::IntArrayRef({1, 4, 8, 8, 8}));
-    REQUIRE(batch.mask.sizes() == c10::IntArrayRef({1, 1, 8, 8, 8}));
-    REQUIRE(batch.mask.sum().item<double>() > 0);  // the patch holds tumour
+    REQUIRE(batch.targets.mask.sizes() == c10::IntArrayRef({1, 1, 8, 8, 8}));
+    REQUIRE(batch.targets.mask.sum().item<double>() > 0);  // the patch holds tumour
   }
   // Evaluation (no generator) sees the whole volume.
   REQUIRE(fedglioma::sim::make_batch({&s}, c10::Device(c10::kCPU)).image.size(2) == 16);
