@@ -128,6 +128,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   ClientUpdate update;
   update.samples = cases.size();
   double loss_sum = 0.0;
+  std::int64_t passes = 0;  // forward passes; update.steps counts the optimizer steps taken
   for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
     for (std::size_t start = 0; start < cases.size(); start += batch_size) {
       std::vector<std::shared_ptr<const data::Sample>> held;
@@ -146,7 +147,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
       const auto loss = models::multitask_loss(output, batch.targets, loss_weights);
       scaler.scale(loss.total).backward();
       loss_sum += loss.total.item<double>();
-      ++update.steps;
+      ++passes;
       if (!scaler.unscale_and_update(parameters)) {
         ++update.skipped_steps;  // float16 overflow: this step is skipped, the scale halved
         continue;
@@ -162,11 +163,12 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
       }
       if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
       optimizer->step();
+      ++update.steps;
     }
   }
   model->set_dropout_generator(std::nullopt);
   update.io_wait_seconds = prefetcher.wait_seconds();
-  update.train_loss = update.steps ? loss_sum / static_cast<double>(update.steps) : 0.0;
+  update.train_loss = passes ? loss_sum / static_cast<double>(passes) : 0.0;
   update.params = flatten_state(*model);
   if (train.keep_optimizer_state) {
     torch::serialize::OutputArchive archive;

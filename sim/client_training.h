@@ -18,7 +18,7 @@ struct ClientUpdate {
   FlatParams params;        ///< the client's model after local training
   std::size_t samples = 0;  ///< training cases it used (the FedAvg weight)
   double train_loss = 0.0;  ///< mean loss over its local steps
-  std::int64_t steps = 0;
+  std::int64_t steps = 0;          ///< optimizer steps taken (FedNova's tau)
   std::int64_t skipped_steps = 0;  ///< train.mixed_precision on CUDA: steps skipped for float16 overflow
   double io_wait_seconds = 0.0;  ///< time spent waiting for cases still being read from disk
   double seconds = 0.0;          ///< wall time of the whole local training

@@ -41,6 +41,11 @@ TEST_CASE("bad values are errors naming the key and what was expected", "[experi
   REQUIRE_THROWS_WITH(parse_config(R"({"data": 3})", {}, "x"), Contains("data") && Contains("object"));
   REQUIRE_THROWS_WITH(parse_config("{", {}, "x.json"), Contains("x.json") && Contains("JSON"));
   REQUIRE_THROWS_WITH(parse_config("{}", {"novalue"}, "x"), Contains("key.path=value"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"model": {"grade_classes": 4}})", {}, "x"),
+                      Contains("model.grade_classes") && Contains("range"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"model": {"dropout": 1}})", {}, "x"), Contains("model.dropout"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"mixed_precision": "fp16"}})", {}, "x"),
+                      Contains("train.mixed_precision"));
 }
 
 TEST_CASE("config overrides (--set) reach any field and parse JSON values", "[experiments][config]") {

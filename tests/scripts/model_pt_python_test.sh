@@ -18,20 +18,8 @@ fi
 FEDGLIOMA=${1:?usage: model_pt_python_test.sh PATH/TO/fedglioma}
 [[ -x "$FEDGLIOMA" ]] || { echo "FAIL: $FEDGLIOMA is not an executable" >&2; exit 1; }
 LOAD="$(cd "$(dirname "$0")/../../scripts" && pwd)/load_model_pt.py"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# expect_error WHAT MESSAGE COMMAND...: COMMAND exits 1 and prints MESSAGE, without a traceback.
-expect_error() {
-  local what=$1 message=$2 status=0
-  shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err" || status=$?
-  [[ $status -eq 1 ]] || fail "$what: exit status $status, expected 1"
-  grep -qF -- "$message" "$TMP/err" || fail "$what: stderr lacks '$message': $(cat "$TMP/err")"
-  if grep -q Traceback "$TMP/err"; then fail "$what: traceback: $(cat "$TMP/err")"; fi
-}
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 "$FEDGLIOMA" synth --out "$TMP/cohort" --sites 2 --cases-per-site 6 --external-cases 4 --size 16 --seed 7 \
   >"$TMP/synth.log" || fail "synth: $(cat "$TMP/synth.log")"

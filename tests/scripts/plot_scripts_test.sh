@@ -10,24 +10,12 @@ if ! "$PY" -c 'import matplotlib, numpy' 2>/dev/null; then
   exit 77
 fi
 SCRIPTS="$(cd "$(dirname "$0")/../../scripts" && pwd)"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 check_png() {
   [[ -s "$1" ]] || fail "$1 is missing or empty"
   [[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]] || fail "$1 is not a PNG"
-}
-
-# expect_error WHAT MESSAGE COMMAND...: COMMAND exits 1 and prints MESSAGE, without a traceback.
-expect_error() {
-  local what=$1 message=$2 status=0
-  shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err" || status=$?
-  [[ $status -eq 1 ]] || fail "$what: exit status $status, expected 1"
-  grep -qF -- "$message" "$TMP/err" || fail "$what: stderr lacks '$message': $(cat "$TMP/err")"
-  if grep -q Traceback "$TMP/err"; then fail "$what: traceback: $(cat "$TMP/err")"; fi
 }
 
 # summary DICE_MEAN DICE_MEDIAN AUC [CODELETION_AUC]: one evaluation summary as rounds.jsonl has it.
