@@ -12,11 +12,13 @@
 #include <algorithm>
 
 #include "data/manifest.h"
+#include "models/fast_conv3d.h"
 
 namespace fedglioma::models {
 namespace {
 
 namespace nn = torch::nn;
+
 
 nn::AnyModule make_norm(const std::string& kind, std::int64_t channels) {
   if (kind == "instance") return nn::AnyModule(nn::InstanceNorm3d(nn::InstanceNorm3dOptions(channels).affine(true)));
@@ -30,7 +32,7 @@ nn::AnyModule make_norm(const std::string& kind, std::int64_t channels) {
 // conv -> norm -> LeakyReLU(0.01), appended to `seq`.
 void add_conv_block(nn::Sequential& seq, const std::string& norm, std::int64_t in, std::int64_t out,
                     std::int64_t stride) {
-  seq->push_back(nn::Conv3d(nn::Conv3dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+  seq->push_back(FastConv3d(in, out, stride));
   seq->push_back(make_norm(norm, out));
   seq->push_back(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.01)));
 }
