@@ -92,4 +92,28 @@ EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std
   return s;
 }
 
+EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
+  EvalSummary out;
+  if (parts.empty()) return out;
+  out.n = parts.front().n;
+  auto average = [&](auto get) {
+    std::vector<double> values;
+    for (const EvalSummary& p : parts)
+      if (const std::optional<double> v = get(p)) values.push_back(*v);
+    return mean(values);
+  };
+  out.dice_mean = average([](const EvalSummary& p) { return p.dice_mean; });
+  out.dice_median = average([](const EvalSummary& p) { return p.dice_median; });
+  out.hd95_median = average([](const EvalSummary& p) { return p.hd95_median; });
+  for (std::size_t m = 0; m < out.auc.size(); ++m) out.auc[m] = average([m](const EvalSummary& p) { return p.auc[m]; });
+  if (parts.front().grade3) {
+    GradeSummary g;
+    g.auc_macro = average([](const EvalSummary& p) { return p.grade3 ? p.grade3->auc_macro : std::nullopt; });
+    for (std::size_t c = 0; c < g.auc_ovr.size(); ++c)
+      g.auc_ovr[c] = average([c](const EvalSummary& p) { return p.grade3 ? p.grade3->auc_ovr[c] : std::nullopt; });
+    out.grade3 = g;
+  }
+  return out;
+}
+
 }  // namespace fedglioma::sim

@@ -65,4 +65,9 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample);
 /// grade predictions also the macro one-vs-rest grade AUC (GradeSummary).
 EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed);
 
+/// The metric-wise mean of several summaries of the same cases (local mode: the external set
+/// over the local models): Dice, HD95, AUCs and the 3-class grade AUCs, each over the parts where
+/// it is defined; intervals and rates are left empty (they do not average).
+EvalSummary mean_summary(const std::vector<EvalSummary>& parts);
+
 }  // namespace fedglioma::sim

@@ -103,24 +103,6 @@ double site_value(const std::map<std::string, double>& by_site, const std::strin
   return it == by_site.end() ? fallback : it->second;
 }
 
-// The metric-wise mean of several summaries (local mode's external set over the local models).
-EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
-  EvalSummary out;
-  if (parts.empty()) return out;
-  out.n = parts.front().n;
-  auto average = [&](auto get) {
-    std::vector<double> values;
-    for (const EvalSummary& p : parts)
-      if (const std::optional<double> v = get(p)) values.push_back(*v);
-    return mean(values);
-  };
-  out.dice_mean = average([](const EvalSummary& p) { return p.dice_mean; });
-  out.dice_median = average([](const EvalSummary& p) { return p.dice_median; });
-  out.hd95_median = average([](const EvalSummary& p) { return p.hd95_median; });
-  for (std::size_t m = 0; m < out.auc.size(); ++m) out.auc[m] = average([m](const EvalSummary& p) { return p.auc[m]; });
-  return out;
-}
-
 }  // namespace
 
 void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
