@@ -29,6 +29,31 @@ TEST_CASE("MultiTaskUNet3D output shapes over a grid of options", "[models]") {
   }
 }
 
+TEST_CASE("MultiTaskUNet3D head options combine over a grid", "[models]") {
+  fedglioma::testing::seed_torch();
+  for (const char* features : {"bottleneck", "all_levels"}) {
+    for (std::int64_t grades : {2, 3}) {
+      for (bool uncertainty : {false, true}) {
+        MultiTaskUNet3D model(MultiTaskUNet3DOptions()
+                                  .depth(2)
+                                  .base_channels(2)
+                                  .head_hidden(8)
+                                  .head_features(features)
+                                  .grade_classes(grades)
+                                  .dropout(0.2)
+                                  .task_uncertainty(uncertainty));
+        model->set_dropout_generator(at::detail::createCPUGenerator(3));
+        const auto out = model->forward(torch::randn({2, 4, 8, 8, 8}));
+        INFO(features << " grades " << grades << " uncertainty " << uncertainty);
+        REQUIRE(out.marker_logits.sizes() == torch::IntArrayRef({2, 4}));
+        REQUIRE(out.grade_logits.defined() == (grades == 3));
+        REQUIRE(out.log_variance.defined() == uncertainty);
+        REQUIRE(model->forward_flops({8, 8, 8}) > 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("MultiTaskUNet3D caps the channel count", "[models]") {
   MultiTaskUNet3D capped(MultiTaskUNet3DOptions().depth(3).base_channels(4).max_channels(6));
   MultiTaskUNet3D uncapped(MultiTaskUNet3DOptions().depth(3).base_channels(4).max_channels(64));
