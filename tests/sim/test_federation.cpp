@@ -150,7 +150,8 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=3",
                                               "federation.strategy.name=fedadam", "federation.rounds=4",
                                               "federation.clients_per_round=0.7", "eval.every=2",
-                                              "train.keep_optimizer_state=true"};
+                                              "train.keep_optimizer_state=true", "model.grade_classes=3",
+                                              "model.dropout=0.2", "model.task_uncertainty=true"};
   const fs::path reference_run = tiny_run("resume-reference", overrides);
   const auto reference = read_rounds(reference_run);
   REQUIRE(reference.size() == 4);
@@ -184,8 +185,11 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   const auto summary_of = [](const fs::path& run) {
     return json::parse(fedglioma::read_file(run / "summary.json"));
   };
-  for (const char* which : {"final", "best"})
+  for (const char* which : {"final", "best"}) {
     REQUIRE(summary_of(options.out)[which]["eval"] == summary_of(reference_run)[which]["eval"]);
+    REQUIRE(summary_of(options.out)[which]["task_log_variance"] == summary_of(reference_run)[which]["task_log_variance"]);
+  }
+  REQUIRE(summary_of(reference_run)["final"]["eval"]["val"].contains("grade_3class"));
 
   // A finished run resumes to the same files; a folder without a checkpoint cannot be resumed.
   fedglioma::experiments::run_run(resume, console);
