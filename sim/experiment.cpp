@@ -82,6 +82,35 @@ RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction
   return e;
 }
 
+
+// Local mode's evaluation: predictions hold, client by client, its model's external cases, its own
+// validation cases and the test cases (the order the round loop builds). The external and test
+// sets are summarised per client and averaged; validation is pooled over the clients.
+RoundEval summarize_local_round(const Partition& partition, const std::vector<CasePrediction>& predictions,
+                                std::uint64_t seed) {
+  RoundEval e;
+  std::vector<const CasePrediction*> val;
+  std::vector<EvalSummary> external_parts, test_parts;
+  std::map<std::string, std::vector<const CasePrediction*>> by_site;
+  for (std::size_t k = 0, i = 0; k < partition.clients.size(); ++k) {
+    std::vector<const CasePrediction*> ext, own_test;
+    for (std::size_t j = 0; j < partition.external.size(); ++j) ext.push_back(&predictions[i++]);
+    for (std::size_t j = 0; j < partition.clients[k].val.size(); ++j, ++i) {
+      val.push_back(&predictions[i]);
+      by_site[predictions[i].sample->site].push_back(&predictions[i]);
+    }
+    for (std::size_t j = 0; j < partition.test.size(); ++j) own_test.push_back(&predictions[i++]);
+    external_parts.push_back(summarize(ext, seed));
+    e.external_by_client[partition.clients[k].id] = external_parts.back();
+    test_parts.push_back(summarize(own_test, seed));
+  }
+  e.external = mean_summary(external_parts);
+  e.val = summarize(val, seed);
+  if (!partition.test.empty()) e.test = mean_summary(test_parts);
+  for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
+  return e;
+}
+
 }  // namespace
 
 data::PreprocessOptions preprocess_options(const DataConfig& data) {
@@ -206,28 +235,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     });
     for (const auto& e : errors)
       if (e) std::rethrow_exception(e);
-    if (!local_mode) return summarize_round(plan, predictions, !partition.test.empty(), seed);
-    RoundEval e;
-    std::vector<const CasePrediction*> val, test;
-    std::vector<EvalSummary> external_parts, test_parts;
-    std::map<std::string, std::vector<const CasePrediction*>> by_site;
-    for (std::size_t k = 0, i = 0; k < num_clients; ++k) {
-      std::vector<const CasePrediction*> ext, own_test;
-      for (std::size_t j = 0; j < partition.external.size(); ++j) ext.push_back(&predictions[i++]);
-      for (std::size_t j = 0; j < partition.clients[k].val.size(); ++j, ++i) {
-        val.push_back(&predictions[i]);
-        by_site[predictions[i].sample->site].push_back(&predictions[i]);
-      }
-      for (std::size_t j = 0; j < partition.test.size(); ++j) own_test.push_back(&predictions[i++]);
-      external_parts.push_back(summarize(ext, seed));
-      e.external_by_client[partition.clients[k].id] = external_parts.back();
-      test_parts.push_back(summarize(own_test, seed));
-    }
-    e.external = mean_summary(external_parts);
-    e.val = summarize(val, seed);
-    if (!partition.test.empty()) e.test = mean_summary(test_parts);
-    for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
-    return e;
+    return local_mode ? summarize_local_round(partition, predictions, seed)
+                      : summarize_round(plan, predictions, !partition.test.empty(), seed);
   };
 
   print_round_header(console);
