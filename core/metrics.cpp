@@ -222,19 +222,27 @@ std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const s
 
 namespace {
 
-// The 2.5th and 97.5th percentiles of `statistic` over `resamples` stratified bootstrap draws:
-// each group of case indices is resampled with replacement to its own size, groups in order,
-// from one generator seeded with `seed`. `statistic` sees the drawn indices, group by group.
-Interval stratified_bootstrap(const std::vector<std::vector<std::size_t>>& groups, int resamples, std::uint64_t seed,
-                              const std::function<double(const std::vector<std::size_t>&)>& statistic) {
+// The 2.5th and 97.5th percentiles of `statistic(scores, labels)` over `resamples` stratified
+// bootstrap draws: each group of case indices is resampled with replacement to its own size,
+// groups in order, from one generator seeded with `seed`.
+template <typename Score, typename Statistic>
+Interval stratified_bootstrap(const std::vector<Score>& scores, const std::vector<int>& labels,
+                              const std::vector<std::vector<std::size_t>>& groups, int resamples, std::uint64_t seed,
+                              const Statistic& statistic) {
   Rng rng(seed);
   std::vector<double> values;
-  std::vector<std::size_t> drawn;
+  std::vector<Score> s;
+  std::vector<int> y;
   for (int b = 0; b < resamples; ++b) {
-    drawn.clear();
+    s.clear();
+    y.clear();
     for (const auto& group : groups)
-      for (std::size_t i = 0; i < group.size(); ++i) drawn.push_back(group[rng.below(group.size())]);
-    values.push_back(statistic(drawn));
+      for (std::size_t k = 0; k < group.size(); ++k) {
+        const std::size_t i = group[rng.below(group.size())];
+        s.push_back(scores[i]);
+        y.push_back(labels[i]);
+      }
+    values.push_back(statistic(s, y));
   }
   std::sort(values.begin(), values.end());
   return Interval{percentile(values, 2.5), percentile(values, 97.5)};
@@ -247,30 +255,29 @@ std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, cons
   std::vector<std::size_t> pos, neg;
   for (std::size_t i = 0; i < scores.size(); ++i) (labels[i] == 1 ? pos : neg).push_back(i);
   if (pos.empty() || neg.empty() || resamples < 1) return std::nullopt;
-  std::vector<double> s;
-  std::vector<int> y;
-  return stratified_bootstrap({pos, neg}, resamples, seed, [&](const std::vector<std::size_t>& drawn) {
-    s.clear();
-    y.clear();
-    for (std::size_t i : drawn) {
-      s.push_back(scores[i]);
-      y.push_back(labels[i]);
-    }
-    return *roc_auc(s, y);
-  });
+  return stratified_bootstrap(scores, labels, {pos, neg}, resamples, seed,
+                              [](const std::vector<double>& s, const std::vector<int>& y) { return *roc_auc(s, y); });
 }
 
-std::optional<double> roc_auc_ovr_macro(const std::vector<std::vector<double>>& scores, const std::vector<int>& labels,
-                                        int classes) {
+std::vector<std::optional<double>> roc_auc_one_vs_rest(const std::vector<std::vector<double>>& scores,
+                                                       const std::vector<int>& labels, int classes) {
+  std::vector<std::optional<double>> out;
   std::vector<double> column(scores.size());
   std::vector<int> is_class(labels.size());
-  double sum = 0.0;
   for (int c = 0; c < classes; ++c) {
     for (std::size_t i = 0; i < scores.size(); ++i) {
       column[i] = scores[i][static_cast<std::size_t>(c)];
       is_class[i] = labels[i] == c ? 1 : 0;
     }
-    const auto auc = roc_auc(column, is_class);
+    out.push_back(roc_auc(column, is_class));
+  }
+  return out;
+}
+
+std::optional<double> roc_auc_ovr_macro(const std::vector<std::vector<double>>& scores, const std::vector<int>& labels,
+                                        int classes) {
+  double sum = 0.0;
+  for (const std::optional<double>& auc : roc_auc_one_vs_rest(scores, labels, classes)) {
     if (!auc) return std::nullopt;
     sum += *auc;
   }
@@ -286,17 +293,10 @@ std::optional<Interval> auc_ovr_macro_ci_bootstrap(const std::vector<std::vector
   for (const auto& g : groups)
     if (g.empty()) return std::nullopt;
   if (resamples < 1) return std::nullopt;
-  std::vector<std::vector<double>> s;
-  std::vector<int> y;
-  return stratified_bootstrap(groups, resamples, seed, [&](const std::vector<std::size_t>& drawn) {
-    s.clear();
-    y.clear();
-    for (std::size_t i : drawn) {
-      s.push_back(scores[i]);
-      y.push_back(labels[i]);
-    }
-    return *roc_auc_ovr_macro(s, y, classes);
-  });
+  return stratified_bootstrap(scores, labels, groups, resamples, seed,
+                              [classes](const std::vector<std::vector<double>>& s, const std::vector<int>& y) {
+                                return *roc_auc_ovr_macro(s, y, classes);
+                              });
 }
 
 std::optional<ThresholdRates> rates_at(const std::vector<double>& scores, const std::vector<int>& labels,

@@ -43,6 +43,12 @@ std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const s
 std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, const std::vector<int>& labels,
                                          int resamples, std::uint64_t seed);
 
+/// One-vs-rest ROC AUC of each class of a `classes`-class problem: `scores[i][c]` is case i's
+/// probability of class c, `labels[i]` its class in [0, classes); entry c is
+/// roc_auc(scores[:, c], labels == c), nullopt when class c does not occur (or is all there is).
+std::vector<std::optional<double>> roc_auc_one_vs_rest(const std::vector<std::vector<double>>& scores,
+                                                       const std::vector<int>& labels, int classes);
+
 /// Macro-averaged one-vs-rest ROC AUC of a `classes`-class problem: `scores[i][c]` is case i's
 /// probability of class c, `labels[i]` its class in [0, classes). The unweighted mean over
 /// classes of roc_auc(scores[:, c], labels == c), as scikit-learn's

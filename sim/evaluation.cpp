@@ -2,6 +2,8 @@
 
 #include <torch/nn/module.h>
 
+#include <algorithm>
+
 #include "core/metrics.h"
 #include "core/random.h"
 #include "models/multitask_unet3d.h"
@@ -10,31 +12,32 @@
 
 namespace fedglioma::sim {
 
-MarkerProbabilities marker_probabilities(const models::MultiTaskOutput& output, std::int64_t index) {
-  MarkerProbabilities out;
-  const torch::Tensor probs = torch::sigmoid(output.marker_logits[index].to(torch::kDouble)).to(torch::kCPU);
-  for (std::size_t m = 0; m < out.prob.size(); ++m) out.prob[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+CaseOutput run_case(models::MultiTaskUNet3DImpl& model, const c10::Device& device, const data::Sample& sample) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const auto output = model.forward(make_batch({&sample}, device, nullptr).image);
+  CaseOutput out;
+  const torch::Tensor probs = torch::sigmoid(output.marker_logits[0].to(torch::kDouble)).to(torch::kCPU);
+  for (std::size_t m = 0; m < out.markers.prob.size(); ++m)
+    out.markers.prob[m] = probs[static_cast<std::int64_t>(m)].item<double>();
   if (output.grade_logits.defined()) {
-    const torch::Tensor grade = torch::softmax(output.grade_logits[index].to(torch::kDouble), 0).to(torch::kCPU);
-    out.grade.emplace();
-    for (std::size_t c = 0; c < 3; ++c) (*out.grade)[c] = grade[static_cast<std::int64_t>(c)].item<double>();
+    const torch::Tensor grade = torch::softmax(output.grade_logits[0].to(torch::kDouble), 0).to(torch::kCPU);
+    out.markers.grade.emplace();
+    for (std::size_t c = 0; c < 3; ++c) (*out.markers.grade)[c] = grade[static_cast<std::int64_t>(c)].item<double>();
   }
+  const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
+  out.mask.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
   return out;
 }
 
 CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
-  torch::NoGradGuard no_grad;
-  worker.model->eval();
-  const Batch batch = make_batch({&sample}, worker.device, nullptr);
-  const auto output = worker.model->forward(batch.image);
+  CaseOutput output = run_case(*worker.model, worker.device, sample);
   CasePrediction out;
   out.sample = &sample;
-  out.markers = marker_probabilities(output, 0);
+  out.markers = output.markers;
   if (!sample.mask.empty()) {
-    const torch::Tensor predicted = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
-    const std::uint8_t* p = predicted.data_ptr<std::uint8_t>();
-    out.dice = dice(p, sample.mask.data(), sample.mask.size());
-    out.hd95 = hd95(p, sample.mask.data(), sample.geometry.size, sample.geometry.spacing);
+    out.dice = dice(output.mask.data(), sample.mask.data(), sample.mask.size());
+    out.hd95 = hd95(output.mask.data(), sample.mask.data(), sample.geometry.size, sample.geometry.spacing);
   }
   return out;
 }
@@ -78,15 +81,8 @@ EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std
     g.auc_macro = roc_auc_ovr_macro(scores, grades, 3);
     g.auc_macro_ci_bootstrap = auc_ovr_macro_ci_bootstrap(scores, grades, 3, kBootstrapResamples,
                                                           derive_seed(seed, 0, data::kMarkers.size(), RngPurpose::kBootstrap));
-    for (int c = 0; c < 3; ++c) {
-      std::vector<double> column;
-      std::vector<int> is_grade;
-      for (std::size_t i = 0; i < scores.size(); ++i) {
-        column.push_back(scores[i][static_cast<std::size_t>(c)]);
-        is_grade.push_back(grades[i] == c ? 1 : 0);
-      }
-      g.auc_ovr[static_cast<std::size_t>(c)] = roc_auc(column, is_grade);
-    }
+    const auto per_grade = roc_auc_one_vs_rest(scores, grades, 3);
+    std::copy(per_grade.begin(), per_grade.end(), g.auc_ovr.begin());
     s.grade3 = g;
   }
   return s;

@@ -8,8 +8,10 @@
 #include "core/metrics.h"
 #include "data/dataset.h"
 
+#include <c10/core/Device.h>
+
 namespace fedglioma::models {
-struct MultiTaskOutput;
+class MultiTaskUNet3DImpl;
 }
 
 namespace fedglioma::sim {
@@ -22,9 +24,15 @@ struct MarkerProbabilities {
   std::optional<std::array<double, 3>> grade;  ///< 3-class grade: P(grade 2), P(grade 3), P(grade 4)
 };
 
-/// The marker probabilities of case `index` of a forward pass: sigmoids of the marker logits, and
-/// with 3-class grade the softmax over grades (whose P(grade 4) is prob[3]).
-MarkerProbabilities marker_probabilities(const models::MultiTaskOutput& output, std::int64_t index);
+/// A network's output for one case.
+struct CaseOutput {
+  MarkerProbabilities markers;     ///< sigmoids of the marker logits; with 3-class grade the softmax over grades
+  std::vector<std::uint8_t> mask;  ///< whole tumour at p >= 0.5 on the network grid (x fastest)
+};
+
+/// Runs `model` on `sample` alone on `device`, in eval mode without gradients: the one forward
+/// pass that evaluation and `predict` share.
+CaseOutput run_case(models::MultiTaskUNet3DImpl& model, const c10::Device& device, const data::Sample& sample);
 
 /// The global model's output for one case.
 struct CasePrediction {

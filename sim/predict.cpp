@@ -1,11 +1,8 @@
 #include "sim/predict.h"
 
-#include <torch/utils.h>
-
 #include "core/devices.h"
 #include "data/preprocess.h"
 #include "models/multitask_unet3d.h"
-#include "sim/batch.h"
 #include "sim/executor.h"
 #include "sim/experiment.h"
 #include "sim/model_state.h"
@@ -26,17 +23,13 @@ PatientPrediction predict_patient(const ExperimentConfig& config, const std::fil
   models::MultiTaskUNet3D model(model_options(config.model));
   load_state_dict(*model, model_path.string());
   model->to(device);
-  model->eval();
-  torch::NoGradGuard no_grad;
-  const Batch batch = make_batch({&sample}, device, nullptr);
-  const auto output = model->forward(batch.image);
+  CaseOutput output = run_case(*model, device, sample);
 
   PatientPrediction out;
-  out.markers = marker_probabilities(output, 0);
-  const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
+  out.markers = output.markers;
   data::MaskVolume on_grid;
   on_grid.geometry = sample.geometry;
-  on_grid.voxels.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
+  on_grid.voxels = std::move(output.mask);
   for (std::uint8_t v : on_grid.voxels) out.tumour_voxels += v;
   out.mask = data::to_original_grid(on_grid, mapping);
   return out;
