@@ -1,7 +1,5 @@
 #include "data/cache.h"
 
-#include <set>
-
 #include <atomic>
 #include <cstring>
 #include <exception>

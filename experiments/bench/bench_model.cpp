@@ -21,6 +21,7 @@
 #include "models/multitask_loss.h"
 #include "models/multitask_unet3d.h"
 #include "sim/mixed_precision.h"
+#include "sim/model_state.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -48,8 +49,7 @@ int main(int argc, char** argv) {
   using namespace fedglioma::models;
   MultiTaskUNet3D model(MultiTaskUNet3DOptions().depth(depth).base_channels(base));
   model->to(device);
-  std::int64_t parameters = 0;
-  for (const auto& p : model->parameters()) parameters += p.numel();
+  const double parameters = static_cast<double>(fedglioma::sim::parameter_count(*model));
   const double step_flops = 3.0 * model->forward_flops({edge, edge, edge}) * static_cast<double>(batch);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4));
   const auto x = torch::randn({batch, 4, edge, edge, edge}, torch::TensorOptions().device(device));
@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   sync(device);
   const double conv_flops = 2.0 * 64 * 64 * 27 * 64.0 * 64 * 64;
   std::printf("device %s, %d intra-op threads%s; model depth %lld, base %lld: %.2f M parameters\n",
-              device.str().c_str(), threads, amp ? ", mixed precision" : "", static_cast<long long>(depth), static_cast<long long>(base), parameters / 1e6);
+              device.str().c_str(), threads, amp ? ", mixed precision" : "", static_cast<long long>(depth),
+              static_cast<long long>(base), parameters / 1e6);
   std::printf("input %lld^3 x batch %lld: %.2f s per training step, %.2f samples/s, %.1f GFLOP per step, %.1f GFLOP/s\n",
               static_cast<long long>(edge), static_cast<long long>(batch), per_step, batch / per_step, step_flops / 1e9,
               step_flops / per_step / 1e9);

@@ -3,12 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/metrics.h"
+#include "data/csv_table.h"
 #include "experiments/cli_run.h"
 #include "tests/support/fixtures.h"
 
@@ -75,22 +74,16 @@ TEST_CASE("a tiny run writes rounds.jsonl in the DESIGN schema and the run files
 
 TEST_CASE("predictions.csv gives exactly the AUCs in rounds.jsonl", "[sim][run]") {
   const fs::path run = tiny_run("predictions", {"federation.rounds=1"});
-  std::ifstream in(run / "predictions.csv");
+  const auto table = fedglioma::data::CsvTable::read(run / "predictions.csv");
   std::string header;
-  std::getline(in, header);
+  for (const std::string& name : table.header()) header += (header.empty() ? "" : ",") + name;
   REQUIRE(header == "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,"
                     "y_codeletion_1p19q,y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade");
   // Mann-Whitney AUC of p_idh against y_idh over the external rows, computed here from the CSV.
   std::vector<std::pair<double, int>> rows;
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line); ++lines) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    if (cells[3] == "external" && cells.size() > 9 && !cells[9].empty())
-      rows.emplace_back(std::stod(cells[5]), std::stoi(cells[9]));
-  }
-  REQUIRE(lines == 8);  // 4 external + 4 validation cases
+  for (const auto& cells : table.rows())
+    if (cells[3] == "external" && !cells[9].empty()) rows.emplace_back(std::stod(cells[5]), std::stoi(cells[9]));
+  REQUIRE(table.rows().size() == 8);  // 4 external + 4 validation cases
   double wins = 0, pos = 0, neg = 0;
   for (const auto& [pa, ya] : rows) {
     pos += ya == 1;
@@ -164,21 +157,18 @@ TEST_CASE("3-class grade with dropout, learned task weights and mixed precision 
   // for eval.external, the clients' validation rows (split "train") for eval.val.
   std::map<std::string, std::vector<std::vector<double>>> scores;
   std::map<std::string, std::vector<int>> grades;
-  std::ifstream in(run / "predictions.csv");
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    REQUIRE(cells.size() == 18);
-    const double p2 = std::stod(cells[14]), p3 = std::stod(cells[15]), p4 = std::stod(cells[16]);
-    REQUIRE(p2 + p3 + p4 == Approx(1.0).epsilon(1e-6));
-    REQUIRE(std::stod(cells[8]) == Approx(p4).epsilon(1e-5));  // p_grade is P(grade 4)
-    const std::string set = cells[3] == "external" ? "external" : "val";
-    if (!cells[17].empty()) {
-      scores[set].push_back({p2, p3, p4});
-      grades[set].push_back(std::stoi(cells[17]) - 2);
+  const auto table = fedglioma::data::CsvTable::read(run / "predictions.csv");
+  REQUIRE(table.header().size() == 18);
+  const std::size_t split = table.column("split"), p_grade = table.column("p_grade"), p2 = table.column("p_grade2"),
+                    p3 = table.column("p_grade3"), p4 = table.column("p_grade4"), who = table.column("who_grade");
+  for (const auto& cells : table.rows()) {
+    const double g2 = std::stod(cells[p2]), g3 = std::stod(cells[p3]), g4 = std::stod(cells[p4]);
+    REQUIRE(g2 + g3 + g4 == Approx(1.0).epsilon(1e-6));
+    REQUIRE(std::stod(cells[p_grade]) == Approx(g4).epsilon(1e-5));  // p_grade is P(grade 4)
+    const std::string set = cells[split] == "external" ? "external" : "val";
+    if (!cells[who].empty()) {
+      scores[set].push_back({g2, g3, g4});
+      grades[set].push_back(std::stoi(cells[who]) - 2);
     }
   }
   for (const std::string set : {"external", "val"}) {
