@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/numerics.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
@@ -46,6 +47,7 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   if (!fs::exists(config_path))
     throw ConfigError("'" + config_path.string() + "' does not exist: give the run's config with --config");
   const LoadedConfig loaded = load_config(config_path, {});
+  require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const sim::PatientPrediction result = sim::predict_patient(loaded.config, options.model, options.images);
 
   nlohmann::ordered_json markers = nlohmann::ordered_json::object();

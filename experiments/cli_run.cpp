@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/numerics.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
 #include "sim/experiment.h"
@@ -48,6 +49,7 @@ fs::path resume_run(const RunOptions& options, std::ostream& console) {
     if (!fs::exists(run_dir / file))
       throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
   const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
+  require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
   sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/true, progress_wanted(console)});
   console << "run folder: " << run_dir.string() << "\n";
@@ -58,6 +60,7 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
   if (!options.resume.empty()) return resume_run(options, console);
   if (options.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
   const LoadedConfig loaded = load_config(options.config, options.overrides);
+  require_cpu_numerics(loaded.config.runtime.cpu_numerics);  // before anything is written
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
   const fs::path run_dir = options.out.empty() ? default_run_dir(options.config) : options.out;
   if (fs::exists(run_dir / "rounds.jsonl"))

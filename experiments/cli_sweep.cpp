@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/numerics.h"
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
 
@@ -154,14 +156,19 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
       o.overrides.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
     return o;
   };
+  std::set<std::string> cpu_numerics;
   for (const Point& p : points) {
     const RunOptions o = run_options(p);
     try {
-      load_config(o.config, o.overrides);
+      cpu_numerics.insert(load_config(o.config, o.overrides).config.runtime.cpu_numerics);
     } catch (const ConfigError& e) {
       throw ConfigError("sweep point " + p.name + ": " + e.what());
     }
   }
+  // CPU kernels are chosen once per process: one sweep computes with one runtime.cpu_numerics.
+  if (cpu_numerics.size() > 1)
+    throw ConfigError(source + ": runtime.cpu_numerics must be the same for every point (a sweep runs in one process)");
+  require_cpu_numerics(*cpu_numerics.begin());
   json listing = json::array();
   for (const Point& p : points) listing.push_back({{"name", p.name}, {"dir", "points/" + p.name}, {"settings", p.settings}});
   fs::create_directories(out / "points");

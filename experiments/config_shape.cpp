@@ -102,7 +102,9 @@ json config_to_json(const sim::ExperimentConfig& c) {
         {"workers", c.runtime.workers},
         {"threads_per_worker", c.runtime.threads_per_worker},
         {"seed", c.runtime.seed},
-        {"checkpoint_every", c.runtime.checkpoint_every}}},
+        {"checkpoint_every", c.runtime.checkpoint_every},
+        {"cpu_numerics", c.runtime.cpu_numerics},
+        {"deterministic", c.runtime.deterministic}}},
   };
 }
 

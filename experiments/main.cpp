@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "core/numerics.h"
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_predict.h"
 #include "experiments/cli_preprocess.h"
@@ -14,6 +15,8 @@
 #include "experiments/cli_synth.h"
 
 int main(int argc, char** argv) {
+  // Before anything touches torch: ATen and oneDNN pick their CPU kernels once, at first use.
+  fedglioma::init_process_numerics();
   using namespace fedglioma::experiments;
   CLI::App app{"fedglioma: federated learning simulation for multi-task glioma MRI (segmentation + IDH, "
                "1p/19q, MGMT, grade)"};
@@ -59,6 +62,14 @@ int main(int argc, char** argv) {
     if (predict_cmd->parsed()) {
       run_predict(predict, std::cout);
       return 0;
+    }
+  } catch (const fedglioma::RestartRequired& e) {
+    try {
+      std::cout.flush();
+      fedglioma::restart_with_cpu_numerics(e.mode(), argv);  // thrown before anything was written
+    } catch (const fedglioma::Error& again) {
+      std::cerr << "fedglioma: error: " << again.what() << "\n";
+      return 1;
     }
   } catch (const fedglioma::Error& e) {
     std::cerr << "fedglioma: error: " << e.what() << "\n";

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "core/metrics.h"
+#include "core/numerics.h"
 #include "data/sample_store.h"
 #include "sim/checkpoint.h"
 #include "sim/strategy.h"
@@ -141,7 +142,15 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   const RuntimeConfig& rt = config.runtime;
   const FederationConfig& fed = config.federation;
   const bool local_mode = fed.mode == "local";
+  require_cpu_numerics(rt.cpu_numerics);
   const std::vector<std::string> devices = resolve_devices(rt.devices);
+  set_cuda_determinism(rt.deterministic, devices.front() != "cpu");
+  if (config.train.mixed_precision && devices.front() == "cpu" && !cpu_has_bfloat16_kernels())
+    throw ConfigError(std::string("train.mixed_precision: bfloat16 autocast on the CPU needs oneDNN's AVX-512 kernels, ") +
+                      (rt.cpu_numerics == "portable"
+                           ? "which runtime.cpu_numerics \"portable\" rules out (it caps oneDNN at AVX2); set "
+                             "runtime.cpu_numerics to \"native\" or train on CUDA"
+                           : "and this CPU has no AVX-512; train on CUDA or without mixed precision"));
   data::check_patient_leakage(manifest);
 
   std::vector<const data::Case*> records;
@@ -390,7 +399,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   } else {
     save_state_dict(*initial, global, (run_dir / "model.pt").string());
   }
-  write_file_atomic(run_dir / "summary.json", summary_json(history, seconds_since(run_start)));
+  write_file_atomic(run_dir / "summary.json", summary_json(history, seconds_since(run_start), numerics_report()));
 }
 
 }  // namespace fedglioma::sim

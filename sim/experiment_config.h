@@ -119,6 +119,10 @@ struct RuntimeConfig {
   int threads_per_worker = 1;
   std::uint64_t seed = 0;
   int checkpoint_every = 1;  ///< rounds between checkpoints; 0 = none
+  /// portable: torch's CPU kernels pinned to AVX2, the same bits on every x86-64 CPU with AVX2;
+  /// native: the fastest kernels of this CPU (core/numerics.h)
+  std::string cpu_numerics = "portable";
+  bool deterministic = true;  ///< CUDA: deterministic algorithms, no cuDNN autotuning
 };
 
 /// A validated experiment: every field holds a usable value (experiments/config_json.cpp parses

@@ -26,6 +26,9 @@ class AutocastScope {
   c10::ScalarType previous_cpu_dtype_ = c10::ScalarType::BFloat16;
 };
 
+/// Whether autocast is on for `device`'s type (CUDA or CPU) on this thread.
+bool autocast_enabled(const c10::Device& device);
+
 /// Dynamic loss scaling for float16 training, with torch.cuda.amp.GradScaler's rule and defaults:
 /// the loss is multiplied by `scale` before backward; the gradients are divided back before the
 /// step; a step whose gradients hold inf or NaN is skipped and the scale halved; after

@@ -1,6 +1,7 @@
 #include "sim/predict.h"
 
 #include "core/devices.h"
+#include "core/numerics.h"
 #include "data/preprocess.h"
 #include "models/multitask_unet3d.h"
 #include "sim/executor.h"
@@ -19,7 +20,9 @@ PatientPrediction predict_patient(const ExperimentConfig& config, const std::fil
   data::GridMapping mapping;
   const data::Sample sample = data::preprocess_case(record, preprocess_options(config.data), &mapping);
 
+  require_cpu_numerics(config.runtime.cpu_numerics);
   const c10::Device device(resolve_devices(config.runtime.devices).front());
+  set_cuda_determinism(config.runtime.deterministic, device.is_cuda());
   models::MultiTaskUNet3D model(model_options(config.model));
   load_state_dict(*model, model_path.string());
   model->to(device);

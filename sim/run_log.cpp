@@ -262,7 +262,7 @@ std::string partitions_json(const Partition& partition, const std::string& schem
              .dump(2) + "\n";
 }
 
-std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds) {
+std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds, const NumericsReport& numerics) {
   const RoundRecord* final_eval = nullptr;
   const RoundRecord* best = nullptr;
   auto score = [](const RoundRecord& r) {
@@ -282,6 +282,11 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, double total_se
   out["final"] = final_eval ? round_json(*final_eval) : json(nullptr);
   out["best"] = best ? round_json(*best) : json(nullptr);
   out["best_by"] = best && best->eval->external.n ? "external.dice_mean" : "val.dice_mean";
+  out["numerics"] = {{"cpu_numerics", numerics.cpu_numerics},
+                     {"aten_cpu_capability", numerics.aten_cpu_capability},
+                     {"onednn_max_cpu_isa", numerics.onednn_max_cpu_isa},
+                     {"user_environment", numerics.user_environment},
+                     {"cuda_deterministic", numerics.cuda_deterministic}};
   return out.dump(2) + "\n";
 }
 

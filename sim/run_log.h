@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/numerics.h"
 #include "sim/evaluation.h"
 #include "sim/partition.h"
 
@@ -68,8 +69,9 @@ std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& p
 std::string partitions_json(const Partition& partition, const std::string& scheme);
 
 /// summary.json: the final round's evaluation and the best round by external (else validation)
-/// mean Dice.
-std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds);
+/// mean Dice, and the numerics the run computed with (`numerics`: cpu mode, ATen's kernels,
+/// oneDNN's cap, user-set variables, CUDA determinism).
+std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds, const NumericsReport& numerics);
 
 /// The console table printed while a run goes: a header, then one row per round.
 void print_round_header(std::ostream& out);

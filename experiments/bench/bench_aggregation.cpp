@@ -12,7 +12,9 @@
 
 #include "core/aggregate.h"
 #include "core/aggregation_rules.h"
+#include "core/numerics.h"
 #include "core/random.h"
+
 
 using namespace fedglioma;
 
@@ -32,6 +34,7 @@ double best_seconds(int repeats, const std::function<void()>& work) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fedglioma::init_process_numerics();  // portable CPU kernels and CUDA determinism, as every run
   const std::size_t clients = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 8;
   const double millions = argc > 2 ? std::strtod(argv[2], nullptr) : 4.0;
   const auto n = static_cast<std::size_t>(millions * 1e6);

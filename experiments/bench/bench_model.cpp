@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/numerics.h"
 #include "models/multitask_loss.h"
 #include "models/multitask_unet3d.h"
 #include "sim/mixed_precision.h"
@@ -36,6 +37,7 @@ void sync(const c10::Device& device) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fedglioma::init_process_numerics();  // portable CPU kernels and CUDA determinism, as every run
   const std::int64_t edge = argc > 1 ? std::atoll(argv[1]) : 64;
   const std::int64_t depth = argc > 2 ? std::atoll(argv[2]) : 5;
   const std::int64_t base = argc > 3 ? std::atoll(argv[3]) : 16;

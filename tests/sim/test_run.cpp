@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/metrics.h"
+#include "core/numerics.h"
 #include "data/csv_table.h"
 #include "experiments/cli_run.h"
 #include "tests/support/fixtures.h"
@@ -132,10 +133,25 @@ TEST_CASE("eval.every skips evaluation between evaluated rounds but always evalu
   REQUIRE(rounds[2].contains("eval"));
 }
 
+TEST_CASE("CPU mixed precision is refused where oneDNN has no bfloat16 kernels (portable numerics)",
+          "[sim][run][numerics]") {
+  if (fedglioma::process_cpu_numerics() != "portable") return;
+  const fs::path dir = fedglioma::testing::temp_dir("bf16-portable");
+  std::ostringstream console;
+  REQUIRE_THROWS_WITH(
+      fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(dir, {"train.mixed_precision=true"}), console),
+      Catch::Contains("train.mixed_precision") && Catch::Contains("runtime.cpu_numerics"));
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+}
+
 TEST_CASE("3-class grade with dropout, learned task weights and mixed precision runs deterministically",
           "[sim][run][determinism]") {
+  if (fedglioma::testing::ran_in_native_child(
+          "3-class grade with dropout, learned task weights and mixed precision runs deterministically"))
+    return;
   const std::vector<std::string> options = {"model.grade_classes=3", "model.dropout=0.3", "model.task_uncertainty=true",
-                                            "train.mixed_precision=true", "federation.rounds=2"};
+                                            "train.mixed_precision=true", "federation.rounds=2",
+                                            "runtime.cpu_numerics=native"};
   auto with = [&](std::string extra) {
     auto all = options;
     all.push_back(std::move(extra));
@@ -181,7 +197,7 @@ TEST_CASE("3-class grade with dropout, learned task weights and mixed precision 
   }
 
   // Without the options the model differs (and model.pt holds no task weights).
-  const auto plain = read_rounds(tiny_run("grade3-plain", {"federation.rounds=2"}));
+  const auto plain = read_rounds(tiny_run("grade3-plain", {"federation.rounds=2", "runtime.cpu_numerics=native"}));
   REQUIRE_FALSE(plain.back()["eval"]["val"].contains("grade_3class"));
   REQUIRE_FALSE(plain.back().contains("task_log_variance"));
 }

@@ -1,5 +1,6 @@
 #include "tests/support/fixtures.h"
 
+#include <catch2/catch.hpp>
 #include <torch/utils.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/atomic_file.h"
+#include "core/numerics.h"
 #include "data/synth.h"
 
 namespace fedglioma::testing {
@@ -90,6 +92,27 @@ nlohmann::json metrics_of(nlohmann::json round) {
 }
 
 void seed_torch(std::uint64_t seed) { torch::manual_seed(seed); }
+
+bool ran_in_native_child(const std::string& test_name) {
+  if (process_cpu_numerics() == "native") return false;
+  if (!cpu_has_avx512()) {
+    WARN("skipped: this CPU has no AVX-512, so oneDNN has no bfloat16 convolutions");
+    return true;
+  }
+  std::string output;
+  std::string spec;  // Catch's test spec: commas and brackets escaped, the whole name quoted for the shell
+  for (const char c : test_name) {
+    if (c == ',' || c == '[' || c == ']' || c == '\\') spec += '\\';
+    if (c == '"' || c == '$' || c == '`') spec += '\\';
+    spec += c;
+  }
+  const fs::path self = fs::read_symlink("/proc/self/exe");
+  const int rc = run_command("FEDGLIOMA_CPU_NUMERICS=native " + self.string() + " --warn NoTests \"" + spec + "\"", &output);
+  INFO("native child:\n" << output);
+  REQUIRE(rc == 0);
+  REQUIRE(output.find("All tests passed") != std::string::npos);
+  return true;
+}
 
 fs::path shared_data_dir() {
   const fs::path dir = FEDGLIOMA_SHARED_DATA;

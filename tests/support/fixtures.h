@@ -36,6 +36,13 @@ std::vector<nlohmann::json> read_rounds(const std::filesystem::path& run);
 /// A rounds.jsonl line without its wall-clock times: what determinism promises to repeat.
 nlohmann::json metrics_of(nlohmann::json round);
 
+/// For a test that needs runtime.cpu_numerics "native" (CPU bfloat16 needs oneDNN's AVX-512
+/// kernels, which portable mode rules out). In the (portable) test process: runs the test case
+/// named `test_name` again in a child test process in native mode, requires it to pass, and
+/// returns true, so the caller returns; where the CPU has no bfloat16 kernels even natively, skips
+/// with a warning and returns true. In that child: returns false, and the test runs.
+bool ran_in_native_child(const std::string& test_name);
+
 /// Seeds torch's global generator, for tests that build models outside a run.
 void seed_torch(std::uint64_t seed = 0);
 
