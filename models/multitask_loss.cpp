@@ -74,12 +74,13 @@ LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targe
       total = total + task_weight[t] * losses[t];
     }
   }
-  const at::Tensor values = torch::stack(losses).detach().to(torch::kCPU, torch::kDouble);
-  terms.mask = values[0].item<double>();
-  for (std::size_t m = 0; m < terms.markers.size(); ++m)
-    terms.markers[m] = values[static_cast<std::int64_t>(m + 1)].item<double>();
+  terms.parts = torch::stack(losses).detach();
   terms.total = total;
   return terms;
 }
+
+double LossTerms::mask() const { return parts[0].item<double>(); }
+
+double LossTerms::marker(std::size_t m) const { return parts[static_cast<std::int64_t>(m + 1)].item<double>(); }
 
 }  // namespace fedglioma::models

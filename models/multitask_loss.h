@@ -27,11 +27,16 @@ struct LossTargets {
   at::Tensor grade_class;   ///< [B] int64: WHO grade - 2 (0, 1, 2); 0 where unknown
 };
 
-/// The loss of one batch and its parts (the parts detached, for logging).
+/// The loss of one batch and its parts. The parts stay on the device until asked for, so that
+/// training never waits for them.
 struct LossTerms {
-  at::Tensor total;                  ///< scalar, differentiable
-  double mask = 0.0;                 ///< soft Dice + BCE over cases with a mask
-  std::array<double, 4> markers{};   ///< BCE (3-class grade: cross-entropy) per marker over labelled cases
+  at::Tensor total;  ///< scalar, differentiable
+  at::Tensor parts;  ///< [5] detached: the mask term, then each marker's (kMarkers order)
+
+  /// Soft Dice + BCE over cases with a mask (reads the device).
+  double mask() const;
+  /// BCE (3-class grade: cross-entropy) of marker `m` over its labelled cases (reads the device).
+  double marker(std::size_t m) const;
 };
 
 /// Multi-task loss: (soft Dice + voxel BCE) for the mask over cases whose mask is known, plus per

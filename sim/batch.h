@@ -9,6 +9,7 @@
 
 #include "data/dataset.h"
 #include "models/multitask_loss.h"
+#include "sim/case_tensors.h"
 
 namespace fedglioma {
 class Rng;
@@ -31,8 +32,9 @@ struct AugmentOptions {
   double oversample_tumour = 0.33;  ///< share of patches centred on a tumour voxel
 };
 
-/// Stacks `samples` into a batch on `device`. With `rng` (the client's own generator) and
-/// `options`, training transforms are drawn for each sample, in this order:
+/// Stacks `cases` (tensors on one device, see case_tensors.h) into a batch on that device. With
+/// `rng` (the client's own generator) and `options`, training transforms are drawn for each
+/// case, in this order:
 /// - a patch of options.patch voxels when smaller than the volume, centred on a random tumour
 ///   voxel with probability oversample_tumour (when the mask has one), else anywhere;
 /// - flipped along each spatial axis with probability 1/2, each channel scaled by U(0.85, 1.15)
@@ -41,7 +43,13 @@ struct AugmentOptions {
 ///   channel rescaled to [0, 1] inside the brain (nnU-Net's form), then scaled back;
 /// - with probability `noise`, Gaussian noise of sd U(0, 0.1) inside the brain, from a torch
 ///   generator seeded by the client's generator.
-/// Without `rng` (evaluation) the samples are stacked as they are.
+/// Every draw is made on the CPU, from `rng`, and the transforms run where the tensors are, with
+/// no host synchronisation: a CPU and a CUDA run draw the same augmentation, and on CUDA the host
+/// thread prepares the next batch while the device trains on the current one.
+/// Without `rng` (evaluation) the cases are stacked as they are.
+Batch make_batch(const std::vector<CaseTensors>& cases, Rng* rng = nullptr, const AugmentOptions& options = {});
+
+/// make_batch over samples in host memory, moved to `device` (evaluation, tests).
 Batch make_batch(const std::vector<const data::Sample*>& samples, const c10::Device& device, Rng* rng = nullptr,
                  const AugmentOptions& options = {});
 

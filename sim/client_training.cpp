@@ -16,6 +16,7 @@
 #include "core/random.h"
 #include "models/multitask_loss.h"
 #include "sim/batch.h"
+#include "sim/case_tensors.h"
 #include "sim/executor.h"
 #include "sim/mixed_precision.h"
 #include "sim/model_state.h"
@@ -127,17 +128,17 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
 
   ClientUpdate update;
   update.samples = cases.size();
-  double loss_sum = 0.0;
+  // The loss is summed on the device, in double as the host did, and read once at the end: no
+  // step waits for the device, so the host prepares the next batch while the device trains.
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(worker.device));
   std::int64_t passes = 0;  // forward passes; update.steps counts the optimizer steps taken
+  DeviceCases resident(worker.device);  // on CUDA each case is copied to the device once
   for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
     for (std::size_t start = 0; start < cases.size(); start += batch_size) {
-      std::vector<std::shared_ptr<const data::Sample>> held;
-      std::vector<const data::Sample*> members;
-      for (std::size_t i = start; i < std::min(cases.size(), start + batch_size); ++i) {
-        held.push_back(prefetcher.next());
-        members.push_back(held.back().get());
-      }
-      const Batch batch = make_batch(members, worker.device, augmenting ? &augment_rng : nullptr, augment);
+      std::vector<CaseTensors> members;
+      for (std::size_t i = start; i < std::min(cases.size(), start + batch_size); ++i)
+        members.push_back(resident.get(prefetcher.next()));
+      const Batch batch = make_batch(members, augmenting ? &augment_rng : nullptr, augment);
       optimizer->zero_grad();
       models::MultiTaskOutput output;
       {
@@ -146,7 +147,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
       }
       const auto loss = models::multitask_loss(output, batch.targets, loss_weights);
       scaler.scale(loss.total).backward();
-      loss_sum += loss.total.item<double>();
+      loss_sum += loss.total.detach().to(torch::kDouble);
       ++passes;
       if (!scaler.unscale_and_update(parameters)) {
         ++update.skipped_steps;  // float16 overflow: this step is skipped, the scale halved
@@ -168,7 +169,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   }
   model->set_dropout_generator(std::nullopt);
   update.io_wait_seconds = prefetcher.wait_seconds();
-  update.train_loss = passes ? loss_sum / static_cast<double>(passes) : 0.0;
+  update.train_loss = passes ? loss_sum.item<double>() / static_cast<double>(passes) : 0.0;
   update.params = flatten_state(*model);
   if (train.keep_optimizer_state) {
     torch::serialize::OutputArchive archive;

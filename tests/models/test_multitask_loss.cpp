@@ -42,7 +42,7 @@ TEST_CASE("a marker head gets zero gradient from cases whose label is unknown", 
   REQUIRE(torch::all(head_weight_grad(model)[0] == 0).item<bool>());
   // ...while the labelled markers do learn.
   REQUIRE(torch::any(head_weight_grad(model)[1] != 0).item<bool>());
-  REQUIRE(loss.markers[0] == 0.0);
+  REQUIRE(loss.marker(0) == 0.0);
 }
 
 TEST_CASE("an unknown label for one case leaves the others' gradient unchanged", "[models][loss]") {
@@ -54,7 +54,7 @@ TEST_CASE("an unknown label for one case leaves the others' gradient unchanged",
   auto known = torch::ones({2, 4});
   known.index_put_({1, 2}, 0.0);  // case 1's MGMT is unknown
 
-  MultiTaskOutput out{mask_logits, logits};
+  MultiTaskOutput out{mask_logits, logits, {}, {}};
   multitask_loss(out, {mask, torch::ones({2}), target, known, torch::zeros({2}, torch::kLong)}, LossWeights{})
       .total.backward();
 
@@ -67,7 +67,7 @@ TEST_CASE("an unknown label for one case leaves the others' gradient unchanged",
 TEST_CASE("cases without a mask do not contribute to the mask loss", "[models][loss]") {
   const auto mask_logits = torch::randn({2, 1, 4, 4, 4}, torch::requires_grad());
   const auto logits = torch::zeros({2, 4}, torch::requires_grad());
-  MultiTaskOutput out{mask_logits, logits};
+  MultiTaskOutput out{mask_logits, logits, {}, {}};
   const auto mask_known = torch::tensor({1.f, 0.f});
   multitask_loss(out, {torch::ones({2, 1, 4, 4, 4}), mask_known, torch::zeros({2, 4}), torch::zeros({2, 4}),
                        torch::zeros({2}, torch::kLong)},
@@ -81,7 +81,7 @@ TEST_CASE("3-class grade uses cross-entropy over the cases with a known grade", 
   fedglioma::testing::seed_torch(3);
   const auto grade_logits = torch::randn({3, 3}, torch::requires_grad());
   const auto markers = torch::randn({3, 4}, torch::requires_grad());
-  MultiTaskOutput out{torch::zeros({3, 1, 4, 4, 4}), markers, grade_logits};
+  MultiTaskOutput out{torch::zeros({3, 1, 4, 4, 4}), markers, grade_logits, {}};
   const auto marker_target = torch::zeros({3, 4});
   auto known = torch::ones({3, 4});
   known.index_put_({2, 3}, 0.0);  // case 2's grade is unknown
@@ -93,7 +93,7 @@ TEST_CASE("3-class grade uses cross-entropy over the cases with a known grade", 
                                    weights);
   const double expected =
       (-torch::log_softmax(grade_logits[0], 0)[2] - torch::log_softmax(grade_logits[1], 0)[0]).item<double>() / 2.0;
-  REQUIRE(loss.markers[3] == Approx(expected).epsilon(1e-5));
+  REQUIRE(loss.marker(3) == Approx(expected).epsilon(1e-5));
   loss.total.backward();
   // The unknown case's grade logits and every binary grade logit get no gradient.
   REQUIRE(torch::all(grade_logits.grad()[2] == 0).item<bool>());
@@ -106,7 +106,7 @@ TEST_CASE("3-class grade uses cross-entropy over the cases with a known grade", 
                                        weights);
   const double expected_weighted =
       (-torch::log_softmax(grade_logits[0], 0)[2] - 3.0 * torch::log_softmax(grade_logits[1], 0)[0]).item<double>() / 2.0;
-  REQUIRE(weighted.markers[3] == Approx(expected_weighted).epsilon(1e-5));
+  REQUIRE(weighted.marker(3) == Approx(expected_weighted).epsilon(1e-5));
 }
 
 TEST_CASE("learned task uncertainty weights each task by exp(-s) and adds s/2 where labelled", "[models][loss]") {
@@ -119,7 +119,7 @@ TEST_CASE("learned task uncertainty weights each task by exp(-s) and adds s/2 wh
   known.index_put_({torch::indexing::Slice(), 2}, 0.0);  // MGMT unknown for both cases
   const LossTargets targets{mask, torch::ones({2}), target, known, torch::zeros({2}, torch::kLong)};
 
-  const auto fixed = multitask_loss(MultiTaskOutput{mask_logits, markers}, targets, LossWeights{});
+  const auto fixed = multitask_loss(MultiTaskOutput{mask_logits, markers, {}, {}}, targets, LossWeights{});
   // s = 0: exactly the fixed-weight loss.
   const auto zero = torch::zeros({5}, torch::requires_grad());
   REQUIRE(multitask_loss(MultiTaskOutput{mask_logits, markers, {}, zero}, targets, LossWeights{}).total.item<double>() ==
@@ -133,6 +133,6 @@ TEST_CASE("learned task uncertainty weights each task by exp(-s) and adds s/2 wh
   learned.total.backward();
   // d/ds_t = -exp(-s_t) L_t + 1/2 for labelled tasks; nothing for the unlabelled MGMT.
   REQUIRE(s.grad()[3].item<double>() == 0.0);
-  REQUIRE(s.grad()[0].item<double>() == Approx(-0.5 * fixed.mask + 0.5).epsilon(1e-5));
-  REQUIRE(s.grad()[1].item<double>() == Approx(-0.5 * fixed.markers[0] + 0.5).epsilon(1e-5));
+  REQUIRE(s.grad()[0].item<double>() == Approx(-0.5 * fixed.mask() + 0.5).epsilon(1e-5));
+  REQUIRE(s.grad()[1].item<double>() == Approx(-0.5 * fixed.marker(0) + 0.5).epsilon(1e-5));
 }
