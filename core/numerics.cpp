@@ -30,6 +30,7 @@ constexpr Pin kPins[] = {{"ATEN_CPU_CAPABILITY", "avx2", nullptr}, {"ONEDNN_MAX_
 struct ProcessNumerics {
   std::string mode = "portable";
   bool portable_possible = false;     // x86-64 with AVX2 and FMA
+  bool restarted = false;             // this process is a restart_with_cpu_numerics
   std::vector<std::string> pinned;    // the variables this process set itself
   std::vector<std::string> user_set;  // "NAME=value" of pinning variables the user set
 };
@@ -91,6 +92,8 @@ void init_process_numerics() {
   const char* mode = variable(kModeVariable);
   s.mode = mode && std::strcmp(mode, "native") == 0 ? "native" : "portable";
   s.portable_possible = cpu_has_avx2();
+  s.restarted = variable(kRestartedVariable) != nullptr;
+  ::unsetenv(kRestartedVariable);  // processes this one starts decide for themselves
   for (const Pin& pin : kPins) {
     if (inherited_pin(pin.name, pin.value)) {
       ::unsetenv(pin.name);  // a parent's pin: this process decides afresh
@@ -126,7 +129,7 @@ void require_cpu_numerics(const std::string& mode) {
 }
 
 void restart_with_cpu_numerics(const std::string& mode, char** argv) {
-  if (variable(kRestartedVariable))
+  if (state().restarted)
     throw IoError("runtime.cpu_numerics: fedglioma restarted itself once for \"" + process_cpu_numerics() +
                   "\" and is now asked for \"" + mode + "\"; give every config of one command the same cpu_numerics");
   if (mode == "native") {

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   const c10::Device device(argc > 6 ? argv[6] : "cpu");
   const bool amp = argc > 7 && std::atoi(argv[7]) != 0;
   at::set_num_threads(threads);
+  fedglioma::set_cuda_determinism(true, device.is_cuda());  // as runtime.deterministic's default
   torch::manual_seed(0);
 
   using namespace fedglioma::models;

@@ -58,3 +58,17 @@ TEST_CASE("a sweep file with an unknown key or a bad grid is refused before anyt
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console), Catch::Contains("runtime.seed"));
   REQUIRE_FALSE(fs::exists(dir / "out" / "points.json"));
 }
+
+TEST_CASE("a sweep over runtime.cpu_numerics is refused: one process computes with one", "[experiments][sweep][numerics]") {
+  const fs::path dir = fedglioma::testing::temp_dir("sweep-numerics");
+  fedglioma::write_file_atomic(dir / "tiny.json", fedglioma::testing::tiny_config_json());
+  fedglioma::write_file_atomic(dir / "sweep.json",
+                               R"({"base": "tiny.json", "grid": {"runtime.cpu_numerics": ["portable", "native"]}})");
+  fedglioma::experiments::SweepOptions options;
+  options.sweep = dir / "sweep.json";
+  options.out = dir / "out";
+  std::ostringstream console;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console),
+                      Catch::Contains("runtime.cpu_numerics must be the same for every point"));
+  REQUIRE_FALSE(fs::exists(dir / "out" / "points.json"));
+}
