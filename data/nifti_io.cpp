@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "core/error.h"
+#include "data/nifti_header.h"
 
 namespace fedglioma::data {
 namespace {
@@ -80,8 +81,15 @@ void check_complete(const fs::path& path, std::uint64_t voxel_bytes) {
 // stored form, before ITK reads it: a non-finite intensity is an error, never a silent 0. zlib's
 // gzread reads plain .nii files as they are. Only float32/float64 voxels (NIfTI datatype 16/64,
 // read from the header: ITK reports scaled integer files as float too) can be non-finite.
-void check_finite(const fs::path& path) {
+void check_finite(const fs::path& path, const NiftiHeader& header) {
   if (!is_single_file_nifti(path)) return;
+  const bool f32 = header.datatype == 16, f64 = header.datatype == 64;
+  if (!f32 && !f64) return;
+  std::uint64_t voxel_bytes = f32 ? 4 : 8;
+  const int rank = std::clamp<int>(header.dim[0], 1, 7);
+  for (int d = 1; d <= rank; ++d) voxel_bytes *= static_cast<std::uint64_t>(std::max<std::int16_t>(1, header.dim[d]));
+  const float vox_offset = header.vox_offset >= 348.0f ? header.vox_offset : 352.0f;
+  const bool swapped = header.swapped;
   gzFile file = gzopen(path.c_str(), "rb");
   if (!file) throw DataError("'" + path.string() + "': not readable");
   struct Closer {
@@ -89,29 +97,6 @@ void check_finite(const fs::path& path) {
     ~Closer() { gzclose(f); }
   } closer{file};
   const std::string corrupt = "'" + path.string() + "': file is truncated or corrupt";
-  unsigned char header[348];
-  if (gzread(file, header, sizeof header) != static_cast<int>(sizeof header)) throw DataError(corrupt);
-  std::int32_t sizeof_hdr;
-  std::memcpy(&sizeof_hdr, header, 4);
-  const bool swapped = sizeof_hdr != 348;
-  if (swapped && __builtin_bswap32(static_cast<std::uint32_t>(sizeof_hdr)) != 348) return;  // not NIfTI-1
-  std::uint32_t offset_bits;
-  std::memcpy(&offset_bits, header + 108, 4);
-  if (swapped) offset_bits = __builtin_bswap32(offset_bits);
-  float vox_offset;
-  std::memcpy(&vox_offset, &offset_bits, 4);
-  auto header_short = [&](std::size_t at) {
-    std::uint16_t v;
-    std::memcpy(&v, header + at, 2);
-    return static_cast<std::int16_t>(swapped ? __builtin_bswap16(v) : v);
-  };
-  const std::int16_t datatype = header_short(70);
-  const bool f32 = datatype == 16, f64 = datatype == 64;
-  if (!f32 && !f64) return;
-  std::uint64_t voxel_bytes = f32 ? 4 : 8;
-  const int rank = std::clamp<int>(header_short(40), 1, 7);
-  for (int d = 1; d <= rank; ++d) voxel_bytes *= static_cast<std::uint64_t>(std::max<std::int16_t>(1, header_short(40 + 2 * d)));
-  if (!(vox_offset >= 348.0f)) vox_offset = 352.0f;
   if (gzseek(file, static_cast<z_off_t>(vox_offset), SEEK_SET) < 0) throw DataError(corrupt);
 
   const std::size_t width = f32 ? 4 : 8;
@@ -144,6 +129,9 @@ void check_finite(const fs::path& path) {
 void check_is_3d(const fs::path& path) {
   register_nifti();
   if (!fs::exists(path)) throw DataError("'" + path.string() + "': file does not exist");
+  // ITK aborts the process on a non-finite or singular geometry: the header is checked first.
+  const std::optional<NiftiHeader> header = read_nifti_header(path);
+  if (header) check_header_geometry(*header, path);
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   if (!io)
     throw DataError("'" + path.string() + "': not a readable image (expected NIfTI .nii/.nii.gz)");
@@ -162,7 +150,7 @@ void check_is_3d(const fs::path& path) {
     throw DataError("'" + path.string() + "': expected one scalar per voxel, found " +
                     std::to_string(io->GetNumberOfComponents()) + " components");
   check_complete(path, static_cast<std::uint64_t>(io->GetImageSizeInBytes()));
-  check_finite(path);
+  if (header) check_finite(path, *header);
 }
 
 template <typename T>

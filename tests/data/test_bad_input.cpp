@@ -40,6 +40,18 @@ void write_raw_nifti(const fs::path& path, const std::vector<short>& dims) {
   fedglioma::write_file_atomic(path, header + std::string(reinterpret_cast<const char*>(data.data()), voxels * 4));
 }
 
+// A copy of `source` as an uncompressed .nii at `target` with header bytes overwritten: each
+// (offset, float) pair, and the qform and sform codes set to `qform` / `sform` (-1: kept).
+void patch_header(const fs::path& source, const fs::path& target, const std::vector<std::pair<std::size_t, float>>& floats,
+                  short qform = -1, short sform = -1) {
+  write_image(target, read_image(source));
+  std::string bytes = fedglioma::read_file(target);
+  for (const auto& [offset, value] : floats) std::memcpy(&bytes[offset], &value, sizeof value);
+  if (qform >= 0) std::memcpy(&bytes[252], &qform, sizeof qform);
+  if (sform >= 0) std::memcpy(&bytes[254], &sform, sizeof sform);
+  fedglioma::write_file_atomic(target, bytes);
+}
+
 // Runs `fedglioma preprocess --export` over `manifest`; returns the exit status and output.
 int preprocess(const fs::path& dir, const Manifest& manifest, std::string* output) {
   save_manifest(manifest, dir / "manifest.json");
@@ -120,6 +132,54 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
          m.cases[1].images[3] = d / "inf.nii";
        },
        {"inf.nii", "voxel 77 is NaN or infinite"}},
+      // ITK (VNL) aborts the process on these geometries: the header is checked before ITK reads it.
+      {"NaN voxel spacing",
+       [](Manifest& m, const fs::path& d) {
+         patch_header(m.cases[1].images[0], d / "nanpix.nii", {{84, std::numeric_limits<float>::quiet_NaN()}});
+         m.cases[1].images[0] = d / "nanpix.nii";
+       },
+       {"nanpix.nii", "pixdim[2] is NaN"}},
+      {"zero voxel spacing",
+       [](Manifest& m, const fs::path& d) {
+         patch_header(m.cases[1].images[1], d / "zeropix.nii", {{80, 0.0f}});
+         m.cases[1].images[1] = d / "zeropix.nii";
+       },
+       {"zeropix.nii", "pixdim[1] is 0"}},
+      {"infinite sform offset",
+       [](Manifest& m, const fs::path& d) {
+         patch_header(m.cases[1].images[2], d / "infsform.nii", {{308, std::numeric_limits<float>::infinity()}}, 0, 1);
+         m.cases[1].images[2] = d / "infsform.nii";
+       },
+       {"infsform.nii", "srow_y[3] is infinity"}},
+      {"singular sform",
+       [](Manifest& m, const fs::path& d) {
+         patch_header(m.cases[1].images[2], d / "flatsform.nii", {{280, 0.0f}, {284, 0.0f}, {288, 0.0f}}, 0, 1);
+         m.cases[1].images[2] = d / "flatsform.nii";
+       },
+       {"flatsform.nii", "singular"}},
+      {"NaN qform rotation",
+       [](Manifest& m, const fs::path& d) {
+         patch_header(m.cases[1].images[3], d / "nanq.nii", {{260, std::numeric_limits<float>::quiet_NaN()}}, 1, 0);
+         m.cases[1].images[3] = d / "nanq.nii";
+       },
+       {"nanq.nii", "quatern_c is NaN"}},
+      {"infinite qform offset",
+       [](Manifest& m, const fs::path& d) {
+         patch_header(m.cases[1].images[3], d / "infq.nii", {{268, -std::numeric_limits<float>::infinity()}}, 1, 0);
+         m.cases[1].images[3] = d / "infq.nii";
+       },
+       {"infq.nii", "qoffset_x is -infinity"}},
+      {"NaN voxel spacing in a mask",
+       [](Manifest& m, const fs::path& d) {
+         const MaskVolume v = read_labels(*m.cases[1].mask);
+         write_labels(d / "mask.nii", v);
+         std::string bytes = fedglioma::read_file(d / "mask.nii");
+         const float nan = std::numeric_limits<float>::quiet_NaN();
+         std::memcpy(&bytes[88], &nan, sizeof nan);
+         fedglioma::write_file_atomic(d / "mask.nii", bytes);
+         m.cases[1].mask = d / "mask.nii";
+       },
+       {"mask.nii", "pixdim[3] is NaN"}},
   };
   for (const Broken& broken : catalogue) {
     DYNAMIC_SECTION(broken.name) {

@@ -1,0 +1,108 @@
+#include "data/nifti_header.h"
+
+#include <zlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+
+namespace fedglioma::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has_header(const fs::path& path) {
+  const std::string name = path.filename().string();
+  for (const char* tail : {".nii", ".nii.gz", ".hdr", ".hdr.gz"}) {
+    const std::size_t n = std::strlen(tail);
+    if (name.size() >= n && name.compare(name.size() - n, n, tail) == 0) return true;
+  }
+  return false;
+}
+
+// Reads the field at byte `at` of `bytes`, in the header's byte order.
+template <typename T>
+T field(const unsigned char* bytes, std::size_t at, bool swapped) {
+  unsigned char raw[sizeof(T)];
+  std::memcpy(raw, bytes + at, sizeof(T));
+  if (swapped)
+    for (std::size_t i = 0; i < sizeof(T) / 2; ++i) std::swap(raw[i], raw[sizeof(T) - 1 - i]);
+  T value;
+  std::memcpy(&value, raw, sizeof(T));
+  return value;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "infinity" : "-infinity";
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+}  // namespace
+
+std::optional<NiftiHeader> read_nifti_header(const fs::path& path) {
+  if (!has_header(path)) return std::nullopt;
+  gzFile file = gzopen(path.c_str(), "rb");  // reads plain files as they are
+  if (!file) throw DataError("'" + path.string() + "': not readable");
+  unsigned char bytes[348];
+  const int got = gzread(file, bytes, sizeof bytes);
+  gzclose(file);
+  if (got != static_cast<int>(sizeof bytes)) throw DataError("'" + path.string() + "': file is truncated or corrupt");
+  NiftiHeader h;
+  const auto sizeof_hdr = field<std::int32_t>(bytes, 0, false);
+  h.swapped = sizeof_hdr != 348;
+  if (h.swapped && field<std::int32_t>(bytes, 0, true) != 348) return std::nullopt;  // not NIfTI-1
+  for (std::size_t d = 0; d < 8; ++d) {
+    h.dim[d] = field<std::int16_t>(bytes, 40 + 2 * d, h.swapped);
+    h.pixdim[d] = field<float>(bytes, 76 + 4 * d, h.swapped);
+  }
+  h.datatype = field<std::int16_t>(bytes, 70, h.swapped);
+  h.vox_offset = field<float>(bytes, 108, h.swapped);
+  h.qform_code = field<std::int16_t>(bytes, 252, h.swapped);
+  h.sform_code = field<std::int16_t>(bytes, 254, h.swapped);
+  for (std::size_t i = 0; i < 3; ++i) {
+    h.quatern[i] = field<float>(bytes, 256 + 4 * i, h.swapped);
+    h.qoffset[i] = field<float>(bytes, 268 + 4 * i, h.swapped);
+    for (std::size_t j = 0; j < 4; ++j) h.srow[i][j] = field<float>(bytes, 280 + 16 * i + 4 * j, h.swapped);
+  }
+  return h;
+}
+
+void check_header_geometry(const NiftiHeader& h, const fs::path& path) {
+  const std::string file = "'" + path.string() + "': header field ";
+  for (std::size_t d = 1; d <= 3; ++d)
+    if (!std::isfinite(h.pixdim[d]) || h.pixdim[d] == 0.0f)
+      throw DataError(file + "pixdim[" + std::to_string(d) + "] is " + number(h.pixdim[d]) +
+                      " (expected a finite, non-zero voxel spacing)");
+  const char* axes = "xyz";
+  if (h.qform_code > 0) {
+    const char* names[] = {"quatern_b", "quatern_c", "quatern_d"};
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (!std::isfinite(h.quatern[i]))
+        throw DataError(file + names[i] + " is " + number(h.quatern[i]) + " (expected a finite qform rotation)");
+      if (!std::isfinite(h.qoffset[i]))
+        throw DataError(file + "qoffset_" + axes[i] + " is " + number(h.qoffset[i]) + " (expected a finite origin)");
+    }
+  }
+  if (h.sform_code > 0) {
+    for (std::size_t i = 0; i < 3; ++i)
+      for (std::size_t j = 0; j < 4; ++j)
+        if (!std::isfinite(h.srow[i][j]))
+          throw DataError(file + "srow_" + axes[i] + "[" + std::to_string(j) + "] is " + number(h.srow[i][j]) +
+                          " (expected a finite sform affine)");
+    const auto& m = h.srow;
+    const double det = static_cast<double>(m[0][0]) *
+                           (static_cast<double>(m[1][1]) * m[2][2] - static_cast<double>(m[1][2]) * m[2][1]) -
+                       static_cast<double>(m[0][1]) *
+                           (static_cast<double>(m[1][0]) * m[2][2] - static_cast<double>(m[1][2]) * m[2][0]) +
+                       static_cast<double>(m[0][2]) *
+                           (static_cast<double>(m[1][0]) * m[2][1] - static_cast<double>(m[1][1]) * m[2][0]);
+    if (det == 0.0) throw DataError(file + "srow_x/y/z is singular (expected an invertible sform affine)");
+  }
+}
+
+}  // namespace fedglioma::data
