@@ -31,4 +31,8 @@ class IoError : public Error {
   using Error::Error;
 };
 
+/// The message of `e` for a user: LibTorch's errors (c10::Error) without the C++ stack trace
+/// they carry, any other exception's what().
+std::string message_of(const std::exception& e);
+
 }  // namespace fedglioma

@@ -71,6 +71,7 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
   const fs::path staging = exporting ? fs::path(options.export_dir.string() + ".partial") : fs::path();
   std::error_code ec;
   if (exporting) fs::remove_all(staging, ec);
+  sim::check_thread_budget(config.runtime);
   const int threads = config.runtime.workers * config.runtime.threads_per_worker;
   const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));
   const data::SampleCache cache(config.data.cache_dir);

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "core/error.h"
 #include "core/numerics.h"
@@ -14,9 +15,24 @@
 #include "experiments/cli_sweep.h"
 #include "experiments/cli_synth.h"
 
-int main(int argc, char** argv) {
-  // Before anything touches torch: ATen and oneDNN pick their CPU kernels once, at first use.
-  fedglioma::init_process_numerics();
+namespace {
+
+// One line for any failure: a message's own line breaks (LibTorch's, ITK's) become "; ".
+int fail(const std::string& message) {
+  std::string line;
+  for (const char c : message) {
+    if (c == '\n') {
+      if (!line.empty() && line.back() != ' ') line += "; ";
+    } else if (c != '\r') {
+      line += c;
+    }
+  }
+  while (!line.empty() && (line.back() == ' ' || line.back() == ';')) line.pop_back();
+  std::cerr << "fedglioma: error: " << line << "\n";
+  return 1;
+}
+
+int run_subcommand(int argc, char** argv) {
   using namespace fedglioma::experiments;
   CLI::App app{"fedglioma: federated learning simulation for multi-task glioma MRI (segmentation + IDH, "
                "1p/19q, MGMT, grade)"};
@@ -41,43 +57,35 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (synth_cmd->parsed()) return run_synth(synth);
+  if (manifest_cmd->parsed()) run_manifest(manifest, std::cout);
+  if (preprocess_cmd->parsed()) run_preprocess(preprocess, std::cout);
+  if (run_cmd->parsed()) run_run(run, std::cout);
+  if (sweep_cmd->parsed()) run_sweep(sweep, std::cout);
+  if (predict_cmd->parsed()) run_predict(predict, std::cout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before anything touches torch: ATen and oneDNN pick their CPU kernels once, at first use.
+  fedglioma::init_process_numerics();
+  // The one guard: whatever fails, the user reads one line and the exit status is 1, never a
+  // signal or a trace. Nothing is cleaned up here; subcommands leave no partial output themselves.
   try {
-    if (synth_cmd->parsed()) return run_synth(synth);
-    if (manifest_cmd->parsed()) {
-      run_manifest(manifest, std::cout);
-      return 0;
-    }
-    if (preprocess_cmd->parsed()) {
-      run_preprocess(preprocess, std::cout);
-      return 0;
-    }
-    if (run_cmd->parsed()) {
-      run_run(run, std::cout);
-      return 0;
-    }
-    if (sweep_cmd->parsed()) {
-      run_sweep(sweep, std::cout);
-      return 0;
-    }
-    if (predict_cmd->parsed()) {
-      run_predict(predict, std::cout);
-      return 0;
-    }
+    return run_subcommand(argc, argv);
   } catch (const fedglioma::RestartRequired& e) {
     try {
       std::cout.flush();
       fedglioma::restart_with_cpu_numerics(e.mode(), argv);  // thrown before anything was written
-    } catch (const fedglioma::Error& again) {
-      std::cerr << "fedglioma: error: " << again.what() << "\n";
-      return 1;
+    } catch (const std::exception& again) {
+      return fail(again.what());
     }
-  } catch (const fedglioma::Error& e) {
-    std::cerr << "fedglioma: error: " << e.what() << "\n";
-    return 1;
   } catch (const std::exception& e) {
-    // Anything else is a bug or an environment failure (out of memory); still no trace dump.
-    std::cerr << "fedglioma: internal error: " << e.what() << "\n";
-    return 2;
+    return fail(fedglioma::message_of(e));  // LibTorch's errors without their C++ stack
+  } catch (...) {
+    return fail("an unknown exception escaped (please report it)");
   }
-  return 0;
+  return 1;
 }

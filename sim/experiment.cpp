@@ -10,6 +10,7 @@
 #include <exception>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "core/aggregate.h"
 #include "core/atomic_file.h"
@@ -44,7 +45,7 @@ std::string describe(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    return e.what();
+    return message_of(e);
   } catch (...) {
     return "unknown error";
   }
@@ -135,6 +136,18 @@ double site_value(const std::map<std::string, double>& by_site, const std::strin
 
 }  // namespace
 
+// Workers x intra-op threads beyond what the machine runs only thrash, and at a few thousand
+// threads OpenMP and std::thread fail to start them: refused up front, at 4x the hardware threads.
+void check_thread_budget(const RuntimeConfig& rt) {
+  const long hardware = std::max(1L, static_cast<long>(std::thread::hardware_concurrency()));
+  const long threads = static_cast<long>(rt.workers) * rt.threads_per_worker;
+  if (threads > 4 * hardware)
+    throw ConfigError("runtime.workers x runtime.threads_per_worker = " + std::to_string(rt.workers) + " x " +
+                      std::to_string(rt.threads_per_worker) + " = " + std::to_string(threads) +
+                      " threads, more than this machine runs (at most 4 x its " + std::to_string(hardware) +
+                      " hardware threads = " + std::to_string(4 * hardware) + "); lower either");
+}
+
 void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
                     std::ostream& console, const RunControl& control) {
   const bool resume = control.resume;
@@ -152,6 +165,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
                              "runtime.cpu_numerics to \"native\" or train on CUDA"
                            : "and this CPU has no AVX-512; train on CUDA or without mixed precision"));
   data::check_patient_leakage(manifest);
+  check_thread_budget(rt);
 
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
@@ -162,6 +176,10 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
           << static_cast<int>(seconds_since(load_start) + 0.5) << " s"
           << (store.streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
   const Partition partition = make_partition(store.samples(), config.partition, fed.mode, rt.seed);
+  if (static_cast<std::size_t>(fed.min_clients) > partition.clients.size())
+    throw ConfigError("federation.min_clients = " + std::to_string(fed.min_clients) + " exceeds the " +
+                      std::to_string(partition.clients.size()) +
+                      " client(s) of this partition: every round would be skipped; lower it");
   const std::string partition_text = partitions_json(partition, config.partition.scheme);
   if (resume) {
     if (read_file(run_dir / "partitions.json") != partition_text)

@@ -95,7 +95,7 @@ void load_state_dict(torch::nn::Module& module, const std::string& path) {
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   } catch (const std::exception& e) {
-    throw IoError("'" + path + "': not a model file fedglioma can read (" + std::string(e.what()).substr(0, 200) + ")");
+    throw IoError("'" + path + "': not a model file fedglioma can read (" + message_of(e).substr(0, 200) + ")");
   }
   if (!value.isGenericDict()) throw IoError("'" + path + "': expected a name -> tensor dictionary");
   std::map<std::string, torch::Tensor> stored;

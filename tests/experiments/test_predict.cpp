@@ -110,3 +110,25 @@ TEST_CASE("predict with a 3-class grade model gives the probability of each WHO 
   experiments::run_predict(options_for(cohort.cases[1].images, binary), console);
   REQUIRE_FALSE(json::parse(read_file(binary / "markers.json")).contains("grade_who"));
 }
+
+TEST_CASE("any failure reaches the user as one line and exit status 1, never a LibTorch trace",
+          "[experiments][predict][bad-input][cli]") {
+  const fs::path dir = testing::temp_dir("predict-damaged");
+  const std::string bytes = read_file(trained_run() / "model.pt");
+  write_file_atomic(dir / "model.pt", bytes.substr(0, bytes.size() / 3));  // a damaged archive
+  write_file_atomic(dir / "config.resolved.json", read_file(trained_run() / "config.resolved.json"));
+  const auto cohort = data::load_manifest(testing::tiny_cohort());
+  const auto& images = cohort.cases[0].images;
+  std::string output;
+  const int rc = testing::run_command(std::string(FEDGLIOMA_BINARY) + " predict --model " + (dir / "model.pt").string() +
+                                          " --t1 " + images[0].string() + " --t1c " + images[1].string() + " --t2 " +
+                                          images[2].string() + " --flair " + images[3].string() + " --out " +
+                                          (dir / "out").string(),
+                                      &output);
+  INFO(output);
+  REQUIRE(rc == 1);
+  REQUIRE(std::count(output.begin(), output.end(), '\n') == 1);
+  REQUIRE_THAT(output, Catch::StartsWith("fedglioma: error: "));
+  REQUIRE_THAT(output, !Catch::Contains("frame #") && !Catch::Contains("Exception raised from"));
+  REQUIRE_FALSE(fs::exists(dir / "out"));
+}
