@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/numerics.h"
+#include "core/owned_folder.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
 #include "sim/experiment.h"
@@ -26,6 +27,12 @@ fs::path default_run_dir(const fs::path& config) {
   return fs::path("runs") / (config.stem().string() + "-" + stamp);
 }
 
+// What a run writes into its folder (OwnedFolder never lets --force overwrite any of these).
+const OwnedFolder::Kind kRunFolder{"run",
+                                   "--force",
+                                   {"config.resolved.json", "partitions.json", "rounds.jsonl", "metrics.csv",
+                                    "predictions.csv", "summary.json", "checkpoints", "model.pt", "model-*"}};
+
 // The progress line redraws itself with carriage returns: only for a terminal, never in a log.
 bool progress_wanted(const std::ostream& console) { return &console == &std::cout && ::isatty(STDOUT_FILENO); }
 
@@ -38,6 +45,8 @@ CLI::App* setup_run(CLI::App& app, RunOptions& options) {
   cmd->add_option("--set", options.overrides, "Override a config field: key.path=value (repeatable)");
   cmd->add_option("--resume", options.resume,
                   "Continue the run in this folder after its last checkpoint, with its own config");
+  cmd->add_flag("--force", options.force,
+                "Write into an existing folder that is not a run folder (refused if it holds any file a run writes)");
   return cmd;
 }
 
@@ -48,6 +57,7 @@ fs::path resume_run(const RunOptions& options, std::ostream& console) {
   for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl", "checkpoints/latest.state"})
     if (!fs::exists(run_dir / file))
       throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
+  const OwnedFolder folder = OwnedFolder::reopen(run_dir, kRunFolder, {"config.resolved.json", "rounds.jsonl"});
   const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
@@ -65,21 +75,21 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
   const fs::path run_dir = options.out.empty() ? default_run_dir(options.config) : options.out;
   if (fs::exists(run_dir / "rounds.jsonl"))
     throw ConfigError("'" + run_dir.string() + "' already holds a run; choose another --out");
-  const bool created = !fs::exists(run_dir);
-  std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  if (ec) throw IoError("cannot create run folder '" + run_dir.string() + "': " + ec.message());
+  OwnedFolder folder = OwnedFolder::claim(run_dir, kRunFolder, options.force);
   try {
     write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
     sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/false, progress_wanted(console)});
   } catch (...) {
-    // A run that never finished a round leaves nothing behind that could pass for a result.
+    // A run that never finished a round leaves nothing behind that could pass for a result, and
+    // a folder it did not create as it found it (claim() made sure these files were not there).
+    std::error_code ec;
     if (!fs::exists(run_dir / "rounds.jsonl")) {
-      if (created) {
+      if (folder.created()) {
         fs::remove_all(run_dir, ec);
       } else {
         fs::remove(run_dir / "config.resolved.json", ec);
         fs::remove(run_dir / "partitions.json", ec);
+        folder.unmark(kRunFolder);
       }
     }
     throw;

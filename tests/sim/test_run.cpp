@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/metrics.h"
 #include "core/numerics.h"
+#include "core/owned_folder.h"
 #include "data/csv_table.h"
 #include "experiments/cli_run.h"
 #include "tests/support/fixtures.h"
@@ -142,6 +143,54 @@ TEST_CASE("CPU mixed precision is refused where oneDNN has no bfloat16 kernels (
       fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(dir, {"train.mixed_precision=true"}), console),
       Catch::Contains("train.mixed_precision") && Catch::Contains("runtime.cpu_numerics"));
   REQUIRE_FALSE(fs::exists(dir / "run"));
+}
+
+TEST_CASE("a run is refused at start when no round could aggregate or the threads exceed the machine",
+          "[sim][run][config]") {
+  const fs::path dir = fedglioma::testing::temp_dir("start-checks");
+  std::ostringstream console;
+  // Two sites: a minimum of three clients would skip every round and leave the initial weights.
+  REQUIRE_THROWS_WITH(
+      fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(dir, {"federation.min_clients=3"}), console),
+      Catch::Contains("federation.min_clients = 3") && Catch::Contains("2 client(s)"));
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+  // 256 x 256 threads crashed libgomp while preprocessing.
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(
+                                                          dir, {"runtime.workers=256", "runtime.threads_per_worker=256"}),
+                                                      console),
+                      Catch::Contains("runtime.workers x runtime.threads_per_worker = 256 x 256"));
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+}
+
+TEST_CASE("run writes only into its own folder: a user's folder is refused, forced without overwriting, restored on failure",
+          "[sim][run][owned_folder]") {
+  const fs::path dir = fedglioma::testing::temp_dir("run-user-folder");
+  std::ostringstream console;
+  auto options = fedglioma::testing::tiny_run_options(dir, {"federation.rounds=1"});
+  fs::create_directories(options.out);
+  fedglioma::write_file_atomic(options.out / "config.resolved.json", "the user's own file");
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console), Catch::Contains("--force"));
+  options.force = true;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console),
+                      Catch::Contains("config.resolved.json") && Catch::Contains("never overwrites"));
+  REQUIRE(fedglioma::read_file(options.out / "config.resolved.json") == "the user's own file");
+  // A failure before round 1 in a forced folder removes what the run wrote, and only that.
+  fs::rename(options.out / "config.resolved.json", options.out / "notes.txt");
+  auto failing = options;
+  failing.overrides.push_back("federation.min_clients=3");
+  REQUIRE_THROWS(fedglioma::experiments::run_run(failing, console));
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(options.out)) left.push_back(entry.path().filename().string());
+  REQUIRE(left == std::vector<std::string>{"notes.txt"});
+  // Forced, it runs beside the user's file; a resume while the run is held elsewhere is refused.
+  fedglioma::experiments::run_run(options, console);
+  REQUIRE(fs::exists(options.out / ".fedglioma-run"));
+  REQUIRE(fedglioma::read_file(options.out / "notes.txt") == "the user's own file");
+  const fedglioma::OwnedFolder held =
+      fedglioma::OwnedFolder::reopen(options.out, {"run", "--force", {}}, {"config.resolved.json"});
+  fedglioma::experiments::RunOptions resume;
+  resume.resume = options.out;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("in use by another"));
 }
 
 TEST_CASE("3-class grade with dropout, learned task weights and mixed precision runs deterministically",
