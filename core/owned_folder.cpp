@@ -77,7 +77,7 @@ OwnedFolder::~OwnedFolder() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // closing the descriptor releases the lock
 }
 
-OwnedFolder OwnedFolder::claim(const fs::path& dir, const Kind& kind, bool force) {
+void OwnedFolder::check(const fs::path& dir, const Kind& kind, bool force) {
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   if (existed && !fs::is_directory(dir, ec)) throw ConfigError(quoted(dir) + " exists and is not a folder");
@@ -92,6 +92,13 @@ OwnedFolder OwnedFolder::claim(const fs::path& dir, const Kind& kind, bool force
       throw ConfigError(quoted(dir) + " already holds '" + clash + "', which fedglioma would overwrite; " +
                         kind.force_option + " never overwrites: choose another folder");
   }
+}
+
+OwnedFolder OwnedFolder::claim(const fs::path& dir, const Kind& kind, bool force) {
+  check(dir, kind, force);
+  std::error_code ec;
+  const bool existed = fs::exists(dir, ec);
+  const bool ours = existed && fs::exists(dir / marker_name(kind), ec);
   if (!existed) {
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create " + quoted(dir) + ": " + ec.message());

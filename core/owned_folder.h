@@ -26,6 +26,10 @@ class OwnedFolder {
   /// ConfigError naming the folder and the option to use, or IoError.
   static OwnedFolder claim(const std::filesystem::path& dir, const Kind& kind, bool force);
 
+  /// The refusals of claim() without creating, marking or locking anything: for a subcommand that
+  /// checks its output folder before a long computation and claims it afterwards.
+  static void check(const std::filesystem::path& dir, const Kind& kind, bool force);
+
   /// Reopens a folder that fedglioma wrote before (resume): it must carry the marker, or (a
   /// folder from a version without markers) `required`, which then gets the marker.
   static OwnedFolder reopen(const std::filesystem::path& dir, const Kind& kind,

@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/numerics.h"
+#include "core/owned_folder.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
@@ -17,6 +18,9 @@ namespace fedglioma::experiments {
 namespace {
 
 namespace fs = std::filesystem;
+
+// What predict writes into --out (a patient's own folder may hold a ground-truth mask.nii.gz).
+const OwnedFolder::Kind kPredictFolder{"predict", "--force", {"mask.nii.gz", "markers.json"}};
 
 // A short content hash (FNV-1a 64) that identifies a config or model file in markers.json.
 std::string fingerprint(const std::string& bytes) {
@@ -38,6 +42,8 @@ CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
   cmd->add_option("--t2", options.images[2], "T2 NIfTI")->required();
   cmd->add_option("--flair", options.images[3], "FLAIR NIfTI")->required();
   cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json)")->required();
+  cmd->add_flag("--force", options.force,
+                "Write into an existing folder that predict did not make (refused if it holds mask.nii.gz or markers.json)");
   return cmd;
 }
 
@@ -46,6 +52,7 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   if (!fs::exists(options.model)) throw ConfigError("--model '" + options.model.string() + "': file does not exist");
   if (!fs::exists(config_path))
     throw ConfigError("'" + config_path.string() + "' does not exist: give the run's config with --config");
+  OwnedFolder::check(options.out, kPredictFolder, options.force);  // before the work, not after
   const LoadedConfig loaded = load_config(config_path, {});
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const sim::PatientPrediction result = sim::predict_patient(loaded.config, options.model, options.images);
@@ -77,7 +84,7 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   try {
     data::write_labels(staging / "mask.nii.gz", result.mask);
     write_file_atomic(staging / "markers.json", markers.dump(2) + "\n");
-    fs::create_directories(options.out, ec);
+    const OwnedFolder out = OwnedFolder::claim(options.out, kPredictFolder, options.force);
     fs::rename(staging / "mask.nii.gz", options.out / "mask.nii.gz", ec);
     if (!ec) fs::rename(staging / "markers.json", options.out / "markers.json", ec);
     if (ec) throw IoError("cannot write into '" + options.out.string() + "': " + ec.message());

@@ -16,6 +16,7 @@ struct PredictOptions {
   std::filesystem::path config;                ///< empty: the config.resolved.json beside the model
   std::array<std::filesystem::path, 4> images;  ///< --t1 --t1c --t2 --flair
   std::filesystem::path out;                   ///< folder for mask.nii.gz and markers.json
+  bool force = false;  ///< --force: write into a folder of the user's that holds neither file
 };
 
 CLI::App* setup_predict(CLI::App& app, PredictOptions& options);

@@ -39,7 +39,7 @@ int run_subcommand(int argc, char** argv) {
   app.set_version_flag("--version", std::string("fedglioma ") + FEDGLIOMA_VERSION);
   app.require_subcommand(1);
 
-  fedglioma::data::SynthOptions synth;
+  SynthCliOptions synth;
   RunOptions run;
   PreprocessCliOptions preprocess;
   ManifestCliOptions manifest;

@@ -8,6 +8,7 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "data/synth.h"
+#include "experiments/cli_synth.h"
 #include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -132,4 +133,30 @@ TEST_CASE("synth rejects bad options", "[data][synth]") {
   options.size = 16;
   options.sites = 0;
   REQUIRE_THROWS_WITH(write_synthetic_cohort(options), Catch::Contains("--sites"));
+}
+
+TEST_CASE("synth writes only into a cohort folder of its own, never over the user's files", "[data][synth][owned_folder]") {
+  const fs::path dir = fedglioma::testing::temp_dir("synth-owned");
+  fedglioma::experiments::SynthCliOptions options;
+  options.cohort.out = dir / "cohort";
+  options.cohort.sites = 1;
+  options.cohort.cases_per_site = 1;
+  options.cohort.external_cases = 0;
+  options.cohort.size = 8;
+  REQUIRE(fedglioma::experiments::run_synth(options) == 0);
+  REQUIRE(fs::exists(dir / "cohort" / ".fedglioma-cohort"));
+  REQUIRE(fedglioma::experiments::run_synth(options) == 0);  // its own cohort: made again
+  // A folder of the user's is refused; forced, it is refused while it holds a manifest.
+  fs::create_directories(dir / "mine");
+  fedglioma::write_file_atomic(dir / "mine" / "manifest.json", "{\"the user's\": true}");
+  options.cohort.out = dir / "mine";
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_synth(options), Catch::Contains("--force"));
+  options.force = true;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_synth(options), Catch::Contains("manifest.json"));
+  REQUIRE(fedglioma::read_file(dir / "mine" / "manifest.json") == "{\"the user's\": true}");
+  // A bad option fails before anything is left behind in a folder synth created.
+  options.cohort.out = dir / "bad";
+  options.cohort.sites = 0;
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_synth(options), Catch::Contains("--sites"));
+  REQUIRE_FALSE(fs::exists(dir / "bad"));
 }

@@ -132,3 +132,21 @@ TEST_CASE("any failure reaches the user as one line and exit status 1, never a L
   REQUIRE_THAT(output, !Catch::Contains("frame #") && !Catch::Contains("Exception raised from"));
   REQUIRE_FALSE(fs::exists(dir / "out"));
 }
+
+TEST_CASE("predict never writes over a patient's own files", "[experiments][predict][owned_folder]") {
+  const auto cohort = data::load_manifest(testing::tiny_cohort());
+  const fs::path patient = testing::temp_dir("predict-patient-folder");
+  write_file_atomic(patient / "mask.nii.gz", "the ground truth");
+  std::ostringstream console;
+  auto options = options_for(cohort.cases[0].images, patient);
+  REQUIRE_THROWS_WITH(experiments::run_predict(options, console), Catch::Contains("--force"));
+  options.force = true;
+  REQUIRE_THROWS_WITH(experiments::run_predict(options, console),
+                      Catch::Contains("mask.nii.gz") && Catch::Contains("never overwrites"));
+  REQUIRE(read_file(patient / "mask.nii.gz") == "the ground truth");
+  // Its own output folder it may write again.
+  const fs::path out = testing::temp_dir("predict-again") / "patient";
+  experiments::run_predict(options_for(cohort.cases[0].images, out), console);
+  experiments::run_predict(options_for(cohort.cases[1].images, out), console);
+  REQUIRE(fs::exists(out / ".fedglioma-predict"));
+}
