@@ -61,3 +61,19 @@ TEST_CASE("manifest errors name the file and the case and the field", "[data][ma
   REQUIRE_THROWS_WITH(load_manifest(fs::path("/nonexistent/manifest.json")), Contains("/nonexistent/manifest.json"));
   REQUIRE_THROWS_AS(load_manifest(write_manifest("broken", "{")), fedglioma::DataError);
 }
+
+TEST_CASE("case ids and site names that could leave their folder are refused at load, naming the case",
+          "[data][manifest][bad-input]") {
+  // JSON escapes: the file holds a backslash-u sequence, the loaded string the control character.
+  for (const std::string id : {"../escape", "a/b", "..", "x\\u0000y", "tab\\there", "back\\\\slash"}) {
+    const fs::path path = write_manifest("manifest-bad-id", record(id));
+    REQUIRE_THROWS_WITH(load_manifest(path), Catch::Contains("case #0") && Catch::Contains("id \""));
+  }
+  std::string site = record("case-1");
+  site.replace(site.find("\"site\": \"s\""), 11, "\"site\": \"../up\"");
+  REQUIRE_THROWS_WITH(load_manifest(write_manifest("manifest-bad-site", site)),
+                      Catch::Contains("case 'case-1'") && Catch::Contains("site \"../up\"") &&
+                          Catch::Contains("path separator"));
+  // Dots and dashes inside a name are fine.
+  REQUIRE(load_manifest(write_manifest("manifest-good-id", record("TCGA-02.0001_v2"))).cases.size() == 1);
+}
