@@ -92,4 +92,11 @@ std::string CsvTable::where(std::size_t row, std::size_t column) const {
   return "'" + path_.string() + "' row " + std::to_string(row + 1) + " column '" + header_.at(column) + "'";
 }
 
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace fedglioma::data

@@ -35,4 +35,8 @@ class CsvTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
+/// `text` as one CSV cell, quoted as RFC 4180 asks (and CsvTable reads back) when it holds a
+/// comma, a quote, a CR or an LF. Every CSV fedglioma writes goes through this.
+std::string csv_field(const std::string& text);
+
 }  // namespace fedglioma::data

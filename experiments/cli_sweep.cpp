@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/numerics.h"
+#include "data/csv_table.h"
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
 
@@ -97,13 +98,6 @@ std::string cell(const std::optional<double>& v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", *v);
   return buf;
-}
-
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace
@@ -200,18 +194,18 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
   for (const auto& [key, values] : spec["grid"].items()) keys.push_back(key);
   const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade"};
   std::string csv = "point";
-  for (const auto& k : keys) csv += "," + csv_escape(k);
+  for (const auto& k : keys) csv += "," + data::csv_field(k);
   for (const auto& m : metrics) csv += ",final_" + m + ",best_" + m;
   csv += "\n";
   std::map<std::string, std::map<std::string, std::vector<double>>> groups;  // group -> metric -> final values
   std::vector<std::string> group_order;
   for (const Point& p : points) {
     const auto o = outcomes(p.dir);
-    csv += csv_escape(p.name);
+    csv += data::csv_field(p.name);
     std::string group;
     for (const auto& k : keys) {
       const json& v = p.settings[k];
-      csv += "," + csv_escape(v.is_string() ? v.get<std::string>() : v.dump());
+      csv += "," + data::csv_field(v.is_string() ? v.get<std::string>() : v.dump());
       if (k != "runtime.seed") group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
     }
     if (!groups.count(group)) group_order.push_back(group);

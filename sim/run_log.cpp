@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/csv_table.h"
 #include "data/manifest.h"
 
 namespace fedglioma::sim {
@@ -141,7 +142,7 @@ std::string number(const std::optional<double>& v) {
 std::string label(const std::optional<int>& v) { return v ? std::to_string(*v) : ""; }
 
 std::string csv_row(int round, const std::string& set, const EvalSummary& s) {
-  std::string row = std::to_string(round) + "," + set + "," + std::to_string(s.n) + "," + number(s.dice_mean) +
+  std::string row = std::to_string(round) + "," + data::csv_field(set) + "," + std::to_string(s.n) + "," + number(s.dice_mean) +
                     "," + number(s.dice_median) + "," + number(s.hd95_median);
   for (const auto& auc : s.auc) row += "," + number(auc);
   row += "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string());
@@ -239,10 +240,11 @@ std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& p
   for (std::size_t i = 0; i < predictions.size(); ++i) {
     const CasePrediction& p = predictions[i];
     const data::Sample& s = *p.sample;
-    rows += std::to_string(round) + "," + s.id + "," + s.site + "," + s.split + "," + number(p.dice);
+    rows += std::to_string(round) + "," + data::csv_field(s.id) + "," + data::csv_field(s.site) + "," +
+            data::csv_field(s.split) + "," + number(p.dice);
     for (double prob : p.markers.prob) rows += "," + number(prob);
     for (std::size_t m = 0; m < data::kMarkers.size(); ++m) rows += "," + label(s.labels.binary(m));
-    rows += "," + models[i];
+    rows += "," + data::csv_field(models[i]);
     for (std::size_t c = 0; c < 3; ++c)
       rows += "," + (p.markers.grade ? number((*p.markers.grade)[c]) : std::string());
     rows += "," + label(s.labels.grade) + "\n";

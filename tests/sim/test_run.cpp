@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "core/metrics.h"
@@ -191,6 +192,27 @@ TEST_CASE("run writes only into its own folder: a user's folder is refused, forc
   fedglioma::experiments::RunOptions resume;
   resume.resume = options.out;
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("in use by another"));
+}
+
+TEST_CASE("CSV files quote ids and sites with commas and quotes, so every row keeps its width",
+          "[sim][run][csv]") {
+  // The tiny cohort's manifest with site names that need quoting, beside it (image paths hold).
+  const fs::path cohort = fedglioma::testing::tiny_cohort();
+  std::string text = fedglioma::read_file(cohort);
+  for (std::size_t at = text.find("\"site-a\""); at != std::string::npos; at = text.find("\"site-a\"", at))
+    text.replace(at, 8, "\"site, \\\"a\\\"\"");
+  const fs::path quoted = cohort.parent_path() / "manifest-quoted.json";
+  fedglioma::write_file_atomic(quoted, text);
+  const fs::path run = tiny_run("csv-quoting", {"federation.rounds=1", "data.manifest=" + quoted.string()});
+  const auto predictions = fedglioma::data::CsvTable::read(run / "predictions.csv");  // refuses a ragged row
+  const std::size_t site = predictions.column("site");
+  std::set<std::string> sites;
+  for (const auto& row : predictions.rows()) sites.insert(row[site]);
+  REQUIRE(sites.count("site, \"a\"") == 1);
+  const auto metrics = fedglioma::data::CsvTable::read(run / "metrics.csv");
+  bool found = false;
+  for (const auto& row : metrics.rows()) found = found || row[metrics.column("set")] == "site:site, \"a\"";
+  REQUIRE(found);
 }
 
 TEST_CASE("3-class grade with dropout, learned task weights and mixed precision runs deterministically",
