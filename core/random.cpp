@@ -1,5 +1,6 @@
 #include "core/random.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -105,11 +106,30 @@ double Rng::gamma(double shape) {
   }
 }
 
+double Rng::log_gamma(double shape) {
+  assert(shape > 0);
+  if (shape >= 1.0) return std::log(gamma(shape));
+  // log(Gamma(a + 1) * U^(1/a)) = log Gamma(a + 1) + log(U) / a: the same draws as gamma().
+  double u;
+  do {
+    u = uniform();
+  } while (u <= 0.0);
+  return std::log(gamma(shape + 1.0)) + std::log(u) / shape;
+}
+
 std::vector<double> Rng::dirichlet(std::size_t k, double alpha) {
   std::vector<double> p(k);
+  if (alpha >= 1.0) {  // no underflow possible: the plain normalisation
+    double sum = 0.0;
+    for (double& x : p) sum += (x = gamma(alpha));
+    for (double& x : p) x /= sum;
+    return p;
+  }
+  for (double& x : p) x = log_gamma(alpha);
+  const double top = *std::max_element(p.begin(), p.end());
   double sum = 0.0;
-  for (double& x : p) sum += (x = gamma(alpha));
-  for (double& x : p) x = sum > 0 ? x / sum : 1.0 / static_cast<double>(k);
+  for (double& x : p) sum += (x = std::exp(x - top));  // the largest is exp(0) = 1: sum >= 1
+  for (double& x : p) x /= sum;
   return p;
 }
 

@@ -47,7 +47,12 @@ class Rng {
   bool bernoulli(double p);
   /// Gamma(shape, 1) draw (Marsaglia-Tsang); shape must be positive.
   double gamma(double shape);
-  /// A draw from the symmetric Dirichlet(alpha, ..., alpha) over k categories.
+  /// The logarithm of a Gamma(shape, 1) draw, exact where the draw itself underflows (a shape of
+  /// 1e-3 gives values like e^-700).
+  double log_gamma(double shape);
+  /// A draw from the symmetric Dirichlet(alpha, ..., alpha) over k categories. For alpha < 1 the
+  /// gamma draws are normalised in log space, so a tiny alpha gives the skew it asks for (nearly
+  /// all mass on one category) instead of underflowing to equal shares.
   std::vector<double> dirichlet(std::size_t k, double alpha);
   /// Fisher-Yates shuffle of `values` in place.
   template <typename T>

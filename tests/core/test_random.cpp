@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "core/random.h"
@@ -45,4 +47,24 @@ TEST_CASE("Rng::shuffle is a permutation", "[core]") {
   std::vector<int> sorted(50);
   for (int i = 0; i < 50; ++i) sorted[i] = i;
   REQUIRE(v != sorted);
+}
+
+TEST_CASE("a tiny Dirichlet alpha gives the skew it asks for, not equal shares", "[core][random]") {
+  for (const double alpha : {1e-3, 1e-6}) {
+    fedglioma::Rng rng(11);
+    double top_share = 0.0;
+    for (int draw = 0; draw < 200; ++draw) {
+      const auto p = rng.dirichlet(4, alpha);
+      double sum = 0.0;
+      for (const double x : p) {
+        REQUIRE(std::isfinite(x));
+        sum += x;
+      }
+      REQUIRE(sum == Approx(1.0));
+      top_share += *std::max_element(p.begin(), p.end()) / 200.0;
+    }
+    // E[max share] tends to 1 as alpha -> 0 (0.25 would be the equal shares of an underflow).
+    REQUIRE(top_share > 0.99);
+    REQUIRE(std::isfinite(rng.log_gamma(alpha)));
+  }
 }
