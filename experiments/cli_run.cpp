@@ -54,7 +54,7 @@ fs::path resume_run(const RunOptions& options, std::ostream& console) {
   if (!options.config.empty() || !options.overrides.empty())
     throw ConfigError("run --resume takes no config and no --set: a resumed run keeps the config it started with");
   const fs::path& run_dir = options.resume;
-  for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl", "checkpoints/latest.state"})
+  for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl"})
     if (!fs::exists(run_dir / file))
       throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
   const OwnedFolder folder = OwnedFolder::reopen(run_dir, kRunFolder, {"config.resolved.json", "rounds.jsonl"});

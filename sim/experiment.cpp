@@ -212,7 +212,10 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   std::vector<RoundRecord> history;
   int first_round = 1;
   if (resume) {
-    first_round = load_checkpoint(run_dir, global, locals, optimizer_states, *strategy) + 1;
+    // Without a checkpoint (runtime.checkpoint_every 0, a kill or a full disk before the first
+    // one) the run starts over: round 1 follows from the seed alone.
+    if (fs::exists(checkpoint_path(run_dir)))
+      first_round = load_checkpoint(run_dir, global, locals, optimizer_states, *strategy) + 1;
     // The rounds after the checkpoint (and a line cut short by a kill) are run again.
     std::istringstream lines(read_file(rounds_path));
     std::string kept;
@@ -223,7 +226,9 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     if (static_cast<int>(history.size()) != first_round - 1)
       throw IoError("'" + rounds_path.string() + "' holds fewer rounds than the checkpoint");
     write_file_atomic(rounds_path, kept);
-    console << "fedglioma: resuming after round " << first_round - 1 << "\n";
+    console << (first_round > 1 ? "fedglioma: resuming after round " + std::to_string(first_round - 1)
+                                : std::string("fedglioma: no checkpoint yet: starting again from round 1"))
+            << "\n";
   }
 
   Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices, model_options(config.model));

@@ -228,3 +228,24 @@ TEST_CASE("run prints no progress line when its output is not a terminal", "[sim
                                           &output) == 0);
   REQUIRE_THAT(output, Catch::Contains("round") && !Catch::Contains("\r"));
 }
+
+TEST_CASE("a run with rounds logged but no checkpoint yet resumes from round 1 to the same results",
+          "[sim][federation][resume]") {
+  // runtime.checkpoint_every 0 (or a kill or a full disk before the first checkpoint) left a
+  // folder that could be neither resumed (no checkpoint) nor restarted (it holds rounds.jsonl).
+  const fs::path dir = fedglioma::testing::temp_dir("resume-no-checkpoint");
+  std::ostringstream console;
+  const auto options = fedglioma::testing::tiny_run_options(dir, {"runtime.checkpoint_every=0"});
+  fedglioma::experiments::run_run(options, console);
+  REQUIRE_FALSE(fs::exists(options.out / "checkpoints" / "latest.state"));
+  const auto before = read_rounds(options.out);
+  fedglioma::write_file_atomic(options.out / "rounds.jsonl", before.front().dump() + "\n");  // as if killed after round 1
+  fedglioma::experiments::RunOptions resume;
+  resume.resume = options.out;
+  std::ostringstream resumed;
+  fedglioma::experiments::run_run(resume, resumed);
+  REQUIRE_THAT(resumed.str(), Catch::Contains("starting again from round 1"));
+  const auto after = read_rounds(options.out);
+  REQUIRE(after.size() == before.size());
+  for (std::size_t r = 0; r < after.size(); ++r) REQUIRE(metrics_of(after[r]) == metrics_of(before[r]));
+}
