@@ -1,5 +1,7 @@
 #include "core/atomic_file.h"
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 
@@ -10,8 +12,12 @@
 namespace fedglioma {
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& contents) {
-  const std::filesystem::path tmp =
-      path.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  // Unique per writer, process and thread alike: two writers of one path (threads caching the
+  // same entry, processes sharing a cache) each rename a whole file of their own, and the last
+  // rename wins; a name shared by threads let one writer rename or remove the other's file.
+  static std::atomic<std::uint64_t> writes{0};
+  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(static_cast<long>(::getpid())) + "." +
+                                    std::to_string(writes.fetch_add(1));
   {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) throw IoError("cannot write '" + tmp.string() + "': check the folder exists and is writable");
