@@ -12,6 +12,7 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
+#include "sim/executor.h"
 #include "sim/experiment.h"
 
 namespace fedglioma::experiments {

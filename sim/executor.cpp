@@ -2,8 +2,12 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <atomic>
+#include <string>
 #include <thread>
+
+#include "core/error.h"
 
 #ifdef FEDGLIOMA_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
@@ -24,6 +28,18 @@ models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
       .grade_classes(m.grade_classes)
       .dropout(m.dropout)
       .task_uncertainty(m.task_uncertainty);
+}
+
+// Workers x intra-op threads beyond what the machine runs only thrash, and at a few thousand
+// threads OpenMP and std::thread fail to start them: refused up front, at 4x the hardware threads.
+void check_thread_budget(const RuntimeConfig& rt) {
+  const long hardware = std::max(1L, static_cast<long>(std::thread::hardware_concurrency()));
+  const long threads = static_cast<long>(rt.workers) * rt.threads_per_worker;
+  if (threads > 4 * hardware)
+    throw ConfigError("runtime.workers x runtime.threads_per_worker = " + std::to_string(rt.workers) + " x " +
+                      std::to_string(rt.threads_per_worker) + " = " + std::to_string(threads) +
+                      " threads, more than this machine runs (at most 4 x its " + std::to_string(hardware) +
+                      " hardware threads = " + std::to_string(4 * hardware) + "); lower either");
 }
 
 Executor::Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,

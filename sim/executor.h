@@ -15,6 +15,10 @@ namespace fedglioma::sim {
 /// The network options of a config's `model` section.
 models::MultiTaskUNet3DOptions model_options(const ModelConfig& m);
 
+/// Refuses runtime.workers x runtime.threads_per_worker beyond 4x this machine's hardware threads
+/// (ConfigError naming both keys): more only thrash, and thousands fail to start at all.
+void check_thread_budget(const RuntimeConfig& runtime);
+
 /// One worker: a thread's device and its own model replica. Virtual clients borrow a worker for
 /// a task; nothing of a client stays in it.
 struct Worker {

@@ -10,7 +10,6 @@
 #include <exception>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "core/aggregate.h"
 #include "core/atomic_file.h"
@@ -135,18 +134,6 @@ double site_value(const std::map<std::string, double>& by_site, const std::strin
 }
 
 }  // namespace
-
-// Workers x intra-op threads beyond what the machine runs only thrash, and at a few thousand
-// threads OpenMP and std::thread fail to start them: refused up front, at 4x the hardware threads.
-void check_thread_budget(const RuntimeConfig& rt) {
-  const long hardware = std::max(1L, static_cast<long>(std::thread::hardware_concurrency()));
-  const long threads = static_cast<long>(rt.workers) * rt.threads_per_worker;
-  if (threads > 4 * hardware)
-    throw ConfigError("runtime.workers x runtime.threads_per_worker = " + std::to_string(rt.workers) + " x " +
-                      std::to_string(rt.threads_per_worker) + " = " + std::to_string(threads) +
-                      " threads, more than this machine runs (at most 4 x its " + std::to_string(hardware) +
-                      " hardware threads = " + std::to_string(4 * hardware) + "); lower either");
-}
 
 void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
                     std::ostream& console, const RunControl& control) {

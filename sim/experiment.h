@@ -16,10 +16,6 @@ data::PreprocessOptions preprocess_options(const DataConfig& data);
 /// data.cache_ram_gb in bytes.
 std::uint64_t ram_budget_bytes(const DataConfig& data);
 
-/// Refuses runtime.workers x runtime.threads_per_worker beyond 4x this machine's hardware threads
-/// (ConfigError naming both keys): more only thrash, and thousands fail to start at all.
-void check_thread_budget(const RuntimeConfig& runtime);
-
 /// How a run is driven, beyond its config.
 struct RunControl {
   bool resume = false;    ///< continue the run in run_dir after its checkpoint
