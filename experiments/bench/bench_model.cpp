@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/error.h"
 #include "core/numerics.h"
 #include "models/multitask_loss.h"
 #include "models/multitask_unet3d.h"
@@ -34,10 +35,7 @@ void sync(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  fedglioma::init_process_numerics();  // portable CPU kernels and CUDA determinism, as every run
+int bench(int argc, char** argv) {
   const std::int64_t edge = argc > 1 ? std::atoll(argv[1]) : 64;
   const std::int64_t depth = argc > 2 ? std::atoll(argv[2]) : 5;
   const std::int64_t base = argc > 3 ? std::atoll(argv[3]) : 16;
@@ -107,4 +105,17 @@ int main(int argc, char** argv) {
               step_flops / per_step / 1e9);
   std::printf("large conv3d (64->64, 3^3, 64^3): %.1f GFLOP/s\n", conv_flops * calls / seconds(t1) / 1e9);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fedglioma::init_process_numerics();  // portable CPU kernels and CUDA determinism, as every run
+  try {
+    return bench(argc, argv);
+  } catch (const std::exception& e) {  // a device this build or machine lacks, out of memory
+    const std::string message = fedglioma::message_of(e);
+    std::printf("fedglioma_bench_model: error: %s\n", message.substr(0, message.find('\n')).c_str());
+    return 1;
+  }
 }
