@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_document.h"
 
 namespace fedglioma::data {
 namespace {
@@ -68,9 +69,9 @@ std::optional<int> Labels::binary(std::size_t m) const {
 Manifest load_manifest(const fs::path& path) {
   json doc;
   try {
-    doc = json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
-    throw DataError("'" + path.string() + "': not valid JSON: " + e.what());
+    doc = parse_json_document(read_file(path));
+  } catch (const std::invalid_argument& e) {
+    throw DataError("'" + path.string() + "': " + e.what());
   }
   const std::string file = "'" + path.string() + "'";
   if (!doc.is_object() || !doc.contains("cases") || !doc.at("cases").is_array())

@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_document.h"
 #include "core/numerics.h"
 #include "data/csv_table.h"
 #include "experiments/cli_run.h"
@@ -111,9 +112,14 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& options) {
 }
 
 fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
-  const json spec = json::parse(read_file(options.sweep), nullptr, false);
   const std::string source = "'" + options.sweep.string() + "'";
-  if (spec.is_discarded() || !spec.is_object()) throw ConfigError(source + ": expected a JSON object");
+  json spec;
+  try {
+    spec = parse_json_document(read_file(options.sweep));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  if (!spec.is_object()) throw ConfigError(source + ": expected a JSON object");
   for (const auto& [key, value] : spec.items())
     if (key != "base" && key != "grid" && key != "set" && key != "out")
       throw ConfigError(source + ": unknown key '" + key + "' (known keys: base, grid, set, out)");

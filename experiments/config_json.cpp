@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_document.h"
 #include "experiments/config_shape.h"
 #include "sim/strategy.h"
 
@@ -276,8 +277,12 @@ ExperimentConfig read(const Reader& r) {
 
 LoadedConfig parse_config(const std::string& text, const std::vector<std::string>& overrides,
                           const std::string& source) {
-  json user = json::parse(text, nullptr, false);
-  if (user.is_discarded()) throw ConfigError(source + ": not valid JSON");
+  json user;
+  try {
+    user = parse_json_document(text);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
   if (!user.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
   for (const std::string& o : overrides) apply_override(user, o);
   // federation.strategy may be given as a bare name; its parameters depend on the name.

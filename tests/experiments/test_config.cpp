@@ -120,3 +120,21 @@ TEST_CASE("every experiment config that ships parses and every sweep names a bas
   REQUIRE(configs >= 2);  // smoke, paper_reproduction
   REQUIRE(sweeps >= 2);
 }
+
+TEST_CASE("a config, manifest or sweep with a repeated key or bytes after the document is refused",
+          "[experiments][config][bad-input]") {
+  // nlohmann::json keeps the last of two equal keys without a word: the first value would be lost.
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"lr": 0.1, "lr": 0.001}})", {}, "c.json"),
+                      Contains("c.json") && Contains("key \"lr\" appears twice"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"runtime": {"seed": 1}, "runtime": {"seed": 2}})", {}, "c.json"),
+                      Contains("key \"runtime\" appears twice"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"lr": 0.1}} {"extra": 1})", {}, "c.json"),
+                      Contains("c.json") && Contains("not valid JSON"));
+  // Equal keys in different objects are fine.
+  REQUIRE_NOTHROW(parse_config(R"({"train": {"loss_weights": {"mask": 1}}, "eval": {"every": 1}})", {}, "c.json"));
+
+  const fs::path dir = fedglioma::testing::temp_dir("json-duplicates");
+  fedglioma::write_file_atomic(dir / "manifest.json", R"({"version": 1, "version": 1, "cases": []})");
+  REQUIRE_THROWS_WITH(fedglioma::data::load_manifest(dir / "manifest.json"),
+                      Contains("manifest.json") && Contains("key \"version\" appears twice"));
+}
