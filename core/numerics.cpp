@@ -40,14 +40,6 @@ ProcessNumerics& state() {
   return numerics;
 }
 
-bool cpu_has_avx2() {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
 const char* variable(const char* name) {
   const char* value = std::getenv(name);
   return value && *value ? value : nullptr;
@@ -140,6 +132,14 @@ void restart_with_cpu_numerics(const std::string& mode, char** argv) {
   ::setenv(kRestartedVariable, "1", 1);
   ::execv("/proc/self/exe", argv);
   throw IoError(std::string("runtime.cpu_numerics: cannot restart /proc/self/exe: ") + std::strerror(errno));
+}
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
 }
 
 bool cpu_has_avx512() {

@@ -58,6 +58,9 @@ void require_cpu_numerics(const std::string& mode);
 /// loop. Never returns.
 [[noreturn]] void restart_with_cpu_numerics(const std::string& mode, char** argv);
 
+/// Whether the CPU has AVX2 and FMA, which portable mode pins ATen and oneDNN to.
+bool cpu_has_avx2();
+
 /// Whether the CPU has AVX-512 (F, BW, VL, DQ: oneDNN's avx512_core), which oneDNN's bfloat16
 /// convolutions need.
 bool cpu_has_avx512();

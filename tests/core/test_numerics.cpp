@@ -17,14 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-bool cpu_has_avx2() {
-#if defined(__x86_64__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
 // The pinning variables are ours unless the person running the tests set them.
 bool user_pinned() {
   const auto report = fedglioma::numerics_report();
@@ -52,7 +44,7 @@ json binary_run(const std::string& name, const std::string& environment, const s
 }  // namespace
 
 TEST_CASE("the test process runs with portable CPU numerics: ATen and oneDNN pinned to AVX2", "[core][numerics]") {
-  if (!cpu_has_avx2() || user_pinned())
+  if (!fedglioma::cpu_has_avx2() || user_pinned())
     SUCCEED("no AVX2, or the pins were set by the user");
   else {
     REQUIRE(fedglioma::process_cpu_numerics() == "portable");
@@ -92,7 +84,7 @@ TEST_CASE("summary.json says which numerics a run computed with", "[core][numeri
   const json numerics = summary_of(run)["numerics"];
   REQUIRE(numerics["cpu_numerics"] == "portable");
   REQUIRE(numerics["cuda_deterministic"] == false);
-  if (cpu_has_avx2() && !user_pinned()) {
+  if (fedglioma::cpu_has_avx2() && !user_pinned()) {
     REQUIRE(numerics["aten_cpu_capability"] == "avx2");
     REQUIRE(numerics["onednn_max_cpu_isa"] == "AVX2");
     REQUIRE(numerics["user_environment"].empty());
@@ -102,7 +94,7 @@ TEST_CASE("summary.json says which numerics a run computed with", "[core][numeri
 }
 
 TEST_CASE("fedglioma restarts itself for native CPU numerics and drops its own pins", "[core][numerics][slow]") {
-  if (!cpu_has_avx2() || user_pinned()) return;
+  if (!fedglioma::cpu_has_avx2() || user_pinned()) return;
   std::string output;
   const json numerics = binary_run("numerics-native", "", "--set runtime.cpu_numerics=native", &output)["numerics"];
   REQUIRE(numerics["cpu_numerics"] == "native");
