@@ -29,4 +29,34 @@ nlohmann::json parse_json_document(const std::string& text) {
   return doc;
 }
 
+namespace {
+
+void collect_differences(const nlohmann::json& was, const nlohmann::json& now, const std::string& path,
+                         std::vector<std::string>& out) {
+  if (was.is_object() && now.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& item : was.items()) keys.insert(item.key());
+    for (const auto& item : now.items()) keys.insert(item.key());
+    for (const std::string& key : keys) {
+      const std::string child = path.empty() ? key : path + "." + key;
+      const nlohmann::json absent = "(absent)";
+      collect_differences(was.contains(key) ? was.at(key) : absent, now.contains(key) ? now.at(key) : absent, child,
+                          out);
+    }
+  } else if (was != now) {
+    out.push_back((path.empty() ? std::string("(document)") : path) + ": " + was.dump() + " -> " + now.dump());
+  }
+}
+
+}  // namespace
+
+std::string json_differences(const nlohmann::json& was, const nlohmann::json& now, std::size_t limit) {
+  std::vector<std::string> found;
+  collect_differences(was, now, "", found);
+  std::string text;
+  for (std::size_t i = 0; i < found.size() && i < limit; ++i) text += (i ? "; " : "") + found[i];
+  if (found.size() > limit) text += "; and " + std::to_string(found.size() - limit) + " more";
+  return text;
+}
+
 }  // namespace fedglioma

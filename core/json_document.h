@@ -12,4 +12,8 @@ namespace fedglioma {
 /// object"); callers prefix the file and throw their own error type.
 nlohmann::json parse_json_document(const std::string& text);
 
+/// The leaves (dotted key paths) where `was` and `now` differ, as "train.lr: 0.001 -> 0.01",
+/// joined by "; ", at most `limit` of them and then "and N more". Empty when they are equal.
+std::string json_differences(const nlohmann::json& was, const nlohmann::json& now, std::size_t limit = 5);
+
 }  // namespace fedglioma

@@ -4,24 +4,12 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace fedglioma {
 namespace {
 
 constexpr char kMagic[8] = {'F', 'G', 'S', 'T', 'A', 'T', 'E', '1'};
-
-// FNV-1a over 8-byte words: fast enough for checkpoints and sensitive to any flipped byte.
-std::uint64_t checksum(const char* data, std::size_t size) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  std::size_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, data + i, 8);
-    h = (h ^ word) * 0x100000001b3ULL;
-  }
-  for (; i < size; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
-  return h;
-}
 
 template <typename T>
 void put(std::string& out, const T& value) {
@@ -89,7 +77,7 @@ void save_bundle(const StateBundle& bundle, const std::filesystem::path& path) {
     put_text(out, name);
     put_text(out, text);
   }
-  put(out, checksum(out.data(), out.size()));
+  put(out, fnv1a_words(out.data(), out.size()));
   write_file_atomic(path, out);
 }
 
@@ -101,7 +89,7 @@ StateBundle load_bundle(const std::filesystem::path& path) {
   const std::size_t end = bytes.size() - 8;
   std::uint64_t stored;
   std::memcpy(&stored, bytes.data() + end, 8);
-  if (stored != checksum(bytes.data(), end)) throw IoError(damaged);
+  if (stored != fnv1a_words(bytes.data(), end)) throw IoError(damaged);
   StateBundle bundle;
   Cursor in(bytes, end, path);
   while (!in.done()) {

@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace fedglioma::data {
 namespace {
@@ -16,16 +17,6 @@ namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'F', 'G', 'C', 'A', 'C', 'H', 'E', '1'};
 constexpr std::uint32_t kFormatVersion = 3;
-
-// FNV-1a, 64 bit: a stable hash for cache keys (std::hash may differ between builds).
-std::uint64_t fnv1a(const std::string& text) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 template <typename T>
 void put(std::string& out, const T& value) {
@@ -38,27 +29,6 @@ bool take(const std::string& in, std::size_t& pos, T& value) {
   std::memcpy(&value, in.data() + pos, sizeof(T));
   pos += sizeof(T);
   return true;
-}
-
-// Checksum of a byte range: four independent multiply-xor lanes over 64-bit words, then the tail.
-// It exists to detect truncation and corruption (not tampering) at memory speed; zlib's CRC-32
-// ran at 0.4 GB/s here and dominated reading the cache.
-std::uint64_t checksum(const char* data, std::size_t n) {
-  constexpr std::uint64_t kPrime = 0x9E3779B97F4A7C15ULL;
-  std::uint64_t lane[4] = {0x243F6A8885A308D3ULL, 0x13198A2E03707344ULL, 0xA4093822299F31D0ULL, 0x082EFA98EC4E6C89ULL};
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    for (int k = 0; k < 4; ++k) {
-      std::uint64_t w;
-      std::memcpy(&w, data + i + 8 * k, 8);
-      lane[k] = (lane[k] ^ w) * kPrime;
-      lane[k] ^= lane[k] >> 29;
-    }
-  }
-  std::uint64_t h = n;
-  for (int k = 0; k < 4; ++k) h = (h ^ lane[k]) * kPrime;
-  for (; i < n; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001B3ULL;
-  return h ^ (h >> 32);
 }
 
 std::string source_signature(const fs::path& file) {
@@ -90,9 +60,9 @@ namespace {
 // into its own buffer.
 std::uint64_t entry_checksum(const std::string& header, const Sample& s) {
   constexpr std::uint64_t kPrime = 0x9E3779B97F4A7C15ULL;
-  std::uint64_t h = checksum(header.data(), header.size());
-  h = (h ^ checksum(reinterpret_cast<const char*>(s.image.data()), s.image.size() * sizeof(float))) * kPrime;
-  h = (h ^ checksum(reinterpret_cast<const char*>(s.mask.data()), s.mask.size())) * kPrime;
+  std::uint64_t h = content_hash(header.data(), header.size());
+  h = (h ^ content_hash(s.image.data(), s.image.size() * sizeof(float))) * kPrime;
+  h = (h ^ content_hash(s.mask.data(), s.mask.size())) * kPrime;
   return h;
 }
 
@@ -118,7 +88,7 @@ std::optional<Sample> SampleCache::load(const Case& record, const PreprocessOpti
   if (ec) return std::nullopt;  // a miss
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return std::nullopt;
-  Sample s{record.id, record.site, record.split, record.labels, {}, {}, {}};
+  Sample s{record.id, record.site, record.split, record.labels, {}, {}, {}, 0};
   // The header has a fixed size: magic, version, geometry (3 + 3 + 3 + 9 numbers), two counts.
   std::string header(sizeof kMagic + sizeof kFormatVersion + 3 * 8 + 3 * 8 + 3 * 8 + 9 * 8 + 2 * 8, '\0');
   std::uint32_t version = 0;
@@ -182,6 +152,17 @@ void SampleCache::store(const Case& record, const PreprocessOptions& options, co
   write_file_atomic(entry_path(record, options), bytes);
 }
 
+std::uint64_t sample_fingerprint(const Sample& s) {
+  std::string meta = s.id + "|" + s.site + "|" + s.split;
+  for (std::size_t m = 0; m < kMarkers.size(); ++m) {
+    const auto value = m == 3 ? s.labels.grade : s.labels.binary(m);
+    meta += "|" + (value ? std::to_string(*value) : std::string("-"));
+  }
+  std::uint64_t h = content_hash(meta.data(), meta.size());
+  h = (h ^ content_hash(entry_header(s).data(), entry_header(s).size())) * 0x9E3779B97F4A7C15ULL;
+  return entry_checksum(std::to_string(h), s);
+}
+
 std::vector<Sample> load_samples(const std::vector<const Case*>& records, const PreprocessOptions& options,
                                  const SampleCache& cache, int threads,
                                  const std::function<void(std::size_t, std::size_t)>& progress) {
@@ -198,6 +179,7 @@ std::vector<Sample> load_samples(const std::vector<const Case*>& records, const 
         out[i] = preprocess_case(*records[i], options);
         cache.store(*records[i], options, out[i]);
       }
+      out[i].fingerprint = sample_fingerprint(out[i]);
     } catch (...) {
       errors[i] = std::current_exception();
     }

@@ -20,6 +20,12 @@ struct Sample {
   Geometry geometry;
   std::vector<float> image;        ///< 4 * voxel_count values
   std::vector<std::uint8_t> mask;  ///< voxel_count values in {0, 1}; empty when no mask
+  /// Content hash of what training sees (voxels, mask, labels, grid): set by load_samples, kept
+  /// by streaming stores, compared on resume so that regenerated data under the same ids is seen.
+  std::uint64_t fingerprint = 0;
 };
+
+/// The fingerprint of `sample`'s voxels, mask, labels and geometry (see Sample::fingerprint).
+std::uint64_t sample_fingerprint(const Sample& sample);
 
 }  // namespace fedglioma::data

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
 #include "data/manifest.h"
@@ -21,15 +22,6 @@ namespace fs = std::filesystem;
 
 // What predict writes into --out (a patient's own folder may hold a ground-truth mask.nii.gz).
 const OwnedFolder::Kind kPredictFolder{"predict", "--force", {"mask.nii.gz", "markers.json"}};
-
-// A short content hash (FNV-1a 64) that identifies a config or model file in markers.json.
-std::string fingerprint(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
 
 }  // namespace
 
@@ -69,8 +61,8 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   if (const auto& grade = result.markers.grade)
     markers["grade_who"] = {{"2", (*grade)[0]}, {"3", (*grade)[1]}, {"4", (*grade)[2]}};
   markers["tumour_voxels_network_grid"] = result.tumour_voxels;
-  markers["model"] = {{"path", fs::absolute(options.model).string()}, {"fingerprint", fingerprint(read_file(options.model))}};
-  markers["config"] = {{"path", fs::absolute(config_path).string()}, {"fingerprint", fingerprint(read_file(config_path))}};
+  markers["model"] = {{"path", fs::absolute(options.model).string()}, {"fingerprint", hex64(fnv1a(read_file(options.model)))}};
+  markers["config"] = {{"path", fs::absolute(config_path).string()}, {"fingerprint", hex64(fnv1a(read_file(config_path)))}};
   nlohmann::ordered_json inputs = nlohmann::ordered_json::object();
   for (std::size_t m = 0; m < data::kModalities.size(); ++m) inputs[data::kModalities[m]] = fs::absolute(options.images[m]).string();
   markers["inputs"] = inputs;

@@ -61,7 +61,7 @@ fs::path resume_run(const RunOptions& options, std::ostream& console) {
   const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
-  sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/true, progress_wanted(console)});
+  sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/true, progress_wanted(console), loaded.resolved_json});
   console << "run folder: " << run_dir.string() << "\n";
   return run_dir;
 }
@@ -78,7 +78,7 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
   OwnedFolder folder = OwnedFolder::claim(run_dir, kRunFolder, options.force);
   try {
     write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
-    sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/false, progress_wanted(console)});
+    sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/false, progress_wanted(console), loaded.resolved_json});
   } catch (...) {
     // A run that never finished a round leaves nothing behind that could pass for a result, and
     // a folder it did not create as it found it (claim() made sure these files were not there).

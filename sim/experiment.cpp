@@ -176,6 +176,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     write_file_atomic(run_dir / "partitions.json", partition_text);
   }
   const std::size_t num_clients = partition.clients.size();
+  const RunIdentity identity{control.config_json, data_identity(store.samples())};
 
   // The initial global model is built once, here, from the run's seed.
   torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
@@ -198,11 +199,14 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   const fs::path rounds_path = run_dir / "rounds.jsonl";
   std::vector<RoundRecord> history;
   int first_round = 1;
+  RunProgress before;  // the processes before this one, up to the checkpoint resumed from
+  before.processes = 0;
   if (resume) {
     // Without a checkpoint (runtime.checkpoint_every 0, a kill or a full disk before the first
     // one) the run starts over: round 1 follows from the seed alone.
     if (fs::exists(checkpoint_path(run_dir)))
-      first_round = load_checkpoint(run_dir, global, locals, optimizer_states, *strategy) + 1;
+      before = load_checkpoint(run_dir, global, locals, optimizer_states, *strategy, identity);
+    first_round = before.round + 1;
     // The rounds after the checkpoint (and a line cut short by a kill) are run again.
     std::istringstream lines(read_file(rounds_path));
     std::string kept;
@@ -387,7 +391,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       throw Error("round " + std::to_string(round) + ": " + *record.skipped +
                   "; stopping (federation.below_min_clients = \"stop\")");
     if (rt.checkpoint_every > 0 && (round % rt.checkpoint_every == 0 || round == fed.rounds)) {
-      save_checkpoint(run_dir, round, global, locals, optimizer_states, *strategy);
+      save_checkpoint(run_dir, {round, before.seconds + seconds_since(run_start), before.processes + 1}, global, locals,
+                      optimizer_states, *strategy, identity);
     }
   }
   // A run resumed after its last round re-evaluates the final model for predictions.csv.
@@ -409,7 +414,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   } else {
     save_state_dict(*initial, global, (run_dir / "model.pt").string());
   }
-  write_file_atomic(run_dir / "summary.json", summary_json(history, seconds_since(run_start), numerics_report()));
+  write_file_atomic(run_dir / "summary.json", summary_json(history, {before.seconds + seconds_since(run_start), seconds_since(run_start), before.processes + 1},
+                                                         numerics_report()));
 }
 
 }  // namespace fedglioma::sim

@@ -20,6 +20,8 @@ std::uint64_t ram_budget_bytes(const DataConfig& data);
 struct RunControl {
   bool resume = false;    ///< continue the run in run_dir after its checkpoint
   bool progress = false;  ///< redraw a progress line (round, clients done, ETA); for terminals only
+  /// The resolved config as JSON text: checkpoints record it, and a resume under another is refused.
+  std::string config_json;
 };
 
 /// Runs one experiment into `run_dir` (which must exist): loads the manifest's cases

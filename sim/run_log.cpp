@@ -264,7 +264,7 @@ std::string partitions_json(const Partition& partition, const std::string& schem
              .dump(2) + "\n";
 }
 
-std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds, const NumericsReport& numerics) {
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics) {
   const RoundRecord* final_eval = nullptr;
   const RoundRecord* best = nullptr;
   auto score = [](const RoundRecord& r) {
@@ -276,7 +276,11 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, double total_se
     final_eval = &r;
     if (!best || score(r) > score(*best)) best = &r;
   }
-  json out = {{"rounds", rounds.size()}, {"seconds_total", total_seconds}, {"peak_rss_mb", nullptr}};
+  json out = {{"rounds", rounds.size()},
+              {"seconds_total", timing.seconds_total},
+              {"seconds_last_process", timing.seconds_last_process},
+              {"processes", timing.processes},
+              {"peak_rss_mb", nullptr}};
   // Linux: the process's peak resident set size (VmHWM), for memory benchmarks.
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);)

@@ -68,10 +68,19 @@ std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& p
 /// partitions.json: the clients with their training and validation case ids, and the held-out sets.
 std::string partitions_json(const Partition& partition, const std::string& scheme);
 
+/// The wall time of a run that may have been resumed: every process up to the checkpoint the next
+/// one resumed from, plus the last process whole.
+struct RunTiming {
+  double seconds_total = 0.0;
+  double seconds_last_process = 0.0;
+  int processes = 1;
+};
+
 /// summary.json: the final round's evaluation and the best round by external (else validation)
-/// mean Dice, and the numerics the run computed with (`numerics`: cpu mode, ATen's kernels,
-/// oneDNN's cap, user-set variables, CUDA determinism).
-std::string summary_json(const std::vector<RoundRecord>& rounds, double total_seconds, const NumericsReport& numerics);
+/// mean Dice, the run's timing (and the last process's peak RSS), and the numerics the run
+/// computed with (`numerics`: cpu mode, ATen's kernels, oneDNN's cap, user-set variables, CUDA
+/// determinism).
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics);
 
 /// The console table printed while a run goes: a header, then one row per round.
 void print_round_header(std::ostream& out);

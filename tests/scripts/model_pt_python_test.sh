@@ -115,8 +115,9 @@ while pos < end:
         pos += 4 * n
     elif kind == b"i":
         pos += 8
-    else:
-        pos += take("<Q")
+    else:  # a text; take() moves pos, so read the length before adding it
+        length = take("<Q")
+        pos += length
 check(flat is not None, "the checkpoint has no global buffer")
 if flat is not None:
     check(flat.size == sum(numel.values()), f"checkpoint holds {flat.size} values, model.pt {sum(numel.values())}")

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <functional>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -190,6 +191,11 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
     REQUIRE(summary_of(options.out)[which]["task_log_variance"] == summary_of(reference_run)[which]["task_log_variance"]);
   }
   REQUIRE(summary_of(reference_run)["final"]["eval"]["val"].contains("grade_3class"));
+  // Its timing counts the killed process too (up to its last checkpoint), not only the last one.
+  REQUIRE(summary_of(options.out)["processes"] == 2);
+  REQUIRE(summary_of(options.out)["seconds_total"].get<double>() >
+          summary_of(options.out)["seconds_last_process"].get<double>());
+  REQUIRE(summary_of(reference_run)["processes"] == 1);
 
   // A finished run resumes to the same files; a folder without a checkpoint cannot be resumed.
   fedglioma::experiments::run_run(resume, console);
@@ -248,4 +254,48 @@ TEST_CASE("a run with rounds logged but no checkpoint yet resumes from round 1 t
   const auto after = read_rounds(options.out);
   REQUIRE(after.size() == before.size());
   for (std::size_t r = 0; r < after.size(); ++r) REQUIRE(metrics_of(after[r]) == metrics_of(before[r]));
+}
+
+TEST_CASE("resume refuses a config or data changed since the checkpoint, naming what changed",
+          "[sim][federation][resume]") {
+  fedglioma::data::SynthOptions cohort;
+  cohort.out = fedglioma::testing::temp_dir("resume-identity-cohort");
+  cohort.sites = 2;
+  cohort.cases_per_site = 6;
+  cohort.external_cases = 4;
+  cohort.size = 16;
+  cohort.seed = 7;
+  const fs::path manifest_path = fedglioma::data::write_synthetic_cohort(cohort);
+  const fs::path dir = fedglioma::testing::temp_dir("resume-identity");
+  const auto options = fedglioma::testing::tiny_run_options(dir, {"data.manifest=" + manifest_path.string()});
+  std::ostringstream console;
+  fedglioma::experiments::run_run(options, console);
+  fedglioma::experiments::RunOptions resume;
+  resume.resume = options.out;
+  fedglioma::experiments::run_run(resume, console);  // unchanged: resumes (after its last round)
+
+  const fs::path config_path = options.out / "config.resolved.json";
+  const std::string original = fedglioma::read_file(config_path);
+  auto edit = [&](const std::function<void(json&)>& change) {
+    json config = json::parse(original);
+    change(config);
+    fedglioma::write_file_atomic(config_path, config.dump(2) + "\n");
+  };
+  edit([](json& c) { c["train"]["lr"] = 0.5; });
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console),
+                      Catch::Contains("train.lr: 0.003 -> 0.5") && Catch::Contains("cannot resume"));
+  edit([](json& c) { c["federation"]["rounds"] = 1; });
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("federation.rounds: 2 -> 1"));
+  edit([](json& c) { c["federation"]["strategy"]["name"] = "fedprox"; });
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("federation.strategy.name"));
+  fedglioma::write_file_atomic(config_path, original);
+
+  // The same ids over other voxels (a regenerated or edited scan).
+  const auto manifest = fedglioma::data::load_manifest(manifest_path);
+  const auto& edited = manifest.cases[1];
+  fs::copy_file(manifest.cases[0].images[0], edited.images[0], fs::copy_options::overwrite_existing);
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console),
+                      Catch::Contains("the data differ") && Catch::Contains("case " + edited.id));
+  const auto rounds = read_rounds(options.out);
+  REQUIRE(rounds.size() == 2);  // nothing was rewritten by the refused resumes
 }
