@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "data/csv_table.h"
 
 namespace fedglioma::data {
@@ -113,21 +114,86 @@ std::vector<std::pair<std::string, std::string>> read_crosswalk(const std::files
   return out;
 }
 
+namespace {
+
+std::vector<std::filesystem::path> files_of(const Case& c) {
+  std::vector<std::filesystem::path> files(c.images.begin(), c.images.end());
+  if (c.mask) files.push_back(*c.mask);
+  return files;
+}
+
+// The training or validation case whose image or mask file is also one of `held_out`'s, by path
+// or by contents, and a description of the shared file; nullptr when none.
+class SharedFiles {
+ public:
+  explicit SharedFiles(const std::vector<const Case*>& trained) {
+    for (const Case* c : trained)
+      for (const auto& file : files_of(*c)) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(file, ec);
+        if (ec) continue;
+        by_path_.emplace(std::filesystem::weakly_canonical(file, ec).string(), Owner{c, file});
+        by_size_[size].push_back({c, file});
+      }
+  }
+
+  std::pair<const Case*, std::string> find(const Case& held_out) {
+    for (const auto& file : files_of(held_out)) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(file, ec);
+      if (ec) continue;
+      const auto same = by_path_.find(std::filesystem::weakly_canonical(file, ec).string());
+      if (same != by_path_.end()) return {same->second.owner, "both use the file '" + file.string() + "'"};
+      const auto sized = by_size_.find(size);
+      if (sized == by_size_.end()) continue;
+      for (const Owner& other : sized->second)
+        if (hash(other.file) == hash(file))
+          return {other.owner, "'" + file.string() + "' and '" + other.file.string() + "' have identical contents"};
+    }
+    return {nullptr, {}};
+  }
+
+ private:
+  struct Owner {
+    const Case* owner;
+    std::filesystem::path file;
+  };
+  std::uint64_t hash(const std::filesystem::path& file) {
+    const auto it = hashes_.find(file.string());
+    if (it != hashes_.end()) return it->second;
+    return hashes_[file.string()] = file_content_hash(file);
+  }
+  std::map<std::string, Owner> by_path_;
+  std::map<std::uintmax_t, std::vector<Owner>> by_size_;
+  std::map<std::string, std::uint64_t> hashes_;
+};
+
+[[noreturn]] void refuse_leak(const Case& held_out, const Case& trained, const std::string& why) {
+  throw ConfigError("case '" + held_out.id + "' (" + held_out.split + ") and case '" + trained.id + "' (" +
+                    trained.split + ") are the same patient" + (why.empty() ? "" : " (" + why + ")") +
+                    ": held-out cases must not be trained on (deduplicate with `fedglioma manifest --merge`, or "
+                    "move one of them)");
+}
+
+}  // namespace
+
 void check_patient_leakage(const Manifest& manifest) {
-  std::vector<const Case*> cases;
+  std::vector<const Case*> cases, trained_cases;
   for (const auto& c : manifest.cases) cases.push_back(&c);
   const std::vector<std::size_t> patient = patients_of(cases, {});
   std::map<std::size_t, const Case*> trained;  // patient -> a train/val case
   for (std::size_t i = 0; i < cases.size(); ++i)
-    if (cases[i]->split == "train" || cases[i]->split == "val") trained.emplace(patient[i], cases[i]);
+    if (cases[i]->split == "train" || cases[i]->split == "val") {
+      trained.emplace(patient[i], cases[i]);
+      trained_cases.push_back(cases[i]);
+    }
+  SharedFiles shared(trained_cases);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     if (cases[i]->split != "external" && cases[i]->split != "test") continue;
     const auto it = trained.find(patient[i]);
-    if (it != trained.end())
-      throw ConfigError("case '" + cases[i]->id + "' (" + cases[i]->split + ") and case '" + it->second->id + "' (" +
-                        it->second->split +
-                        ") are the same patient: held-out cases must not be trained on (deduplicate with "
-                        "`fedglioma manifest --merge`, or move one of them)");
+    if (it != trained.end()) refuse_leak(*cases[i], *it->second, "");
+    const auto [owner, why] = shared.find(*cases[i]);
+    if (owner) refuse_leak(*cases[i], *owner, why);
   }
 }
 

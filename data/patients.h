@@ -35,7 +35,10 @@ Manifest merge_manifests(const std::vector<Manifest>& inputs,
 std::vector<std::pair<std::string, std::string>> read_crosswalk(const std::filesystem::path& path);
 
 /// Throws ConfigError when a patient of the external or test split is also among the training
-/// or validation cases (same id or alias), naming both cases: such a run would leak.
+/// or validation cases, naming both cases: such a run would leak. Two records are the same patient
+/// when they share an id or an alias, or an image or mask file: the same file (after resolving
+/// links and `..`) or files with identical contents (files of equal size are hashed). Files that
+/// cannot be read are left to the loader, which names them.
 void check_patient_leakage(const Manifest& manifest);
 
 }  // namespace fedglioma::data

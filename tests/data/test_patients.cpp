@@ -77,6 +77,32 @@ TEST_CASE("held-out cases that are training patients are refused", "[data][merge
   REQUIRE_THROWS_AS(check_patient_leakage(m), fedglioma::ConfigError);
 }
 
+TEST_CASE("held-out cases that share an image file or its contents with a training case are refused",
+          "[data][leakage]") {
+  // The same scans listed under two ids (another dataset's id, no alias, no crosswalk).
+  const Manifest cohort = load_manifest(fedglioma::testing::tiny_cohort());
+  Manifest m;
+  m.cases = {cohort.cases[0], cohort.cases[1]};
+  m.cases[1].split = "external";
+  REQUIRE_NOTHROW(check_patient_leakage(m));
+  // The same file, reached through another path.
+  m.cases[1].images[2] = m.cases[0].images[2].parent_path() / ".." / m.cases[0].images[2].parent_path().filename() /
+                         m.cases[0].images[2].filename();
+  REQUIRE_THROWS_WITH(check_patient_leakage(m), Contains("'" + m.cases[1].id + "' (external)") &&
+                                                    Contains("'" + m.cases[0].id + "' (train)") &&
+                                                    Contains("both use the file"));
+  // A copy of the file: identical contents under another name.
+  const fs::path dir = fedglioma::testing::temp_dir("leak-copy");
+  fs::copy_file(cohort.cases[0].images[3], dir / "flair.nii.gz");
+  m.cases[1].images = cohort.cases[1].images;
+  m.cases[1].images[3] = dir / "flair.nii.gz";
+  REQUIRE_THROWS_WITH(check_patient_leakage(m), Contains("identical contents") && Contains("same patient"));
+  m.cases[1].split = "test";
+  REQUIRE_THROWS_AS(check_patient_leakage(m), fedglioma::ConfigError);
+  m.cases[1].split = "train";  // training twice is a duplicate, not a leak
+  REQUIRE_NOTHROW(check_patient_leakage(m));
+}
+
 TEST_CASE("run refuses a manifest whose external case is a training patient", "[experiments][leakage]") {
   const fs::path dir = fedglioma::testing::temp_dir("leak");
   Manifest m = load_manifest(fedglioma::testing::tiny_cohort());
