@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include <unistd.h>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -13,6 +15,7 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
+#include "sim/model_identity.h"
 #include "sim/predict.h"
 
 namespace fedglioma::experiments {
@@ -36,6 +39,8 @@ CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
   cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json)")->required();
   cmd->add_flag("--force", options.force,
                 "Write into an existing folder that predict did not make (refused if it holds mask.nii.gz or markers.json)");
+  cmd->add_flag("--skip-identity-check", options.skip_identity_check,
+                "Use a model.pt whose recorded model config or preprocessing differ from the config's (or that records none)");
   return cmd;
 }
 
@@ -47,7 +52,9 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   OwnedFolder::check(options.out, kPredictFolder, options.force);  // before the work, not after
   const LoadedConfig loaded = load_config(config_path, {});
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
-  const sim::PatientPrediction result = sim::predict_patient(loaded.config, options.model, options.images);
+  const sim::PatientPrediction result = sim::predict_patient(
+      loaded.config, options.model, options.images,
+      options.skip_identity_check ? std::string() : sim::model_identity(loaded.resolved_json));
 
   nlohmann::ordered_json markers = nlohmann::ordered_json::object();
   nlohmann::ordered_json probabilities = nlohmann::ordered_json::object();
@@ -68,11 +75,11 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   markers["inputs"] = inputs;
 
   // Both files are written into a staging folder that becomes --out only when both exist.
-  const fs::path staging = fs::path(options.out.string() + ".partial");
+  // Its name is this process's own (a folder of the user's called OUT.partial is never touched).
+  const fs::path staging = fs::path(options.out.string() + ".partial-" + std::to_string(::getpid()));
   std::error_code ec;
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec) throw IoError("cannot create '" + staging.string() + "': " + ec.message());
+  if (!fs::create_directories(staging, ec) || ec)
+    throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
   try {
     data::write_labels(staging / "mask.nii.gz", result.mask);
     write_file_atomic(staging / "markers.json", markers.dump(2) + "\n");

@@ -17,6 +17,7 @@ struct PredictOptions {
   std::array<std::filesystem::path, 4> images;  ///< --t1 --t1c --t2 --flair
   std::filesystem::path out;                   ///< folder for mask.nii.gz and markers.json
   bool force = false;  ///< --force: write into a folder of the user's that holds neither file
+  bool skip_identity_check = false;  ///< use a model whose stored model config / preprocessing differ or are absent
 };
 
 CLI::App* setup_predict(CLI::App& app, PredictOptions& options);

@@ -25,6 +25,7 @@
 #include "sim/client_training.h"
 #include "sim/evaluation.h"
 #include "sim/executor.h"
+#include "sim/model_identity.h"
 #include "sim/model_state.h"
 #include "sim/partition.h"
 #include "sim/run_log.h"
@@ -404,15 +405,16 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   std::string metrics_csv = metrics_csv_header();
   for (const RoundRecord& r : history) metrics_csv += metrics_csv_rows(r);
   write_file_atomic(run_dir / "metrics.csv", metrics_csv);
+  const std::string identity_of_model = control.config_json.empty() ? "" : model_identity(control.config_json);
   std::vector<std::string> models;
   for (const EvalTask& t : eval_tasks) models.push_back(local_mode ? partition.clients[t.model].id : "global");
   write_file_atomic(run_dir / "predictions.csv",
                     predictions_csv_header() + predictions_csv_rows(last_eval_round, last_predictions, models));
   if (local_mode) {
     for (std::size_t i = 0; i < num_clients; ++i)
-      save_state_dict(*initial, locals[i], (run_dir / ("model-" + partition.clients[i].id + ".pt")).string());
+      save_state_dict(*initial, locals[i], (run_dir / ("model-" + partition.clients[i].id + ".pt")).string(), identity_of_model);
   } else {
-    save_state_dict(*initial, global, (run_dir / "model.pt").string());
+    save_state_dict(*initial, global, (run_dir / "model.pt").string(), identity_of_model);
   }
   write_file_atomic(run_dir / "summary.json", summary_json(history, {before.seconds + seconds_since(run_start), seconds_since(run_start), before.processes + 1},
                                                          numerics_report()));

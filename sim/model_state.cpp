@@ -10,8 +10,10 @@
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -89,6 +91,58 @@ void load_state(torch::nn::Module& module, const FlatParams& params) {
   }
 }
 
+namespace {
+
+// The bytes a tensor's view reaches in its storage: a shape longer than the stored data would make
+// copying it read past them.
+void check_stored_extent(const torch::Tensor& t, const std::string& name, const std::string& path) {
+  if (t.numel() == 0) return;
+  std::int64_t last = t.storage_offset();
+  for (std::int64_t d = 0; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
+  const auto needed = static_cast<std::uint64_t>(last + 1) * t.element_size();
+  if (t.storage_offset() < 0 || needed > t.storage().nbytes())
+    throw IoError("'" + path + "': tensor '" + name + "' of shape " + c10::str(t.sizes()) + " needs " +
+                  std::to_string(needed) + " bytes, its stored data hold " + std::to_string(t.storage().nbytes()) +
+                  ": the file is truncated or damaged");
+}
+
+// The sizes of the archive's storage records ("data/<key>"), sorted. torch's reader gives each
+// storage the size the pickle declares over a buffer of the record's size, so a record shorter
+// than its storage would be read past its end: the two must be the same sizes.
+std::vector<std::uint64_t> storage_record_sizes(const std::string& bytes, const std::string& path) {
+  std::istringstream in(bytes);
+  std::vector<std::uint64_t> sizes;
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(&in);
+    for (const std::string& name : reader.getAllRecords())
+      if (name.rfind("data/", 0) == 0) sizes.push_back(std::get<1>(reader.getRecord(name)));
+  } catch (const std::exception& e) {
+    throw IoError("'" + path + "': not a model file fedglioma can read (" + message_of(e).substr(0, 200) + ")");
+  }
+  std::sort(sizes.begin(), sizes.end());
+  return sizes;
+}
+
+void check_storages(const std::map<std::string, torch::Tensor>& stored, const std::vector<std::uint64_t>& records,
+                    const std::string& path) {
+  std::map<const void*, std::uint64_t> storages;
+  for (const auto& [name, t] : stored) storages[t.storage().unsafeGetStorageImpl()] = t.storage().nbytes();
+  std::vector<std::uint64_t> declared;
+  for (const auto& [impl, nbytes] : storages) declared.push_back(nbytes);
+  std::sort(declared.begin(), declared.end());
+  if (declared != records) {
+    std::uint64_t have = 0, need = 0;
+    for (auto n : records) have += n;
+    for (auto n : declared) need += n;
+    throw IoError("'" + path + "': its tensors declare " + std::to_string(need) + " bytes of data in " +
+                  std::to_string(declared.size()) + " storage(s), the file stores " + std::to_string(have) + " in " +
+                  std::to_string(records.size()) + ": the file is truncated or damaged");
+  }
+  for (const auto& [name, t] : stored) check_stored_extent(t, name, path);
+}
+
+}  // namespace
+
 void load_state_dict(torch::nn::Module& module, const std::string& path) {
   const std::string bytes = read_file(path);
   c10::IValue value;
@@ -99,7 +153,12 @@ void load_state_dict(torch::nn::Module& module, const std::string& path) {
   }
   if (!value.isGenericDict()) throw IoError("'" + path + "': expected a name -> tensor dictionary");
   std::map<std::string, torch::Tensor> stored;
-  for (const auto& item : value.toGenericDict()) stored[item.key().toStringRef()] = item.value().toTensor();
+  for (const auto& item : value.toGenericDict()) {
+    if (!item.key().isString() || !item.value().isTensor())
+      throw IoError("'" + path + "': expected a name -> tensor dictionary");
+    stored[item.key().toStringRef()] = item.value().toTensor();
+  }
+  check_storages(stored, storage_record_sizes(bytes, path), path);
   torch::NoGradGuard no_grad;
   const auto tensors = exchanged(module);
   for (const auto& [name, tensor] : tensors) {
@@ -109,6 +168,9 @@ void load_state_dict(torch::nn::Module& module, const std::string& path) {
     if (it->second.sizes() != tensor.sizes())
       throw ConfigError("'" + path + "': tensor '" + name + "' has shape " + c10::str(it->second.sizes()) +
                         ", the model config gives " + c10::str(tensor.sizes()));
+    if (!torch::isfinite(it->second).all().item<bool>())
+      throw DataError("'" + path + "': tensor '" + name +
+                      "' holds NaN or infinite values (a diverged training or a damaged file); it cannot predict");
     tensor.copy_(it->second.to(tensor.device(), tensor.scalar_type()));
   }
   if (stored.size() != tensors.size())
@@ -116,7 +178,8 @@ void load_state_dict(torch::nn::Module& module, const std::string& path) {
                       std::to_string(tensors.size()) + ": the model was trained with another model config");
 }
 
-void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path) {
+void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path,
+                     const std::string& identity) {
   c10::Dict<std::string, torch::Tensor> dict;
   std::int64_t offset = 0;
   const torch::Tensor source =
@@ -144,8 +207,21 @@ void save_state_dict(const torch::nn::Module& module, const FlatParams& params, 
     return size;
   });
   torch::jit::writeArchiveAndTensors("data", pickle.data(), pickle.size(), pickler.tensorData(), writer);
+  if (!identity.empty()) writer.writeRecord("fedglioma.json", identity.data(), identity.size());
   writer.writeEndOfFile();
   write_file_atomic(path, bytes);
+}
+
+std::string read_model_identity(const std::string& path) {
+  std::istringstream in(read_file(path));
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(&in);
+    if (!reader.hasRecord("fedglioma.json")) return {};
+    const auto [data, size] = reader.getRecord("fedglioma.json");
+    return std::string(static_cast<const char*>(data.get()), size);
+  } catch (const std::exception& e) {
+    throw IoError("'" + path + "': not a model file fedglioma can read (" + message_of(e).substr(0, 200) + ")");
+  }
 }
 
 }  // namespace fedglioma::sim

@@ -31,13 +31,21 @@ void load_state(torch::nn::Module& module, const FlatParams& params);
 
 /// Loads a name -> tensor dictionary written by save_state_dict (or by Python's torch.save of a
 /// state dict with the same names) into `module`. Throws IoError naming the file when it cannot
-/// be read, and ConfigError when its tensors do not match the module's names and shapes (a model
-/// of another configuration).
+/// be read or a tensor's stored data are shorter than its shape declares (a truncated or damaged
+/// file), DataError when a tensor holds NaN or infinite values, and ConfigError when its tensors
+/// do not match the module's names and shapes (a model of another configuration).
 void load_state_dict(torch::nn::Module& module, const std::string& path);
 
 /// Saves `params` laid out as `module`'s named tensors to `path` as a name -> tensor dictionary
 /// that Python reads with `torch.load(path)`, including torch's restricted weights_only loader.
-/// Written atomically.
-void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path);
+/// `identity` (JSON text, see model_identity), when given, is stored beside the pickle as the
+/// archive's `fedglioma.json` record, which torch.load ignores. Written atomically.
+void save_state_dict(const torch::nn::Module& module, const FlatParams& params, const std::string& path,
+                     const std::string& identity = {});
+
+/// The `fedglioma.json` record of a model file written by save_state_dict, or "" when it has none
+/// (an older fedglioma's, or Python's torch.save). Throws IoError naming the file when it is not a
+/// readable archive.
+std::string read_model_identity(const std::string& path);
 
 }  // namespace fedglioma::sim

@@ -6,12 +6,15 @@
 #include "models/multitask_unet3d.h"
 #include "sim/executor.h"
 #include "sim/experiment.h"
+#include "sim/model_identity.h"
 #include "sim/model_state.h"
 
 namespace fedglioma::sim {
 
 PatientPrediction predict_patient(const ExperimentConfig& config, const std::filesystem::path& model_path,
-                                  const std::array<std::filesystem::path, 4>& images) {
+                                  const std::array<std::filesystem::path, 4>& images,
+                                  const std::string& expected_identity) {
+  if (!expected_identity.empty()) check_model_identity(model_path.string(), expected_identity);
   data::Case record;
   record.id = images[0].filename().string();
   record.site = "predict";

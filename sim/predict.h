@@ -21,9 +21,11 @@ struct PatientPrediction {
 /// modalities (kModalities order): preprocessing exactly as training did (config.data), the
 /// forward pass on the first device of config.runtime.devices, the mask thresholded at 0.5 and
 /// mapped back onto the T1's original grid (spacing, origin, direction as in its file).
-/// Throws DataError for unreadable or mismatched inputs (naming the file), ConfigError for a
-/// model that does not match the config.
+/// `expected_identity` (model_identity of the config), unless empty, must be the identity stored
+/// in the model (checked before any work). Throws DataError for unreadable or mismatched inputs
+/// (naming the file), ConfigError for a model that does not match the config.
 PatientPrediction predict_patient(const ExperimentConfig& config, const std::filesystem::path& model_path,
-                                  const std::array<std::filesystem::path, 4>& images);
+                                  const std::array<std::filesystem::path, 4>& images,
+                                  const std::string& expected_identity);
 
 }  // namespace fedglioma::sim

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <caffe2/serialize/inline_container.h>
 #include <nlohmann/json.hpp>
+
+#include <functional>
+#include <sstream>
 
 #include "core/atomic_file.h"
 #include "data/manifest.h"
@@ -39,7 +43,31 @@ void require_prediction(const fs::path& out, const fs::path& t1) {
     REQUIRE((p >= 0.0 && p <= 1.0));
   }
   REQUIRE(markers["model"]["fingerprint"].get<std::string>().size() == 16);
-  REQUIRE_FALSE(fs::exists(out.string() + ".partial"));
+  for (const auto& entry : fs::directory_iterator(out.parent_path()))
+    REQUIRE(entry.path().filename().string().find(".partial") == std::string::npos);
+}
+
+// Copies the model archive `from` to `to`, record by record, through `edit`, which may change a
+// record's bytes or drop it (returns false). The writer adds its own version record.
+void rewrite_model(const fs::path& from, const fs::path& to,
+                   const std::function<bool(const std::string&, std::string&)>& edit) {
+  std::istringstream in(read_file(from));
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  std::string bytes;
+  {
+    caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, std::size_t size) {
+      bytes.append(static_cast<const char*>(data), size);
+      return size;
+    });
+    for (const std::string& name : reader.getAllRecords()) {
+      if (name == "version" || name == ".data/version") continue;
+      const auto [data, size] = reader.getRecord(name);
+      std::string record(static_cast<const char*>(data.get()), size);
+      if (edit(name, record)) writer.writeRecord(name, record.data(), record.size());
+    }
+    writer.writeEndOfFile();
+  }
+  write_file_atomic(to, bytes);
 }
 
 }  // namespace
@@ -89,8 +117,63 @@ TEST_CASE("predict with a missing input or another model config fails naming it 
   write_file_atomic(dir / "other.json", config.dump());
   auto o = options_for(cohort.cases[0].images, dir / "b");
   o.config = dir / "other.json";
-  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("model.pt") && Catch::Contains("model config"));
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console),
+                      Catch::Contains("model.pt") && Catch::Contains("model.depth: 2 -> 1"));
   REQUIRE_FALSE(fs::exists(dir / "b"));
+  // Told to skip the identity check, the tensors' shapes still refuse it.
+  o.skip_identity_check = true;
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("model config"));
+  REQUIRE_FALSE(fs::exists(dir / "b"));
+}
+
+TEST_CASE("predict refuses a model trained with other preprocessing, or one damaged, non-finite or unrecorded",
+          "[experiments][predict][bad-input]") {
+  const data::Manifest cohort = data::load_manifest(testing::tiny_cohort());
+  const fs::path dir = testing::temp_dir("predict-identity");
+  std::ostringstream console;
+  const std::string run_config = read_file(trained_run() / "config.resolved.json");
+
+  // Other preprocessing, same tensor shapes: only the identity stored in model.pt tells.
+  json config = json::parse(run_config);
+  config["data"]["spacing"] = {3.0, 3.0, 3.0};
+  write_file_atomic(dir / "other-spacing.json", config.dump());
+  auto o = options_for(cohort.cases[0].images, dir / "a");
+  o.config = dir / "other-spacing.json";
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("preprocessing.spacing"));
+  REQUIRE_FALSE(fs::exists(dir / "a"));
+  o.skip_identity_check = true;  // the user means it
+  experiments::run_predict(o, console);
+  REQUIRE(fs::exists(dir / "a" / "markers.json"));
+
+  auto damaged = [&](const std::string& name, const std::function<bool(const std::string&, std::string&)>& edit) {
+    fs::create_directories(dir / name);
+    rewrite_model(trained_run() / "model.pt", dir / name / "model.pt", edit);
+    write_file_atomic(dir / name / "config.resolved.json", run_config);
+    auto options = options_for(cohort.cases[0].images, dir / name / "out");
+    options.model = dir / name / "model.pt";
+    return options;
+  };
+  // A model without its record (an older fedglioma's, or saved from Python): refused unless told.
+  auto unrecorded = damaged("unrecorded", [](const std::string& name, std::string&) { return name != "fedglioma.json"; });
+  REQUIRE_THROWS_WITH(experiments::run_predict(unrecorded, console),
+                      Catch::Contains("records no model config") && Catch::Contains("--skip-identity-check"));
+  unrecorded.skip_identity_check = true;
+  experiments::run_predict(unrecorded, console);
+
+  // A tensor's data shorter than its shape: reading it would run past the stored bytes.
+  const auto truncated = damaged("truncated", [](const std::string& name, std::string& bytes) {
+    if (name == "data/0") bytes.resize(bytes.size() / 2);
+    return true;
+  });
+  REQUIRE_THROWS_WITH(experiments::run_predict(truncated, console),
+                      Catch::Contains("truncated or damaged") && Catch::Contains("model.pt"));
+  // NaN weights (a diverged run): no null probabilities, an error.
+  const auto non_finite = damaged("nan", [](const std::string& name, std::string& bytes) {
+    if (name == "data/0") bytes.assign(bytes.size(), '\xff');
+    return true;
+  });
+  REQUIRE_THROWS_WITH(experiments::run_predict(non_finite, console), Catch::Contains("NaN or infinite"));
+  for (const char* name : {"truncated", "nan"}) REQUIRE_FALSE(fs::exists(dir / name / "out"));
 }
 
 TEST_CASE("predict with a 3-class grade model gives the probability of each WHO grade", "[experiments][predict]") {
