@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -13,6 +15,7 @@
 #include "core/error.h"
 #include "core/json_document.h"
 #include "core/numerics.h"
+#include "core/owned_folder.h"
 #include "data/csv_table.h"
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
@@ -30,7 +33,11 @@ struct Point {
   std::string name;
   json settings = json::object();  // key path -> value
   fs::path dir;
+  std::string resolved;  // the point's resolved config (JSON text): what identifies its results
 };
+
+// What sweep writes into its folder.
+const OwnedFolder::Kind kSweepFolder{"sweep", "--force", {"points", "points.json", "sweep.csv", "sweep.md"}};
 
 // A folder-safe rendering of a grid value: strings as they are, objects by their values.
 std::string label_of(const json& value) {
@@ -52,11 +59,25 @@ std::string last_key(const std::string& path) {
   return dot == std::string::npos ? path : path.substr(dot + 1);
 }
 
-std::vector<Point> expand(const json& grid, const fs::path& out) {
+// The axis's values without repeats (a value listed twice would count twice in sweep.md).
+json distinct_values(const std::string& key, const json& values, std::ostream& console) {
+  json out = json::array();
+  for (const json& v : values) {
+    if (std::find(out.begin(), out.end(), v) != out.end()) {
+      console << "sweep: grid '" << key << "' lists " << v.dump() << " more than once; it counts once\n";
+      continue;
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::vector<Point> expand(const json& grid, const fs::path& out, std::ostream& console) {
   std::vector<Point> points(1);
-  for (const auto& [key, values] : grid.items()) {
-    if (!values.is_array() || values.empty())
+  for (const auto& [key, listed] : grid.items()) {
+    if (!listed.is_array() || listed.empty())
       throw ConfigError("sweep grid '" + key + "': expected a non-empty list of values");
+    const json values = distinct_values(key, listed, console);
     std::vector<Point> next;
     for (const Point& p : points)
       for (const json& v : values) {
@@ -67,8 +88,76 @@ std::vector<Point> expand(const json& grid, const fs::path& out) {
       }
     points = std::move(next);
   }
-  for (Point& p : points) p.dir = out / "points" / p.name;
+  std::map<std::string, const Point*> by_name;
+  for (Point& p : points) {
+    p.dir = out / "points" / p.name;
+    const auto [it, fresh] = by_name.emplace(p.name, &p);
+    if (!fresh)
+      throw ConfigError("sweep grid: points " + it->second->settings.dump() + " and " + p.settings.dump() +
+                        " would share the folder points/" + p.name + "; make the values differ in letters or digits");
+  }
   return points;
+}
+
+// The configs of every point, loaded (and so checked) before the first one runs; points that
+// resolve to a config an earlier point has (for example {"name": "fedavg"} and "fedavg") are dropped.
+std::vector<Point> resolve_points(std::vector<Point> points, const std::function<RunOptions(const Point&)>& options_of,
+                                  std::set<std::string>& cpu_numerics, std::ostream& console) {
+  std::vector<Point> kept;
+  std::map<std::string, std::string> seen;  // resolved config -> point name
+  for (Point& p : points) {
+    const RunOptions o = options_of(p);
+    try {
+      const LoadedConfig loaded = load_config(o.config, o.overrides);
+      cpu_numerics.insert(loaded.config.runtime.cpu_numerics);
+      p.resolved = loaded.resolved_json;
+    } catch (const ConfigError& e) {
+      throw ConfigError("sweep point " + p.name + ": " + e.what());
+    }
+    const auto [it, fresh] = seen.emplace(p.resolved, p.name);
+    if (!fresh) {
+      console << "sweep: point " << p.name << " has the same config as " << it->second << "; it counts once\n";
+      continue;
+    }
+    kept.push_back(std::move(p));
+  }
+  return kept;
+}
+
+// Why the results in `p.dir` are not `p`'s (its config changed since it ran), or "" when they are.
+std::string stale_reason(const Point& p) {
+  const fs::path ran = p.dir / "config.resolved.json";
+  if (!fs::exists(ran)) return "";
+  const std::string text = read_file(ran);
+  if (text == p.resolved) return "";
+  try {
+    return json_differences(parse_json_document(text), parse_json_document(p.resolved), 3);
+  } catch (const std::invalid_argument&) {
+    return "its config.resolved.json is damaged";
+  }
+}
+
+// Runs, resumes or skips one point.
+void run_point(const Point& p, const RunOptions& fresh_run, std::ostream& console) {
+  const std::string stale = stale_reason(p);
+  std::error_code ec;
+  if (!stale.empty()) {
+    console << " (its config changed since it ran: " << stale << "; running it again)\n";
+    fs::remove_all(p.dir, ec);
+  } else if (fs::exists(p.dir / "summary.json")) {
+    console << " (finished before, skipped)\n";
+    return;
+  } else if (fs::exists(p.dir / "checkpoints" / "latest.state")) {
+    console << " (resumed)\n";
+    RunOptions resume;
+    resume.resume = p.dir;
+    run_run(resume, console);
+    return;
+  } else {
+    console << "\n";
+    fs::remove_all(p.dir, ec);  // an interrupted point without a checkpoint starts again
+  }
+  run_run(fresh_run, console);
 }
 
 // The best of `values` (by the metric's direction: all of these grow with quality).
@@ -108,6 +197,8 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& options) {
   cmd->add_option("sweep", options.sweep, "Sweep file (JSON): base config, grid, fixed settings")->required();
   cmd->add_option("--out", options.out, "Sweep folder (default: the file's \"out\", else runs/<sweep name>)");
   cmd->add_option("--set", options.overrides, "Override a config field of every point: key.path=value (repeatable)");
+  cmd->add_flag("--force", options.force,
+                "Write into an existing folder that is not a sweep folder (refused if it holds any file a sweep writes)");
   return cmd;
 }
 
@@ -141,7 +232,7 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
                                               : fs::path("runs") / options.sweep.stem();
   std::vector<Point> points;
   try {
-    points = expand(spec["grid"], out);
+    points = expand(spec["grid"], out, console);
   } catch (const ConfigError& e) {
     throw ConfigError(source + ": " + e.what());
   }
@@ -157,42 +248,22 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
     return o;
   };
   std::set<std::string> cpu_numerics;
-  for (const Point& p : points) {
-    const RunOptions o = run_options(p);
-    try {
-      cpu_numerics.insert(load_config(o.config, o.overrides).config.runtime.cpu_numerics);
-    } catch (const ConfigError& e) {
-      throw ConfigError("sweep point " + p.name + ": " + e.what());
-    }
-  }
+  points = resolve_points(std::move(points), run_options, cpu_numerics, console);
   // CPU kernels are chosen once per process: one sweep computes with one runtime.cpu_numerics.
   if (cpu_numerics.size() > 1)
     throw ConfigError(source + ": runtime.cpu_numerics must be the same for every point (a sweep runs in one process)");
   require_cpu_numerics(*cpu_numerics.begin());
+  const OwnedFolder folder = fs::exists(out / "points.json") && !options.force
+                                 ? OwnedFolder::reopen(out, kSweepFolder, {"points.json"})
+                                 : OwnedFolder::claim(out, kSweepFolder, options.force);
   json listing = json::array();
   for (const Point& p : points) listing.push_back({{"name", p.name}, {"dir", "points/" + p.name}, {"settings", p.settings}});
   fs::create_directories(out / "points");
   write_file_atomic(out / "points.json", listing.dump(2) + "\n");
 
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const Point& p = points[i];
-    console << "sweep: point " << i + 1 << "/" << points.size() << ": " << p.name;
-    if (fs::exists(p.dir / "summary.json")) {
-      console << " (finished before, skipped)\n";
-      continue;
-    }
-    RunOptions o = run_options(p);
-    if (fs::exists(p.dir / "checkpoints" / "latest.state")) {
-      console << " (resumed)\n";
-      RunOptions resume;
-      resume.resume = p.dir;
-      run_run(resume, console);
-      continue;
-    }
-    console << "\n";
-    std::error_code ec;
-    fs::remove_all(p.dir, ec);  // an interrupted point without a checkpoint starts again
-    run_run(o, console);
+    console << "sweep: point " << i + 1 << "/" << points.size() << ": " << points[i].name;
+    run_point(points[i], run_options(points[i]), console);
   }
 
   // sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.

@@ -72,3 +72,50 @@ TEST_CASE("a sweep over runtime.cpu_numerics is refused: one process computes wi
                       Catch::Contains("runtime.cpu_numerics must be the same for every point"));
   REQUIRE_FALSE(fs::exists(dir / "out" / "points.json"));
 }
+
+TEST_CASE("a sweep reruns a point whose config changed, counts repeated values once and owns its folder",
+          "[experiments][sweep]") {
+  const fs::path dir = fedglioma::testing::temp_dir("sweep-identity");
+  fedglioma::write_file_atomic(dir / "tiny.json", fedglioma::testing::tiny_config_json());
+  // 16 and [16, 16, 16] are the same grid: one point; seed 1 is listed twice: one point.
+  fedglioma::write_file_atomic(dir / "sweep.json", R"({
+      "base": "tiny.json", "set": ["federation.rounds=1"],
+      "grid": {"data.size": [16, [16, 16, 16]], "runtime.seed": [1, 1]}})");
+  fedglioma::experiments::SweepOptions options;
+  options.sweep = dir / "sweep.json";
+  options.out = dir / "out";
+  std::ostringstream console;
+  fedglioma::experiments::run_sweep(options, console);
+  REQUIRE_THAT(console.str(), Catch::Contains("lists 1 more than once") && Catch::Contains("has the same config as"));
+  REQUIRE(json::parse(fedglioma::read_file(dir / "out" / "points.json")).size() == 1);
+  const std::string md = fedglioma::read_file(dir / "out" / "sweep.md");
+  REQUIRE_THAT(md, Catch::Contains("| 1 |"));  // n = 1 run, not 4
+  const fs::path point = dir / "out" / "points" / "size-16__seed-1";
+  REQUIRE(fs::exists(point / "summary.json"));
+
+  // The same grid under another fixed setting: the finished point is stale and runs again.
+  options.overrides = {"train.lr=0.01"};
+  std::ostringstream changed;
+  fedglioma::experiments::run_sweep(options, changed);
+  REQUIRE_THAT(changed.str(), Catch::Contains("its config changed since it ran: train.lr: 0.003 -> 0.01"));
+  REQUIRE(json::parse(fedglioma::read_file(point / "config.resolved.json"))["train"]["lr"] == 0.01);
+  std::ostringstream same;
+  fedglioma::experiments::run_sweep(options, same);
+  REQUIRE_THAT(same.str(), Catch::Contains("finished before, skipped"));
+
+  // Two values that would share a folder name are refused before anything runs.
+  fedglioma::write_file_atomic(dir / "clash.json", R"({
+      "base": "tiny.json", "grid": {"federation.strategy.name": ["fedavg", "fedavg "]}})");
+  options.sweep = dir / "clash.json";
+  options.out = dir / "clash";
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console), Catch::Contains("would share the folder"));
+  REQUIRE_FALSE(fs::exists(dir / "clash"));
+
+  // A folder of the user's is not a sweep folder.
+  fs::create_directories(dir / "mine");
+  fedglioma::write_file_atomic(dir / "mine" / "notes.txt", "mine\n");
+  options.sweep = dir / "sweep.json";
+  options.out = dir / "mine";
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console), Catch::Contains("--force"));
+  REQUIRE_FALSE(fs::exists(dir / "mine" / "points.json"));
+}
