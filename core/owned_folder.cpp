@@ -83,6 +83,10 @@ void OwnedFolder::check(const fs::path& dir, const Kind& kind, bool force) {
   if (existed && !fs::is_directory(dir, ec)) throw ConfigError(quoted(dir) + " exists and is not a folder");
   const bool ours = existed && fs::exists(dir / marker_name(kind), ec);
   if (existed && !ours && !fs::is_empty(dir, ec)) {
+    if (!force && kind.force_option.empty())
+      throw ConfigError(quoted(dir) + " exists and is not a fedglioma " + kind.name + " folder (it has no " +
+                        marker_name(kind) + "); choose a new or empty folder: " + kind.name +
+                        " writes only into a folder it made");
     if (!force)
       throw ConfigError(quoted(dir) + " exists and is not a fedglioma " + kind.name + " folder (it has no " +
                         marker_name(kind) + "); choose another folder, or pass " + kind.force_option +

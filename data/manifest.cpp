@@ -6,27 +6,11 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_names.h"
 #include "core/json_document.h"
 
 namespace fedglioma::data {
 namespace {
-
-// Case ids and site names become file and folder names (exports, model-<site>.pt, cache keys):
-// a separator, a "." or ".." component, a control character or NUL could leave the folder they
-// are meant for, so they are refused here, naming the case.
-void check_name(const std::string& value, const char* field, const std::string& where) {
-  auto refuse = [&](const std::string& why) {
-    std::string shown;
-    for (const unsigned char c : value) shown += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
-    throw DataError(where + ": " + field + " \"" + shown + "\" " + why +
-                    " (ids and site names become file names: letters, digits and punctuation other than / and \\)");
-  };
-  if (value == "." || value == "..") refuse("is a relative folder name");
-  for (const unsigned char c : value) {
-    if (c == '/' || c == '\\') refuse("holds a path separator");
-    if (c < 0x20 || c == 0x7f) refuse("holds a control character");
-  }
-}
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -95,11 +79,11 @@ Manifest load_manifest(const fs::path& path) {
     };
     Case c;
     c.id = text("id", where_index);
-    check_name(c.id, "id", where_index);
+    check_file_name(c.id, "id", where_index);
     const std::string where = file + " case '" + c.id + "'";
     if (!seen.insert(c.id).second) throw DataError(where + ": duplicate case id");
     c.site = text("site", where);
-    check_name(c.site, "site", where);
+    check_file_name(c.site, "site", where);
     c.split = text("split", where);
     if (!kSplits.count(c.split))
       throw DataError(where + ": split \"" + c.split +

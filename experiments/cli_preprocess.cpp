@@ -8,6 +8,8 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "core/file_names.h"
+#include "core/owned_folder.h"
 #include "data/cache.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
@@ -33,6 +35,23 @@ void export_sample(const data::Sample& s, const fs::path& dir) {
     data::write_image(dir / (std::string(data::kModalities[m]) + ".nii.gz"), v);
   }
   if (!s.mask.empty()) data::write_labels(dir / "mask.nii.gz", {s.geometry, s.mask});
+}
+
+// What --export writes: one folder per case id (any name), so only into its own folder.
+const OwnedFolder::Kind kExportFolder{"export", "", {"*"}};
+
+// Moves each case folder of `staging` into `out` (replacing that case's folder from an earlier
+// export into the same folder), then removes `staging`.
+void move_export(const fs::path& staging, const fs::path& out) {
+  const OwnedFolder folder = OwnedFolder::claim(out, kExportFolder, false);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(staging)) {
+    const fs::path target = out / entry.path().filename();
+    fs::remove_all(target, ec);
+    fs::rename(entry.path(), target, ec);
+    if (ec) throw IoError("cannot move the export into '" + out.string() + "': " + ec.message());
+  }
+  fs::remove_all(staging, ec);
 }
 
 }  // namespace
@@ -67,11 +86,15 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
     console << line << std::flush;
   };
   // Cases go through in chunks so that memory stays bounded whatever the cohort's size; the
-  // export is written to a temporary folder that replaces --export only when every case worked.
+  // export is written to a staging folder of this process's own, and its case folders move into
+  // --export (a folder export made, or an empty or new one) only when every case worked.
   const bool exporting = !options.export_dir.empty();
-  const fs::path staging = exporting ? fs::path(options.export_dir.string() + ".partial") : fs::path();
+  if (exporting) OwnedFolder::check(options.export_dir, kExportFolder, false);
+  const fs::path staging =
+      exporting ? fs::path(options.export_dir.string() + ".partial-" + std::to_string(::getpid())) : fs::path();
   std::error_code ec;
-  if (exporting) fs::remove_all(staging, ec);
+  if (exporting && (!fs::create_directories(staging, ec) || ec))
+    throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
   sim::check_thread_budget(config.runtime);
   const int threads = config.runtime.workers * config.runtime.threads_per_worker;
   const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));
@@ -84,13 +107,9 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
       const auto samples = data::load_samples(part, sim::preprocess_options(config.data), cache, threads,
                                               [&](std::size_t done, std::size_t) { progress(begin + done, records.size()); });
       if (exporting)
-        for (const auto& s : samples) export_sample(s, staging / s.id);
+        for (const auto& s : samples) export_sample(s, child_path(staging, s.id, "id", "case '" + s.id + "'"));
     }
-    if (exporting) {
-      fs::remove_all(options.export_dir, ec);
-      fs::rename(staging, options.export_dir, ec);
-      if (ec) throw IoError("cannot move the export into '" + options.export_dir.string() + "': " + ec.message());
-    }
+    if (exporting) move_export(staging, options.export_dir);
   } catch (...) {
     if (exporting) fs::remove_all(staging, ec);
     if (tty) console << "\n";

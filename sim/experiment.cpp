@@ -15,6 +15,7 @@
 #include "core/atomic_file.h"
 #include "core/devices.h"
 #include "core/error.h"
+#include "core/file_names.h"
 #include "core/random.h"
 #include "core/metrics.h"
 #include "core/numerics.h"
@@ -412,7 +413,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
                     predictions_csv_header() + predictions_csv_rows(last_eval_round, last_predictions, models));
   if (local_mode) {
     for (std::size_t i = 0; i < num_clients; ++i)
-      save_state_dict(*initial, locals[i], (run_dir / ("model-" + partition.clients[i].id + ".pt")).string(), identity_of_model);
+      save_state_dict(*initial, locals[i], child_path(run_dir, "model-" + partition.clients[i].id + ".pt", "client", "local mode's model file").string(), identity_of_model);
   } else {
     save_state_dict(*initial, global, (run_dir / "model.pt").string(), identity_of_model);
   }

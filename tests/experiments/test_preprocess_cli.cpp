@@ -60,3 +60,31 @@ TEST_CASE("preprocess --prune deletes the cache entries of other parameters and 
   fedglioma::experiments::run_preprocess(options, again);
   REQUIRE_THAT(again.str(), Catch::Contains("pruned 0 other cache entries"));
 }
+
+TEST_CASE("preprocess --export writes only into a folder it made, and never over the user's files",
+          "[experiments][preprocess][owned_folder]") {
+  const fs::path dir = fedglioma::testing::temp_dir("preprocess-export-owned");
+  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
+  fedglioma::experiments::PreprocessCliOptions options;
+  options.config = dir / "c.json";
+  options.overrides = {"data.cache_dir=" + (dir / "cache").string()};
+  std::ostringstream console;
+  // A folder of the user's (the cohort's own folder, say): refused, untouched.
+  fs::create_directories(dir / "mine");
+  fedglioma::write_file_atomic(dir / "mine" / "scan.nii.gz", "the user's\n");
+  fs::create_directories(dir / "export.partial");  // the user's too: a fixed staging name removed it
+  fedglioma::write_file_atomic(dir / "export.partial" / "keep.txt", "kept\n");
+  options.export_dir = dir / "mine";
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_preprocess(options, console),
+                      Catch::Contains("mine") && Catch::Contains("not a fedglioma export folder"));
+  REQUIRE(fedglioma::read_file(dir / "mine" / "scan.nii.gz") == "the user's\n");
+  REQUIRE(std::distance(fs::directory_iterator(dir / "mine"), fs::directory_iterator()) == 1);
+  // Its own folder: written, and written again (each case's folder replaced).
+  options.export_dir = dir / "export";
+  fedglioma::experiments::run_preprocess(options, console);
+  fedglioma::experiments::run_preprocess(options, console);
+  REQUIRE(fs::exists(dir / "export" / ".fedglioma-export"));
+  REQUIRE(fedglioma::read_file(dir / "export.partial" / "keep.txt") == "kept\n");
+  for (const auto& entry : fs::directory_iterator(dir))
+    REQUIRE(entry.path().filename().string().rfind("export.partial-", 0) == std::string::npos);
+}
