@@ -47,20 +47,31 @@ void append_line(const std::filesystem::path& path, const std::string& line) {
   if (!out) throw IoError("failed while appending to '" + path.string() + "' (disk full?)");
 }
 
-std::string read_file(const std::filesystem::path& path) {
+std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    throw IoError("cannot read '" + path.string() + "': no such file or not readable");
+  if (!std::filesystem::is_regular_file(status))
+    throw IoError("'" + path.string() + "' is not a regular file (a folder, device or pipe); give a file");
+  const auto size = std::filesystem::file_size(path, ec);
+  auto too_long = [&] {
+    return IoError("'" + path.string() + "' is larger than the " + std::to_string(max_bytes >> 20) +
+                   " MiB fedglioma reads from such a file; is it the right file?");
+  };
+  if (!ec && size > max_bytes) throw too_long();
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw IoError("cannot read '" + path.string() + "': no such file or not readable");
   // One allocation and large reads: cache entries are tens of megabytes.
   std::string out;
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
   if (!ec) out.reserve(static_cast<std::size_t>(size));
   char buffer[1 << 16];
   std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
+  while (out.size() <= max_bytes && (n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) throw IoError("failed while reading '" + path.string() + "'");
+  if (out.size() > max_bytes) throw too_long();  // it grew while being read
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -13,7 +14,13 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 /// whole lines only. Throws IoError.
 void append_line(const std::filesystem::path& path, const std::string& line);
 
-/// Reads a whole file into a string. Throws IoError naming the file.
-std::string read_file(const std::filesystem::path& path);
+/// The most bytes fedglioma reads from a text input (a config, manifest, sweep file or label
+/// table): the largest real ones are a few MiB.
+inline constexpr std::uintmax_t kMaxTextInputBytes = 64ull << 20;
+
+/// Reads a whole regular file into a string. Throws IoError naming the file when it is missing,
+/// unreadable, not a regular file (a device, a pipe or a folder, which could be read forever), or
+/// longer than `max_bytes`.
+std::string read_file(const std::filesystem::path& path, std::uintmax_t max_bytes = UINTMAX_MAX);
 
 }  // namespace fedglioma

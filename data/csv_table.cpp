@@ -8,7 +8,7 @@ namespace fedglioma::data {
 CsvTable CsvTable::read(const std::filesystem::path& path) {
   std::string text;
   try {
-    text = read_file(path);
+    text = read_file(path, kMaxTextInputBytes);
   } catch (const IoError& e) {
     throw DataError(e.what());
   }

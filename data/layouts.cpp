@@ -142,7 +142,7 @@ Manifest egd(const LayoutOptions& o) {
       c.labels = it->second;
     } else if (o.labels.empty() && fs::exists(dir / "metadata.json")) {
       const fs::path meta = dir / "metadata.json";
-      const auto doc = nlohmann::json::parse(read_file(meta), nullptr, false);
+      const auto doc = nlohmann::json::parse(read_file(meta, kMaxTextInputBytes), nullptr, false);
       if (doc.is_discarded() || !doc.is_object()) throw DataError("'" + meta.string() + "': not a JSON object");
       auto field = [&](const char* key, std::initializer_list<int> allowed) -> std::optional<int> {
         if (!doc.contains(key) || doc[key].is_null()) return std::nullopt;

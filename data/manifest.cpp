@@ -53,7 +53,7 @@ std::optional<int> Labels::binary(std::size_t m) const {
 Manifest load_manifest(const fs::path& path) {
   json doc;
   try {
-    doc = parse_json_document(read_file(path));
+    doc = parse_json_document(read_file(path, kMaxTextInputBytes));
   } catch (const std::invalid_argument& e) {
     throw DataError("'" + path.string() + "': " + e.what());
   }

@@ -105,4 +105,24 @@ void check_header_geometry(const NiftiHeader& h, const fs::path& path) {
   }
 }
 
+void check_header_extent(const NiftiHeader& header, const std::filesystem::path& path) {
+  const int rank = header.dim[0];
+  if (rank < 1 || rank > 7)
+    throw DataError("'" + path.string() + "': header field dim[0] (the rank) is " + std::to_string(rank) +
+                    ", expected 1 to 7");
+  std::uint64_t voxels = 1;
+  std::string sizes;
+  for (int d = 1; d <= rank; ++d) {
+    if (header.dim[d] < 1)
+      throw DataError("'" + path.string() + "': header field dim[" + std::to_string(d) + "] is " +
+                      std::to_string(header.dim[d]) + ", expected a size of at least 1");
+    voxels *= static_cast<std::uint64_t>(header.dim[d]);  // at most 32767^7 < 2^105: checked as it grows
+    sizes += (d > 1 ? " x " : "") + std::to_string(header.dim[d]);
+    if (voxels > kMaxScanVoxels)
+      throw DataError("'" + path.string() + "': the header declares " + sizes + (d < rank ? " x ..." : "") +
+                      " voxels, more than the " + std::to_string(kMaxScanVoxels) +
+                      " (about 645^3) fedglioma reads from one scan");
+  }
+}
+
 }  // namespace fedglioma::data

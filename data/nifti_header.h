@@ -32,4 +32,12 @@ std::optional<NiftiHeader> read_nifti_header(const std::filesystem::path& path);
 /// affine (srow_x/y/z). The DataError names the file and the field.
 void check_header_geometry(const NiftiHeader& header, const std::filesystem::path& path);
 
+/// The most voxels fedglioma reads from one scan (2^28, about 645^3; a 512^3 scan has 2^27).
+inline constexpr std::uint64_t kMaxScanVoxels = 1ull << 28;
+
+/// Refuses, from the header alone and so before anything is decompressed, a rank outside 1..7, a
+/// size below 1 on any axis, or more than kMaxScanVoxels voxels (a 1 MB .nii.gz can declare
+/// 1024^3). The DataError names the file and the sizes.
+void check_header_extent(const NiftiHeader& header, const std::filesystem::path& path);
+
 }  // namespace fedglioma::data

@@ -129,9 +129,15 @@ void check_finite(const fs::path& path, const NiftiHeader& header) {
 void check_is_3d(const fs::path& path) {
   register_nifti();
   if (!fs::exists(path)) throw DataError("'" + path.string() + "': file does not exist");
-  // ITK aborts the process on a non-finite or singular geometry: the header is checked first.
+  if (!fs::is_regular_file(path))
+    throw DataError("'" + path.string() + "' is not a regular file (a folder, device or pipe); expected a NIfTI file");
+  // ITK aborts the process on a non-finite or singular geometry, and would decompress whatever
+  // size the header declares: the header is checked first.
   const std::optional<NiftiHeader> header = read_nifti_header(path);
-  if (header) check_header_geometry(*header, path);
+  if (header) {
+    check_header_extent(*header, path);
+    check_header_geometry(*header, path);
+  }
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   if (!io)
     throw DataError("'" + path.string() + "': not a readable image (expected NIfTI .nii/.nii.gz)");

@@ -206,7 +206,7 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
   const std::string source = "'" + options.sweep.string() + "'";
   json spec;
   try {
-    spec = parse_json_document(read_file(options.sweep));
+    spec = parse_json_document(read_file(options.sweep, kMaxTextInputBytes));
   } catch (const std::invalid_argument& e) {
     throw ConfigError(source + ": " + e.what());
   }

@@ -306,7 +306,7 @@ LoadedConfig parse_config(const std::string& text, const std::vector<std::string
 }
 
 LoadedConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-  return parse_config(read_file(path), overrides, "'" + path.string() + "'");
+  return parse_config(read_file(path, kMaxTextInputBytes), overrides, "'" + path.string() + "'");
 }
 
 }  // namespace fedglioma::experiments

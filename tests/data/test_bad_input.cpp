@@ -169,6 +169,28 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
          m.cases[1].images[3] = d / "infq.nii";
        },
        {"infq.nii", "qoffset_x is -infinity"}},
+      {"a 1 MB gzip declaring 1024^3 voxels",
+       [](Manifest& m, const fs::path& d) {
+         write_raw_nifti(d / "bomb.nii", {64, 64, 64});
+         std::string bytes = fedglioma::read_file(d / "bomb.nii");
+         const short dim[4] = {3, 1024, 1024, 1024};
+         std::memcpy(&bytes[40], dim, sizeof dim);
+         bytes.resize(bytes.size() + (1 << 20) * 4, '\0');
+         fedglioma::write_file_atomic(d / "bomb.nii", bytes);
+         std::string ignored;
+         REQUIRE(fedglioma::testing::run_command("gzip -f '" + (d / "bomb.nii").string() + "'", &ignored) == 0);
+         m.cases[1].images[0] = d / "bomb.nii.gz";
+       },
+       {"bomb.nii.gz", "1024 x 1024 x 1024", "more than the"}},
+      {"a folder where a scan should be",
+       [](Manifest& m, const fs::path& d) {
+         fs::create_directories(d / "t2.nii.gz");
+         m.cases[1].images[2] = d / "t2.nii.gz";
+       },
+       {"t2.nii.gz", "not a regular file"}},
+      {"a device where a scan should be",
+       [](Manifest& m, const fs::path&) { m.cases[1].images[2] = "/dev/zero"; },
+       {"/dev/zero", "not a regular file"}},
       {"NaN voxel spacing in a mask",
        [](Manifest& m, const fs::path& d) {
          const MaskVolume v = read_labels(*m.cases[1].mask);
@@ -194,4 +216,30 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
       REQUIRE_FALSE(fs::exists(dir / "out"));
     }
   }
+}
+
+TEST_CASE("a config, manifest or sweep file that is a device, a folder or too large is refused before it is read",
+          "[data][bad-input][cli]") {
+  const fs::path dir = fedglioma::testing::temp_dir("not-regular");
+  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
+  fedglioma::write_file_atomic(dir / "huge.json", "{}");
+  fs::resize_file(dir / "huge.json", fedglioma::kMaxTextInputBytes + 1);  // sparse: no disk used
+  const std::string bin = FEDGLIOMA_BINARY;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> commands = {
+      {bin + " run /dev/zero --out '" + (dir / "a").string() + "'", {"/dev/zero", "not a regular file"}},
+      {bin + " run '" + dir.string() + "' --out '" + (dir / "b").string() + "'", {"not a regular file"}},
+      {bin + " run '" + (dir / "huge.json").string() + "' --out '" + (dir / "c").string() + "'",
+       {"huge.json", "larger than the 64 MiB"}},
+      {bin + " run '" + (dir / "c.json").string() + "' --out '" + (dir / "d").string() +
+           "' --set data.manifest=/dev/urandom",
+       {"/dev/urandom", "not a regular file"}},
+      {bin + " sweep /dev/zero --out '" + (dir / "e").string() + "'", {"/dev/zero", "not a regular file"}},
+  };
+  for (const auto& [command, mentions] : commands) {
+    std::string output;
+    INFO(command);
+    REQUIRE(fedglioma::testing::run_command("timeout 60 " + command, &output) == 1);
+    for (const auto& text : mentions) REQUIRE_THAT(output, Contains(text));
+  }
+  for (const char* out : {"a", "b", "c", "d", "e"}) REQUIRE_FALSE(fs::exists(dir / out));
 }
