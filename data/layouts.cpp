@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <regex>
 
 #include "core/atomic_file.h"
@@ -32,6 +33,42 @@ fs::path require_file(const fs::path& path, const std::string& id) {
   return path;
 }
 
+// The ids each label table lists, to report the rows that match no case.
+class TableRows {
+ public:
+  template <typename Map>
+  const Map& add(const fs::path& table, const Map& rows) {
+    auto& ids = ids_[table];
+    for (const auto& item : rows) ids.push_back(item.first);
+    return rows;
+  }
+
+  std::vector<UnmatchedRows> unmatched(const Manifest& m) const {
+    std::set<std::string> cases;
+    for (const Case& c : m.cases) cases.insert(c.id);
+    std::vector<UnmatchedRows> out;
+    for (const auto& [table, ids] : ids_) {
+      UnmatchedRows rows{table, {}};
+      for (const std::string& id : ids)
+        if (!cases.count(id)) rows.ids.push_back(id);
+      if (!rows.ids.empty()) out.push_back(std::move(rows));
+    }
+    return out;
+  }
+
+ private:
+  std::map<fs::path, std::vector<std::string>> ids_;
+};
+
+// The layout's one label table (or none); a second would silently replace the first's labels.
+std::optional<fs::path> single_table(const LayoutOptions& o) {
+  if (o.labels.size() > 1)
+    throw ConfigError("--labels: the " + o.layout + " layout reads one label table, got " +
+                      std::to_string(o.labels.size()) + " ('" + o.labels[0].string() + "', '" + o.labels[1].string() +
+                      "'); merge them into one, or build a manifest per table and use `fedglioma manifest --merge`");
+  return o.labels.empty() ? std::nullopt : std::optional<fs::path>(o.labels[0]);
+}
+
 // Merges the labels `extra` knows into `into` (a table only fills what it records).
 void merge(Labels& into, const Labels& extra) {
   if (extra.idh) into.idh = extra.idh;
@@ -51,15 +88,20 @@ Case make_case(const std::string& id, const std::string& site, const std::string
   return c;
 }
 
-Manifest brats2021(const LayoutOptions& o) {
+Manifest brats2021(const LayoutOptions& o, TableRows& tables) {
   LabelTable mgmt;
   std::map<std::string, std::string> institution;
+  std::set<std::string> kinds;
   for (const auto& table : o.labels) {
     const CsvTable header = CsvTable::read(table);
+    const std::string kind = header.has_column("BraTS21ID") ? "RSNA-MICCAI MGMT" : "FeTS partitioning";
+    if (!kinds.insert(kind).second)
+      throw ConfigError("--labels: two " + kind + " tables for brats2021 (the second, '" + table.string() +
+                        "', would replace the first); give one");
     if (header.has_column("BraTS21ID")) {
-      mgmt = read_rsna_mgmt_table(table);
+      mgmt = tables.add(table, read_rsna_mgmt_table(table));
     } else if (header.has_column("Partition_ID")) {
-      institution = read_fets_partitions(table);
+      institution = tables.add(table, read_fets_partitions(table));
     } else {
       throw DataError("'" + table.string() +
                       "': not a table brats2021 reads (expected the RSNA-MICCAI train_labels.csv with BraTS21ID, "
@@ -82,12 +124,12 @@ Manifest brats2021(const LayoutOptions& o) {
   return m;
 }
 
-Manifest ucsf_pdgm(const LayoutOptions& o) {
+Manifest ucsf_pdgm(const LayoutOptions& o, TableRows& tables) {
   LabelTable labels;
   std::map<std::string, std::string> brats21;
-  for (const auto& table : o.labels) {
-    labels = read_ucsf_pdgm_table(table);
-    brats21 = read_ucsf_pdgm_brats21_ids(table);
+  if (const auto table = single_table(o)) {
+    labels = tables.add(*table, read_ucsf_pdgm_table(*table));
+    brats21 = read_ucsf_pdgm_brats21_ids(*table);
   }
   Manifest m;
   static const std::regex name(R"((UCSF-PDGM-\d{4})_nifti)");
@@ -107,9 +149,9 @@ Manifest ucsf_pdgm(const LayoutOptions& o) {
   return m;
 }
 
-Manifest upenn_gbm(const LayoutOptions& o) {
+Manifest upenn_gbm(const LayoutOptions& o, TableRows& tables) {
   LabelTable labels;
-  for (const auto& table : o.labels) labels = read_upenn_gbm_table(table);
+  if (const auto table = single_table(o)) labels = tables.add(*table, read_upenn_gbm_table(*table));
   Manifest m;
   for (const auto& dir : subfolders(o.root / "images_structural")) {
     const std::string id = dir.filename().string();
@@ -129,9 +171,9 @@ Manifest upenn_gbm(const LayoutOptions& o) {
   return m;
 }
 
-Manifest egd(const LayoutOptions& o) {
+Manifest egd(const LayoutOptions& o, TableRows& tables) {
   LabelTable labels;
-  for (const auto& table : o.labels) labels = read_egd_table(table);
+  if (const auto table = single_table(o)) labels = tables.add(*table, read_egd_table(*table));
   Manifest m;
   for (const auto& dir : subfolders(o.root / "SUBJECTS")) {
     const std::string id = dir.filename().string();
@@ -163,9 +205,9 @@ Manifest egd(const LayoutOptions& o) {
   return m;
 }
 
-Manifest tcga(const LayoutOptions& o) {
+Manifest tcga(const LayoutOptions& o, TableRows& tables) {
   LabelTable labels;
-  for (const auto& table : o.labels) labels = read_tcga_table(table);
+  if (const auto table = single_table(o)) labels = tables.add(*table, read_tcga_table(*table));
   // patient -> suffix -> file, found anywhere below the root.
   static const std::regex name(R"((TCGA-[A-Z0-9]{2}-[A-Z0-9]{4})_[^_]+_(t1|t1Gd|t2|flair|GlistrBoost|GlistrBoost_ManuallyCorrected)\.nii\.gz)");
   std::map<std::string, std::map<std::string, fs::path>> files;
@@ -201,7 +243,7 @@ Manifest tcga(const LayoutOptions& o) {
   return m;
 }
 
-Manifest folder(const LayoutOptions& o) {
+Manifest folder(const LayoutOptions& o, TableRows& tables) {
   static const std::vector<std::string> kinds = {"t1", "t1c", "t2", "flair", "mask"};
   std::map<std::string, std::regex> patterns;
   for (const std::string& p : o.patterns) {
@@ -264,6 +306,9 @@ Manifest folder(const LayoutOptions& o) {
       if (!rows.emplace(t.rows()[r][id], row).second)
         throw DataError(t.where(r, id) + ": case '" + t.rows()[r][id] + "' appears twice");
     }
+    std::map<std::string, bool> listed;
+    for (const auto& row : t.rows()) listed[row[id]] = true;
+    tables.add(path, listed);
   }
 
   Manifest m;
@@ -289,10 +334,10 @@ Manifest folder(const LayoutOptions& o) {
 
 }  // namespace
 
-Manifest build_manifest(const LayoutOptions& options) {
+Manifest build_manifest(const LayoutOptions& options, std::vector<UnmatchedRows>* unmatched) {
   LayoutOptions o = options;
   if (o.site.empty()) o.site = o.layout;
-  static const std::map<std::string, Manifest (*)(const LayoutOptions&)> layouts = {
+  static const std::map<std::string, Manifest (*)(const LayoutOptions&, TableRows&)> layouts = {
       {"brats2021", brats2021}, {"ucsf-pdgm", ucsf_pdgm}, {"upenn-gbm", upenn_gbm},
       {"egd", egd},             {"tcga", tcga},           {"folder", folder}};
   const auto it = layouts.find(o.layout);
@@ -301,13 +346,15 @@ Manifest build_manifest(const LayoutOptions& options) {
   if (o.split != "train" && o.split != "val" && o.split != "test" && o.split != "external")
     throw ConfigError("--split '" + o.split + "' is not one of train, val, test, external");
   if (!o.patterns.empty() && o.layout != "folder") throw ConfigError("--pattern applies to --layout folder only");
-  Manifest m = it->second(o);
+  TableRows tables;
+  Manifest m = it->second(o, tables);
   for (const Case& c : m.cases)
     if (c.split != "train" && c.split != "val" && c.split != "test" && c.split != "external")
       throw DataError("case '" + c.id + "': split '" + c.split + "' is not one of train, val, test, external");
   if (m.cases.empty())
     throw DataError("'" + o.root.string() + "': no " + o.layout + " cases found (see `fedglioma manifest --help`)");
   std::sort(m.cases.begin(), m.cases.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
+  if (unmatched) *unmatched = tables.unmatched(m);
   return m;
 }
 

@@ -41,6 +41,14 @@ struct LayoutOptions {
 /// Cases come out sorted by id. A case with a missing modality is an error naming the folder
 /// and the file expected; a case absent from a label table keeps unknown labels. Throws
 /// ConfigError for an unknown layout and DataError for unusable files or tables.
-Manifest build_manifest(const LayoutOptions& options);
+/// Label-table rows whose id matches no case found under the root (their labels are not used).
+struct UnmatchedRows {
+  std::filesystem::path table;
+  std::vector<std::string> ids;
+};
+
+/// Builds the manifest (see above); `unmatched`, when given, receives each table's rows that match
+/// no case. A layout that reads one table refuses a second (it would replace the first's labels).
+Manifest build_manifest(const LayoutOptions& options, std::vector<UnmatchedRows>* unmatched = nullptr);
 
 }  // namespace fedglioma::data

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -38,6 +39,18 @@ std::string relative_if_under(const fs::path& p, const fs::path& base) {
 
 json label_json(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
 
+// A key the format does not define is an error (a misspelt "mask" or "labels" would otherwise be
+// dropped without a word): names the key and lists the known ones.
+void refuse_unknown_keys(const json& object, const std::vector<std::string>& known, const std::string& where,
+                         const std::string& what) {
+  for (const auto& item : object.items()) {
+    if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw DataError(where + ": unknown " + what + " \"" + item.key() + "\" (expected " + list + ")");
+  }
+}
+
 }  // namespace
 
 std::optional<int> Labels::binary(std::size_t m) const {
@@ -58,6 +71,7 @@ Manifest load_manifest(const fs::path& path) {
     throw DataError("'" + path.string() + "': " + e.what());
   }
   const std::string file = "'" + path.string() + "'";
+  if (doc.is_object()) refuse_unknown_keys(doc, {"version", "cases"}, file, "key");
   if (!doc.is_object() || !doc.contains("cases") || !doc.at("cases").is_array())
     throw DataError(file + ": expected an object with a \"cases\" array");
   if (doc.contains("version") && doc.at("version") != 1)
@@ -82,6 +96,7 @@ Manifest load_manifest(const fs::path& path) {
     check_file_name(c.id, "id", where_index);
     const std::string where = file + " case '" + c.id + "'";
     if (!seen.insert(c.id).second) throw DataError(where + ": duplicate case id");
+    refuse_unknown_keys(record, {"id", "site", "split", "images", "mask", "labels", "aliases"}, where, "field");
     c.site = text("site", where);
     check_file_name(c.site, "site", where);
     c.split = text("split", where);
@@ -91,6 +106,7 @@ Manifest load_manifest(const fs::path& path) {
     if (!record.contains("images") || !record.at("images").is_object())
       throw DataError(where + ": missing \"images\" object with t1, t1c, t2, flair");
     const json& images = record.at("images");
+    refuse_unknown_keys(images, {kModalities.begin(), kModalities.end()}, where, "image");
     for (std::size_t m = 0; m < kModalities.size(); ++m) {
       const char* modality = kModalities[m];
       if (!images.contains(modality) || !images.at(modality).is_string())

@@ -91,6 +91,9 @@ Manifest merge_manifests(const std::vector<Manifest>& inputs,
     fill(kept.labels.codeletion_1p19q, other.labels.codeletion_1p19q, "codeletion_1p19q", other, r);
     fill(kept.labels.mgmt, other.labels.mgmt, "mgmt", other, r);
     fill(kept.labels.grade, other.labels.grade, "grade", other, r);
+    if (!kept.mask && other.mask) kept.mask = other.mask;  // a mask is never dropped for want of one
+    if (kept.split != other.split)
+      r.conflicts.push_back("split: " + kept.id + " is " + kept.split + ", " + other.id + " is " + other.split);
     auto add_alias = [&kept](const std::string& name) {
       if (name != kept.id && std::find(kept.aliases.begin(), kept.aliases.end(), name) == kept.aliases.end())
         kept.aliases.push_back(name);

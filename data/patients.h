@@ -12,7 +12,7 @@ namespace fedglioma::data {
 struct MergedPatient {
   std::string kept;                    ///< the id of the record kept
   std::vector<std::string> dropped;    ///< ids of the records folded into it
-  std::vector<std::string> conflicts;  ///< labels the records disagreed on (the kept value stays)
+  std::vector<std::string> conflicts;  ///< labels or splits the records disagreed on (the kept value stays)
 };
 
 /// What merge_manifests did.
@@ -25,8 +25,9 @@ struct MergeReport {
 /// Joins manifests into one. Records are the same patient when they share an id or an alias
 /// (directly or through a chain), or when `crosswalk` pairs their ids. Of each patient the
 /// first record in input order is kept (list the dataset whose images and masks you prefer
-/// first); it gains the labels it lacks from the others and all their ids as aliases. A label
-/// known with different values is a conflict: the kept value stays and the report names it.
+/// first); it gains the labels it lacks from the others, a mask when it has none, and all their
+/// ids as aliases. A label known with different values, or a different split, is a conflict: the
+/// kept value stays and the report names it.
 Manifest merge_manifests(const std::vector<Manifest>& inputs,
                          const std::vector<std::pair<std::string, std::string>>& crosswalk, MergeReport* report);
 

@@ -41,7 +41,15 @@ data::Manifest run_manifest(const ManifestCliOptions& options, std::ostream& con
   if (layout) {
     if (options.layout.layout.empty() || options.layout.root.empty())
       throw ConfigError("manifest: --layout and --root go together");
-    manifest = data::build_manifest(options.layout);
+    std::vector<data::UnmatchedRows> unmatched;
+    manifest = data::build_manifest(options.layout, &unmatched);
+    for (const auto& rows : unmatched) {
+      std::string ids;
+      for (std::size_t i = 0; i < rows.ids.size() && i < 5; ++i) ids += (i ? ", " : "") + rows.ids[i];
+      if (rows.ids.size() > 5) ids += " and " + std::to_string(rows.ids.size() - 5) + " more";
+      console << "manifest: " << rows.ids.size() << " row(s) of '" << rows.table.string()
+              << "' match no case under --root, their labels unused: " << ids << "\n";
+    }
   } else {
     std::vector<data::Manifest> inputs;
     for (const auto& path : options.merge) inputs.push_back(data::load_manifest(path));
@@ -67,6 +75,9 @@ data::Manifest run_manifest(const ManifestCliOptions& options, std::ostream& con
                                            .dump(2) + "\n");
     console << "merged " << report.cases_in << " records into " << report.cases_out << " patients ("
             << report.merged.size() << " found in more than one input); report: " << report_path.string() << "\n";
+    for (const auto& p : report.merged)
+      for (const auto& conflict : p.conflicts)
+        console << "  conflict, kept " << p.kept << "'s value: " << conflict << "\n";
   }
   data::save_manifest(manifest, options.out);
   std::map<std::string, std::size_t> sites;

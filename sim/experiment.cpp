@@ -9,6 +9,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "core/aggregate.h"
@@ -130,6 +131,23 @@ std::uint64_t ram_budget_bytes(const DataConfig& data) {
 
 namespace {
 
+// A per-client setting that names no client of the partition would be ignored without a word.
+void check_client_keys(const FederationConfig& fed, const Partition& partition) {
+  std::set<std::string> ids;
+  std::string list;
+  for (const Client& c : partition.clients) {
+    ids.insert(c.id);
+    list += (list.empty() ? "" : ", ") + c.id;
+  }
+  const auto& sim = fed.simulated_time;
+  for (const auto& [name, by_client] : {std::pair{"site_samples_per_second", &sim.site_samples_per_second},
+                                        std::pair{"site_megabits_per_second", &sim.site_megabits_per_second}})
+    for (const auto& [client, value] : *by_client)
+      if (!ids.count(client))
+        throw ConfigError(std::string("federation.simulated_time.") + name + ": \"" + client +
+                          "\" is not a client of this partition (its clients: " + list + ")");
+}
+
 double site_value(const std::map<std::string, double>& by_site, const std::string& client, double fallback) {
   const auto it = by_site.find(client);
   return it == by_site.end() ? fallback : it->second;
@@ -165,6 +183,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
           << static_cast<int>(seconds_since(load_start) + 0.5) << " s"
           << (store.streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
   const Partition partition = make_partition(store.samples(), config.partition, fed.mode, rt.seed);
+  check_client_keys(fed, partition);
   if (static_cast<std::size_t>(fed.min_clients) > partition.clients.size())
     throw ConfigError("federation.min_clients = " + std::to_string(fed.min_clients) + " exceeds the " +
                       std::to_string(partition.clients.size()) +

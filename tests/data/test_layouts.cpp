@@ -181,3 +181,38 @@ TEST_CASE("folder layout finds cases by regex and reads a generic label table", 
   o.patterns.pop_back();  // no FLAIR pattern
   REQUIRE_THROWS_WITH(build_manifest(o), Contains("flair"));
 }
+
+TEST_CASE("label-table rows that match no case are reported, and a second table is not silently ignored",
+          "[data][layouts][bad-input]") {
+  const fs::path root = fedglioma::testing::temp_dir("tcga-unmatched");
+  const fs::path dir = root / "TCGA-DU-7294";
+  for (const char* s : {"t1", "t1Gd", "t2", "flair"}) touch(dir / (std::string("TCGA-DU-7294_1992.06.13_") + s + ".nii.gz"));
+  fedglioma::write_file_atomic(root / "tcga.csv",
+                               "Grade,Case_ID,Primary_Diagnosis,IDH1\n"
+                               "LGG,TCGA-DU-7294,Astrocytoma,MUTATED\n"
+                               "GBM,TCGA-DU-7295,Glioblastoma,NOT_MUTATED\n"   // no such folder
+                               "GBM,TCGA-02-0001,Glioblastoma,NOT_MUTATED\n");  // a typo'd id, say
+  LayoutOptions o;
+  o.layout = "tcga";
+  o.root = root;
+  o.labels = {root / "tcga.csv"};
+  std::vector<UnmatchedRows> unmatched;
+  const Manifest m = build_manifest(o, &unmatched);
+  REQUIRE(m.cases.size() == 1);
+  REQUIRE(unmatched.size() == 1);
+  REQUIRE(unmatched[0].table == root / "tcga.csv");
+  REQUIRE(unmatched[0].ids == std::vector<std::string>{"TCGA-02-0001", "TCGA-DU-7295"});
+
+  fedglioma::experiments::ManifestCliOptions cli;
+  cli.layout = o;
+  cli.out = root / "manifest.json";
+  std::ostringstream console;
+  fedglioma::experiments::run_manifest(cli, console);
+  REQUIRE_THAT(console.str(), Contains("2 row(s) of '" + (root / "tcga.csv").string() + "' match no case") &&
+                                  Contains("TCGA-02-0001, TCGA-DU-7295"));
+
+  // Two tables where the layout reads one: the first's labels would be replaced by the second's.
+  fedglioma::write_file_atomic(root / "more.csv", "Grade,Case_ID,Primary_Diagnosis,IDH1\nLGG,TCGA-DU-7294,Astrocytoma,NOT_MUTATED\n");
+  o.labels = {root / "tcga.csv", root / "more.csv"};
+  REQUIRE_THROWS_WITH(build_manifest(o), Contains("reads one label table") && Contains("more.csv"));
+}

@@ -77,3 +77,18 @@ TEST_CASE("case ids and site names that could leave their folder are refused at 
   // Dots and dashes inside a name are fine.
   REQUIRE(load_manifest(write_manifest("manifest-good-id", record("TCGA-02.0001_v2"))).cases.size() == 1);
 }
+
+TEST_CASE("a manifest key the format does not define is refused, not dropped", "[data][manifest][bad-input]") {
+  using Catch::Contains;
+  std::string misspelt = record("p3");
+  misspelt.replace(misspelt.find("\"mask\""), 6, "\"masks\"");  // the mask would be dropped
+  REQUIRE_THROWS_WITH(load_manifest(write_manifest("unknown-field", misspelt)),
+                      Contains("case 'p3'") && Contains("unknown field \"masks\""));
+  std::string extra_image = record("p4");
+  extra_image.replace(extra_image.find("\"t1c\""), 5, "\"t1ce\"");
+  REQUIRE_THROWS_WITH(load_manifest(write_manifest("unknown-image", extra_image)),
+                      Contains("case 'p4'") && Contains("unknown image \"t1ce\""));
+  const fs::path top = fedglioma::testing::temp_dir("unknown-top") / "manifest.json";
+  fedglioma::write_file_atomic(top, R"({"version": 1, "case": []})");
+  REQUIRE_THROWS_WITH(load_manifest(top), Contains("unknown key \"case\""));
+}

@@ -141,3 +141,29 @@ TEST_CASE("fedglioma manifest --merge writes the merged manifest and a report", 
   options.layout.layout = "ucsf-pdgm";  // both a layout and --merge: refused
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_manifest(options, console), Contains("either --layout"));
 }
+
+TEST_CASE("merging keeps a mask only the dropped record has and reports a split the records disagree on",
+          "[data][merge]") {
+  Manifest ucsf, brats;
+  ucsf.cases = {record("UCSF-PDGM-0004", "ucsf", {"BraTS2021_00097"})};  // no mask
+  brats.cases = {record("BraTS2021_00097", "brats")};
+  brats.cases[0].mask = "/d/BraTS2021_00097/seg.nii.gz";
+  brats.cases[0].split = "external";
+  MergeReport report;
+  const Manifest merged = merge_manifests({ucsf, brats}, {}, &report);
+  REQUIRE(merged.cases.size() == 1);
+  REQUIRE(merged.cases[0].mask == fs::path("/d/BraTS2021_00097/seg.nii.gz"));
+  REQUIRE(merged.cases[0].split == "train");
+  REQUIRE(report.merged.at(0).conflicts ==
+          std::vector<std::string>{"split: UCSF-PDGM-0004 is train, BraTS2021_00097 is external"});
+
+  const fs::path dir = fedglioma::testing::temp_dir("merge-conflict-cli");
+  save_manifest(ucsf, dir / "a.json");
+  save_manifest(brats, dir / "b.json");
+  fedglioma::experiments::ManifestCliOptions options;
+  options.merge = {dir / "a.json", dir / "b.json"};
+  options.out = dir / "all.json";
+  std::ostringstream console;
+  fedglioma::experiments::run_manifest(options, console);
+  REQUIRE_THAT(console.str(), Contains("conflict, kept UCSF-PDGM-0004's value: split"));
+}

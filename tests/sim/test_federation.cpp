@@ -144,6 +144,10 @@ TEST_CASE("simulated time gives each client compute plus transfer time and the r
   REQUIRE(a > b);  // site-a computes four times slower on the same number of cases
   REQUIRE(a - b == Approx(4.0 / 0.5 - 4.0 / 2.0).epsilon(1e-9));
   REQUIRE(rounds[0]["simulated_seconds"].get<double>() == Approx(a));
+  // A setting for a client that does not exist (a misspelt site) is refused, not ignored.
+  REQUIRE_THROWS_WITH(tiny_run("simtime-typo", {"federation.simulated_time.enabled=true",
+                                                R"(federation.simulated_time.site_megabits_per_second={"site_a": 5})"}),
+                      Catch::Contains("\"site_a\" is not a client") && Catch::Contains("site-a, site-b"));
 }
 
 TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterrupted result",
