@@ -1,5 +1,8 @@
 #include "data/nifti_header.h"
 
+#include <algorithm>
+#include <array>
+
 #include <zlib.h>
 
 #include <cmath>
@@ -106,6 +109,10 @@ void check_header_geometry(const NiftiHeader& h, const fs::path& path) {
 }
 
 void check_header_extent(const NiftiHeader& header, const std::filesystem::path& path) {
+  static const std::array<int, 10> kScalarTypes = {2, 4, 8, 16, 64, 256, 512, 768, 1024, 1280};
+  if (std::find(kScalarTypes.begin(), kScalarTypes.end(), header.datatype) == kScalarTypes.end())
+    throw DataError("'" + path.string() + "': header field datatype is " + std::to_string(header.datatype) +
+                    " (expected a scalar voxel type: 2, 4, 8, 16, 64, 256, 512, 768, 1024 or 1280)");
   const int rank = header.dim[0];
   if (rank < 1 || rank > 7)
     throw DataError("'" + path.string() + "': header field dim[0] (the rank) is " + std::to_string(rank) +

@@ -35,8 +35,9 @@ void check_header_geometry(const NiftiHeader& header, const std::filesystem::pat
 /// The most voxels fedglioma reads from one scan (2^28, about 645^3; a 512^3 scan has 2^27).
 inline constexpr std::uint64_t kMaxScanVoxels = 1ull << 28;
 
-/// Refuses, from the header alone and so before anything is decompressed, a rank outside 1..7, a
-/// size below 1 on any axis, or more than kMaxScanVoxels voxels (a 1 MB .nii.gz can declare
+/// Refuses, from the header alone and so before anything is decompressed, a voxel type that is
+/// not a known scalar (niftilib would print its own error), a rank outside 1..7, a size below 1
+/// on any axis, or more than kMaxScanVoxels voxels (a 1 MB .nii.gz can declare
 /// 1024^3). The DataError names the file and the sizes.
 void check_header_extent(const NiftiHeader& header, const std::filesystem::path& path);
 

@@ -22,6 +22,9 @@
 #include "core/error.h"
 #include "data/nifti_header.h"
 
+// niftilib (ITK's copy, libITKniftiio) prints its errors to stderr unless told otherwise.
+extern "C" void nifti_set_debug_level(int level);
+
 namespace fedglioma::data {
 namespace {
 
@@ -34,7 +37,13 @@ using ItkImage = itk::Image<T, 3>;
 // instead of through ITK's CMake-generated registration of every IO module.
 void register_nifti() {
   static std::once_flag once;
-  std::call_once(once, [] { itk::NiftiImageIOFactory::RegisterOneFactory(); });
+  std::call_once(once, [] {
+    itk::NiftiImageIOFactory::RegisterOneFactory();
+    // fedglioma reports every failure itself, as one line naming the file: ITK's warnings and
+    // niftilib's "** ERROR: ..." lines on stderr would only duplicate (or confuse) it.
+    itk::Object::GlobalWarningDisplayOff();
+    nifti_set_debug_level(0);
+  });
 }
 
 // .nii and .nii.gz hold header and voxels in one file; .hdr/.img pairs keep them apart.

@@ -165,20 +165,32 @@ struct Outcome {
   std::optional<double> final_value, best_value;
 };
 
+// The outcome of each metric over one round line's evaluation (external, else validation).
+void take_round(const json& round, std::map<std::string, Outcome>& out) {
+  if (!round.contains("eval")) return;
+  const json& e = round.at("eval").at("external").at("n").get<int>() > 0 ? round.at("eval").at("external")
+                                                                         : round.at("eval").at("val");
+  auto take = [&](const std::string& metric, const json& v) {
+    Outcome& o = out[metric];
+    o.final_value = v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+    if (o.final_value && (!o.best_value || *o.final_value > *o.best_value)) o.best_value = o.final_value;
+  };
+  take("dice", e.at("dice_mean"));
+  for (const char* m : kMarkers) take(std::string("auc_") + m, e.at("auc").at(m));
+}
+
 std::map<std::string, Outcome> outcomes(const fs::path& run) {
   std::map<std::string, Outcome> out;
   std::ifstream in(run / "rounds.jsonl");
+  std::size_t number = 0;
   for (std::string line; std::getline(in, line);) {
-    const json round = json::parse(line);
-    if (!round.contains("eval")) continue;
-    const json& e = round["eval"]["external"]["n"].get<int>() > 0 ? round["eval"]["external"] : round["eval"]["val"];
-    auto take = [&](const std::string& metric, const json& v) {
-      Outcome& o = out[metric];
-      o.final_value = v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
-      if (o.final_value && (!o.best_value || *o.final_value > *o.best_value)) o.best_value = o.final_value;
-    };
-    take("dice", e["dice_mean"]);
-    for (const char* m : kMarkers) take(std::string("auc_") + m, e["auc"][m]);
+    try {
+      ++number;
+      take_round(json::parse(line), out);
+    } catch (const json::exception& e) {
+      throw DataError("'" + (run / "rounds.jsonl").string() + "' line " + std::to_string(number) +
+                      " is damaged (" + e.what() + "); delete the point's folder to run it again");
+    }
   }
   return out;
 }

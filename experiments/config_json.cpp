@@ -273,6 +273,20 @@ ExperimentConfig read(const Reader& r) {
   return c;
 }
 
+// Where a problem comes from: the --set whose key the message names (the longest such key),
+// else the config file.
+std::string culprit(const std::string& message, const std::vector<std::string>& overrides, const std::string& source) {
+  std::string found, key_found;
+  for (const std::string& o : overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    if (!key.empty() && key.size() > key_found.size() && message.find(key) != std::string::npos) {
+      found = "--set " + o;
+      key_found = key;
+    }
+  }
+  return found.empty() ? source : found;
+}
+
 }  // namespace
 
 LoadedConfig parse_config(const std::string& text, const std::vector<std::string>& overrides,
@@ -301,7 +315,7 @@ LoadedConfig parse_config(const std::string& text, const std::vector<std::string
     out.resolved_json = config_to_json(out.config).dump(2) + "\n";
     return out;
   } catch (const ConfigError& e) {
-    throw ConfigError(source + ": " + e.what());
+    throw ConfigError(culprit(e.what(), overrides, source) + ": " + e.what());
   }
 }
 

@@ -32,6 +32,24 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// A command-line usage error: one line and exit status 2 (--help and --version print and exit 0).
+int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+  std::string names;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  std::string message = e.what();
+  if (argc > 1 && argv[1][0] != '-' && !known)
+    message = std::string("unknown subcommand '") + argv[1] + "' (expected one of: " + names + ")";
+  else if (argc == 1)
+    message = "give a subcommand: " + names;
+  std::cerr << "fedglioma: usage error: " << message << "; see fedglioma --help\n";
+  return 2;
+}
+
 int run_subcommand(int argc, char** argv) {
   using namespace fedglioma::experiments;
   CLI::App app{"fedglioma: federated learning simulation for multi-task glioma MRI (segmentation + IDH, "
@@ -55,7 +73,7 @@ int run_subcommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return usage_error(app, e, argc, argv);
   }
   if (synth_cmd->parsed()) return run_synth(synth);
   if (manifest_cmd->parsed()) run_manifest(manifest, std::cout);

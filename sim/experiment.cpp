@@ -232,7 +232,12 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     std::istringstream lines(read_file(rounds_path));
     std::string kept;
     for (std::string line; static_cast<int>(history.size()) < first_round - 1 && std::getline(lines, line);) {
-      history.push_back(round_from_json_line(line));
+      try {
+        history.push_back(round_from_json_line(line));
+      } catch (const std::invalid_argument& e) {
+        throw IoError("'" + rounds_path.string() + "' line " + std::to_string(history.size() + 1) +
+                      " is damaged (" + e.what() + "); the run cannot be resumed from it");
+      }
       kept += line + "\n";
     }
     if (static_cast<int>(history.size()) != first_round - 1)

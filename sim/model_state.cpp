@@ -2,6 +2,8 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
+// LibTorch 1.13's module header uses the functional one without including it (GCC tolerates it).
+#include <torch/nn/functional/instancenorm.h>
 #include <torch/nn/modules/instancenorm.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/serialize.h>

@@ -182,6 +182,16 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
          m.cases[1].images[0] = d / "bomb.nii.gz";
        },
        {"bomb.nii.gz", "1024 x 1024 x 1024", "more than the"}},
+      {"an unknown voxel type (niftilib would print its own ** ERROR line)",
+       [](Manifest& m, const fs::path& d) {
+         write_raw_nifti(d / "type.nii", {16, 16, 16});
+         std::string bytes = fedglioma::read_file(d / "type.nii");
+         const short type = 9999;
+         std::memcpy(&bytes[70], &type, sizeof type);
+         fedglioma::write_file_atomic(d / "type.nii", bytes);
+         m.cases[1].images[1] = d / "type.nii";
+       },
+       {"type.nii", "datatype is 9999"}},
       {"a folder where a scan should be",
        [](Manifest& m, const fs::path& d) {
          fs::create_directories(d / "t2.nii.gz");
@@ -212,7 +222,7 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
       std::string output;
       REQUIRE(preprocess(dir, m, &output) == 1);
       for (const auto& text : broken.mentions) REQUIRE_THAT(output, Contains(text));
-      REQUIRE_THAT(output, !Contains("terminate called"));
+      REQUIRE_THAT(output, !Contains("terminate called") && !Contains("** ERROR") && !Contains("WARNING"));
       REQUIRE_FALSE(fs::exists(dir / "out"));
     }
   }

@@ -138,3 +138,30 @@ TEST_CASE("a config, manifest or sweep with a repeated key or bytes after the do
   REQUIRE_THROWS_WITH(fedglioma::data::load_manifest(dir / "manifest.json"),
                       Contains("manifest.json") && Contains("key \"version\" appears twice"));
 }
+
+TEST_CASE("command-line mistakes are one line with exit status 2, and --set errors name the --set",
+          "[experiments][config][cli]") {
+  const std::string bin = FEDGLIOMA_BINARY;
+  const std::string config = std::string(FEDGLIOMA_SOURCE_DIR) + "/experiments/configs/smoke.json";
+  const std::string out = fedglioma::testing::temp_dir("cli-usage").string() + "/run";
+  struct Case {
+    std::string args;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, run, sweep, predict)"},
+      {"", 2, "give a subcommand"},
+      {"run --bogus", 2, "--bogus"},
+      {"run " + config + " --out " + out + " --set train.lr=abc", 1, "error: --set train.lr=abc: train.lr: expected a number"},
+      {"run " + config + " --out " + out + " --set train.lrx=1", 1, "error: --set train.lrx=1: unknown config key 'train.lrx'"},
+  };
+  for (const Case& c : cases) {
+    std::string output;
+    INFO(c.args);
+    REQUIRE(fedglioma::testing::run_command(bin + " " + c.args, &output) == c.status);
+    INFO(output);
+    REQUIRE(std::count(output.begin(), output.end(), '\n') == 1);
+    REQUIRE_THAT(output, Catch::Contains(c.says));
+  }
+}

@@ -294,6 +294,13 @@ TEST_CASE("resume refuses a config or data changed since the checkpoint, naming 
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("federation.strategy.name"));
   fedglioma::write_file_atomic(config_path, original);
 
+  // A damaged line among those the checkpoint covers: named, one line, no trace.
+  const std::string rounds_text = fedglioma::read_file(options.out / "rounds.jsonl");
+  fedglioma::write_file_atomic(options.out / "rounds.jsonl", "{\"round\": 1, \"secon\n" + rounds_text.substr(rounds_text.find('\n') + 1));
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console),
+                      Catch::Contains("rounds.jsonl' line 1 is damaged"));
+  fedglioma::write_file_atomic(options.out / "rounds.jsonl", rounds_text);
+
   // The same ids over other voxels (a regenerated or edited scan).
   const auto manifest = fedglioma::data::load_manifest(manifest_path);
   const auto& edited = manifest.cases[1];
