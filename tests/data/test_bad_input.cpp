@@ -182,7 +182,7 @@ TEST_CASE("bad input catalogue: each case fails with exit 1 naming the culprit a
          m.cases[1].images[0] = d / "bomb.nii.gz";
        },
        {"bomb.nii.gz", "1024 x 1024 x 1024", "more than the"}},
-      {"an unknown voxel type (niftilib would print its own ** ERROR line)",
+      {"an unknown voxel type (niftilib would print its own error line)",
        [](Manifest& m, const fs::path& d) {
          write_raw_nifti(d / "type.nii", {16, 16, 16});
          std::string bytes = fedglioma::read_file(d / "type.nii");
