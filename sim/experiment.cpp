@@ -399,10 +399,11 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     }
     updates.clear();
     if (config.model.task_uncertainty && !local_mode) {
-      // The learned log variances are the last parameters of the flat buffer.
-      const std::size_t end = parameter_count(*initial);
+      // By name: LibTorch lists a module's own parameters (this one) before its children's.
+      const auto [begin, end] = flat_range(*initial, "task_log_variance");
       record.task_log_variance.emplace();
-      for (std::size_t t = 0; t < 5; ++t) (*record.task_log_variance)[t] = global[end - 5 + t];
+      for (std::size_t t = 0; t < std::min<std::size_t>(end - begin, 5); ++t)
+        (*record.task_log_variance)[t] = global[begin + t];
     }
 
     if (round % config.eval.every == 0 || round == fed.rounds) {

@@ -75,6 +75,16 @@ FlatParams flatten_state(const torch::nn::Module& module) {
   return FlatParams(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
+std::pair<std::size_t, std::size_t> flat_range(const torch::nn::Module& module, const std::string& name) {
+  std::size_t begin = 0;
+  for (const auto& [tensor_name, tensor] : exchanged(module)) {
+    const auto n = static_cast<std::size_t>(tensor.numel());
+    if (tensor_name == name) return {begin, begin + n};
+    begin += n;
+  }
+  throw std::invalid_argument("the model has no exchanged tensor named '" + name + "'");
+}
+
 void load_state(torch::nn::Module& module, const FlatParams& params) {
   torch::NoGradGuard no_grad;
   const auto tensors = exchanged(module);

@@ -22,6 +22,11 @@ FlatParams flatten_state(const torch::nn::Module& module);
 /// where adjacent. FedBN keeps these local.
 std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const torch::nn::Module& module);
 
+/// The [begin, end) range of the flat buffer (flatten_state's layout) that holds the tensor named
+/// `name` (as named_parameters / named_buffers name it, e.g. "task_log_variance"). Throws
+/// std::invalid_argument when the module has no such exchanged tensor.
+std::pair<std::size_t, std::size_t> flat_range(const torch::nn::Module& module, const std::string& name);
+
 /// The number of leading flat values that are parameters (the rest are buffers).
 std::size_t parameter_count(const torch::nn::Module& module);
 

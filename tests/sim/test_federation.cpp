@@ -160,6 +160,16 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   const fs::path reference_run = tiny_run("resume-reference", overrides);
   const auto reference = read_rounds(reference_run);
   REQUIRE(reference.size() == 4);
+  {
+    // The logged task log variances are the final model's own (model.pt), read by name.
+    const std::string bytes = fedglioma::read_file(reference_run / "model.pt");
+    const auto dict = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toGenericDict();
+    const torch::Tensor s = dict.at("task_log_variance").toTensor();
+    const json& logged = reference.back()["task_log_variance"];
+    REQUIRE(s.numel() == 5);
+    const char* tasks[] = {"mask", "idh", "codeletion_1p19q", "mgmt", "grade"};
+    for (int t = 0; t < 5; ++t) REQUIRE(logged[tasks[t]].get<double>() == static_cast<double>(s[t].item<float>()));
+  }
 
   const fs::path dir = fedglioma::testing::temp_dir("resume-killed");
   const auto options = fedglioma::testing::tiny_run_options(dir, overrides);
