@@ -21,7 +21,7 @@ nlohmann::json parse_json_document(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text, watch);  // strict: bytes after the document are an error too
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number out of range (out_of_range.406)
     throw std::invalid_argument(std::string("not valid JSON: ") + e.what());
   }
   if (!repeated.empty())

@@ -22,3 +22,11 @@ TEST_CASE("json_differences names each changed leaf with both values", "[core][j
         "gone: true -> \"(absent)\"; name: \"a\" -> \"b\"; new: \"(absent)\" -> 3; train.lr: 0.001 -> 0.01");
   CHECK(json_differences(was, now, 2) == "gone: true -> \"(absent)\"; name: \"a\" -> \"b\"; and 2 more");
 }
+
+TEST_CASE("a number too large for a double is invalid JSON, not another exception", "[core][json][fuzz]") {
+  // Found by tests/fuzz/fuzz_config and fuzz_manifest: nlohmann::json throws out_of_range.406 for
+  // it, which escaped as an internal error instead of the file's one-line message.
+  CHECK_THROWS_AS(parse_json_document(R"({"lr": 666666.66666666666666E00000002985325346928896683})"),
+                  std::invalid_argument);
+  CHECK_THROWS_WITH(parse_json_document(R"({"cases": [6666666E6666]})"), Catch::Contains("not valid JSON"));
+}
