@@ -17,6 +17,20 @@ using namespace fedglioma::data;
 
 namespace {
 
+// Runs `fedglioma manifest --merge` over `inputs` saved in `dir`; returns its console output.
+std::string merge_cli(const fs::path& dir, const std::vector<Manifest>& inputs) {
+  fedglioma::experiments::ManifestCliOptions options;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const fs::path path = dir / ("input-" + std::to_string(i) + ".json");
+    save_manifest(inputs[i], path);
+    options.merge.push_back(path);
+  }
+  options.out = dir / "all.json";
+  std::ostringstream console;
+  fedglioma::experiments::run_manifest(options, console);
+  return console.str();
+}
+
 Case record(const std::string& id, const std::string& site, std::vector<std::string> aliases = {}) {
   Case c;
   c.id = id;
@@ -124,20 +138,18 @@ TEST_CASE("fedglioma manifest --merge writes the merged manifest and a report", 
   Manifest a, b;
   a.cases = {record("UCSF-PDGM-0004", "ucsf", {"BraTS2021_00097"})};
   b.cases = {record("BraTS2021_00097", "brats"), record("BraTS2021_00002", "brats")};
-  save_manifest(a, dir / "a.json");
-  save_manifest(b, dir / "b.json");
-  fedglioma::experiments::ManifestCliOptions options;
-  options.merge = {dir / "a.json", dir / "b.json"};
-  options.out = dir / "all.json";
-  std::ostringstream console;
-  fedglioma::experiments::run_manifest(options, console);
+  const std::string printed = merge_cli(dir, {a, b});
   REQUIRE(load_manifest(dir / "all.json").cases.size() == 2);
   const auto report = nlohmann::json::parse(fedglioma::read_file(dir / "all.merge-report.json"));
   REQUIRE(report["cases_in"] == 3);
   REQUIRE(report["cases_out"] == 2);
   REQUIRE(report["merged"][0]["kept"] == "UCSF-PDGM-0004");
-  REQUIRE_THAT(console.str(), Contains("merged 3 records into 2 patients"));
+  REQUIRE_THAT(printed, Contains("merged 3 records into 2 patients"));
 
+  fedglioma::experiments::ManifestCliOptions options;
+  options.merge = {dir / "input-0.json", dir / "input-1.json"};
+  options.out = dir / "again.json";
+  std::ostringstream console;
   options.layout.layout = "ucsf-pdgm";  // both a layout and --merge: refused
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_manifest(options, console), Contains("either --layout"));
 }
@@ -157,13 +169,6 @@ TEST_CASE("merging keeps a mask only the dropped record has and reports a split 
   REQUIRE(report.merged.at(0).conflicts ==
           std::vector<std::string>{"split: UCSF-PDGM-0004 is train, BraTS2021_00097 is external"});
 
-  const fs::path dir = fedglioma::testing::temp_dir("merge-conflict-cli");
-  save_manifest(ucsf, dir / "a.json");
-  save_manifest(brats, dir / "b.json");
-  fedglioma::experiments::ManifestCliOptions options;
-  options.merge = {dir / "a.json", dir / "b.json"};
-  options.out = dir / "all.json";
-  std::ostringstream console;
-  fedglioma::experiments::run_manifest(options, console);
-  REQUIRE_THAT(console.str(), Contains("conflict, kept UCSF-PDGM-0004's value: split"));
+  REQUIRE_THAT(merge_cli(fedglioma::testing::temp_dir("merge-conflict-cli"), {ucsf, brats}),
+               Contains("conflict, kept UCSF-PDGM-0004's value: split"));
 }

@@ -10,14 +10,24 @@
 
 namespace fs = std::filesystem;
 
-TEST_CASE("preprocess fills the cache and exports what the network sees as NIfTI", "[experiments][preprocess]") {
-  // Prepare: the tiny config with its own cache folder.
-  const fs::path dir = fedglioma::testing::temp_dir("preprocess-cli");
+namespace {
+
+// `preprocess` over the tiny config written into `dir`, with its own cache folder there.
+fedglioma::experiments::PreprocessCliOptions tiny_preprocess(const fs::path& dir) {
   fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
   fedglioma::experiments::PreprocessCliOptions options;
   options.config = dir / "c.json";
-  options.export_dir = dir / "export";
   options.overrides = {"data.cache_dir=" + (dir / "cache").string()};
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("preprocess fills the cache and exports what the network sees as NIfTI", "[experiments][preprocess]") {
+  // Prepare: the tiny config with its own cache folder.
+  const fs::path dir = fedglioma::testing::temp_dir("preprocess-cli");
+  auto options = tiny_preprocess(dir);
+  options.export_dir = dir / "export";
   std::ostringstream console;
 
   // Execute
@@ -64,10 +74,7 @@ TEST_CASE("preprocess --prune deletes the cache entries of other parameters and 
 TEST_CASE("preprocess --export writes only into a folder it made, and never over the user's files",
           "[experiments][preprocess][owned_folder]") {
   const fs::path dir = fedglioma::testing::temp_dir("preprocess-export-owned");
-  fedglioma::write_file_atomic(dir / "c.json", fedglioma::testing::tiny_config_json());
-  fedglioma::experiments::PreprocessCliOptions options;
-  options.config = dir / "c.json";
-  options.overrides = {"data.cache_dir=" + (dir / "cache").string()};
+  auto options = tiny_preprocess(dir);
   std::ostringstream console;
   // A folder of the user's (the cohort's own folder, say): refused, untouched.
   fs::create_directories(dir / "mine");

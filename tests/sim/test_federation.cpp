@@ -220,14 +220,7 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
 }
 
 TEST_CASE("128 virtual clients train on two workers in one round", "[sim][federation][slow]") {
-  fedglioma::data::SynthOptions cohort;
-  cohort.out = fedglioma::testing::temp_dir("cohort-128");
-  cohort.sites = 2;
-  cohort.cases_per_site = 64;
-  cohort.external_cases = 4;
-  cohort.size = 16;
-  cohort.seed = 5;
-  const fs::path manifest = fedglioma::data::write_synthetic_cohort(cohort);
+  const fs::path manifest = fedglioma::testing::synthetic_cohort("cohort-128", 64, 5);
   const auto rounds = read_rounds(tiny_run(
       "clients-128", {"data.manifest=" + manifest.string(), "partition.scheme=iid", "partition.num_clients=128",
                       "partition.val_fraction=0", "federation.rounds=1", "runtime.workers=2"}));
@@ -272,14 +265,7 @@ TEST_CASE("a run with rounds logged but no checkpoint yet resumes from round 1 t
 
 TEST_CASE("resume refuses a config or data changed since the checkpoint, naming what changed",
           "[sim][federation][resume]") {
-  fedglioma::data::SynthOptions cohort;
-  cohort.out = fedglioma::testing::temp_dir("resume-identity-cohort");
-  cohort.sites = 2;
-  cohort.cases_per_site = 6;
-  cohort.external_cases = 4;
-  cohort.size = 16;
-  cohort.seed = 7;
-  const fs::path manifest_path = fedglioma::data::write_synthetic_cohort(cohort);
+  const fs::path manifest_path = fedglioma::testing::synthetic_cohort("resume-identity-cohort", 6, 7);
   const fs::path dir = fedglioma::testing::temp_dir("resume-identity");
   const auto options = fedglioma::testing::tiny_run_options(dir, {"data.manifest=" + manifest_path.string()});
   std::ostringstream console;

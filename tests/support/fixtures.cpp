@@ -28,19 +28,21 @@ fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
+fs::path synthetic_cohort(const std::string& name, int cases_per_site, std::uint64_t seed) {
+  data::SynthOptions options;
+  options.out = temp_dir(name);
+  options.sites = 2;
+  options.cases_per_site = cases_per_site;
+  options.external_cases = 4;
+  options.size = 16;
+  options.seed = seed;
+  return data::write_synthetic_cohort(options);
+}
+
 fs::path tiny_cohort() {
   static std::once_flag once;
   static fs::path manifest;
-  std::call_once(once, [] {
-    data::SynthOptions options;
-    options.out = temp_dir("tiny-cohort");
-    options.sites = 2;
-    options.cases_per_site = 6;
-    options.external_cases = 4;
-    options.size = 16;
-    options.seed = 7;
-    manifest = data::write_synthetic_cohort(options);
-  });
+  std::call_once(once, [] { manifest = synthetic_cohort("tiny-cohort", 6, 7); });
   return manifest;
 }
 

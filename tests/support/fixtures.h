@@ -14,6 +14,10 @@ namespace fedglioma::testing {
 /// A fresh, empty folder under the system temp folder, unique to this call.
 std::filesystem::path temp_dir(const std::string& name);
 
+/// A fresh synthetic cohort of its own (2 sites x `cases_per_site` cases + 4 external cases, 16^3
+/// voxels) for a test that changes or needs other files than tiny_cohort's. Returns its manifest.
+std::filesystem::path synthetic_cohort(const std::string& name, int cases_per_site, std::uint64_t seed);
+
 /// A tiny synthetic cohort (2 sites x 6 cases + 4 external cases, 16^3 voxels, seed 7), written
 /// once per test process and shared by the tests that only read it. Returns its manifest path.
 std::filesystem::path tiny_cohort();
