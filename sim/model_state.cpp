@@ -20,6 +20,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "sim/model_archive.h"
 
 namespace fedglioma::sim {
 namespace {
@@ -157,6 +158,7 @@ void check_storages(const std::map<std::string, torch::Tensor>& stored, const st
 
 void load_state_dict(torch::nn::Module& module, const std::string& path) {
   const std::string bytes = read_file(path);
+  check_model_archive(bytes, path);  // before LibTorch allocates what the file declares
   c10::IValue value;
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
@@ -225,7 +227,9 @@ void save_state_dict(const torch::nn::Module& module, const FlatParams& params, 
 }
 
 std::string read_model_identity(const std::string& path) {
-  std::istringstream in(read_file(path));
+  const std::string bytes = read_file(path);
+  check_model_archive(bytes, path);
+  std::istringstream in(bytes);
   try {
     caffe2::serialize::PyTorchStreamReader reader(&in);
     if (!reader.hasRecord("fedglioma.json")) return {};

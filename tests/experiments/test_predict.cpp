@@ -173,7 +173,27 @@ TEST_CASE("predict refuses a model trained with other preprocessing, or one dama
     return true;
   });
   REQUIRE_THROWS_WITH(experiments::run_predict(non_finite, console), Catch::Contains("NaN or infinite"));
-  for (const char* name : {"truncated", "nan"}) REQUIRE_FALSE(fs::exists(dir / name / "out"));
+  // A string length of 0xFFFFFF01 in the pickle (found by tests/fuzz/fuzz_model_pt): LibTorch's
+  // unpickler allocated 4 GB for it. Refused from the bytes, before LibTorch sees them.
+  const auto huge_string = damaged("huge-string", [](const std::string& name, std::string& bytes) {
+    if (name == "data.pkl") {
+      const std::string key = "encoder.1.0.weight";
+      const auto at = bytes.find(key);
+      REQUIRE(at != std::string::npos);
+      const auto next = bytes.find("X\x01\x00\x00\x00", at);  // the next one-character string
+      REQUIRE(next != std::string::npos);
+      bytes.replace(next, 5, std::string("X\x01\xff\xff\xff", 5));
+    }
+    return true;
+  });
+  REQUIRE_THROWS_WITH(experiments::run_predict(huge_string, console),
+                      Catch::Contains("declares 4294967041 bytes beyond its end") && Catch::Contains("model.pt"));
+  // A record that declares more bytes than the file holds: refused before the zip reader allocates.
+  const auto cut = damaged("cut-archive", [](const std::string&, std::string&) { return true; });
+  const std::string whole = read_file(cut.model);
+  write_file_atomic(cut.model, whole.substr(0, whole.size() / 2) + whole.substr(whole.size() - 22));
+  REQUIRE_THROWS_WITH(experiments::run_predict(cut, console), Catch::Contains("not a model file fedglioma can read"));
+  for (const char* name : {"truncated", "nan", "huge-string", "cut-archive"}) REQUIRE_FALSE(fs::exists(dir / name / "out"));
 }
 
 TEST_CASE("predict with a 3-class grade model gives the probability of each WHO grade", "[experiments][predict]") {
