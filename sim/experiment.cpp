@@ -25,6 +25,7 @@
 #include "sim/strategy.h"
 #include "data/patients.h"
 #include "sim/client_training.h"
+#include "sim/eval_plan.h"
 #include "sim/evaluation.h"
 #include "sim/executor.h"
 #include "sim/model_identity.h"
@@ -51,68 +52,6 @@ std::string describe(const std::exception_ptr& error) {
   } catch (...) {
     return "unknown error";
   }
-}
-
-// The cases evaluated each time, in a fixed order: external, validation (by client), test.
-struct EvalPlan {
-  std::vector<const data::Sample*> cases;
-  std::size_t external_end = 0, val_end = 0;
-};
-
-EvalPlan eval_plan(const Partition& partition) {
-  EvalPlan plan;
-  plan.cases = partition.external;
-  plan.external_end = plan.cases.size();
-  for (const Client& c : partition.clients) plan.cases.insert(plan.cases.end(), c.val.begin(), c.val.end());
-  plan.val_end = plan.cases.size();
-  plan.cases.insert(plan.cases.end(), partition.test.begin(), partition.test.end());
-  return plan;
-}
-
-RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction>& predictions, bool has_test,
-                          std::uint64_t seed) {
-  auto range = [&](std::size_t begin, std::size_t end) {
-    std::vector<const CasePrediction*> out;
-    for (std::size_t i = begin; i < end; ++i) out.push_back(&predictions[i]);
-    return out;
-  };
-  RoundEval e;
-  e.external = summarize(range(0, plan.external_end), seed);
-  e.val = summarize(range(plan.external_end, plan.val_end), seed);
-  if (has_test) e.test = summarize(range(plan.val_end, predictions.size()), seed);
-  std::map<std::string, std::vector<const CasePrediction*>> by_site;
-  for (std::size_t i = plan.external_end; i < plan.val_end; ++i) by_site[predictions[i].sample->site].push_back(&predictions[i]);
-  for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
-  return e;
-}
-
-
-// Local mode's evaluation: predictions hold, client by client, its model's external cases, its own
-// validation cases and the test cases (the order the round loop builds). The external and test
-// sets are summarised per client and averaged; validation is pooled over the clients.
-RoundEval summarize_local_round(const Partition& partition, const std::vector<CasePrediction>& predictions,
-                                std::uint64_t seed) {
-  RoundEval e;
-  std::vector<const CasePrediction*> val;
-  std::vector<EvalSummary> external_parts, test_parts;
-  std::map<std::string, std::vector<const CasePrediction*>> by_site;
-  for (std::size_t k = 0, i = 0; k < partition.clients.size(); ++k) {
-    std::vector<const CasePrediction*> ext, own_test;
-    for (std::size_t j = 0; j < partition.external.size(); ++j) ext.push_back(&predictions[i++]);
-    for (std::size_t j = 0; j < partition.clients[k].val.size(); ++j, ++i) {
-      val.push_back(&predictions[i]);
-      by_site[predictions[i].sample->site].push_back(&predictions[i]);
-    }
-    for (std::size_t j = 0; j < partition.test.size(); ++j) own_test.push_back(&predictions[i++]);
-    external_parts.push_back(summarize(ext, seed));
-    e.external_by_client[partition.clients[k].id] = external_parts.back();
-    test_parts.push_back(summarize(own_test, seed));
-  }
-  e.external = mean_summary(external_parts);
-  e.val = summarize(val, seed);
-  if (!partition.test.empty()) e.test = mean_summary(test_parts);
-  for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
-  return e;
 }
 
 }  // namespace
