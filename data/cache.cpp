@@ -159,7 +159,8 @@ std::uint64_t sample_fingerprint(const Sample& s) {
     meta += "|" + (value ? std::to_string(*value) : std::string("-"));
   }
   std::uint64_t h = content_hash(meta.data(), meta.size());
-  h = (h ^ content_hash(entry_header(s).data(), entry_header(s).size())) * 0x9E3779B97F4A7C15ULL;
+  const std::string header = entry_header(s);
+  h = (h ^ content_hash(header.data(), header.size())) * 0x9E3779B97F4A7C15ULL;
   return entry_checksum(std::to_string(h), s);
 }
 
