@@ -268,6 +268,7 @@ ExperimentConfig read(const Reader& r) {
   c.runtime.threads_per_worker = static_cast<int>(r.integer("runtime.threads_per_worker", 1, 256));
   c.runtime.seed = static_cast<std::uint64_t>(r.integer("runtime.seed", 0, INT64_MAX));
   c.runtime.checkpoint_every = static_cast<int>(r.integer("runtime.checkpoint_every", 0, 1000000));
+  c.runtime.client_state_ram_gb = r.number("runtime.client_state_ram_gb", 0.0, 1e6);
   c.runtime.cpu_numerics = r.text("runtime.cpu_numerics", {"portable", "native"});
   c.runtime.deterministic = r.boolean("runtime.deterministic");
   return c;

@@ -103,6 +103,7 @@ json config_to_json(const sim::ExperimentConfig& c) {
         {"threads_per_worker", c.runtime.threads_per_worker},
         {"seed", c.runtime.seed},
         {"checkpoint_every", c.runtime.checkpoint_every},
+        {"client_state_ram_gb", c.runtime.client_state_ram_gb},
         {"cpu_numerics", c.runtime.cpu_numerics},
         {"deterministic", c.runtime.deterministic}}},
   };

@@ -7,6 +7,7 @@
 #include "core/hash.h"
 #include "core/json_document.h"
 #include "core/state_bundle.h"
+#include "sim/client_state.h"
 #include "sim/strategy.h"
 
 namespace fedglioma::sim {
@@ -66,34 +67,44 @@ std::string data_identity(const std::vector<data::Sample>& samples) {
 
 fs::path checkpoint_path(const fs::path& run_dir) { return run_dir / "checkpoints" / "latest.state"; }
 
-void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const FlatParams& global, const std::vector<FlatParams>& locals,
-                     const std::vector<std::string>& optimizer_states, const Strategy& strategy, const RunIdentity& identity) {
+void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const FlatParams& global,
+                     const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity) {
+  const fs::path dir = run_dir / "checkpoints";
+  const std::string snapshot = "clients-r" + std::to_string(progress.round);
+  fs::remove_all(dir / snapshot);  // left by an attempt killed before latest.state named it
   StateBundle state;
   state.integers["round"] = progress.round;
   state.integers["milliseconds"] = static_cast<std::int64_t>(progress.seconds * 1000.0 + 0.5);
   state.integers["processes"] = progress.processes;
   state.texts["identity_config"] = identity.config;
   state.texts["identity_data"] = identity.data;
-  if (locals.empty()) state.buffers["global"] = global;
-  for (std::size_t i = 0; i < locals.size(); ++i) state.buffers["local_" + std::to_string(i)] = locals[i];
+  state.buffers["global"] = global;
   strategy.save(state);
-  for (std::size_t i = 0; i < optimizer_states.size(); ++i)
-    if (!optimizer_states[i].empty()) state.texts["optimizer_" + std::to_string(i)] = optimizer_states[i];
-  fs::create_directories(run_dir / "checkpoints");
+  state.texts["client_state"] = snapshot;
+  state.texts["client_state_entries"] = clients.snapshot(dir / snapshot);
   save_bundle(state, checkpoint_path(run_dir));
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_directory() && name.rfind("clients-r", 0) == 0 && name != snapshot) fs::remove_all(e.path());
+  }
 }
 
-RunProgress load_checkpoint(const fs::path& run_dir, FlatParams& global, std::vector<FlatParams>& locals,
-                    std::vector<std::string>& optimizer_states, Strategy& strategy, const RunIdentity& expected) {
-  const StateBundle state = load_bundle(checkpoint_path(run_dir));
-  check_identity(checkpoint_path(run_dir), state, expected);
-  if (locals.empty()) global = state.buffers.at("global");
-  for (std::size_t i = 0; i < locals.size(); ++i) locals[i] = state.buffers.at("local_" + std::to_string(i));
+RunProgress load_checkpoint(const fs::path& run_dir, FlatParams& global, ClientStateStore& clients,
+                            Strategy& strategy, const RunIdentity& expected) {
+  const fs::path file = checkpoint_path(run_dir);
+  const StateBundle state = load_bundle(file);
+  check_identity(file, state, expected);
+  const auto snapshot = state.texts.find("client_state"), entries = state.texts.find("client_state_entries");
+  if (snapshot == state.texts.end() || entries == state.texts.end() || !state.buffers.count("global") ||
+      !state.integers.count("round"))
+    throw ConfigError("'" + file.string() +
+                      "' was written by an older fedglioma that kept the clients' state inside it; it is not "
+                      "resumed: start the run again");
+  if (snapshot->second.rfind("clients-r", 0) != 0 || snapshot->second.find('/') != std::string::npos)
+    throw IoError("'" + file.string() + "': checkpoint state is truncated or corrupt");
+  clients.restore(file.parent_path() / snapshot->second, entries->second);
+  global = state.buffers.at("global");
   strategy.load(state);
-  for (std::size_t i = 0; i < optimizer_states.size(); ++i) {
-    const auto it = state.texts.find("optimizer_" + std::to_string(i));
-    if (it != state.texts.end()) optimizer_states[i] = it->second;
-  }
   RunProgress progress;
   progress.round = static_cast<int>(state.integers.at("round"));
   const auto ms = state.integers.find("milliseconds"), processes = state.integers.find("processes");

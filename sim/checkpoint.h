@@ -9,6 +9,7 @@
 
 namespace fedglioma::sim {
 
+class ClientStateStore;
 class Strategy;
 
 /// What a run trains from: its resolved config (JSON text) and one fingerprint per case ("id hex"
@@ -33,19 +34,21 @@ struct RunProgress {
 /// The run's checkpoint file: `run_dir`/checkpoints/latest.state.
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);
 
-/// Writes the checkpoint after `progress.round` atomically: the global model, or every local model when
-/// `locals` is not empty (local mode), the strategy's state and the clients' kept optimizer
-/// states (empty entries are clients that have none). Nothing else is needed to resume: every
-/// random draw is keyed by (seed, round, client, purpose).
+/// Writes the checkpoint after `progress.round`: the global model, the strategy's server state and,
+/// beside it in `checkpoints/clients-r<round>/`, a snapshot of every client's kept state
+/// (`clients`: control variates, norm layers, local models, optimizers; spilled entries are
+/// hard-linked, not copied). `latest.state` is written last and atomically and names its
+/// snapshot, so a kill at any point leaves the previous checkpoint whole; older snapshots are
+/// removed after it. Nothing else is needed to resume: every random draw is keyed by (seed,
+/// round, client, purpose).
 void save_checkpoint(const std::filesystem::path& run_dir, const RunProgress& progress, const FlatParams& global,
-                     const std::vector<FlatParams>& locals, const std::vector<std::string>& optimizer_states,
-                     const Strategy& strategy, const RunIdentity& identity);
+                     const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity);
 
-/// Restores what save_checkpoint wrote into the same (sized) containers and `strategy`; returns
-/// the progress it was written with. Throws IoError naming the file when it is missing or damaged,
-/// and ConfigError naming what changed (config keys with both values, case ids) when `expected`
-/// is not the identity it was written under: nothing is restored then.
-RunProgress load_checkpoint(const std::filesystem::path& run_dir, FlatParams& global, std::vector<FlatParams>& locals,
-                    std::vector<std::string>& optimizer_states, Strategy& strategy, const RunIdentity& expected);
+/// Restores what save_checkpoint wrote into `global`, `clients` and `strategy`; returns the progress
+/// it was written with. Throws IoError naming the file when it is missing or damaged, and
+/// ConfigError naming what changed (config keys with both values, case ids) when `expected` is
+/// not the identity it was written under: nothing is restored then.
+RunProgress load_checkpoint(const std::filesystem::path& run_dir, FlatParams& global, ClientStateStore& clients,
+                            Strategy& strategy, const RunIdentity& expected);
 
 }  // namespace fedglioma::sim

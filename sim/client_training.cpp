@@ -73,8 +73,8 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   }
 
   // A client that keeps its optimizer continues from its own moments (serialised bytes).
-  if (task.optimizer_state && !task.optimizer_state->empty()) {
-    std::istringstream bytes(*task.optimizer_state);
+  if (!task.optimizer_state.empty()) {
+    std::istringstream bytes(task.optimizer_state);
     torch::serialize::InputArchive archive;
     archive.load_from(bytes);
     optimizer->load(archive);

@@ -30,7 +30,7 @@ struct ClientTask {
   FlatParams start;       ///< the weights the client starts from (the global model, or with its own norm layers)
   double prox_mu = 0.0;   ///< FedProx: adds mu/2 * ||w - start||^2 to the local objective
   FlatParams correction;  ///< SCAFFOLD: c - c_i, added to every parameter's gradient; empty = none
-  const std::string* optimizer_state = nullptr;  ///< train.keep_optimizer_state: the client's saved optimizer
+  std::string optimizer_state;  ///< train.keep_optimizer_state: the client's saved optimizer; empty = a fresh one
 };
 
 /// The task weights of a client's loss: train.loss_weights, and with

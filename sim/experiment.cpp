@@ -22,6 +22,7 @@
 #include "core/numerics.h"
 #include "data/sample_store.h"
 #include "sim/checkpoint.h"
+#include "sim/client_state.h"
 #include "sim/strategy.h"
 #include "data/patients.h"
 #include "sim/client_training.h"
@@ -64,9 +65,11 @@ data::PreprocessOptions preprocess_options(const DataConfig& data) {
   return options;
 }
 
-std::uint64_t ram_budget_bytes(const DataConfig& data) {
-  return static_cast<std::uint64_t>(data.cache_ram_gb * 1024.0 * 1024.0 * 1024.0);
-}
+namespace {
+std::uint64_t gigabytes(double gb) { return static_cast<std::uint64_t>(gb * 1024.0 * 1024.0 * 1024.0); }
+}  // namespace
+
+std::uint64_t ram_budget_bytes(const DataConfig& data) { return gigabytes(data.cache_ram_gb); }
 
 namespace {
 
@@ -150,11 +153,17 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     console << text;
   }
   const double model_megabits = static_cast<double>(global.size()) * 32.0 / 1e6;
-  StrategyContext context{num_clients, norm_ranges(*initial), config.train.lr};
+  // What clients keep across rounds (SCAFFOLD's c_i, FedBN's norm layers, local mode's models, with
+  // train.keep_optimizer_state their optimizers): in RAM up to runtime.client_state_ram_gb, on disk
+  // beyond it. A killed process's spill files are stale: the checkpoint holds the state resumed.
+  ClientStateStore client_state(run_dir / "client_state", gigabytes(rt.client_state_ram_gb));
+  client_state.clear();
+  auto local_model = [&](std::size_t client) {  // local mode: the client's model, the initial one at first
+    FlatParams own = client_state.buffer(client, "local.model");
+    return own.empty() ? global : own;
+  };
+  StrategyContext context{num_clients, norm_ranges(*initial), config.train.lr, &client_state};
   const std::unique_ptr<Strategy> strategy = make_strategy(fed.strategy, context);
-  std::vector<FlatParams> locals(local_mode ? num_clients : 0, global);  // local mode: one model per client
-  // train.keep_optimizer_state: each client's optimizer, serialised, kept with the client.
-  std::vector<std::string> optimizer_states(config.train.keep_optimizer_state ? num_clients : 0);
 
   const fs::path rounds_path = run_dir / "rounds.jsonl";
   std::vector<RoundRecord> history;
@@ -165,7 +174,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     // Without a checkpoint (runtime.checkpoint_every 0, a kill or a full disk before the first
     // one) the run starts over: round 1 follows from the seed alone.
     if (fs::exists(checkpoint_path(run_dir)))
-      before = load_checkpoint(run_dir, global, locals, optimizer_states, *strategy, identity);
+      before = load_checkpoint(run_dir, global, client_state, *strategy, identity);
     first_round = before.round + 1;
     // The rounds after the checkpoint (and a line cut short by a kill) are run again.
     std::istringstream lines(read_file(rounds_path));
@@ -215,7 +224,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     const auto errors = executor.run(eval_tasks.size(), [&](Worker& worker, std::size_t i) {
       const EvalTask& t = eval_tasks[i];
       if (loaded[worker.index] != t.model) {
-        load_state(*worker.model, local_mode ? locals[t.model] : global);
+        load_state(*worker.model, local_mode ? local_model(t.model) : global);
         loaded[worker.index] = t.model;
       }
       predictions[i] = predict_case(worker, *store.fetch(*t.sample));
@@ -277,8 +286,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
     executor.run(training.size(), [&](Worker& worker, std::size_t j) {
       const std::size_t i = training[j];
       try {
-        ClientTask task = local_mode ? ClientTask{locals[i], 0.0, {}, nullptr} : strategy->task(i, global);
-        if (!optimizer_states.empty()) task.optimizer_state = &optimizer_states[i];
+        ClientTask task = local_mode ? ClientTask{local_model(i), 0.0, {}, {}} : strategy->task(i, global);
+        if (config.train.keep_optimizer_state) task.optimizer_state = client_state.text(i, "optimizer");
         updates[j] = train_client(worker, task, store, partition.clients[i].train, config.train, rt.seed, round, i);
       } catch (...) {
         errors[j] = std::current_exception();
@@ -314,7 +323,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
         c.io_wait_seconds = updates[j].io_wait_seconds;
         c.train_seconds = updates[j].seconds;
         c.skipped_steps = updates[j].skipped_steps;
-        if (!optimizer_states.empty()) optimizer_states[training[j]] = std::move(updates[j].optimizer_state);
+        if (config.train.keep_optimizer_state)
+          client_state.put_text(training[j], "optimizer", std::move(updates[j].optimizer_state));
         accepted.push_back({training[j], &updates[j]});
       }
       if (sim.enabled) {
@@ -330,7 +340,7 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
                        std::to_string(std::max(1, fed.min_clients));
       if (folding) strategy->discard();
     } else if (local_mode) {
-      for (const ClientResult& r : accepted) locals[r.client] = r.update->params;
+      for (const ClientResult& r : accepted) client_state.put(r.client, "local.model", r.update->params);
     } else if (folding) {
       strategy->finish(global);
     } else {
@@ -357,8 +367,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
       throw Error("round " + std::to_string(round) + ": " + *record.skipped +
                   "; stopping (federation.below_min_clients = \"stop\")");
     if (rt.checkpoint_every > 0 && (round % rt.checkpoint_every == 0 || round == fed.rounds)) {
-      save_checkpoint(run_dir, {round, before.seconds + seconds_since(run_start), before.processes + 1}, global, locals,
-                      optimizer_states, *strategy, identity);
+      save_checkpoint(run_dir, {round, before.seconds + seconds_since(run_start), before.processes + 1}, global,
+                      client_state, *strategy, identity);
     }
   }
   // A run resumed after its last round re-evaluates the final model for predictions.csv.
@@ -377,10 +387,14 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
                     predictions_csv_header() + predictions_csv_rows(last_eval_round, last_predictions, models));
   if (local_mode) {
     for (std::size_t i = 0; i < num_clients; ++i)
-      save_state_dict(*initial, locals[i], child_path(run_dir, "model-" + partition.clients[i].id + ".pt", "client", "local mode's model file").string(), identity_of_model);
+      save_state_dict(*initial, local_model(i), child_path(run_dir, "model-" + partition.clients[i].id + ".pt", "client", "local mode's model file").string(), identity_of_model);
   } else {
     save_state_dict(*initial, global, (run_dir / "model.pt").string(), identity_of_model);
   }
+  if (client_state.ram_bytes() + client_state.disk_bytes() > 0)
+    console << "fedglioma: client state: " << client_state.ram_bytes() / 1000000 << " MB in RAM, "
+            << client_state.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";
+  client_state.clear();  // the last checkpoint holds its own links to the files
   write_file_atomic(run_dir / "summary.json", summary_json(history, {before.seconds + seconds_since(run_start), seconds_since(run_start), before.processes + 1},
                                                          numerics_report()));
 }

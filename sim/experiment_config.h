@@ -119,6 +119,9 @@ struct RuntimeConfig {
   int threads_per_worker = 1;
   std::uint64_t seed = 0;
   int checkpoint_every = 1;  ///< rounds between checkpoints; 0 = none
+  /// RAM for what clients keep across rounds (control variates, local models, optimizers); the
+  /// rest is kept on disk in the run folder's client_state/
+  double client_state_ram_gb = 4.0;
   /// portable: torch's CPU kernels pinned to AVX2, the same bits on every x86-64 CPU with AVX2;
   /// native: the fastest kernels of this CPU (core/numerics.h)
   std::string cpu_numerics = "portable";

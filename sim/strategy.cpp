@@ -49,20 +49,6 @@ class FedProx : public FedAvg {
   }
 };
 
-// Per-client buffers (SCAFFOLD's c_i, FedBN's norm layers) under "strategy/<prefix><client>";
-// clients without one (never trained yet) have no entry.
-void save_per_client(StateBundle& out, const std::string& prefix, const std::vector<FlatParams>& values) {
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (!values[i].empty()) out.buffers["strategy/" + prefix + std::to_string(i)] = values[i];
-}
-
-void load_per_client(const StateBundle& in, const std::string& prefix, std::vector<FlatParams>& values) {
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const auto it = in.buffers.find("strategy/" + prefix + std::to_string(i));
-    values[i] = it == in.buffers.end() ? FlatParams{} : it->second;
-  }
-}
-
 void save_optimizer(StateBundle& out, const ServerOptimizerState& s) {
   out.buffers["strategy/m"] = s.m;
   out.buffers["strategy/v"] = s.v;
@@ -111,11 +97,11 @@ class FedOpt : public MeanFold {
 class Scaffold : public Strategy {
  public:
   Scaffold(StrategyConfig config, const StrategyContext& context)
-      : Strategy(std::move(config)), clients_(context.num_clients), lr_(context.client_lr) {}
+      : Strategy(std::move(config)), clients_(context.num_clients), lr_(context.client_lr), store_(*context.client_state) {}
 
   ClientTask task(std::size_t client, const FlatParams& global) const override {
     ClientTask t = Strategy::task(client, global);
-    const FlatParams& ci = client_controls_[client];
+    const FlatParams ci = store_.buffer(client, kControl);
     if (control_.empty() && ci.empty()) return t;
     t.correction.assign(global.size(), 0.0f);
     for (std::size_t i = 0; i < global.size(); ++i)
@@ -126,34 +112,30 @@ class Scaffold : public Strategy {
   void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
     std::vector<FlatParams> deltas;
     for (const ClientResult& r : results) {
-      FlatParams updated = scaffold_client_control(client_controls_[r.client], control_, global, r.update->params,
-                                                   r.update->steps, lr_);
+      const FlatParams old = store_.buffer(r.client, kControl);
+      FlatParams updated = scaffold_client_control(old, control_, global, r.update->params, r.update->steps, lr_);
       FlatParams delta = updated;
-      const FlatParams& old = client_controls_[r.client];
       if (!old.empty())
         for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= old[i];
       deltas.push_back(std::move(delta));
-      client_controls_[r.client] = std::move(updated);
+      store_.put(r.client, kControl, std::move(updated));
     }
     std::vector<const FlatParams*> delta_ptrs;
     for (const FlatParams& d : deltas) delta_ptrs.push_back(&d);
     scaffold_server_step(global, control_, params_of(results), delta_ptrs, clients_, config().server_lr);
   }
 
-  void save(StateBundle& out) const override {
-    out.buffers["strategy/c"] = control_;
-    save_per_client(out, "c_", client_controls_);
-  }
+  void save(StateBundle& out) const override { out.buffers["strategy/c"] = control_; }
   void load(const StateBundle& in) override {
     control_ = in.buffers.count("strategy/c") ? in.buffers.at("strategy/c") : FlatParams{};
-    load_per_client(in, "c_", client_controls_);
   }
 
  private:
+  static constexpr const char* kControl = "scaffold.c";  // c_i; none before the client's first round
   std::size_t clients_;
   double lr_;
+  ClientStateStore& store_;
   FlatParams control_;
-  std::vector<FlatParams> client_controls_ = std::vector<FlatParams>(clients_);
 };
 
 // FedNova (Wang et al. 2020): updates normalised by each client's local steps.
@@ -173,11 +155,11 @@ class FedNova : public Strategy {
 class FedBN : public FedAvg {
  public:
   FedBN(StrategyConfig config, const StrategyContext& context)
-      : FedAvg(std::move(config)), ranges_(context.norm_ranges), local_(context.num_clients) {}
+      : FedAvg(std::move(config)), ranges_(context.norm_ranges), store_(*context.client_state) {}
 
   ClientTask task(std::size_t client, const FlatParams& global) const override {
     ClientTask t = Strategy::task(client, global);
-    const FlatParams& own = local_[client];
+    const FlatParams own = store_.buffer(client, kNorms);
     if (own.empty()) return t;
     std::size_t at = 0;
     for (const auto& [begin, end] : ranges_)
@@ -193,7 +175,7 @@ class FedBN : public FedAvg {
     FedAvg::fold(global, r);
   }
   void finish(FlatParams& global) override {
-    for (auto& [client, norms] : pending_) local_[client] = std::move(norms);
+    for (auto& [client, norms] : pending_) store_.put(client, kNorms, std::move(norms));
     pending_.clear();
     FedAvg::finish(global);
   }
@@ -202,12 +184,11 @@ class FedBN : public FedAvg {
     FedAvg::discard();
   }
 
-  void save(StateBundle& out) const override { save_per_client(out, "norm_", local_); }
-  void load(const StateBundle& in) override { load_per_client(in, "norm_", local_); }
 
  private:
+  static constexpr const char* kNorms = "fedbn.norms";  // the client's norm layers, concatenated
   std::vector<std::pair<std::size_t, std::size_t>> ranges_;
-  std::vector<FlatParams> local_;
+  ClientStateStore& store_;
   std::map<std::size_t, FlatParams> pending_;
 };
 
@@ -288,6 +269,8 @@ std::vector<double> Strategy::samples_of(const std::vector<ClientResult>& result
 
 std::unique_ptr<Strategy> make_strategy(const StrategyConfig& c, const StrategyContext& context) {
   const std::string& n = c.name;
+  if ((n == "scaffold" || n == "fedbn") && !context.client_state)
+    throw std::logic_error("make_strategy: " + n + " keeps per-client state and needs StrategyContext::client_state");
   if (n == "fedavg") return std::make_unique<FedAvg>(c);
   if (n == "fedprox") return std::make_unique<FedProx>(c);
   if (n == "fedavgm") return std::make_unique<FedAvgM>(c);

@@ -9,6 +9,7 @@
 #include "core/aggregate.h"
 #include "core/aggregation_rules.h"
 #include "core/state_bundle.h"
+#include "sim/client_state.h"
 #include "sim/client_training.h"
 #include "sim/experiment_config.h"
 
@@ -20,6 +21,9 @@ struct StrategyContext {
   /// [begin, end) ranges of the flat buffer that belong to normalisation layers (FedBN).
   std::vector<std::pair<std::size_t, std::size_t>> norm_ranges;
   double client_lr = 0.0;  ///< train.lr (SCAFFOLD's control-variate update, option II)
+  /// Where per-client state lives (SCAFFOLD's c_i, FedBN's norm layers): kept, spilled to disk
+  /// and checkpointed by the run, not by the strategy. Needed by scaffold and fedbn.
+  ClientStateStore* client_state = nullptr;
 };
 
 /// One accepted client update, as strategies see it.
@@ -30,8 +34,9 @@ struct ClientResult {
 
 /// A federated aggregation strategy: what each client starts from and adds to its local
 /// objective (task), and how the round's updates become the next global model (aggregate).
-/// Persistent server and per-client state (momentum, moments, control variates, local norm
-/// layers) lives here and is checkpointed through save/load. Client selection, dropout and
+/// Persistent server state (momentum, moments, the server control variate) lives here and is
+/// checkpointed through save/load; per-client state (control variates, local norm layers) lives in
+/// the run's ClientStateStore (StrategyContext::client_state). Client selection, dropout and
 /// failures are the round loop's (sim/experiment.cpp), identical for every strategy.
 class Strategy {
  public:
@@ -57,7 +62,7 @@ class Strategy {
   virtual void finish(FlatParams& global) {}
   virtual void discard() {}
 
-  /// Adds the strategy's state to `out` / restores it from `in` (names under "strategy/").
+  /// Adds the strategy's server state to `out` / restores it from `in` (names under "strategy/").
   virtual void save(StateBundle& out) const {}
   virtual void load(const StateBundle& in) {}
 

@@ -150,13 +150,47 @@ TEST_CASE("simulated time gives each client compute plus transfer time and the r
                       Catch::Contains("\"site_a\" is not a client") && Catch::Contains("site-a, site-b"));
 }
 
+TEST_CASE("client state past runtime.client_state_ram_gb lives on disk, is checkpointed by link, and changes no result",
+          "[sim][federation][client_state]") {
+  const std::vector<std::string> base = {"partition.scheme=iid", "partition.num_clients=3",
+                                         "federation.strategy.name=scaffold", "federation.rounds=2",
+                                         "train.keep_optimizer_state=true"};
+  auto with = [&](std::string extra) {
+    auto o = base;
+    o.push_back(std::move(extra));
+    return o;
+  };
+  const fs::path in_ram = tiny_run("state-in-ram", with("runtime.client_state_ram_gb=4"));
+  const fs::path on_disk = tiny_run("state-on-disk", with("runtime.client_state_ram_gb=0"));
+  const auto a = read_rounds(in_ram), b = read_rounds(on_disk);
+  REQUIRE(a.size() == 2);
+  for (std::size_t r = 0; r < a.size(); ++r) REQUIRE(metrics_of(a[r]).dump() == metrics_of(b[r]).dump());
+  // Each client's c_i and optimizer went to disk, and the last checkpoint links them; the round-1
+  // snapshot and the live spill folder are gone.
+  const fs::path snapshot = on_disk / "checkpoints" / "clients-r2";
+  for (const char* file : {"0-scaffold.c.state", "2-scaffold.c.state", "0-optimizer.state", "2-optimizer.state"})
+    REQUIRE(fs::exists(snapshot / file));
+  REQUIRE_FALSE(fs::exists(on_disk / "checkpoints" / "clients-r1"));
+  REQUIRE_FALSE(fs::exists(on_disk / "client_state"));
+  REQUIRE(fs::directory_iterator(in_ram / "checkpoints" / "clients-r2")->path().filename() == "in_ram.state");
+
+  // Local mode's models too.
+  const fs::path local_ram = tiny_run("state-local-ram", {"federation.mode=local", "federation.rounds=1"});
+  const fs::path local_disk =
+      tiny_run("state-local-disk", {"federation.mode=local", "federation.rounds=1", "runtime.client_state_ram_gb=0"});
+  REQUIRE(metrics_of(read_rounds(local_ram)[0]).dump() == metrics_of(read_rounds(local_disk)[0]).dump());
+  REQUIRE(fs::exists(local_disk / "checkpoints" / "clients-r1" / "0-local.model.state"));
+  REQUIRE(fedglioma::read_file(local_ram / "model-site-a.pt") == fedglioma::read_file(local_disk / "model-site-a.pt"));
+}
+
 TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterrupted result",
           "[sim][resume]") {
   const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=3",
                                               "federation.strategy.name=fedadam", "federation.rounds=4",
                                               "federation.clients_per_round=0.7", "eval.every=2",
                                               "train.keep_optimizer_state=true", "model.grade_classes=3",
-                                              "model.dropout=0.2", "model.task_uncertainty=true"};
+                                              "model.dropout=0.2", "model.task_uncertainty=true",
+                                              "runtime.client_state_ram_gb=0"};  // resumed from disk
   const fs::path reference_run = tiny_run("resume-reference", overrides);
   const auto reference = read_rounds(reference_run);
   REQUIRE(reference.size() == 4);

@@ -92,7 +92,8 @@ ClientUpdate update_of(FlatParams params, std::size_t samples, std::int64_t step
 }  // namespace
 
 TEST_CASE("FedBN clients start from the global model with their own normalisation layers", "[sim][strategy]") {
-  StrategyContext context{2, {{1, 3}}, 0.1};
+  ClientStateStore clients(fedglioma::testing::temp_dir("fedbn-state") / "spill", 0);  // all of it on disk
+  StrategyContext context{2, {{1, 3}}, 0.1, &clients};
   StrategyConfig config = StrategyConfig::defaults("fedbn");
   auto fedbn = make_strategy(config, context);
   const FlatParams global = {0, 0, 0, 0};
@@ -103,18 +104,17 @@ TEST_CASE("FedBN clients start from the global model with their own normalisatio
   REQUIRE(next == FlatParams{2.5f, 25.0f, 35.0f, 2.5f});  // the sample-weighted mean, norm layers included
   REQUIRE(fedbn->task(0, next).start == FlatParams{2.5f, 10.0f, 20.0f, 2.5f});
   REQUIRE(fedbn->task(1, next).start == FlatParams{2.5f, 30.0f, 40.0f, 2.5f});
-  // The local layers survive a checkpoint.
-  fedglioma::StateBundle state;
-  fedbn->save(state);
+  // The local layers are the clients' (the run's ClientStateStore), not the strategy's.
+  REQUIRE(clients.buffer(1, "fedbn.norms") == FlatParams{30.0f, 40.0f});
   auto restored = make_strategy(config, context);
-  restored->load(state);
   REQUIRE(restored->task(1, next).start == fedbn->task(1, next).start);
-  REQUIRE_THROWS_WITH(make_strategy(config, StrategyContext{2, {}, 0.1}), Catch::Contains("fedbn"));
+  REQUIRE_THROWS_WITH(make_strategy(config, StrategyContext{2, {}, 0.1, &clients}), Catch::Contains("fedbn"));
 }
 
 TEST_CASE("SCAFFOLD keeps a control variate per client and corrects their gradients with c - c_i",
           "[sim][strategy]") {
-  StrategyContext context{3, {}, 0.5};
+  ClientStateStore clients(fedglioma::testing::temp_dir("scaffold-state") / "spill", 1 << 20);
+  StrategyContext context{3, {}, 0.5, &clients};
   auto scaffold = make_strategy(StrategyConfig::defaults("scaffold"), context);
   const FlatParams global = {1, 1};
   REQUIRE(scaffold->task(0, global).correction.empty());  // c = c_i = 0 at first
@@ -126,9 +126,13 @@ TEST_CASE("SCAFFOLD keeps a control variate per client and corrects their gradie
   // c = 0 + (1/3) * mean(delta c_i) = 1/3; client 0: c - c_0 = 1/3 - 1; client 1 (no c_i yet): 1/3.
   REQUIRE(scaffold->task(0, next).correction[0] == Approx(1.0 / 3.0 - 1.0));
   REQUIRE(scaffold->task(1, next).correction[1] == Approx(1.0 / 3.0));
+  // c is the strategy's (its checkpoint state), c_i the client's (the store).
+  REQUIRE(clients.buffer(0, "scaffold.c") == FlatParams{1, 1});
+  REQUIRE_FALSE(clients.contains(1, "scaffold.c"));
   fedglioma::StateBundle state;
   scaffold->save(state);
   auto restored = make_strategy(StrategyConfig::defaults("scaffold"), context);
   restored->load(state);
   REQUIRE(restored->task(0, next).correction == scaffold->task(0, next).correction);
+  REQUIRE(restored->task(1, next).correction == scaffold->task(1, next).correction);
 }
