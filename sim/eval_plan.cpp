@@ -1,11 +1,26 @@
 #include "sim/eval_plan.h"
 
+#include <cstdint>
+#include <exception>
 #include <map>
+
+#include "sim/executor.h"
+#include "sim/model_state.h"
 
 namespace fedglioma::sim {
 
-EvalPlan eval_plan(const Partition& partition) {
+EvalPlan eval_plan(const Partition& partition, bool personal) {
   EvalPlan plan;
+  plan.personal = personal;
+  if (personal) {
+    for (std::size_t k = 0; k < partition.clients.size(); ++k)
+      for (const auto* part : {&partition.external, &partition.clients[k].val, &partition.test})
+        for (const data::Sample* s : *part) {
+          plan.cases.push_back(s);
+          plan.models.push_back(k);
+        }
+    return plan;
+  }
   plan.cases = partition.external;
   plan.external_end = plan.cases.size();
   for (const Client& c : partition.clients) plan.cases.insert(plan.cases.end(), c.val.begin(), c.val.end());
@@ -29,6 +44,30 @@ RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction
   for (std::size_t i = plan.external_end; i < plan.val_end; ++i) by_site[predictions[i].sample->site].push_back(&predictions[i]);
   for (const auto& [site, cases] : by_site) e.sites[site] = summarize(cases, seed);
   return e;
+}
+
+std::vector<CasePrediction> predict_plan(const EvalPlan& plan, Executor& executor, const data::SampleStore& store,
+                                         const std::function<FlatParams(std::size_t client)>& model_of) {
+  std::vector<CasePrediction> predictions(plan.cases.size());
+  std::vector<std::size_t> loaded(executor.size(), SIZE_MAX);  // per worker: the model it holds
+  const auto errors = executor.run(plan.cases.size(), [&](Worker& worker, std::size_t i) {
+    const std::size_t model = plan.personal ? plan.models[i] : 0;
+    if (loaded[worker.index] != model) {
+      load_state(*worker.model, model_of(model));
+      loaded[worker.index] = model;
+    }
+    predictions[i] = predict_case(worker, *store.fetch(*plan.cases[i]));
+    predictions[i].sample = plan.cases[i];  // the store's record, which outlives the fetched voxels
+  });
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return predictions;
+}
+
+RoundEval summarize_plan(const EvalPlan& plan, const Partition& partition,
+                         const std::vector<CasePrediction>& predictions, std::uint64_t seed) {
+  return plan.personal ? summarize_local_round(partition, predictions, seed)
+                       : summarize_round(plan, predictions, !partition.test.empty(), seed);
 }
 
 // Local mode's evaluation: predictions hold, client by client, its model's external cases, its own

@@ -149,19 +149,4 @@ Partition make_partition(const std::vector<data::Sample>& samples, const Partiti
   return partition;
 }
 
-std::vector<std::size_t> select_clients(const FederationConfig& f, std::size_t n, std::uint64_t seed, int round) {
-  std::size_t m = f.clients_per_round <= 1.0
-                      ? static_cast<std::size_t>(std::floor(f.clients_per_round * static_cast<double>(n) + 1e-9))
-                      : static_cast<std::size_t>(f.clients_per_round);
-  m = std::min(n, std::max({m, static_cast<std::size_t>(f.min_clients), std::size_t{1}}));
-  std::vector<std::size_t> all(n);
-  for (std::size_t i = 0; i < n; ++i) all[i] = i;
-  if (m == n) return all;
-  Rng rng(derive_seed(seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kClientSampling));
-  rng.shuffle(all);
-  all.resize(m);
-  std::sort(all.begin(), all.end());
-  return all;
-}
-
 }  // namespace fedglioma::sim

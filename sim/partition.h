@@ -39,10 +39,4 @@ struct Partition {
 Partition make_partition(const std::vector<data::Sample>& samples, const PartitionConfig& config,
                          const std::string& mode, std::uint64_t seed);
 
-/// Which of `n` clients train in `round`: a sample of floor(clients_per_round * n) of them (or
-/// `clients_per_round` when it is a count above 1), at least min_clients and one, drawn from the
-/// run's seed and the round, in client-id order (Flower sizes its sample as
-/// max(int(n * fraction_fit), min_fit_clients) the same way).
-std::vector<std::size_t> select_clients(const FederationConfig& f, std::size_t n, std::uint64_t seed, int round);
-
 }  // namespace fedglioma::sim

@@ -13,6 +13,9 @@
 
 namespace fedglioma::sim {
 
+/// ClientRecord::status of a selected client that dropped out before training (federation.dropout).
+inline constexpr const char* kDroppedOut = "dropped out";
+
 /// One client's part in a round, as logged.
 struct ClientRecord {
   std::string id;

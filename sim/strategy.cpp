@@ -1,40 +1,66 @@
 #include "sim/strategy.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 
 #include "core/error.h"
+#include "core/random.h"
 
 namespace fedglioma::sim {
 namespace {
 
-// The sample-weighted mean of the round's updates, folded one at a time: FedAvg's aggregate and
-// the starting point of the server optimisers (Flower's FedAvgM/FedOpt aggregate with
-// `aggregate` first).
-class MeanFold : public Strategy {
+// The sample-weighted mean of the round's updates, folded one at a time as they arrive; `step`
+// turns the mean into the new global model (FedAvg: the mean itself; Flower's FedAvgM/FedOpt
+// aggregate with `aggregate` first and then take a server step from it).
+class MeanAggregator : public RoundAggregator {
  public:
-  using Strategy::Strategy;
-  bool folds() const override { return true; }
-  void fold(const FlatParams&, const ClientResult& r) override {
-    sum_.add(r.update->params, static_cast<double>(r.update->samples));
+  using Step = std::function<FlatParams(FlatParams mean)>;
+  explicit MeanAggregator(Step step) : step_(std::move(step)) {}
+  void add(std::size_t, ClientUpdate update) override {
+    sum_.add(update.params, static_cast<double>(update.samples));
   }
-  void discard() override { sum_ = WeightedSum(); }
-
- protected:
-  FlatParams take_mean() {
-    FlatParams mean = sum_.mean();
-    sum_ = WeightedSum();
-    return mean;
-  }
+  std::optional<FlatParams> finish() override { return step_(sum_.mean()); }
 
  private:
   WeightedSum sum_;
+  Step step_;
 };
 
-// FedAvg (McMahan et al. 2017): the sample-weighted mean (Flower `FedAvg`, `aggregate`).
-class FedAvg : public MeanFold {
+// Keeps the round's updates for a rule that needs all of them at once.
+class BufferedAggregator : public RoundAggregator {
  public:
-  using MeanFold::MeanFold;
-  void finish(FlatParams& global) override { global = take_mean(); }
+  using Rule = std::function<FlatParams(const std::vector<std::pair<std::size_t, ClientUpdate>>& updates)>;
+  explicit BufferedAggregator(Rule rule) : rule_(std::move(rule)) {}
+  void add(std::size_t client, ClientUpdate update) override { updates_.emplace_back(client, std::move(update)); }
+  std::optional<FlatParams> finish() override { return rule_(updates_); }
+
+ private:
+  std::vector<std::pair<std::size_t, ClientUpdate>> updates_;
+  Rule rule_;
+};
+
+using Updates = std::vector<std::pair<std::size_t, ClientUpdate>>;
+
+std::vector<const FlatParams*> params_of(const Updates& updates) {
+  std::vector<const FlatParams*> out;
+  for (const auto& u : updates) out.push_back(&u.second.params);
+  return out;
+}
+
+std::vector<double> samples_of(const Updates& updates) {
+  std::vector<double> out;
+  for (const auto& u : updates) out.push_back(static_cast<double>(u.second.samples));
+  return out;
+}
+
+// FedAvg (McMahan et al. 2017): the sample-weighted mean (Flower `FedAvg`, `aggregate`).
+class FedAvg : public Strategy {
+ public:
+  using Strategy::Strategy;
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
+    return std::make_unique<MeanAggregator>([](FlatParams mean) { return mean; });
+  }
 };
 
 // FedProx (Li et al. 2020): FedAvg aggregation; clients add mu/2 ||w - w_global||^2 (Flower
@@ -42,8 +68,8 @@ class FedAvg : public MeanFold {
 class FedProx : public FedAvg {
  public:
   using FedAvg::FedAvg;
-  ClientTask task(std::size_t client, const FlatParams& global) const override {
-    ClientTask t = Strategy::task(client, global);
+  ClientTask configure(std::size_t client, const FlatParams& global) const override {
+    ClientTask t = Strategy::configure(client, global);
     t.prox_mu = config().mu;
     return t;
   }
@@ -63,11 +89,15 @@ void load_optimizer(const StateBundle& in, ServerOptimizerState& s) {
 
 // FedAvgM (Hsu et al. 2019): server momentum on the pseudo-gradient (Flower `FedAvgM`,
 // server_learning_rate 1.0, server_momentum 0.0).
-class FedAvgM : public MeanFold {
+class FedAvgM : public Strategy {
  public:
-  using MeanFold::MeanFold;
-  void finish(FlatParams& global) override {
-    fedavgm_step(global, take_mean(), state_, config().server_lr, config().server_momentum);
+  using Strategy::Strategy;
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return std::make_unique<MeanAggregator>([this, global](FlatParams mean) {
+      FlatParams next = global;
+      fedavgm_step(next, mean, state_, config().server_lr, config().server_momentum);
+      return next;
+    });
   }
   void save(StateBundle& out) const override { save_optimizer(out, state_); }
   void load(const StateBundle& in) override { load_optimizer(in, state_); }
@@ -77,12 +107,17 @@ class FedAvgM : public MeanFold {
 };
 
 // FedAdagrad / FedAdam / FedYogi (Reddi et al. 2021; Flower `FedAdagrad`, `FedAdam`, `FedYogi`).
-class FedOpt : public MeanFold {
+class FedOpt : public Strategy {
  public:
-  FedOpt(StrategyConfig config, FedOptKind kind) : MeanFold(std::move(config)), kind_(kind) {}
-  void finish(FlatParams& global) override {
-    const FedOptParams p{config().eta, config().beta1, config().beta2, config().tau};
-    fedopt_step(global, take_mean(), state_, kind_, p);
+  FedOpt(StrategyConfig config, const StrategyContext& context, FedOptKind kind)
+      : Strategy(std::move(config), context), kind_(kind) {}
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return std::make_unique<MeanAggregator>([this, global](FlatParams mean) {
+      FlatParams next = global;
+      const FedOptParams p{config().eta, config().beta1, config().beta2, config().tau};
+      fedopt_step(next, mean, state_, kind_, p);
+      return next;
+    });
   }
   void save(StateBundle& out) const override { save_optimizer(out, state_); }
   void load(const StateBundle& in) override { load_optimizer(in, state_); }
@@ -97,10 +132,10 @@ class FedOpt : public MeanFold {
 class Scaffold : public Strategy {
  public:
   Scaffold(StrategyConfig config, const StrategyContext& context)
-      : Strategy(std::move(config)), clients_(context.num_clients), lr_(context.client_lr), store_(*context.client_state) {}
+      : Strategy(std::move(config), context), store_(*context.client_state) {}
 
-  ClientTask task(std::size_t client, const FlatParams& global) const override {
-    ClientTask t = Strategy::task(client, global);
+  ClientTask configure(std::size_t client, const FlatParams& global) const override {
+    ClientTask t = Strategy::configure(client, global);
     const FlatParams ci = store_.buffer(client, kControl);
     if (control_.empty() && ci.empty()) return t;
     t.correction.assign(global.size(), 0.0f);
@@ -109,20 +144,25 @@ class Scaffold : public Strategy {
     return t;
   }
 
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    std::vector<FlatParams> deltas;
-    for (const ClientResult& r : results) {
-      const FlatParams old = store_.buffer(r.client, kControl);
-      FlatParams updated = scaffold_client_control(old, control_, global, r.update->params, r.update->steps, lr_);
-      FlatParams delta = updated;
-      if (!old.empty())
-        for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= old[i];
-      deltas.push_back(std::move(delta));
-      store_.put(r.client, kControl, std::move(updated));
-    }
-    std::vector<const FlatParams*> delta_ptrs;
-    for (const FlatParams& d : deltas) delta_ptrs.push_back(&d);
-    scaffold_server_step(global, control_, params_of(results), delta_ptrs, clients_, config().server_lr);
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return std::make_unique<BufferedAggregator>([this, global](const Updates& updates) {
+      std::vector<FlatParams> deltas;
+      for (const auto& [client, update] : updates) {
+        const FlatParams old = store_.buffer(client, kControl);
+        FlatParams updated = scaffold_client_control(old, control_, global, update.params, update.steps,
+                                                     context().client_lr);
+        FlatParams delta = updated;
+        if (!old.empty())
+          for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= old[i];
+        deltas.push_back(std::move(delta));
+        store_.put(client, kControl, std::move(updated));
+      }
+      std::vector<const FlatParams*> delta_ptrs;
+      for (const FlatParams& d : deltas) delta_ptrs.push_back(&d);
+      FlatParams next = global;
+      scaffold_server_step(next, control_, params_of(updates), delta_ptrs, context().num_clients, config().server_lr);
+      return next;
+    });
   }
 
   void save(StateBundle& out) const override { out.buffers["strategy/c"] = control_; }
@@ -132,8 +172,6 @@ class Scaffold : public Strategy {
 
  private:
   static constexpr const char* kControl = "scaffold.c";  // c_i; none before the client's first round
-  std::size_t clients_;
-  double lr_;
   ClientStateStore& store_;
   FlatParams control_;
 };
@@ -142,81 +180,128 @@ class Scaffold : public Strategy {
 class FedNova : public Strategy {
  public:
   using Strategy::Strategy;
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    std::vector<double> steps;
-    for (const ClientResult& r : results) steps.push_back(static_cast<double>(std::max<std::int64_t>(1, r.update->steps)));
-    global = fednova(global, params_of(results), samples_of(results), steps);
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return std::make_unique<BufferedAggregator>([global](const Updates& updates) {
+      std::vector<double> steps;
+      for (const auto& u : updates) steps.push_back(static_cast<double>(std::max<std::int64_t>(1, u.second.steps)));
+      return fednova(global, params_of(updates), samples_of(updates), steps);
+    });
   }
 };
 
 // FedBN (Li et al. 2021): normalisation layers stay with the client. A client starts from the
 // global weights with its own normalisation layers (from its first round on); the global model
 // keeps the sample-weighted mean of them, which is what evaluation on unseen sites uses.
-class FedBN : public FedAvg {
+class FedBN : public Strategy {
  public:
   FedBN(StrategyConfig config, const StrategyContext& context)
-      : FedAvg(std::move(config)), ranges_(context.norm_ranges), store_(*context.client_state) {}
+      : Strategy(std::move(config), context), store_(*context.client_state) {}
 
-  ClientTask task(std::size_t client, const FlatParams& global) const override {
-    ClientTask t = Strategy::task(client, global);
+  ClientTask configure(std::size_t client, const FlatParams& global) const override {
+    ClientTask t = Strategy::configure(client, global);
     const FlatParams own = store_.buffer(client, kNorms);
     if (own.empty()) return t;
     std::size_t at = 0;
-    for (const auto& [begin, end] : ranges_)
+    for (const auto& [begin, end] : context().norm_ranges)
       for (std::size_t i = begin; i < end; ++i) t.start[i] = own[at++];
     return t;
   }
 
-  void fold(const FlatParams& global, const ClientResult& r) override {
-    FlatParams& own = pending_[r.client];  // kept only when the round is not skipped
-    for (const auto& [begin, end] : ranges_)
-      own.insert(own.end(), r.update->params.begin() + static_cast<std::ptrdiff_t>(begin),
-                 r.update->params.begin() + static_cast<std::ptrdiff_t>(end));
-    FedAvg::fold(global, r);
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
+    return std::make_unique<Aggregator>(*this);
   }
-  void finish(FlatParams& global) override {
-    for (auto& [client, norms] : pending_) store_.put(client, kNorms, std::move(norms));
-    pending_.clear();
-    FedAvg::finish(global);
-  }
-  void discard() override {
-    pending_.clear();
-    FedAvg::discard();
-  }
-
 
  private:
   static constexpr const char* kNorms = "fedbn.norms";  // the client's norm layers, concatenated
-  std::vector<std::pair<std::size_t, std::size_t>> ranges_;
+
+  // The mean, and each client's norm layers, kept only when the round finishes.
+  class Aggregator : public MeanAggregator {
+   public:
+    explicit Aggregator(FedBN& owner) : MeanAggregator([](FlatParams mean) { return mean; }), owner_(owner) {}
+    void add(std::size_t client, ClientUpdate update) override {
+      FlatParams& own = pending_[client];
+      for (const auto& [begin, end] : owner_.context().norm_ranges)
+        own.insert(own.end(), update.params.begin() + static_cast<std::ptrdiff_t>(begin),
+                   update.params.begin() + static_cast<std::ptrdiff_t>(end));
+      MeanAggregator::add(client, std::move(update));
+    }
+    std::optional<FlatParams> finish() override {
+      for (auto& [client, norms] : pending_) owner_.store_.put(client, kNorms, std::move(norms));
+      pending_.clear();
+      return MeanAggregator::finish();
+    }
+
+   private:
+    FedBN& owner_;
+    std::map<std::size_t, FlatParams> pending_;
+  };
+
   ClientStateStore& store_;
-  std::map<std::size_t, FlatParams> pending_;
+};
+
+// A rule over all of a round's parameters at once, with no state of its own.
+class ByRule : public Strategy {
+ public:
+  using Rule = std::function<FlatParams(const StrategyConfig&, const Updates&)>;
+  ByRule(StrategyConfig config, const StrategyContext& context, Rule rule)
+      : Strategy(std::move(config), context), rule_(std::move(rule)) {}
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
+    return std::make_unique<BufferedAggregator>([this](const Updates& updates) { return rule_(config(), updates); });
+  }
+
+ private:
+  Rule rule_;
 };
 
 // FedMedian (Yin et al. 2018; Flower `FedMedian`): coordinate-wise median.
-class FedMedian : public Strategy {
- public:
-  using Strategy::Strategy;
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    global = coordinate_median(params_of(results));
-  }
-};
+FlatParams median_rule(const StrategyConfig&, const Updates& u) { return coordinate_median(params_of(u)); }
 
 // FedTrimmedAvg (Yin et al. 2018; Flower `FedTrimmedAvg`, beta 0.2): coordinate-wise trimmed mean.
-class FedTrimmedAvg : public Strategy {
- public:
-  using Strategy::Strategy;
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    global = trimmed_mean(params_of(results), config().beta);
-  }
-};
+FlatParams trimmed_rule(const StrategyConfig& c, const Updates& u) { return trimmed_mean(params_of(u), c.beta); }
 
 // Krum / MultiKrum (Blanchard et al. 2017; Flower `Krum`, num_malicious_clients 0, num_clients_to_keep 0).
-class Krum : public Strategy {
+FlatParams krum_rule(const StrategyConfig& c, const Updates& u) {
+  return krum(params_of(u), samples_of(u), c.num_malicious, c.to_keep);
+}
+
+// Local mode: every client trains and keeps its own model; the global model stays the initial one.
+class Local : public Strategy {
  public:
-  using Strategy::Strategy;
-  void aggregate(FlatParams& global, const std::vector<ClientResult>& results) override {
-    global = krum(params_of(results), samples_of(results), config().num_malicious, config().to_keep);
+  explicit Local(const StrategyContext& context)
+      : Strategy(StrategyConfig::defaults("fedavg"), context), store_(*context.client_state) {}
+  ClientTask configure(std::size_t client, const FlatParams& global) const override {
+    ClientTask t;
+    t.start = model_of(client, global);
+    return t;
   }
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
+    return std::make_unique<Keep>(store_);
+  }
+  bool personal() const override { return true; }
+  FlatParams model_of(std::size_t client, const FlatParams& global) const override {
+    FlatParams own = store_.buffer(client, kModel);
+    return own.empty() ? global : own;
+  }
+
+ private:
+  static constexpr const char* kModel = "local.model";
+
+  // Each client's new model becomes its own when the round finishes; nothing is averaged.
+  class Keep : public RoundAggregator {
+   public:
+    explicit Keep(ClientStateStore& store) : store_(store) {}
+    void add(std::size_t client, ClientUpdate update) override { pending_.emplace_back(client, std::move(update.params)); }
+    std::optional<FlatParams> finish() override {
+      for (auto& [client, params] : pending_) store_.put(client, kModel, std::move(params));
+      return std::nullopt;
+    }
+
+   private:
+    ClientStateStore& store_;
+    std::vector<std::pair<std::size_t, FlatParams>> pending_;
+  };
+
+  ClientStateStore& store_;
 };
 
 }  // namespace
@@ -243,50 +328,64 @@ const std::vector<std::string>& strategy_names() {
   return names;
 }
 
-void Strategy::aggregate(FlatParams& global, const std::vector<ClientResult>& results) {
-  if (!folds()) throw std::logic_error("Strategy::aggregate: not implemented by " + config_.name);
-  for (const ClientResult& r : results) fold(global, r);
-  finish(global);
+Strategy::Strategy(StrategyConfig config, const StrategyContext& context)
+    : config_(std::move(config)), context_(context) {}
+
+std::vector<std::size_t> Strategy::select(int round) const {
+  const std::size_t n = context_.num_clients;
+  std::size_t m = context_.clients_per_round <= 1.0
+                      ? static_cast<std::size_t>(std::floor(context_.clients_per_round * static_cast<double>(n) + 1e-9))
+                      : static_cast<std::size_t>(context_.clients_per_round);
+  m = std::min(n, std::max({m, static_cast<std::size_t>(context_.min_clients), std::size_t{1}}));
+  std::vector<std::size_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
+  if (m == n) return all;
+  Rng rng(derive_seed(context_.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kClientSampling));
+  rng.shuffle(all);
+  all.resize(m);
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
-ClientTask Strategy::task(std::size_t, const FlatParams& global) const {
+ClientTask Strategy::configure(std::size_t, const FlatParams& global) const {
   ClientTask t;
   t.start = global;
   return t;
 }
 
-std::vector<const FlatParams*> Strategy::params_of(const std::vector<ClientResult>& results) {
-  std::vector<const FlatParams*> out;
-  for (const ClientResult& r : results) out.push_back(&r.update->params);
-  return out;
+FlatParams aggregate_round(Strategy& strategy, const FlatParams& global,
+                           std::vector<std::pair<std::size_t, ClientUpdate>> updates) {
+  const auto aggregator = strategy.aggregator(global);
+  for (auto& [client, update] : updates) aggregator->add(client, std::move(update));
+  const std::optional<FlatParams> next = aggregator->finish();
+  return next ? *next : global;
 }
 
-std::vector<double> Strategy::samples_of(const std::vector<ClientResult>& results) {
-  std::vector<double> out;
-  for (const ClientResult& r : results) out.push_back(static_cast<double>(r.update->samples));
-  return out;
+std::unique_ptr<Strategy> make_local_strategy(const StrategyContext& context) {
+  if (!context.client_state) throw std::logic_error("make_local_strategy: needs StrategyContext::client_state");
+  return std::make_unique<Local>(context);
 }
 
 std::unique_ptr<Strategy> make_strategy(const StrategyConfig& c, const StrategyContext& context) {
   const std::string& n = c.name;
   if ((n == "scaffold" || n == "fedbn") && !context.client_state)
     throw std::logic_error("make_strategy: " + n + " keeps per-client state and needs StrategyContext::client_state");
-  if (n == "fedavg") return std::make_unique<FedAvg>(c);
-  if (n == "fedprox") return std::make_unique<FedProx>(c);
-  if (n == "fedavgm") return std::make_unique<FedAvgM>(c);
-  if (n == "fedadam") return std::make_unique<FedOpt>(c, FedOptKind::kAdam);
-  if (n == "fedyogi") return std::make_unique<FedOpt>(c, FedOptKind::kYogi);
-  if (n == "fedadagrad") return std::make_unique<FedOpt>(c, FedOptKind::kAdagrad);
+  if (n == "fedavg") return std::make_unique<FedAvg>(c, context);
+  if (n == "fedprox") return std::make_unique<FedProx>(c, context);
+  if (n == "fedavgm") return std::make_unique<FedAvgM>(c, context);
+  if (n == "fedadam") return std::make_unique<FedOpt>(c, context, FedOptKind::kAdam);
+  if (n == "fedyogi") return std::make_unique<FedOpt>(c, context, FedOptKind::kYogi);
+  if (n == "fedadagrad") return std::make_unique<FedOpt>(c, context, FedOptKind::kAdagrad);
   if (n == "scaffold") return std::make_unique<Scaffold>(c, context);
-  if (n == "fednova") return std::make_unique<FedNova>(c);
+  if (n == "fednova") return std::make_unique<FedNova>(c, context);
   if (n == "fedbn") {
     if (context.norm_ranges.empty())
       throw ConfigError("federation.strategy: fedbn needs normalisation layers with parameters (model.norm)");
     return std::make_unique<FedBN>(c, context);
   }
-  if (n == "fedmedian") return std::make_unique<FedMedian>(c);
-  if (n == "fedtrimmedavg") return std::make_unique<FedTrimmedAvg>(c);
-  if (n == "krum") return std::make_unique<Krum>(c);
+  if (n == "fedmedian") return std::make_unique<ByRule>(c, context, median_rule);
+  if (n == "fedtrimmedavg") return std::make_unique<ByRule>(c, context, trimmed_rule);
+  if (n == "krum") return std::make_unique<ByRule>(c, context, krum_rule);
   throw ConfigError("federation.strategy.name: unknown strategy '" + n + "'");
 }
 

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -24,56 +25,77 @@ struct StrategyContext {
   /// Where per-client state lives (SCAFFOLD's c_i, FedBN's norm layers): kept, spilled to disk
   /// and checkpointed by the run, not by the strategy. Needed by scaffold and fedbn.
   ClientStateStore* client_state = nullptr;
+  /// Client selection: federation.clients_per_round and min_clients, and the run's seed.
+  double clients_per_round = 1.0;
+  int min_clients = 1;
+  std::uint64_t seed = 0;
 };
 
-/// One accepted client update, as strategies see it.
-struct ClientResult {
-  std::size_t client = 0;
-  const ClientUpdate* update = nullptr;
+/// One round's aggregation (Flower's aggregate_fit, streamed). The round loop adds each accepted
+/// update in client-id order as it arrives and then, when the round has enough of them, asks for
+/// the result; a round with too few is dropped unfinished, and the aggregator's destructor forgets
+/// it. A streaming aggregator (the weighted mean and the strategies built on it) folds each update
+/// and frees it, so a round holds about one update per worker instead of one per client; the
+/// others (SCAFFOLD, FedNova, FedMedian, FedTrimmedAvg, Krum) keep the updates until finish().
+class RoundAggregator {
+ public:
+  virtual ~RoundAggregator() = default;
+  /// Takes one accepted update (finite parameters and loss), in client-id order.
+  virtual void add(std::size_t client, ClientUpdate update) = 0;
+  /// The new global model, or nullopt to keep the current one (local mode). Called once, with at
+  /// least one update added; commits the strategy's per-round state (norm layers, variates).
+  virtual std::optional<FlatParams> finish() = 0;
 };
 
-/// A federated aggregation strategy: what each client starts from and adds to its local
-/// objective (task), and how the round's updates become the next global model (aggregate).
-/// Persistent server state (momentum, moments, the server control variate) lives here and is
-/// checkpointed through save/load; per-client state (control variates, local norm layers) lives in
-/// the run's ClientStateStore (StrategyContext::client_state). Client selection, dropout and
-/// failures are the round loop's (sim/experiment.cpp), identical for every strategy.
+/// A federated strategy in Flower's shape: which clients train in a round (select, Flower's
+/// configure_fit sampling), what each starts from and adds to its objective (configure), how
+/// their updates become the next global model (aggregator, Flower's aggregate_fit), and which
+/// model each client deploys (model_of; evaluation asks). Persistent server state (momentum,
+/// moments, the server control variate) lives here and is checkpointed through save/load;
+/// per-client state (control variates, local norm layers, local models) lives in the run's
+/// ClientStateStore (StrategyContext::client_state). Dropout and failed clients are the round
+/// loop's (sim/round_loop.h), identical for every strategy.
 class Strategy {
  public:
-  explicit Strategy(StrategyConfig config) : config_(std::move(config)) {}
+  Strategy(StrategyConfig config, const StrategyContext& context);
   virtual ~Strategy() = default;
 
   const StrategyConfig& config() const { return config_; }
+  const StrategyContext& context() const { return context_; }
+
+  /// The clients that train in `round`: a sample of context().clients_per_round of them, at
+  /// least min_clients and one, drawn from the run's seed and the round, in client-id order
+  /// (Flower sizes its sample as max(int(n * fraction_fit), min_fit_clients) the same way).
+  virtual std::vector<std::size_t> select(int round) const;
 
   /// The task of `client` this round. Called concurrently from worker threads: reads state only.
-  virtual ClientTask task(std::size_t client, const FlatParams& global) const;
+  virtual ClientTask configure(std::size_t client, const FlatParams& global) const;
 
-  /// Folds the round's accepted updates (client-id order, at least one) into `global`. For a
-  /// folding strategy this is fold() for each, then finish().
-  virtual void aggregate(FlatParams& global, const std::vector<ClientResult>& results);
+  /// The aggregator of a round that starts from `global`.
+  virtual std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) = 0;
 
-  /// Strategies built on the weighted mean (FedAvg, FedProx, FedAvgM, the FedOpt family, FedBN)
-  /// take the round's updates one at a time, in client-id order, as they arrive (fold), and
-  /// update the model at the end (finish); a round then holds about one update per worker
-  /// instead of one per client. `discard` forgets a round's folds (a skipped round). Others
-  /// (SCAFFOLD, FedNova, FedMedian, FedTrimmedAvg, Krum) need every update at once.
-  virtual bool folds() const { return false; }
-  virtual void fold(const FlatParams& global, const ClientResult& result) {}
-  virtual void finish(FlatParams& global) {}
-  virtual void discard() {}
+  /// Whether clients deploy models of their own (local mode) rather than the global one.
+  virtual bool personal() const { return false; }
+  /// The model `client` deploys: the global one unless personal().
+  virtual FlatParams model_of(std::size_t client, const FlatParams& global) const { return global; }
 
   /// Adds the strategy's server state to `out` / restores it from `in` (names under "strategy/").
   virtual void save(StateBundle& out) const {}
   virtual void load(const StateBundle& in) {}
 
- protected:
-  /// The clients' parameters and their sample counts, in result order.
-  static std::vector<const FlatParams*> params_of(const std::vector<ClientResult>& results);
-  static std::vector<double> samples_of(const std::vector<ClientResult>& results);
-
  private:
   StrategyConfig config_;
+  StrategyContext context_;
 };
+
+/// Runs one round of `strategy` from `global` over `updates` (client, update) in order: add each,
+/// then finish; the global model afterwards. For tests and tools that aggregate without a loop.
+FlatParams aggregate_round(Strategy& strategy, const FlatParams& global,
+                           std::vector<std::pair<std::size_t, ClientUpdate>> updates);
+
+/// Local mode (federation.mode "local"): each client trains its own model from the initial one,
+/// round after round, and deploys it; nothing is aggregated.
+std::unique_ptr<Strategy> make_local_strategy(const StrategyContext& context);
 
 /// The strategy `config.name` names: fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad,
 /// scaffold, fednova, fedbn, fedmedian, fedtrimmedavg, krum. Throws ConfigError for another name

@@ -97,17 +97,16 @@ TEST_CASE("FedBN clients start from the global model with their own normalisatio
   StrategyConfig config = StrategyConfig::defaults("fedbn");
   auto fedbn = make_strategy(config, context);
   const FlatParams global = {0, 0, 0, 0};
-  REQUIRE(fedbn->task(0, global).start == global);  // no local layers before the first round
-  const ClientUpdate a = update_of({1, 10, 20, 1}, 1, 1), b = update_of({3, 30, 40, 3}, 3, 1);
-  FlatParams next = global;
-  fedbn->aggregate(next, {{0, &a}, {1, &b}});
+  REQUIRE(fedbn->configure(0, global).start == global);  // no local layers before the first round
+  const FlatParams next = aggregate_round(*fedbn, global, {{0, update_of({1, 10, 20, 1}, 1, 1)},
+                                                          {1, update_of({3, 30, 40, 3}, 3, 1)}});
   REQUIRE(next == FlatParams{2.5f, 25.0f, 35.0f, 2.5f});  // the sample-weighted mean, norm layers included
-  REQUIRE(fedbn->task(0, next).start == FlatParams{2.5f, 10.0f, 20.0f, 2.5f});
-  REQUIRE(fedbn->task(1, next).start == FlatParams{2.5f, 30.0f, 40.0f, 2.5f});
+  REQUIRE(fedbn->configure(0, next).start == FlatParams{2.5f, 10.0f, 20.0f, 2.5f});
+  REQUIRE(fedbn->configure(1, next).start == FlatParams{2.5f, 30.0f, 40.0f, 2.5f});
   // The local layers are the clients' (the run's ClientStateStore), not the strategy's.
   REQUIRE(clients.buffer(1, "fedbn.norms") == FlatParams{30.0f, 40.0f});
   auto restored = make_strategy(config, context);
-  REQUIRE(restored->task(1, next).start == fedbn->task(1, next).start);
+  REQUIRE(restored->configure(1, next).start == fedbn->configure(1, next).start);
   REQUIRE_THROWS_WITH(make_strategy(config, StrategyContext{2, {}, 0.1, &clients}), Catch::Contains("fedbn"));
 }
 
@@ -117,15 +116,13 @@ TEST_CASE("SCAFFOLD keeps a control variate per client and corrects their gradie
   StrategyContext context{3, {}, 0.5, &clients};
   auto scaffold = make_strategy(StrategyConfig::defaults("scaffold"), context);
   const FlatParams global = {1, 1};
-  REQUIRE(scaffold->task(0, global).correction.empty());  // c = c_i = 0 at first
+  REQUIRE(scaffold->configure(0, global).correction.empty());  // c = c_i = 0 at first
   // Client 0 moved from 1 to 0 in 2 steps at lr 0.5: c_0 = (1 - 0) / (2 * 0.5) = 1 per value.
-  const ClientUpdate u = update_of({0, 0}, 4, 2);
-  FlatParams next = global;
-  scaffold->aggregate(next, {{0, &u}});
+  const FlatParams next = aggregate_round(*scaffold, global, {{0, update_of({0, 0}, 4, 2)}});
   REQUIRE(next == FlatParams{0, 0});  // server lr 1: the mean update
   // c = 0 + (1/3) * mean(delta c_i) = 1/3; client 0: c - c_0 = 1/3 - 1; client 1 (no c_i yet): 1/3.
-  REQUIRE(scaffold->task(0, next).correction[0] == Approx(1.0 / 3.0 - 1.0));
-  REQUIRE(scaffold->task(1, next).correction[1] == Approx(1.0 / 3.0));
+  REQUIRE(scaffold->configure(0, next).correction[0] == Approx(1.0 / 3.0 - 1.0));
+  REQUIRE(scaffold->configure(1, next).correction[1] == Approx(1.0 / 3.0));
   // c is the strategy's (its checkpoint state), c_i the client's (the store).
   REQUIRE(clients.buffer(0, "scaffold.c") == FlatParams{1, 1});
   REQUIRE_FALSE(clients.contains(1, "scaffold.c"));
@@ -133,6 +130,6 @@ TEST_CASE("SCAFFOLD keeps a control variate per client and corrects their gradie
   scaffold->save(state);
   auto restored = make_strategy(StrategyConfig::defaults("scaffold"), context);
   restored->load(state);
-  REQUIRE(restored->task(0, next).correction == scaffold->task(0, next).correction);
-  REQUIRE(restored->task(1, next).correction == scaffold->task(1, next).correction);
+  REQUIRE(restored->configure(0, next).correction == scaffold->configure(0, next).correction);
+  REQUIRE(restored->configure(1, next).correction == scaffold->configure(1, next).correction);
 }
