@@ -11,9 +11,14 @@
 namespace fedglioma::data {
 
 /// How a case's images become the network's input (config section `data`).
+/// The default network grid (config data.size, data.spacing): 32^3 voxels of 6 mm, 192 mm a side,
+/// which holds an adult brain.
+inline constexpr std::array<std::int64_t, 3> kDefaultGridSize{32, 32, 32};
+inline constexpr std::array<double, 3> kDefaultGridSpacing{6.0, 6.0, 6.0};
+
 struct PreprocessOptions {
-  std::array<std::int64_t, 3> size{32, 32, 32};  ///< output grid, voxels (i, j, k)
-  std::array<double, 3> spacing{6.0, 6.0, 6.0};  ///< output spacing, mm
+  std::array<std::int64_t, 3> size = kDefaultGridSize;  ///< output grid, voxels (i, j, k)
+  std::array<double, 3> spacing = kDefaultGridSpacing;  ///< output spacing, mm
   /// When a case's modalities are not on one grid: "error" (a DataError naming both files) or
   /// "resample" (every modality is resampled onto the first one's grid, as for native scans).
   std::string on_mismatch = "error";

@@ -27,6 +27,10 @@ struct Volume {
   std::vector<T> voxels;
 };
 
+/// A grid's extent along (i, j, k), the order of NIfTI and configs, as a tensor's (D, H, W):
+/// reversed, since i runs fastest in memory. Every place that shapes a tensor from a grid uses it.
+inline std::array<std::int64_t, 3> dhw(const std::array<std::int64_t, 3>& ijk) { return {ijk[2], ijk[1], ijk[0]}; }
+
 using FloatVolume = Volume<float>;
 using MaskVolume = Volume<std::uint8_t>;
 

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/json_document.h"
 #include "experiments/config_shape.h"
-#include "sim/strategy.h"
+#include "sim/strategy_registry.h"
 
 namespace fedglioma::experiments {
 namespace {
@@ -123,27 +123,15 @@ class Reader {
 };
 
 sim::StrategyConfig read_strategy(const Reader& r) {
-  const std::string name = r.text("federation.strategy.name");
-  std::set<std::string> names(sim::strategy_names().begin(), sim::strategy_names().end());
-  r.text("federation.strategy.name", names);
+  const std::vector<std::string> names = sim::strategy_names();
+  const std::string name = r.text("federation.strategy.name", std::set<std::string>(names.begin(), names.end()));
   sim::StrategyConfig s = sim::StrategyConfig::defaults(name);
-  const json& given = r.at("federation.strategy");
-  auto number = [&](const char* key, double& into, double lo, double hi) {
-    if (given.contains(key)) into = r.number(std::string("federation.strategy.") + key, lo, hi);
-  };
-  auto integer = [&](const char* key, int& into, std::int64_t lo, std::int64_t hi) {
-    if (given.contains(key)) into = static_cast<int>(r.integer(std::string("federation.strategy.") + key, lo, hi));
-  };
-  number("mu", s.mu, 0.0, 1e6);
-  number("server_lr", s.server_lr, 1e-12, 1e6);
-  number("server_momentum", s.server_momentum, 0.0, 0.999999);
-  number("eta", s.eta, 1e-12, 1e6);
-  number("beta1", s.beta1, 0.0, 0.999999);
-  number("beta2", s.beta2, 0.0, 0.999999);
-  number("tau", s.tau, 1e-15, 1e6);
-  number("beta", s.beta, 0.0, 0.499999);
-  integer("num_malicious", s.num_malicious, 0, 1000000);
-  integer("to_keep", s.to_keep, 0, 1000000);
+  for (const sim::StrategyParam& p : sim::strategy_entry(name).params) {
+    const std::string path = "federation.strategy." + p.key;
+    s.params[p.key] = p.integer ? static_cast<double>(r.integer(path, static_cast<std::int64_t>(p.min),
+                                                                 static_cast<std::int64_t>(p.max)))
+                                : r.number(path, p.min, p.max);
+  }
   return s;
 }
 
@@ -240,7 +228,6 @@ ExperimentConfig read(const Reader& r) {
     c.train.loss_weights.markers[m] = r.number(std::string("train.loss_weights.") + markers[m], 0.0, 1e6);
   c.federation.mode = r.text("federation.mode", {"federated", "centralized", "local"});
   c.federation.rounds = static_cast<int>(r.integer("federation.rounds", 1, 100000));
-  c.train.rounds = c.federation.rounds;
   c.federation.clients_per_round = r.number("federation.clients_per_round", 1e-9, 1e9);
   if (c.federation.clients_per_round > 1 && c.federation.clients_per_round != std::floor(c.federation.clients_per_round))
     throw ConfigError("federation.clients_per_round: expected a fraction in (0, 1] or a whole count, got " +

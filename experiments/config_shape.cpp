@@ -2,27 +2,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/strategy_registry.h"
+
 namespace fedglioma::experiments {
 namespace {
 
 using nlohmann::json;
 
-// A strategy's name and only the parameters it has (sim/strategy.h), so that a parameter of
-// another strategy is an unknown key.
+// A strategy's name and only the parameters it has (sim/strategy_registry.h), so that a
+// parameter of another strategy is an unknown key.
 json strategy_json(const sim::StrategyConfig& s) {
   json out = {{"name", s.name}};
-  const std::string& n = s.name;
-  if (n == "fedprox") out["mu"] = s.mu;
-  if (n == "fedavgm") out.update({{"server_lr", s.server_lr}, {"server_momentum", s.server_momentum}});
-  if (n == "fedadam" || n == "fedyogi" || n == "fedadagrad")
-    out.update({{"eta", s.eta}, {"beta1", s.beta1}, {"beta2", s.beta2}, {"tau", s.tau}});
-  if (n == "fedadagrad") {  // Flower's FedAdagrad has no momentum and no decay of its second moment
-    out.erase("beta1");
-    out.erase("beta2");
+  for (const sim::StrategyParam& p : sim::strategy_entry(s.name).params) {
+    const double value = s.params.count(p.key) ? s.params.at(p.key) : p.default_value;
+    if (p.integer) out[p.key] = static_cast<std::int64_t>(value);
+    else out[p.key] = value;
   }
-  if (n == "scaffold") out["server_lr"] = s.server_lr;
-  if (n == "fedtrimmedavg") out["beta"] = s.beta;
-  if (n == "krum") out.update({{"num_malicious", s.num_malicious}, {"to_keep", s.to_keep}});
   return out;
 }
 

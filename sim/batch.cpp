@@ -59,7 +59,8 @@ std::pair<torch::Tensor, torch::Tensor> augment(const CaseTensors& c, Rng& rng, 
   torch::Tensor image = c.image, mask = c.mask;
   const c10::Device device = image.device();
   const std::vector<std::int64_t> grid = {image.size(1), image.size(2), image.size(3)};
-  const std::vector<std::int64_t> patch = {options.patch[2], options.patch[1], options.patch[0]};
+  const auto patch_dhw = data::dhw(options.patch);
+  const std::vector<std::int64_t> patch(patch_dhw.begin(), patch_dhw.end());
   if (patch[0] > 0 && (patch[0] < grid[0] || patch[1] < grid[1] || patch[2] < grid[2])) {
     const auto start = patch_start(*c.sample, grid, patch, options.oversample_tumour, rng);
     for (std::int64_t a = 0; a < 3; ++a) {

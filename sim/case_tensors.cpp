@@ -10,8 +10,7 @@ at::Tensor to_device(const at::Tensor& t, const c10::Device& device) {
 }
 
 CaseTensors case_tensors(std::shared_ptr<const data::Sample> sample, const c10::Device& device) {
-  const auto& size = sample->geometry.size;
-  const std::vector<std::int64_t> shape = {size[2], size[1], size[0]};  // (k, j, i) = (D, H, W)
+  const auto shape = data::dhw(sample->geometry.size);
   CaseTensors out;
   out.image = to_device(
       torch::from_blob(const_cast<float*>(sample->image.data()), {4, shape[0], shape[1], shape[2]}, torch::kFloat32),

@@ -41,8 +41,8 @@ models::LossWeights client_loss_weights(const TrainConfig& train, const std::vec
   return weights;
 }
 
-double round_lr(const TrainConfig& train, int round) {
-  const double progress = train.rounds > 1 ? static_cast<double>(round - 1) / static_cast<double>(train.rounds) : 0.0;
+double round_lr(const TrainConfig& train, int round, int rounds) {
+  const double progress = rounds > 1 ? static_cast<double>(round - 1) / static_cast<double>(rounds) : 0.0;
   if (train.lr_schedule == "cosine")
     return train.lr_min + 0.5 * (train.lr - train.lr_min) * (1.0 + std::cos(M_PI * progress));
   if (train.lr_schedule == "polynomial") return train.lr * std::pow(1.0 - progress, train.lr_power);
@@ -50,13 +50,12 @@ double round_lr(const TrainConfig& train, int round) {
 }
 
 ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
-                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, std::uint64_t seed,
-                          int round, std::size_t client) {
+                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
+                          std::uint64_t seed, int round, std::size_t client) {
   const auto start = std::chrono::steady_clock::now();
   auto& model = worker.model;
   load_state(*model, task.start);
   model->train();
-  const double lr = round_lr(train, round);
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (train.optimizer == "sgd") {
     optimizer = std::make_unique<torch::optim::SGD>(

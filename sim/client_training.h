@@ -39,17 +39,17 @@ struct ClientTask {
 /// grade by labelled / (3 x its count).
 models::LossWeights client_loss_weights(const TrainConfig& train, const std::vector<const data::Sample*>& cases);
 
-/// The learning rate of `round` (1-based) under train.lr_schedule over train.rounds rounds:
+/// The learning rate of `round` (1-based) under train.lr_schedule over `rounds` rounds (federation.rounds):
 /// constant; cosine from lr down towards lr_min; polynomial lr * (1 - (round-1)/rounds)^lr_power.
-double round_lr(const TrainConfig& train, int round);
+double round_lr(const TrainConfig& train, int round, int rounds);
 
-/// Local training of one client on `worker`: loads `task.start` into the worker's replica, runs
+/// Local training of one client on `worker` at learning rate `lr` (round_lr): loads `task.start` into the worker's replica, runs
 /// `train.local_epochs` epochs of mini-batches with a fresh optimizer (adam or sgd), and returns
 /// the new weights. Data order and augmentation draw from generators seeded by (seed, round,
 /// client), never from a global generator, so the result does not depend on the worker. The
 /// whole local schedule is known up front, so its cases are read ahead of training (Prefetcher).
 ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
-                          const std::vector<const data::Sample*>& cases,
-                          const TrainConfig& train, std::uint64_t seed, int round, std::size_t client);
+                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
+                          std::uint64_t seed, int round, std::size_t client);
 
 }  // namespace fedglioma::sim

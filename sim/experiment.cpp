@@ -29,7 +29,9 @@
 #include "sim/round_loop.h"
 #include "sim/run_log.h"
 #include "sim/simulated_time.h"
+#include "sim/local_strategy.h"
 #include "sim/strategy.h"
+#include "sim/strategy_registry.h"
 
 namespace fedglioma::sim {
 
@@ -134,7 +136,7 @@ void print_model_line(std::ostream& console, const models::MultiTaskUNet3D& mode
   char text[160];
   std::snprintf(text, sizeof text, "fedglioma: model: %.3f M parameters, %.2f GFLOP per case forward (about 3x to train)\n",
                 static_cast<double>(parameter_count(*model)) / 1e6,
-                model->forward_flops({data.size[2], data.size[1], data.size[0]}) / 1e9);
+                model->forward_flops(data::dhw(data.size)) / 1e9);
   console << text;
 }
 
@@ -198,6 +200,9 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
                           fed.clients_per_round, fed.min_clients,       rt.seed};
   const std::unique_ptr<Strategy> strategy =
       fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
+  if (fed.mode != "local")
+    if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())
+      console << "fedglioma: warning: federation.strategy: " << warning << "\n";
   ResumePoint at;
   if (control.resume) at = resume_run(run_dir, global, client_state, *strategy, identity, console);
   else at.before.processes = 0;
@@ -227,7 +232,8 @@ void run_experiment(const ExperimentConfig& config, const data::Manifest& manife
   settings.keep_optimizer_state = config.train.keep_optimizer_state;
   settings.seed = rt.seed;
   const ClientTrainer trainer = [&](Worker& worker, const ClientTask& task, std::size_t client, int round) {
-    return train_client(worker, task, store, partition.clients[client].train, config.train, rt.seed, round, client);
+    return train_client(worker, task, store, partition.clients[client].train, config.train,
+                        round_lr(config.train, round, fed.rounds), rt.seed, round, client);
   };
   RoundProgress progress(console, control.progress, at.first_round, fed.rounds);
   RoundLoop loop(*strategy, executor, trainer, client_state, settings, progress);

@@ -3,17 +3,19 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 
-#include "models/multitask_loss.h"
+#include "data/preprocess.h"
+#include "models/loss_weights.h"
 
 namespace fedglioma::sim {
 
 /// `data`: where the cohort is and the grid the network sees.
 struct DataConfig {
   std::string manifest = "cohorts/smoke/manifest.json";  ///< relative to the working directory
-  std::array<std::int64_t, 3> size{32, 32, 32};          ///< network grid, voxels (i, j, k)
-  std::array<double, 3> spacing{1.5, 1.5, 1.5};          ///< network grid spacing, mm
+  std::array<std::int64_t, 3> size = data::kDefaultGridSize;    ///< network grid, voxels (i, j, k)
+  std::array<double, 3> spacing = data::kDefaultGridSpacing;  ///< network grid spacing, mm
   std::string on_geometry_mismatch = "error";            ///< error | resample (modalities onto the first)
   std::string cache_dir = ".cache/fedglioma";            ///< preprocessed cases; "" disables the cache
   double cache_ram_gb = 4.0;                             ///< bound on the preprocessed cases held in RAM
@@ -55,7 +57,6 @@ struct TrainConfig {
   double lr_min = 0.0;             ///< cosine: the rate it decays towards
   double lr_power = 0.9;           ///< polynomial: the exponent (nnU-Net's 0.9)
   double grad_clip = 0.0;          ///< max gradient L2 norm per step; 0 = no clipping
-  int rounds = 1;                  ///< filled from federation.rounds: the schedule's length
   double weight_decay = 0.0;
   bool augment = true;             ///< random flips and per-channel intensity scale/shift
   double augment_gamma = 0.0;      ///< probability of a gamma transform per channel
@@ -69,18 +70,18 @@ struct TrainConfig {
 };
 
 /// `federation.strategy`: the aggregation rule and its parameters. Only the parameters of the
-/// named strategy appear in a config; `defaults(name)` gives them (sim/strategy.h cites sources).
+/// named strategy appear in a config; `defaults(name)` gives them all (sim/strategy_registry.h
+/// declares each strategy's parameters, ranges and sources).
 struct StrategyConfig {
   std::string name = "fedavg";
-  double mu = 0.01;              ///< fedprox: proximal term weight
-  double server_lr = 1.0;        ///< fedavgm, scaffold: server learning rate
-  double server_momentum = 0.0;  ///< fedavgm
-  double eta = 0.1;              ///< fedadam, fedyogi (0.01), fedadagrad: server learning rate
-  double beta1 = 0.9, beta2 = 0.99, tau = 1e-3;  ///< fedadam, fedyogi, fedadagrad
-  double beta = 0.2;             ///< fedtrimmedavg: share cut at each end
-  int num_malicious = 0;         ///< krum: f, the clients assumed Byzantine
-  int to_keep = 0;               ///< krum: 0 = Krum (one client), k > 0 = MultiKrum over k
+  std::map<std::string, double> params;  ///< every parameter of the named strategy
 
+  /// The parameter `key`; std::logic_error when the strategy has none of that name.
+  double param(const std::string& key) const {
+    const auto it = params.find(key);
+    if (it == params.end()) throw std::logic_error("strategy " + name + " has no parameter '" + key + "'");
+    return it->second;
+  }
   static StrategyConfig defaults(const std::string& name);
 };
 

@@ -54,7 +54,8 @@ class RoundAggregator {
 /// moments, the server control variate) lives here and is checkpointed through save/load;
 /// per-client state (control variates, local norm layers, local models) lives in the run's
 /// ClientStateStore (StrategyContext::client_state). Dropout and failed clients are the round
-/// loop's (sim/round_loop.h), identical for every strategy.
+/// loop's (sim/round_loop.h), identical for every strategy. Each strategy lives in its own file in
+/// sim/strategies/ and is known by its entry in sim/strategy_registry.h.
 class Strategy {
  public:
   Strategy(StrategyConfig config, const StrategyContext& context);
@@ -92,17 +93,5 @@ class Strategy {
 /// then finish; the global model afterwards. For tests and tools that aggregate without a loop.
 FlatParams aggregate_round(Strategy& strategy, const FlatParams& global,
                            std::vector<std::pair<std::size_t, ClientUpdate>> updates);
-
-/// Local mode (federation.mode "local"): each client trains its own model from the initial one,
-/// round after round, and deploys it; nothing is aggregated.
-std::unique_ptr<Strategy> make_local_strategy(const StrategyContext& context);
-
-/// The strategy `config.name` names: fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad,
-/// scaffold, fednova, fedbn, fedmedian, fedtrimmedavg, krum. Throws ConfigError for another name
-/// or for a model that FedBN cannot use (no normalisation parameters).
-std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const StrategyContext& context);
-
-/// The strategy names make_strategy knows, in documentation order.
-const std::vector<std::string>& strategy_names();
 
 }  // namespace fedglioma::sim

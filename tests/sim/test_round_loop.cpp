@@ -12,6 +12,7 @@
 #include "sim/progress.h"
 #include "sim/round_loop.h"
 #include "sim/strategy.h"
+#include "sim/strategy_registry.h"
 #include "tests/support/fixtures.h"
 
 using fedglioma::FlatParams;

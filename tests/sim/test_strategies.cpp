@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/strategy.h"
+#include "sim/strategy_registry.h"
 #include "tests/support/fixtures.h"
 
 using fedglioma::FlatParams;

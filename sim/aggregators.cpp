@@ -1,0 +1,45 @@
+#include "sim/aggregators.h"
+
+namespace fedglioma::sim {
+
+std::vector<const FlatParams*> params_of(const Updates& updates) {
+  std::vector<const FlatParams*> out;
+  for (const auto& u : updates) out.push_back(&u.second.params);
+  return out;
+}
+
+std::vector<double> samples_of(const Updates& updates) {
+  std::vector<double> out;
+  for (const auto& u : updates) out.push_back(static_cast<double>(u.second.samples));
+  return out;
+}
+
+void MeanAggregator::add(std::size_t, ClientUpdate update) {
+  sum_.add(update.params, static_cast<double>(update.samples));
+}
+
+std::optional<FlatParams> MeanAggregator::finish() { return step_(sum_.mean()); }
+
+void BufferedAggregator::add(std::size_t client, ClientUpdate update) {
+  updates_.emplace_back(client, std::move(update));
+}
+
+std::optional<FlatParams> BufferedAggregator::finish() { return rule_(updates_); }
+
+std::unique_ptr<RoundAggregator> weighted_mean_aggregator() {
+  return std::make_unique<MeanAggregator>([](FlatParams mean) { return mean; });
+}
+
+void save_server_optimizer(StateBundle& out, const ServerOptimizerState& s) {
+  out.buffers["strategy/m"] = s.m;
+  out.buffers["strategy/v"] = s.v;
+  out.integers["strategy/step"] = s.step;
+}
+
+void load_server_optimizer(const StateBundle& in, ServerOptimizerState& s) {
+  s.m = in.buffers.count("strategy/m") ? in.buffers.at("strategy/m") : std::vector<float>{};
+  s.v = in.buffers.count("strategy/v") ? in.buffers.at("strategy/v") : std::vector<float>{};
+  s.step = in.integers.count("strategy/step") ? in.integers.at("strategy/step") : 0;
+}
+
+}  // namespace fedglioma::sim

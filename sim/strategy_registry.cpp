@@ -1,0 +1,109 @@
+#include "sim/strategy_registry.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/error.h"
+#include "sim/strategy.h"
+
+namespace fedglioma::sim {
+
+// One declaration per file in sim/strategies/ (the list is written by CMake at configure time).
+#define FEDGLIOMA_STRATEGY_FILE(stem) void register_##stem(std::vector<StrategyEntry>& entries);
+#include "fedglioma/strategy_files.inc"
+#undef FEDGLIOMA_STRATEGY_FILE
+
+namespace {
+
+std::vector<StrategyEntry>& entries() {
+  static std::vector<StrategyEntry> all = [] {
+    std::vector<StrategyEntry> out;
+#define FEDGLIOMA_STRATEGY_FILE(stem) register_##stem(out);
+#include "fedglioma/strategy_files.inc"
+#undef FEDGLIOMA_STRATEGY_FILE
+    std::sort(out.begin(), out.end(), [](const StrategyEntry& a, const StrategyEntry& b) { return a.name < b.name; });
+    return out;
+  }();
+  return all;
+}
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::string number_text(double v, bool integer) {
+  char text[32];
+  std::snprintf(text, sizeof text, integer ? "%.0f" : "%g", v);
+  return text;
+}
+
+}  // namespace
+
+const std::vector<StrategyEntry>& strategy_registry() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  return entries();
+}
+
+void add_strategy(StrategyEntry entry) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto& all = entries();
+  for (const StrategyEntry& e : all)
+    if (e.name == entry.name) throw std::logic_error("add_strategy: '" + entry.name + "' is already registered");
+  const auto at = std::find_if(all.begin(), all.end(), [&](const StrategyEntry& e) { return e.name > entry.name; });
+  all.insert(at, std::move(entry));
+}
+
+std::vector<std::string> strategy_names() {
+  std::vector<std::string> names;
+  for (const StrategyEntry& e : strategy_registry()) names.push_back(e.name);
+  return names;
+}
+
+const StrategyEntry& strategy_entry(const std::string& name) {
+  for (const StrategyEntry& e : strategy_registry())
+    if (e.name == name) return e;
+  std::string known;
+  for (const std::string& n : strategy_names()) known += (known.empty() ? "" : ", ") + n;
+  throw ConfigError("federation.strategy.name: unknown strategy '" + name + "' (known: " + known + ")");
+}
+
+StrategyConfig StrategyConfig::defaults(const std::string& name) {
+  StrategyConfig c;
+  c.name = name;
+  for (const StrategyParam& p : strategy_entry(name).params) c.params[p.key] = p.default_value;
+  return c;
+}
+
+std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const StrategyContext& context) {
+  const StrategyEntry& entry = strategy_entry(config.name);
+  if (entry.keeps_client_state && !context.client_state)
+    throw std::logic_error("make_strategy: " + entry.name + " keeps per-client state and needs StrategyContext::client_state");
+  return entry.make(config, context);
+}
+
+std::string strategy_warning(const StrategyConfig& strategy, const TrainConfig& train) {
+  if (!strategy_entry(strategy.name).assumes_sgd || train.optimizer == "sgd") return "";
+  return strategy.name + " assumes plain SGD local training (its client correction is scaled by train.lr and the "
+                         "local steps); with train.optimizer \"" + train.optimizer +
+         "\" the correction is mis-scaled: set train.optimizer to \"sgd\"";
+}
+
+std::string strategy_table_markdown() {
+  std::string out = "| name | what it does | parameters (defaults) | follows |\n| --- | --- | --- | --- |\n";
+  for (const StrategyEntry& e : strategy_registry()) {
+    std::string params;
+    for (const StrategyParam& p : e.params) {
+      params += (params.empty() ? "" : ", ") + ("`" + p.key + "` (" + number_text(p.default_value, p.integer));
+      params += std::string(p.integer ? ", integer" : "") + " in [" + number_text(p.min, p.integer) + ", " +
+                number_text(p.max, p.integer) + "]): " + p.help;
+    }
+    out += "| `" + e.name + "` | " + e.summary + (e.assumes_sgd ? " (assumes `train.optimizer: sgd`)" : "") + " | " +
+           (params.empty() ? "-" : params) + " | " + e.reference + " |\n";
+  }
+  return out;
+}
+
+}  // namespace fedglioma::sim

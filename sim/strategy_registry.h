@@ -1,0 +1,63 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/experiment_config.h"
+
+namespace fedglioma::sim {
+
+class Strategy;
+struct StrategyContext;
+
+/// One parameter of a strategy, as `federation.strategy.<key>` in a config.
+struct StrategyParam {
+  std::string key;
+  double default_value = 0.0;
+  double min = 0.0, max = 0.0;  ///< the accepted range, both ends included
+  bool integer = false;
+  std::string help;  ///< what it sets, and where its default comes from
+};
+
+/// A strategy as users and the config see it. Config parsing, the resolved config, `fedglioma
+/// strategies` and the README's table all come from these entries.
+struct StrategyEntry {
+  std::string name;       ///< federation.strategy.name
+  std::string summary;    ///< what it does, in one line
+  std::string reference;  ///< the paper, and the implementation its defaults follow
+  std::vector<StrategyParam> params;
+  /// Its client correction assumes plain SGD local training (SCAFFOLD's control variates are
+  /// gradients recovered through train.lr); a run with another optimizer is warned.
+  bool assumes_sgd = false;
+  /// It keeps state per client (StrategyContext::client_state must be set).
+  bool keeps_client_state = false;
+  std::function<std::unique_ptr<Strategy>(const StrategyConfig&, const StrategyContext&)> make;
+};
+
+/// Every strategy, by name. The entries come from the files in sim/strategies/: each defines
+/// `void register_<file name>(std::vector<StrategyEntry>&)`, which the build finds (a file there
+/// is a strategy, with nothing else to edit), plus any added with add_strategy().
+const std::vector<StrategyEntry>& strategy_registry();
+
+/// Adds a strategy at run time (an extension, or a test's). Throws std::logic_error for a name
+/// already taken.
+void add_strategy(StrategyEntry entry);
+
+/// The entry named `name`; ConfigError naming federation.strategy.name and the known names.
+const StrategyEntry& strategy_entry(const std::string& name);
+
+/// The strategy names, sorted.
+std::vector<std::string> strategy_names();
+
+/// The strategy `config.name` names, built by its entry. Throws ConfigError for another name.
+std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const StrategyContext& context);
+
+/// A warning for a strategy used against its assumptions (SCAFFOLD without SGD), or empty.
+std::string strategy_warning(const StrategyConfig& strategy, const TrainConfig& train);
+
+/// The README's strategy table (Markdown), one row per entry.
+std::string strategy_table_markdown();
+
+}  // namespace fedglioma::sim
