@@ -7,8 +7,8 @@
 #          runs every test that is not [slow] nor a [cuda] test. (Debian's ITK headers accept only
 #          GCC; the libFuzzer targets have their own clang tree: scripts/fuzz.sh.)
 # thread:  GCC, ThreadSanitizer (build-tsan/); runs the determinism ([determinism], every worker
-#          count), streaming-store ([store]), federation and training tests: where the executor, the
-#          prefetcher and the streaming store run fedglioma's own threads.
+#          count), streaming-store ([store]), federation, training, round-loop and client-state tests: where the
+#          executor, the prefetcher, the streaming store and the round loop run fedglioma's own threads.
 # Suppressions (scripts/sanitizers/*.supp) cover third-party code only; each line says why.
 # Both builds use ccache; the first build of each takes 15-25 minutes on 2 cores.
 set -euo pipefail
@@ -48,7 +48,7 @@ run_thread() {
   local start=$SECONDS
   (cd build-tsan &&
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp" \
-    ./fedglioma_tests "[determinism]~[slow],[store]~[slow],[federation]~[slow],[training]~[slow]" --warn NoTests)
+    ./fedglioma_tests "[determinism]~[slow],[store]~[slow],[federation]~[slow],[training]~[slow],[round_loop],[client_state]" --warn NoTests)
   echo "sanitize: thread: tests passed in $((SECONDS - start)) s"
 }
 

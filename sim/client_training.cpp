@@ -49,13 +49,12 @@ double round_lr(const TrainConfig& train, int round, int rounds) {
   return train.lr;
 }
 
-ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
-                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
-                          std::uint64_t seed, int round, std::size_t client) {
-  const auto start = std::chrono::steady_clock::now();
-  auto& model = worker.model;
-  load_state(*model, task.start);
-  model->train();
+namespace {
+
+// The client's optimizer over `model` at `lr`; a client that keeps its optimizer continues from
+// its own moments (`saved`, serialised bytes).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(models::MultiTaskUNet3D& model, const TrainConfig& train,
+                                                        double lr, const std::string& saved) {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (train.optimizer == "sgd") {
     optimizer = std::make_unique<torch::optim::SGD>(
@@ -70,59 +69,102 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
     optimizer = std::make_unique<torch::optim::Adam>(
         model->parameters(), torch::optim::AdamOptions(lr).weight_decay(train.weight_decay));
   }
-
-  // A client that keeps its optimizer continues from its own moments (serialised bytes).
-  if (!task.optimizer_state.empty()) {
-    std::istringstream bytes(task.optimizer_state);
+  if (!saved.empty()) {
+    std::istringstream bytes(saved);
     torch::serialize::InputArchive archive;
     archive.load_from(bytes);
     optimizer->load(archive);
   }
+  return optimizer;
+}
 
-  // FedProx's anchor and SCAFFOLD's correction, one view per parameter (parameters lead the flat
-  // buffer, in parameters() order).
-  const std::vector<torch::Tensor> parameters = model->parameters();
-  auto per_parameter = [&](const FlatParams& flat) {
-    std::vector<torch::Tensor> views;
-    const torch::Tensor all = torch::from_blob(const_cast<float*>(flat.data()),
-                                               {static_cast<std::int64_t>(parameter_count(*model))}, torch::kFloat32)
-                                  .to(worker.device);
-    std::int64_t offset = 0;
-    for (const auto& p : parameters) {
-      views.push_back(all.slice(0, offset, offset + p.numel()).view(p.sizes()));
-      offset += p.numel();
-    }
-    return views;
-  };
-  const std::vector<torch::Tensor> anchor = task.prox_mu > 0 ? per_parameter(task.start) : std::vector<torch::Tensor>{};
-  const std::vector<torch::Tensor> correction =
-      task.correction.empty() ? std::vector<torch::Tensor>{} : per_parameter(task.correction);
+std::string serialize(torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  return bytes.str();
+}
 
-  Rng order_rng(derive_seed(seed, static_cast<std::uint64_t>(round), client, RngPurpose::kDataOrder));
-  Rng augment_rng(derive_seed(seed, static_cast<std::uint64_t>(round), client, RngPurpose::kAugment));
-  // Every epoch's order is drawn first (the same draws as epoch by epoch), so that the reads of
-  // the whole schedule can run ahead of training.
-  const std::size_t batch_size = static_cast<std::size_t>(train.batch_size);
+// A flat buffer as one view per parameter, on `device` (parameters lead the flat buffer, in
+// parameters() order); empty for an empty buffer. On the CPU the views alias `flat`, which must
+// outlive them.
+std::vector<torch::Tensor> per_parameter(const FlatParams& flat, const std::vector<torch::Tensor>& parameters,
+                                         const c10::Device& device) {
+  std::vector<torch::Tensor> views;
+  if (flat.empty()) return views;
+  std::int64_t count = 0;
+  for (const auto& p : parameters) count += p.numel();
+  const torch::Tensor all =
+      torch::from_blob(const_cast<float*>(flat.data()), {count}, torch::kFloat32).to(device);
+  std::int64_t offset = 0;
+  for (const auto& p : parameters) {
+    views.push_back(all.slice(0, offset, offset + p.numel()).view(p.sizes()));
+    offset += p.numel();
+  }
+  return views;
+}
+
+// FedProx's proximal gradient mu (w - anchor) and SCAFFOLD's correction, added to the gradients.
+void add_client_terms(const std::vector<torch::Tensor>& parameters, const std::vector<torch::Tensor>& anchor,
+                      double mu, const std::vector<torch::Tensor>& correction) {
+  if (anchor.empty() && correction.empty()) return;
+  torch::NoGradGuard no_grad;
+  for (std::size_t k = 0; k < parameters.size(); ++k) {
+    torch::Tensor grad = parameters[k].mutable_grad();
+    if (!grad.defined()) continue;
+    if (!anchor.empty()) grad.add_(parameters[k].detach() - anchor[k], mu);
+    if (!correction.empty()) grad.add_(correction[k]);
+  }
+}
+
+// Every epoch's order, drawn up front (the same draws as epoch by epoch), so that the reads of
+// the whole schedule can run ahead of training.
+std::vector<const data::Sample*> local_schedule(const std::vector<const data::Sample*>& cases, int epochs,
+                                                Rng& order_rng) {
   std::vector<const data::Sample*> schedule;
   std::vector<std::size_t> order(cases.size());
-  for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
+  for (int epoch = 0; epoch < epochs; ++epoch) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     order_rng.shuffle(order);
     for (std::size_t i : order) schedule.push_back(cases[i]);
   }
-  data::Prefetcher prefetcher(store, schedule, 2 * batch_size);
+  return schedule;
+}
 
+AugmentOptions augment_options(const TrainConfig& train) {
   AugmentOptions augment;
   augment.flips_and_intensity = train.augment;
   augment.gamma = train.augment_gamma;
   augment.noise = train.augment_noise;
   augment.patch = train.patch_size;
   augment.oversample_tumour = train.oversample_tumour;
+  return augment;
+}
+
+}  // namespace
+
+ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
+                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
+                          std::uint64_t seed, int round, std::size_t client) {
+  const auto start = std::chrono::steady_clock::now();
+  auto& model = worker.model;
+  load_state(*model, task.start);
+  model->train();
+  const auto optimizer = make_optimizer(model, train, lr, task.optimizer_state);
+  const std::vector<torch::Tensor> parameters = model->parameters();
+  const auto anchor = task.prox_mu > 0 ? per_parameter(task.start, parameters, worker.device) : std::vector<torch::Tensor>{};
+  const auto correction = per_parameter(task.correction, parameters, worker.device);
+
+  const auto draw = [&](RngPurpose purpose) { return derive_seed(seed, static_cast<std::uint64_t>(round), client, purpose); };
+  Rng order_rng(draw(RngPurpose::kDataOrder)), augment_rng(draw(RngPurpose::kAugment));
+  const std::size_t batch_size = static_cast<std::size_t>(train.batch_size);
+  data::Prefetcher prefetcher(store, local_schedule(cases, train.local_epochs, order_rng), 2 * batch_size);
+  const AugmentOptions augment = augment_options(train);
   const bool augmenting = train.augment || train.augment_gamma > 0 || train.augment_noise > 0 || train.patch_size[0] > 0;
   const models::LossWeights loss_weights = client_loss_weights(train, cases);
   // Dropout masks come from the client's own stream, whichever worker runs it.
-  model->set_dropout_generator(
-      at::detail::createCPUGenerator(derive_seed(seed, static_cast<std::uint64_t>(round), client, RngPurpose::kModelDropout)));
+  model->set_dropout_generator(at::detail::createCPUGenerator(draw(RngPurpose::kModelDropout)));
   GradScaler scaler(train.mixed_precision && worker.device.is_cuda());
 
   ClientUpdate update;
@@ -133,9 +175,9 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   std::int64_t passes = 0;  // forward passes; update.steps counts the optimizer steps taken
   DeviceCases resident(worker.device);  // on CUDA each case is copied to the device once
   for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
-    for (std::size_t start = 0; start < cases.size(); start += batch_size) {
+    for (std::size_t first = 0; first < cases.size(); first += batch_size) {
       std::vector<CaseTensors> members;
-      for (std::size_t i = start; i < std::min(cases.size(), start + batch_size); ++i)
+      for (std::size_t i = first; i < std::min(cases.size(), first + batch_size); ++i)
         members.push_back(resident.get(prefetcher.next()));
       const Batch batch = make_batch(members, augmenting ? &augment_rng : nullptr, augment);
       optimizer->zero_grad();
@@ -152,15 +194,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
         ++update.skipped_steps;  // float16 overflow: this step is skipped, the scale halved
         continue;
       }
-      if (!anchor.empty() || !correction.empty()) {
-        torch::NoGradGuard no_grad;
-        for (std::size_t k = 0; k < parameters.size(); ++k) {
-          torch::Tensor grad = parameters[k].mutable_grad();
-          if (!grad.defined()) continue;
-          if (!anchor.empty()) grad.add_(parameters[k].detach() - anchor[k], task.prox_mu);
-          if (!correction.empty()) grad.add_(correction[k]);
-        }
-      }
+      add_client_terms(parameters, anchor, task.prox_mu, correction);
       if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
       optimizer->step();
       ++update.steps;
@@ -170,13 +204,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   update.io_wait_seconds = prefetcher.wait_seconds();
   update.train_loss = passes ? loss_sum.item<double>() / static_cast<double>(passes) : 0.0;
   update.params = flatten_state(*model);
-  if (train.keep_optimizer_state) {
-    torch::serialize::OutputArchive archive;
-    optimizer->save(archive);
-    std::ostringstream bytes;
-    archive.save_to(bytes);
-    update.optimizer_state = bytes.str();
-  }
+  if (train.keep_optimizer_state) update.optimizer_state = serialize(*optimizer);
   update.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return update;
 }

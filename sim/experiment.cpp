@@ -163,121 +163,163 @@ void write_outputs(const fs::path& run_dir, const std::vector<RoundRecord>& hist
                     identity_of_model);
 }
 
-}  // namespace
-
-void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
-                    std::ostream& console, const RunControl& control) {
-  const auto run_start = Clock::now();
-  const RuntimeConfig& rt = config.runtime;
-  const FederationConfig& fed = config.federation;
-  const std::vector<std::string> devices = prepare_devices(config);
+// The manifest's cases, preprocessed (or read from the cache), once nothing trains on a held-out
+// patient and the threads fit the machine.
+std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
+                                              std::ostream& console) {
   data::check_patient_leakage(manifest);
-  check_thread_budget(rt);
-
+  check_thread_budget(config.runtime);
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
-  const auto load_start = Clock::now();
-  const data::SampleStore store(records, preprocess_options(config.data), data::SampleCache(config.data.cache_dir),
-                                ram_budget_bytes(config.data), rt.workers * rt.threads_per_worker);
-  console << "fedglioma: " << store.samples().size() << " case(s) preprocessed or read from the cache in "
-          << static_cast<int>(seconds_since(load_start) + 0.5) << " s"
-          << (store.streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
-  const Partition partition = partition_run(config, store, run_dir, control.resume);
-  const std::size_t num_clients = partition.clients.size();
-  const RunIdentity identity{control.config_json, data_identity(store.samples())};
+  const auto start = Clock::now();
+  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data),
+                                                   data::SampleCache(config.data.cache_dir), ram_budget_bytes(config.data),
+                                                   config.runtime.workers * config.runtime.threads_per_worker);
+  console << "fedglioma: " << store->samples().size() << " case(s) preprocessed or read from the cache in "
+          << static_cast<int>(seconds_since(start) + 0.5) << " s"
+          << (store->streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
+  return store;
+}
 
-  // The initial global model is built once, here, from the run's seed.
-  torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
-  models::MultiTaskUNet3D initial(model_options(config.model));
-  FlatParams global = flatten_state(*initial);
-  print_model_line(console, initial, config.data);
-
-  // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
-  // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
-  ClientStateStore client_state(run_dir / "client_state", gigabytes(rt.client_state_ram_gb));
-  client_state.clear();
-  StrategyContext context{num_clients,           norm_ranges(*initial), config.train.lr, &client_state,
-                          fed.clients_per_round, fed.min_clients,       rt.seed};
-  const std::unique_ptr<Strategy> strategy =
-      fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
-  if (fed.mode != "local")
-    if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())
-      console << "fedglioma: warning: federation.strategy: " << warning << "\n";
-  ResumePoint at;
-  if (control.resume) at = resume_run(run_dir, global, client_state, *strategy, identity, console);
-  else at.before.processes = 0;
-
-  Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices, model_options(config.model));
-  console << "fedglioma: " << num_clients << " client(s), " << executor.size() << " worker(s) on " << devices.front()
-          << (devices.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
-          << (strategy->personal() ? " (local mode: no aggregation)" : "") << "\n";
-
-  const EvalPlan plan = eval_plan(partition, strategy->personal());
-  std::vector<CasePrediction> last_predictions;
-  int last_eval_round = 0;
-  auto evaluate = [&](int round, std::uint64_t seed) {
-    last_predictions = predict_plan(plan, executor, store, [&](std::size_t k) { return strategy->model_of(k, global); });
-    last_eval_round = round;
-    return summarize_plan(plan, partition, last_predictions, seed);
-  };
-
+RoundLoopSettings loop_settings(const ExperimentConfig& config, const Partition& partition) {
   RoundLoopSettings settings;
   for (const Client& c : partition.clients) {
     settings.client_ids.push_back(c.id);
     settings.client_samples.push_back(c.train.size());
   }
-  settings.dropout = fed.dropout;
-  settings.min_clients = fed.min_clients;
-  settings.stop_below_min_clients = fed.below_min_clients == "stop";
+  settings.dropout = config.federation.dropout;
+  settings.min_clients = config.federation.min_clients;
+  settings.stop_below_min_clients = config.federation.below_min_clients == "stop";
   settings.keep_optimizer_state = config.train.keep_optimizer_state;
-  settings.seed = rt.seed;
-  const ClientTrainer trainer = [&](Worker& worker, const ClientTask& task, std::size_t client, int round) {
-    return train_client(worker, task, store, partition.clients[client].train, config.train,
-                        round_lr(config.train, round, fed.rounds), rt.seed, round, client);
-  };
-  RoundProgress progress(console, control.progress, at.first_round, fed.rounds);
-  RoundLoop loop(*strategy, executor, trainer, client_state, settings, progress);
+  settings.seed = config.runtime.seed;
+  return settings;
+}
 
-  const double model_megabits = static_cast<double>(global.size()) * 32.0 / 1e6;
-  std::vector<RoundRecord>& history = at.history;
-  RoundHooks hooks;
-  hooks.annotate = [&](RoundRecord& record, const FlatParams& now) {
-    add_simulated_time(record, fed.simulated_time, config.train.local_epochs, model_megabits);
-    if (!config.model.task_uncertainty || strategy->personal()) return;
+// One run, wired: the constructor checks the inputs and builds every part (cases, partition,
+// model, client state, strategy, resume point, workers); run() drives the round loop and writes
+// the run's files.
+class ExperimentRun {
+ public:
+  ExperimentRun(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
+                std::ostream& console, const RunControl& control)
+      : config_(config), run_dir_(run_dir), console_(console), control_(control),
+        devices_(prepare_devices(config)),
+        store_(load_cases(config, manifest, console)),
+        partition_(partition_run(config, *store_, run_dir, control.resume)),
+        identity_{control.config_json, data_identity(store_->samples())},
+        client_state_(run_dir / "client_state", gigabytes(config.runtime.client_state_ram_gb)) {
+    const RuntimeConfig& rt = config.runtime;
+    const FederationConfig& fed = config.federation;
+    // The initial global model is built once, here, from the run's seed.
+    torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
+    initial_ = models::MultiTaskUNet3D(model_options(config.model));
+    global_ = flatten_state(*initial_);
+    print_model_line(console, initial_, config.data);
+    // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
+    // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
+    client_state_.clear();
+    const StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), config.train.lr, &client_state_,
+                                  fed.clients_per_round,     fed.min_clients,        rt.seed};
+    strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
+    if (fed.mode != "local")
+      if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())
+        console << "fedglioma: warning: federation.strategy: " << warning << "\n";
+    if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console);
+    else at_.before.processes = 0;
+    executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
+                                           model_options(config.model));
+    console << "fedglioma: " << partition_.clients.size() << " client(s), " << executor_->size() << " worker(s) on "
+            << devices_.front() << (devices_.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
+            << (strategy_->personal() ? " (local mode: no aggregation)" : "") << "\n";
+    plan_ = eval_plan(partition_, strategy_->personal());
+  }
+
+  void run() {
+    const FederationConfig& fed = config_.federation;
+    const ClientTrainer trainer = [this](Worker& worker, const ClientTask& task, std::size_t client, int round) {
+      return train_client(worker, task, *store_, partition_.clients[client].train, config_.train,
+                          round_lr(config_.train, round, config_.federation.rounds), config_.runtime.seed, round, client);
+    };
+    RoundProgress progress(console_, control_.progress, at_.first_round, fed.rounds);
+    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, loop_settings(config_, partition_), progress);
+    print_round_header(console_);
+    loop.run(at_.first_round, fed.rounds, global_, hooks());
+    // A run resumed after its last round re-evaluates the final model for predictions.csv.
+    if (last_eval_round_ == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
+    write_outputs(run_dir_, at_.history, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_,
+                  initial_, control_.config_json.empty() ? "" : model_identity(control_.config_json));
+    if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
+      console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
+               << client_state_.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";
+    client_state_.clear();  // the last checkpoint holds its own links to the files
+    const RunTiming timing{at_.before.seconds + seconds_since(start_), seconds_since(start_), at_.before.processes + 1};
+    write_file_atomic(run_dir_ / "summary.json", summary_json(at_.history, timing, numerics_report()));
+  }
+
+ private:
+  RoundHooks hooks() {
+    RoundHooks hooks;
+    hooks.annotate = [this](RoundRecord& record, const FlatParams& now) { annotate(record, now); };
+    hooks.evaluate = [this](int round) -> std::optional<RoundEval> {
+      if (round % config_.eval.every != 0 && round != config_.federation.rounds) return std::nullopt;
+      return evaluate(round, derive_seed(config_.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
+    };
+    hooks.report = [this](const RoundRecord& record) {
+      append_line(run_dir_ / "rounds.jsonl", round_json_line(record));
+      print_round_row(console_, record);
+      at_.history.push_back(record);
+    };
+    hooks.checkpoint = [this](int round) {
+      const int every = config_.runtime.checkpoint_every;
+      if (every <= 0 || (round % every != 0 && round != config_.federation.rounds)) return;
+      save_checkpoint(run_dir_, {round, at_.before.seconds + seconds_since(start_), at_.before.processes + 1}, global_,
+                      client_state_, *strategy_, identity_);
+    };
+    return hooks;
+  }
+
+  void annotate(RoundRecord& record, const FlatParams& now) const {
+    add_simulated_time(record, config_.federation.simulated_time, config_.train.local_epochs,
+                       static_cast<double>(global_.size()) * 32.0 / 1e6);
+    if (!config_.model.task_uncertainty || strategy_->personal()) return;
     // By name: LibTorch lists a module's own parameters (this one) before its children's.
-    const auto [begin, end] = flat_range(*initial, "task_log_variance");
+    const auto [begin, end] = flat_range(*initial_, "task_log_variance");
     record.task_log_variance.emplace();
     for (std::size_t t = 0; t < std::min<std::size_t>(end - begin, 5); ++t) (*record.task_log_variance)[t] = now[begin + t];
-  };
-  hooks.evaluate = [&](int round) -> std::optional<RoundEval> {
-    if (round % config.eval.every != 0 && round != fed.rounds) return std::nullopt;
-    return evaluate(round, derive_seed(rt.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
-  };
-  hooks.report = [&](const RoundRecord& record) {
-    append_line(run_dir / "rounds.jsonl", round_json_line(record));
-    print_round_row(console, record);
-    history.push_back(record);
-  };
-  hooks.checkpoint = [&](int round) {
-    if (rt.checkpoint_every > 0 && (round % rt.checkpoint_every == 0 || round == fed.rounds))
-      save_checkpoint(run_dir, {round, at.before.seconds + seconds_since(run_start), at.before.processes + 1}, global,
-                      client_state, *strategy, identity);
-  };
-  print_round_header(console);
-  loop.run(at.first_round, fed.rounds, global, hooks);
-  // A run resumed after its last round re-evaluates the final model for predictions.csv.
-  if (last_eval_round == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
+  }
 
-  write_outputs(run_dir, history, last_eval_round, last_predictions, plan, partition, *strategy, global, initial,
-                control.config_json.empty() ? "" : model_identity(control.config_json));
-  if (client_state.ram_bytes() + client_state.disk_bytes() > 0)
-    console << "fedglioma: client state: " << client_state.ram_bytes() / 1000000 << " MB in RAM, "
-            << client_state.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";
-  client_state.clear();  // the last checkpoint holds its own links to the files
-  write_file_atomic(run_dir / "summary.json",
-                    summary_json(history, {at.before.seconds + seconds_since(run_start), seconds_since(run_start),
-                                           at.before.processes + 1},
-                                 numerics_report()));
+  RoundEval evaluate(int round, std::uint64_t seed) {
+    last_predictions_ =
+        predict_plan(plan_, *executor_, *store_, [this](std::size_t k) { return strategy_->model_of(k, global_); });
+    last_eval_round_ = round;
+    return summarize_plan(plan_, partition_, last_predictions_, seed);
+  }
+
+  const ExperimentConfig& config_;
+  const fs::path run_dir_;
+  std::ostream& console_;
+  const RunControl& control_;
+  const Clock::time_point start_ = Clock::now();
+  const std::vector<std::string> devices_;
+  const std::unique_ptr<data::SampleStore> store_;
+  const Partition partition_;
+  const RunIdentity identity_;
+  ClientStateStore client_state_;
+  models::MultiTaskUNet3D initial_{nullptr};
+  FlatParams global_;
+  std::unique_ptr<Strategy> strategy_;
+  ResumePoint at_;
+  std::unique_ptr<Executor> executor_;
+  EvalPlan plan_;
+  std::vector<CasePrediction> last_predictions_;
+  int last_eval_round_ = 0;
+};
+
+}  // namespace
+
+void run_experiment(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
+                    std::ostream& console, const RunControl& control) {
+  ExperimentRun(config, manifest, run_dir, console, control).run();
 }
 
 }  // namespace fedglioma::sim
