@@ -40,20 +40,25 @@ std::string changed_cases(const std::string& was, const std::string& now) {
   return text;
 }
 
-void check_identity(const fs::path& file, const StateBundle& state, const RunIdentity& expected) {
-  const auto config = state.texts.find("identity_config"), data = state.texts.find("identity_data");
-  if (config == state.texts.end() || data == state.texts.end())
+void check_config(const fs::path& file, const StateBundle& state, const std::string& expected) {
+  const auto config = state.texts.find("identity_config");
+  if (config == state.texts.end() || !state.texts.count("identity_data"))
     throw ConfigError("'" + file.string() +
                       "' was written by an older fedglioma that did not record the run's config and data; "
                       "it cannot be checked, so it is not resumed: start the run again");
-  if (config->second != expected.config)
+  if (config->second != expected)
     throw ConfigError("cannot resume: the config differs from the one the checkpoint '" + file.string() +
                       "' was written under (" +
-                      json_differences(parse_json_document(config->second), parse_json_document(expected.config)) +
+                      json_differences(parse_json_document(config->second), parse_json_document(expected)) +
                       "); a resumed run keeps its config: start a new run to change it");
-  if (data->second != expected.data)
+}
+
+void check_identity(const fs::path& file, const StateBundle& state, const RunIdentity& expected) {
+  check_config(file, state, expected.config);
+  const std::string& data = state.texts.at("identity_data");
+  if (data != expected.data)
     throw ConfigError("cannot resume: the data differ from those the checkpoint '" + file.string() +
-                      "' was trained on (case " + changed_cases(data->second, expected.data) +
+                      "' was trained on (case " + changed_cases(data, expected.data) +
                       "); the files were regenerated or edited: start a new run");
 }
 
@@ -66,6 +71,10 @@ std::string data_identity(const std::vector<data::Sample>& samples) {
 }
 
 fs::path checkpoint_path(const fs::path& run_dir) { return run_dir / "checkpoints" / "latest.state"; }
+
+void check_checkpoint_config(const fs::path& run_dir, const std::string& config_json) {
+  check_config(checkpoint_path(run_dir), load_bundle(checkpoint_path(run_dir)), config_json);
+}
 
 void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const FlatParams& global,
                      const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity) {

@@ -44,6 +44,11 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);
 void save_checkpoint(const std::filesystem::path& run_dir, const RunProgress& progress, const FlatParams& global,
                      const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity);
 
+/// Refuses (ConfigError naming each changed key with both values) a resume whose resolved config
+/// `config_json` differs from the one the run's checkpoint was written under; reads only the
+/// checkpoint, so a run can check it before it loads any case. IoError when it is damaged.
+void check_checkpoint_config(const std::filesystem::path& run_dir, const std::string& config_json);
+
 /// Restores what save_checkpoint wrote into `global`, `clients` and `strategy`; returns the progress
 /// it was written with. Throws IoError naming the file when it is missing or damaged, and
 /// ConfigError naming what changed (config keys with both values, case ids) when `expected` is

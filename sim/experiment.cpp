@@ -72,11 +72,28 @@ std::vector<std::string> prepare_devices(const ExperimentConfig& config) {
   return devices;
 }
 
-// The partition of the run, checked against the config and (on resume) against the run's own.
-Partition partition_run(const ExperimentConfig& config, const data::SampleStore& store, const fs::path& run_dir,
-                        bool resume) {
+// The manifest's cases as a partition sees them (id, site, split, labels; no voxels).
+std::vector<data::Sample> partition_records(const data::Manifest& manifest) {
+  std::vector<data::Sample> records(manifest.cases.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const data::Case& c = manifest.cases[i];
+    records[i].id = c.id;
+    records[i].site = c.site;
+    records[i].split = c.split;
+    records[i].labels = c.labels;
+  }
+  return records;
+}
+
+// Draws the run's partition from the manifest alone and checks it against the config, and (on
+// resume) the partition and config against the run's own, before any case is decoded: a bad
+// partition or a changed run fails in a second, not after preprocessing. Returns
+// partitions.json's text, which a new run writes.
+std::string check_partition(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
+                            const RunControl& control) {
   const FederationConfig& fed = config.federation;
-  Partition partition = make_partition(store.samples(), config.partition, fed.mode, config.runtime.seed);
+  const std::vector<data::Sample> records = partition_records(manifest);
+  const Partition partition = make_partition(records, config.partition, fed.mode, config.runtime.seed);
   std::vector<std::string> ids;
   for (const Client& c : partition.clients) ids.push_back(c.id);
   check_simulated_time_clients(fed.simulated_time, ids);
@@ -85,13 +102,22 @@ Partition partition_run(const ExperimentConfig& config, const data::SampleStore&
                       std::to_string(partition.clients.size()) +
                       " client(s) of this partition: every round would be skipped; lower it");
   const std::string text = partitions_json(partition, config.partition.scheme);
-  if (resume) {
+  if (control.resume) {
+    if (fs::exists(checkpoint_path(run_dir))) check_checkpoint_config(run_dir, control.config_json);
     if (read_file(run_dir / "partitions.json") != text)
       throw ConfigError("'" + (run_dir / "partitions.json").string() +
                         "': the partition drawn now differs from the run's; the manifest or the data changed");
   } else {
     write_file_atomic(run_dir / "partitions.json", text);
   }
+  return text;
+}
+
+// The same partition over the loaded cases (which training holds on to).
+Partition loaded_partition(const ExperimentConfig& config, const data::SampleStore& store, const std::string& text) {
+  Partition partition = make_partition(store.samples(), config.partition, config.federation.mode, config.runtime.seed);
+  if (partitions_json(partition, config.partition.scheme) != text)
+    throw std::logic_error("the partition of the loaded cases differs from the manifest's");
   return partition;
 }
 
@@ -204,8 +230,9 @@ class ExperimentRun {
                 std::ostream& console, const RunControl& control)
       : config_(config), run_dir_(run_dir), console_(console), control_(control),
         devices_(prepare_devices(config)),
+        partition_text_(check_partition(config, manifest, run_dir, control)),
         store_(load_cases(config, manifest, console)),
-        partition_(partition_run(config, *store_, run_dir, control.resume)),
+        partition_(loaded_partition(config, *store_, partition_text_)),
         identity_{control.config_json, data_identity(store_->samples())},
         client_state_(run_dir / "client_state", gigabytes(config.runtime.client_state_ram_gb)) {
     const RuntimeConfig& rt = config.runtime;
@@ -301,6 +328,7 @@ class ExperimentRun {
   const RunControl& control_;
   const Clock::time_point start_ = Clock::now();
   const std::vector<std::string> devices_;
+  const std::string partition_text_;  // partitions.json, drawn from the manifest before loading
   const std::unique_ptr<data::SampleStore> store_;
   const Partition partition_;
   const RunIdentity identity_;

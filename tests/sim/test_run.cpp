@@ -163,6 +163,39 @@ TEST_CASE("a run is refused at start when no round could aggregate or the thread
   REQUIRE_FALSE(fs::exists(dir / "run"));
 }
 
+TEST_CASE("a bad partition, a min_clients above the clients and a changed resume are refused before any case is read",
+          "[sim][run][config]") {
+  // A copy of the tiny cohort whose scans are all unreadable: decoding any of them fails.
+  const fs::path dir = fedglioma::testing::temp_dir("partition-first");
+  fs::copy(fedglioma::testing::tiny_cohort().parent_path(), dir / "cohort", fs::copy_options::recursive);
+  for (const auto& e : fs::recursive_directory_iterator(dir / "cohort"))
+    if (e.path().string().find(".nii") != std::string::npos) fedglioma::write_file_atomic(e.path(), "not a scan");
+  const std::string manifest = "data.manifest=" + (dir / "cohort" / "manifest.json").string();
+  fs::create_directories(dir / "runs");
+  std::ostringstream console;
+  auto run = [&](std::vector<std::string> overrides) {
+    overrides.push_back(manifest);
+    overrides.push_back("data.cache_dir=");
+    fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(dir / "runs", overrides), console);
+  };
+  REQUIRE_THROWS_WITH(run({"partition.scheme=iid", "partition.num_clients=1000"}), Catch::Contains("partition.num_clients"));
+  REQUIRE_THROWS_WITH(run({"federation.min_clients=3"}), Catch::Contains("federation.min_clients = 3"));
+  REQUIRE_THROWS_WITH(run({}), Catch::Contains("not a scan") || Catch::Contains(".nii"));  // it is read after the checks
+
+  // A resume with another config is refused before reading too.
+  const fs::path finished = fedglioma::testing::tiny_run("partition-first-run", {"federation.rounds=1"});
+  fs::copy(finished, dir / "resumed", fs::copy_options::recursive);
+  const std::string resolved = fedglioma::read_file(dir / "resumed" / "config.resolved.json");
+  auto changed = nlohmann::json::parse(resolved);
+  changed["train"]["lr"] = 0.5;
+  changed["data"]["manifest"] = (dir / "cohort" / "manifest.json").string();
+  changed["data"]["cache_dir"] = "";
+  fedglioma::write_file_atomic(dir / "resumed" / "config.resolved.json", changed.dump(2) + "\n");
+  fedglioma::experiments::RunOptions resume;
+  resume.resume = dir / "resumed";
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("train.lr: 0.003 -> 0.5"));
+}
+
 TEST_CASE("run writes only into its own folder: a user's folder is refused, forced without overwriting, restored on failure",
           "[sim][run][owned_folder]") {
   const fs::path dir = fedglioma::testing::temp_dir("run-user-folder");
