@@ -17,8 +17,10 @@
 #include "core/numerics.h"
 #include "core/owned_folder.h"
 #include "data/csv_table.h"
+#include "data/manifest.h"
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
+#include "sim/run_log.h"
 
 namespace fedglioma::experiments {
 namespace {
@@ -27,7 +29,7 @@ namespace fs = std::filesystem;
 // ordered_json keeps the grid's keys in the order the user wrote them.
 using json = nlohmann::ordered_json;
 
-const char* const kMarkers[] = {"idh", "codeletion_1p19q", "mgmt", "grade"};
+using data::kMarkers;
 
 struct Point {
   std::string name;
@@ -165,33 +167,24 @@ struct Outcome {
   std::optional<double> final_value, best_value;
 };
 
-// The outcome of each metric over one round line's evaluation (external, else validation).
-void take_round(const json& round, std::map<std::string, Outcome>& out) {
-  if (!round.contains("eval")) return;
-  const json& e = round.at("eval").at("external").at("n").get<int>() > 0 ? round.at("eval").at("external")
-                                                                         : round.at("eval").at("val");
-  auto take = [&](const std::string& metric, const json& v) {
+// The outcome of each metric over one round's evaluation (external, else validation).
+void take_round(const sim::RoundRecord& round, std::map<std::string, Outcome>& out) {
+  if (!round.eval) return;
+  const sim::EvalSummary& e = round.eval->external.n > 0 ? round.eval->external : round.eval->val;
+  auto take = [&](const std::string& metric, const std::optional<double>& v) {
     Outcome& o = out[metric];
-    o.final_value = v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+    o.final_value = v;
     if (o.final_value && (!o.best_value || *o.final_value > *o.best_value)) o.best_value = o.final_value;
   };
-  take("dice", e.at("dice_mean"));
-  for (const char* m : kMarkers) take(std::string("auc_") + m, e.at("auc").at(m));
+  take("dice", e.dice_mean);
+  for (std::size_t m = 0; m < kMarkers.size(); ++m) take(std::string("auc_") + kMarkers[m], e.auc[m]);
 }
 
 std::map<std::string, Outcome> outcomes(const fs::path& run) {
   std::map<std::string, Outcome> out;
-  std::ifstream in(run / "rounds.jsonl");
-  std::size_t number = 0;
-  for (std::string line; std::getline(in, line);) {
-    try {
-      ++number;
-      take_round(json::parse(line), out);
-    } catch (const json::exception& e) {
-      throw DataError("'" + (run / "rounds.jsonl").string() + "' line " + std::to_string(number) +
-                      " is damaged (" + e.what() + "); delete the point's folder to run it again");
-    }
-  }
+  for (const sim::RoundRecord& round :
+       sim::read_rounds_file(run / "rounds.jsonl", "delete the point's folder to run it again").rounds)
+    take_round(round, out);
   return out;
 }
 

@@ -12,7 +12,7 @@
 #include "experiments/cli_predict.h"
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
-#include "experiments/cli_strategies.h"
+#include "experiments/cli_reference.h"
 #include "experiments/cli_sweep.h"
 #include "experiments/cli_synth.h"
 
@@ -70,7 +70,7 @@ int run_subcommand(int argc, char** argv) {
   CLI::App* sweep_cmd = setup_sweep(app, sweep);
   PredictOptions predict;
   CLI::App* predict_cmd = setup_predict(app, predict);
-  CLI::App* strategies_cmd = setup_strategies(app);
+  const ReferenceCommands reference = setup_reference(app);
 
   try {
     app.parse(argc, argv);
@@ -83,7 +83,7 @@ int run_subcommand(int argc, char** argv) {
   if (run_cmd->parsed()) run_run(run, std::cout);
   if (sweep_cmd->parsed()) run_sweep(sweep, std::cout);
   if (predict_cmd->parsed()) run_predict(predict, std::cout);
-  if (strategies_cmd->parsed()) run_strategies(std::cout);
+  run_reference(reference, std::cout);
   return 0;
 }
 

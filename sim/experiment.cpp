@@ -138,20 +138,12 @@ ResumePoint resume_run(const fs::path& run_dir, FlatParams& global, ClientStateS
   if (fs::exists(checkpoint_path(run_dir))) at.before = load_checkpoint(run_dir, global, clients, strategy, identity);
   at.first_round = at.before.round + 1;
   const fs::path rounds_path = run_dir / "rounds.jsonl";
-  std::istringstream lines(read_file(rounds_path));
-  std::string kept;
-  for (std::string line; static_cast<int>(at.history.size()) < at.first_round - 1 && std::getline(lines, line);) {
-    try {
-      at.history.push_back(round_from_json_line(line));
-    } catch (const std::invalid_argument& e) {
-      throw IoError("'" + rounds_path.string() + "' line " + std::to_string(at.history.size() + 1) +
-                    " is damaged (" + e.what() + "); the run cannot be resumed from it");
-    }
-    kept += line + "\n";
-  }
+  RoundsFile logged = read_rounds_file(rounds_path, "the run cannot be resumed from it",
+                                       static_cast<std::size_t>(at.first_round - 1));
+  at.history = std::move(logged.rounds);
   if (static_cast<int>(at.history.size()) != at.first_round - 1)
     throw IoError("'" + rounds_path.string() + "' holds fewer rounds than the checkpoint");
-  write_file_atomic(rounds_path, kept);
+  write_file_atomic(rounds_path, logged.text);
   console << (at.first_round > 1 ? "fedglioma: resuming after round " + std::to_string(at.first_round - 1)
                                  : std::string("fedglioma: no checkpoint yet: starting again from round 1"))
           << "\n";

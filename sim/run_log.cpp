@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
+#include "core/error.h"
 #include "data/csv_table.h"
 #include "data/manifest.h"
 
@@ -172,6 +174,21 @@ std::optional<double> weighted_loss(const RoundRecord& r) {
 }  // namespace
 
 std::string round_json_line(const RoundRecord& record) { return round_json(record).dump(); }
+
+RoundsFile read_rounds_file(const std::filesystem::path& path, const std::string& remedy, std::size_t max_rounds) {
+  RoundsFile out;
+  std::istringstream lines(read_file(path));
+  for (std::string line; out.rounds.size() < max_rounds && std::getline(lines, line);) {
+    try {
+      out.rounds.push_back(round_from_json_line(line));
+    } catch (const std::invalid_argument& e) {
+      throw IoError("'" + path.string() + "' line " + std::to_string(out.rounds.size() + 1) + " is damaged (" + e.what() +
+                    "); " + remedy);
+    }
+    out.text += line + "\n";
+  }
+  return out;
+}
 
 RoundRecord round_from_json_line(const std::string& line) {
   try {

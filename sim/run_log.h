@@ -1,6 +1,8 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -57,6 +59,16 @@ std::string round_json_line(const RoundRecord& record);
 /// Parses a rounds.jsonl line back (resume rebuilds the run's history from the file). Throws
 /// std::invalid_argument on a malformed line.
 RoundRecord round_from_json_line(const std::string& line);
+
+/// The rounds of a rounds.jsonl file, at most `max_rounds` of them, and the text of their lines;
+/// the one reader of the format, for resume and sweep alike. Throws IoError naming the file and
+/// the line that is damaged, with `remedy` appended.
+struct RoundsFile {
+  std::vector<RoundRecord> rounds;
+  std::string text;  ///< the lines read, each with its newline
+};
+RoundsFile read_rounds_file(const std::filesystem::path& path, const std::string& remedy,
+                            std::size_t max_rounds = SIZE_MAX);
 
 /// The metrics.csv header and its rows for `record` (one row per evaluated set).
 std::string metrics_csv_header();

@@ -7,6 +7,7 @@
 #include "experiments/cli_run.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
+#include "experiments/config_schema.h"
 #include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -150,7 +151,7 @@ TEST_CASE("command-line mistakes are one line with exit status 2, and --set erro
     std::string says;
   };
   const std::vector<Case> cases = {
-      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, run, sweep, predict, strategies)"},
+      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, run, sweep, predict, strategies, config-reference)"},
       {"", 2, "give a subcommand"},
       {"run --bogus", 2, "--bogus"},
       {"run " + config + " --out " + out + " --set train.lr=abc", 1, "error: --set train.lr=abc: train.lr: expected a number"},
@@ -164,4 +165,24 @@ TEST_CASE("command-line mistakes are one line with exit status 2, and --set erro
     REQUIRE(std::count(output.begin(), output.end(), '\n') == 1);
     REQUIRE_THAT(output, Catch::Contains(c.says));
   }
+}
+
+TEST_CASE("every config key is declared once: a wrong value is refused naming it, and the README documents it",
+          "[experiments][config][docs]") {
+  const auto& schema = fedglioma::experiments::config_schema();
+  REQUIRE(schema.size() > 60);
+  for (const auto& field : schema) {
+    INFO(field.key);
+    REQUIRE_THROWS_WITH(parse_config("{}", {field.key + "=[[]]"}, "x"), Contains(field.key));
+  }
+  // The resolved config holds exactly the declared keys (a strategy its own parameters).
+  const auto resolved = nlohmann::json::parse(parse_config("{}", {}, "x").resolved_json);
+  REQUIRE(resolved["train"].contains("loss_weights"));
+  REQUIRE_FALSE(resolved["train"].contains("rounds"));  // federation.rounds is the one round count
+  const std::string readme = fedglioma::read_file(std::string(FEDGLIOMA_SOURCE_DIR) + "/README.md");
+  const std::string begin = "<!-- config:begin (fedglioma config-reference) -->\n", end = "<!-- config:end -->";
+  const auto a = readme.find(begin), b = readme.find(end);
+  REQUIRE(a != std::string::npos);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(readme.substr(a + begin.size(), b - a - begin.size()) == fedglioma::experiments::config_reference_markdown());
 }

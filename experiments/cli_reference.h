@@ -1,0 +1,24 @@
+#pragma once
+
+#include <ostream>
+
+namespace CLI {
+class App;
+}
+
+namespace fedglioma::experiments {
+
+/// The reference subcommands, printed from the declarations that parse configs (so the README's
+/// tables, which tests keep equal to them, cannot disagree with the code).
+struct ReferenceCommands {
+  CLI::App* strategies = nullptr;  ///< `fedglioma strategies`: every strategy, its parameters and sources
+  CLI::App* config = nullptr;      ///< `fedglioma config-reference`: every config key, its default and meaning
+};
+
+/// Registers `strategies` and `config-reference`.
+ReferenceCommands setup_reference(CLI::App& app);
+
+/// Prints the Markdown table of whichever of them was given; returns whether one was.
+bool run_reference(const ReferenceCommands& commands, std::ostream& out);
+
+}  // namespace fedglioma::experiments

@@ -1,0 +1,463 @@
+#include "experiments/config_schema.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "core/error.h"
+#include "data/manifest.h"
+#include "sim/strategy_registry.h"
+
+namespace fedglioma::experiments {
+
+using nlohmann::json;
+using sim::ExperimentConfig;
+
+std::string json_type_name(const json& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  return std::string("a ") + v.type_name();
+}
+
+// Typed access to the merged config; every error names the key.
+class ConfigReader {
+ public:
+  explicit ConfigReader(const json& root) : root_(root) {}
+
+  const json& at(const std::string& path) const {
+    const json* node = &root_;
+    std::size_t start = 0;
+    while (true) {
+      const auto dot = path.find('.', start);
+      node = &node->at(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) return *node;
+      start = dot + 1;
+    }
+  }
+  std::string text(const std::string& path, const std::set<std::string>& allowed = {}) const {
+    const json& v = at(path);
+    if (!v.is_string()) throw ConfigError(path + ": expected a string, got " + json_type_name(v));
+    const std::string s = v.get<std::string>();
+    if (!allowed.empty() && !allowed.count(s)) {
+      std::string options;
+      for (const auto& a : allowed) options += (options.empty() ? "" : ", ") + a;
+      throw ConfigError(path + ": '" + s + "' is not one of " + options);
+    }
+    return s;
+  }
+  std::int64_t integer(const std::string& path, std::int64_t lo, std::int64_t hi) const {
+    const json& v = at(path);
+    if (!v.is_number_integer()) throw ConfigError(path + ": expected an integer, got " + json_type_name(v));
+    const auto x = v.get<std::int64_t>();
+    if (x < lo || x > hi)
+      throw ConfigError(path + ": " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " +
+                        std::to_string(hi) + "]");
+    return x;
+  }
+  double number(const std::string& path, double lo, double hi) const {
+    const json& v = at(path);
+    if (!v.is_number()) throw ConfigError(path + ": expected a number, got " + json_type_name(v));
+    const double x = v.get<double>();
+    if (!(x >= lo && x <= hi))
+      throw ConfigError(path + ": " + v.dump() + " is out of range [" + json(lo).dump() + ", " + json(hi).dump() + "]");
+    return x;
+  }
+  bool boolean(const std::string& path) const {
+    const json& v = at(path);
+    if (!v.is_boolean()) throw ConfigError(path + ": expected true or false, got " + json_type_name(v));
+    return v.get<bool>();
+  }
+
+ private:
+  const json& root_;
+};
+
+namespace {
+
+// Field builders. `get` gives the member of a config, const or not: [](auto& c) -> auto& {...}.
+template <class Get>
+ConfigField number(std::string key, Get get, double lo, double hi, std::string help) {
+  return {key, std::move(help),
+          [=](const ConfigReader& r, ExperimentConfig& c) {
+            auto& m = get(c);
+            m = static_cast<std::decay_t<decltype(m)>>(r.number(key, lo, hi));
+          },
+          [=](const ExperimentConfig& c) { return json(get(c)); }};
+}
+
+template <class Get>
+ConfigField integer(std::string key, Get get, std::int64_t lo, std::int64_t hi, std::string help) {
+  return {key, std::move(help),
+          [=](const ConfigReader& r, ExperimentConfig& c) {
+            auto& m = get(c);
+            m = static_cast<std::decay_t<decltype(m)>>(r.integer(key, lo, hi));
+          },
+          [=](const ExperimentConfig& c) { return json(get(c)); }};
+}
+
+template <class Get>
+ConfigField boolean(std::string key, Get get, std::string help) {
+  return {key, std::move(help), [=](const ConfigReader& r, ExperimentConfig& c) { get(c) = r.boolean(key); },
+          [=](const ExperimentConfig& c) { return json(get(c)); }};
+}
+
+// A string; one of `allowed` when given.
+template <class Get>
+ConfigField text(std::string key, Get get, std::set<std::string> allowed, std::string help) {
+  return {key, std::move(help), [=](const ConfigReader& r, ExperimentConfig& c) { get(c) = r.text(key, allowed); },
+          [=](const ExperimentConfig& c) { return json(get(c)); }};
+}
+
+#define MEMBER(path) [](auto& c) -> auto& { return c.path; }
+
+// [i, j, k], or one value for all three; `edge` reads and checks one value.
+template <class T, class Edge>
+std::array<T, 3> triple(const ConfigReader& r, const std::string& key, const std::string& expected, Edge edge) {
+  const json& v = r.at(key);
+  if (!v.is_array()) return {edge(v), edge(v), edge(v)};
+  if (v.size() != 3) throw ConfigError(key + ": expected " + expected + ", got " + v.dump());
+  return {edge(v[0]), edge(v[1]), edge(v[2])};
+}
+
+ConfigField grid_size() {
+  return {"data.size", "network grid, voxels (i, j, k); one integer means a cube; divisible by 2^(depth-1)",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            c.data.size = triple<std::int64_t>(r, "data.size", "[i, j, k] voxels or one integer", [&](const json& e) {
+              if (!e.is_number_integer() || e.get<std::int64_t>() < 8 || e.get<std::int64_t>() > 1024)
+                throw ConfigError("data.size: expected three integers in [8, 1024], got " + r.at("data.size").dump());
+              return e.get<std::int64_t>();
+            });
+          },
+          [](const ExperimentConfig& c) { return json(c.data.size); }};
+}
+
+ConfigField grid_spacing() {
+  return {"data.spacing", "network grid spacing, mm (one number for all axes); with the default size, 192 mm a side",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            c.data.spacing = triple<double>(r, "data.spacing", "[i, j, k] mm or one number", [&](const json& e) {
+              if (!e.is_number() || !(e.get<double>() >= 0.01 && e.get<double>() <= 100.0))
+                throw ConfigError("data.spacing: expected three numbers in [0.01, 100] mm, got " + r.at("data.spacing").dump());
+              return e.get<double>();
+            });
+          },
+          [](const ExperimentConfig& c) { return json(c.data.spacing); }};
+}
+
+std::int64_t depth_factor(const ExperimentConfig& c) { return std::int64_t{1} << (c.model.depth - 1); }
+
+ConfigField model_depth() {
+  return {"model.depth", "resolution levels of the U-Net",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            c.model.depth = r.integer("model.depth", 1, 7);
+            for (std::int64_t edge : c.data.size)
+              if (edge % depth_factor(c) != 0)
+                throw ConfigError("data.size: " + std::to_string(edge) + " is not divisible by 2^(model.depth-1) = " +
+                                  std::to_string(depth_factor(c)));
+          },
+          [](const ExperimentConfig& c) { return json(c.model.depth); }};
+}
+
+ConfigField max_channels() {
+  return {"model.max_channels", "cap on channels per level (at least base_channels)",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            c.model.max_channels = r.integer("model.max_channels", c.model.base_channels, 4096);
+          },
+          [](const ExperimentConfig& c) { return json(c.model.max_channels); }};
+}
+
+ConfigField patch_size() {
+  return {"train.patch_size",
+          "train on random patches of this many voxels (one integer or [i, j, k]; within `data.size`, divisible by "
+          "2^(depth-1)); `0`: whole volumes. Evaluation always sees whole volumes",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            const json& patch = r.at("train.patch_size");
+            if ((patch.is_number_integer() && patch.get<std::int64_t>() == 0) || patch == json::array({0, 0, 0})) {
+              c.train.patch_size = {0, 0, 0};
+              return;
+            }
+            if (!patch.is_number_integer() && !(patch.is_array() && patch.size() == 3))
+              throw ConfigError("train.patch_size: expected 0 (whole volume), one integer or [i, j, k], got " + patch.dump());
+            const std::int64_t factor = depth_factor(c);
+            for (std::size_t d = 0; d < 3; ++d) {
+              const json& edge = patch.is_array() ? patch[d] : patch;
+              if (!edge.is_number_integer() || edge.get<std::int64_t>() < factor ||
+                  edge.get<std::int64_t>() > c.data.size[d] || edge.get<std::int64_t>() % factor != 0)
+                throw ConfigError("train.patch_size: " + patch.dump() + " must be within data.size " +
+                                  json(c.data.size).dump() + " and divisible by 2^(model.depth-1) = " + std::to_string(factor));
+              c.train.patch_size[d] = edge.get<std::int64_t>();
+            }
+          },
+          [](const ExperimentConfig& c) { return json(c.train.patch_size); }};
+}
+
+ConfigField clients_per_round() {
+  return {"federation.clients_per_round",
+          "<= 1: the fraction of clients sampled per round (floor, at least `min_clients`); > 1: a count",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            const double v = r.number("federation.clients_per_round", 1e-9, 1e9);
+            if (v > 1 && v != std::floor(v))
+              throw ConfigError("federation.clients_per_round: expected a fraction in (0, 1] or a whole count, got " +
+                                r.at("federation.clients_per_round").dump());
+            c.federation.clients_per_round = v;
+          },
+          [](const ExperimentConfig& c) { return json(c.federation.clients_per_round); }};
+}
+
+// federation.strategy: the name and only the named strategy's parameters (sim/strategy_registry.h),
+// so that a parameter of another strategy is an unknown key.
+ConfigField strategy() {
+  return {"federation.strategy",
+          "the aggregation strategy and its parameters (see [Strategies](#strategies)); a bare name is accepted",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            const std::vector<std::string> names = sim::strategy_names();
+            const std::string name = r.text("federation.strategy.name", {names.begin(), names.end()});
+            c.federation.strategy = sim::StrategyConfig::defaults(name);
+            for (const sim::StrategyParam& p : sim::strategy_entry(name).params) {
+              const std::string key = "federation.strategy." + p.key;
+              c.federation.strategy.params[p.key] =
+                  p.integer ? static_cast<double>(r.integer(key, static_cast<std::int64_t>(p.min), static_cast<std::int64_t>(p.max)))
+                            : r.number(key, p.min, p.max);
+            }
+          },
+          [](const ExperimentConfig& c) {
+            const sim::StrategyConfig& s = c.federation.strategy;
+            json out = {{"name", s.name}};
+            for (const sim::StrategyParam& p : sim::strategy_entry(s.name).params) {
+              const double value = s.params.count(p.key) ? s.params.at(p.key) : p.default_value;
+              if (p.integer) out[p.key] = static_cast<std::int64_t>(value);
+              else out[p.key] = value;
+            }
+            return out;
+          }};
+}
+
+// A map from client id to a positive number.
+template <class Get>
+ConfigField per_client(std::string key, Get get, std::string help) {
+  return {key, std::move(help),
+          [=](const ConfigReader& r, ExperimentConfig& c) {
+            const json& v = r.at(key);
+            if (!v.is_object()) throw ConfigError(key + ": expected an object, got " + json_type_name(v));
+            for (auto it = v.begin(); it != v.end(); ++it) {
+              const json& value = it.value();
+              if (!value.is_number() || !(value.template get<double>() > 0))
+                throw ConfigError(key + "." + it.key() + ": expected a positive number, got " + value.dump());
+              get(c)[it.key()] = value.template get<double>();
+            }
+          },
+          [=](const ExperimentConfig& c) { return get(c).empty() ? json::object() : json(get(c)); }};
+}
+
+std::vector<ConfigField> data_fields() {
+  return {
+      text("data.manifest", MEMBER(data.manifest), {}, "manifest, relative to the working directory"),
+      grid_size(),
+      grid_spacing(),
+      text("data.on_geometry_mismatch", MEMBER(data.on_geometry_mismatch), {"error", "resample"},
+           "modalities on different grids: `error`, or `resample` onto the T1 grid"),
+      text("data.cache_dir", MEMBER(data.cache_dir), {},
+           "preprocessed-case cache, relative to the working directory; `\"\"` disables it"),
+      number("data.cache_ram_gb", MEMBER(data.cache_ram_gb), 1e-6, 1e6, "RAM budget for a run's preprocessed cases"),
+      text("partition.scheme", MEMBER(partition.scheme), {"natural", "iid", "dirichlet", "quantity"},
+           "`natural` (one client per site), `iid`, `dirichlet` or `quantity` (see "
+           "[Partitions](#partitions-sampling-and-failures))"),
+      integer("partition.num_clients", MEMBER(partition.num_clients), 1, 100000,
+              "clients of the `iid`, `dirichlet` and `quantity` schemes"),
+      text("partition.label", MEMBER(partition.label), {data::kMarkers.begin(), data::kMarkers.end()},
+           "`dirichlet`: the marker whose classes are skewed across clients"),
+      number("partition.alpha", MEMBER(partition.alpha), 1e-6, 1e6,
+             "`dirichlet`, `quantity`: Dirichlet concentration (smaller = more skewed)"),
+      number("partition.val_fraction", MEMBER(partition.val_fraction), 0.0, 0.9,
+             "share of each client's training cases held out for validation (seeded)"),
+  };
+}
+
+std::vector<ConfigField> model_fields() {
+  return {
+      text("model.name", MEMBER(model.name), {"multitask_unet3d"}, "the network"),
+      model_depth(),
+      integer("model.base_channels", MEMBER(model.base_channels), 1, 1024, "channels of level 0; level l has base * 2^l"),
+      max_channels(),
+      text("model.norm", MEMBER(model.norm), {"instance", "group", "batch"}, "`instance`, `group` or `batch` normalisation"),
+      integer("model.grade_classes", MEMBER(model.grade_classes), 2, 3,
+              "`2`: grade as high (4) vs low (2-3), one logit and BCE; `3`: WHO grade 2 / 3 / 4, three logits and "
+              "cross-entropy (`p_grade` stays P(grade 4); the macro one-vs-rest AUC is logged as `grade_3class`)"),
+      number("model.dropout", MEMBER(model.dropout), 0.0, 0.95,
+             "dropout probability on the marker MLP's inputs and hidden units while training; the masks come from each "
+             "client's own generator (seed, round, client), so runs stay identical whatever the worker count"),
+      boolean("model.task_uncertainty", MEMBER(model.task_uncertainty),
+              "learn the task weights (Kendall, Gal and Cipolla 2018): a parameter `task_log_variance` s_t per task "
+              "(mask, IDH, 1p/19q, MGMT, grade), loss sum_t w_t (exp(-s_t) L_t + s_t / 2), the s_t term counted only "
+              "when the batch has labels for task t; aggregated like every other weight"),
+      integer("model.head_hidden", MEMBER(model.head_hidden), 1, 4096, "width of the shared marker MLP"),
+      boolean("model.tumour_pooling", MEMBER(model.tumour_pooling),
+              "marker heads also see the bottleneck averaged over the predicted tumour"),
+      text("model.head_features", MEMBER(model.head_features), {"bottleneck", "all_levels"},
+           "marker heads pool (average + max) the `bottleneck`, or `all_levels` of the encoder (van der Voort et al. 2023)"),
+  };
+}
+
+std::vector<ConfigField> train_fields() {
+  std::vector<ConfigField> f = {
+      integer("train.local_epochs", MEMBER(train.local_epochs), 1, 1000, "epochs over its cases a client runs per round"),
+      integer("train.batch_size", MEMBER(train.batch_size), 1, 4096, "cases per step"),
+      text("train.optimizer", MEMBER(train.optimizer), {"adam", "adamw", "sgd"},
+           "`adam`, `adamw` or `sgd` (a fresh optimizer per client and round unless `keep_optimizer_state`)"),
+      number("train.lr", MEMBER(train.lr), 1e-12, 10.0, "learning rate (of round 1 under a schedule)"),
+      text("train.lr_schedule", MEMBER(train.lr_schedule), {"constant", "cosine", "polynomial"},
+           "over the rounds: `constant`, `cosine` (from `lr` towards `lr_min`) or `polynomial` "
+           "(`lr * (1 - (round-1)/rounds)^lr_power`)"),
+      number("train.lr_min", MEMBER(train.lr_min), 0.0, 10.0, "cosine: the rate it decays towards"),
+      number("train.lr_power", MEMBER(train.lr_power), 0.0, 100.0, "polynomial: the exponent"),
+      number("train.grad_clip", MEMBER(train.grad_clip), 0.0, 1e9, "clip each step's gradient to this L2 norm (`0`: no clipping)"),
+      number("train.momentum", MEMBER(train.momentum), 0.0, 0.999999, "SGD momentum"),
+      boolean("train.nesterov", MEMBER(train.nesterov), "SGD: Nesterov momentum"),
+      number("train.weight_decay", MEMBER(train.weight_decay), 0.0, 1.0, "L2 weight decay"),
+      boolean("train.augment", MEMBER(train.augment),
+              "random flips along each axis and per-channel intensity scale (x0.85-1.15) and shift (+-0.15 sd) inside "
+              "the brain, drawn from the client's generator"),
+      number("train.augment_gamma", MEMBER(train.augment_gamma), 0.0, 1.0,
+             "probability, per channel, of a gamma transform (gamma in U(0.7, 1.5), on the channel rescaled to [0, 1] "
+             "inside the brain)"),
+      number("train.augment_noise", MEMBER(train.augment_noise), 0.0, 1.0,
+             "probability, per case, of Gaussian noise (sd in U(0, 0.1)) inside the brain"),
+      patch_size(),
+      number("train.oversample_tumour", MEMBER(train.oversample_tumour), 0.0, 1.0,
+             "share of patches centred on a random tumour voxel (nnU-Net's 1/3)"),
+      number("train.loss_weights.mask", MEMBER(train.loss_weights.mask), 0.0, 1e6,
+             "weight of the mask loss (van der Voort et al. 2023 used IDH 2.26, 1p/19q 3.38, grade 1.33, mask 1: see "
+             "`paper_reproduction.json`)"),
+  };
+  const auto& markers = data::kMarkers;
+  for (std::size_t m = 0; m < markers.size(); ++m)
+    f.push_back(number(std::string("train.loss_weights.") + markers[m],
+                       [m](auto& c) -> auto& { return c.train.loss_weights.markers[m]; }, 0.0, 1e6,
+                       std::string("weight of the ") + markers[m] + " loss"));
+  f.push_back(boolean("train.keep_optimizer_state", MEMBER(train.keep_optimizer_state),
+                      "each client keeps its optimizer's state (Adam moments, SGD momentum) across rounds instead of a "
+                      "fresh optimizer per round; kept with the client and in checkpoints"));
+  f.push_back(boolean("train.positive_class_weights", MEMBER(train.positive_class_weights),
+                      "weight each marker's positive cases by negatives / positives among the client's own labelled "
+                      "cases (BCE `pos_weight`); with 3-class grade each grade by labelled / (3 x its count)"));
+  f.push_back(boolean(
+      "train.mixed_precision", MEMBER(train.mixed_precision),
+      "autocast the training forward passes: float16 with dynamic loss scaling on CUDA (torch.cuda.amp's GradScaler "
+      "rule: scale 2^16, halved and the step skipped on inf/NaN gradients, doubled after 2,000 good steps; skipped "
+      "steps are logged per client as `skipped_steps`), bfloat16 on CPU, which needs oneDNN's AVX-512 kernels: "
+      "`runtime.cpu_numerics: native` on a CPU with AVX-512, refused otherwise with a message (portable mode caps "
+      "oneDNN at AVX2; see BENCHMARKS.md for its speed). Losses, evaluation and aggregation stay float32"));
+  return f;
+}
+
+std::vector<ConfigField> federation_fields() {
+  return {
+      text("federation.mode", MEMBER(federation.mode), {"federated", "centralized", "local"},
+           "`federated`; `centralized` (all training cases pooled in one client: the upper bound); `local` (each "
+           "client trains alone, no aggregation: the lower bound)"),
+      integer("federation.rounds", MEMBER(federation.rounds), 1, 100000, "rounds"),
+      clients_per_round(),
+      integer("federation.min_clients", MEMBER(federation.min_clients), 1, 1000000,
+              "fewer usable updates in a round: the round is skipped (global model kept) or the run stops"),
+      text("federation.below_min_clients", MEMBER(federation.below_min_clients), {"skip", "stop"}, "`skip` or `stop`"),
+      number("federation.dropout", MEMBER(federation.dropout), 0.0, 1.0,
+             "probability that a sampled client drops out of a round"),
+      strategy(),
+      boolean("federation.simulated_time.enabled", MEMBER(federation.simulated_time.enabled),
+              "log a simulated wall clock per client and round (FeTS-style)"),
+      number("federation.simulated_time.samples_per_second", MEMBER(federation.simulated_time.samples_per_second),
+             1e-12, 1e12, "training samples per second of a client's site"),
+      number("federation.simulated_time.megabits_per_second", MEMBER(federation.simulated_time.megabits_per_second),
+             1e-12, 1e12, "a client's network speed; each round moves the model twice"),
+      per_client("federation.simulated_time.site_samples_per_second",
+                 MEMBER(federation.simulated_time.site_samples_per_second),
+                 "per-client `samples_per_second`, by client id: `{\"site-a\": 0.5}`; an id that is not a client of the "
+                 "partition is an error"),
+      per_client("federation.simulated_time.site_megabits_per_second",
+                 MEMBER(federation.simulated_time.site_megabits_per_second),
+                 "per-client `megabits_per_second`, by client id; an id that is not a client of the partition is an error"),
+  };
+}
+
+std::vector<ConfigField> runtime_fields() {
+  return {
+      integer("eval.every", MEMBER(eval.every), 1, 100000, "evaluate every N rounds (the last round always)"),
+      text("runtime.devices", MEMBER(runtime.devices), {},
+           "`auto` (all CUDA devices, else CPU), `cpu`, or `cuda:0,cuda:1,...`"),
+      integer("runtime.workers", MEMBER(runtime.workers), 1, 256,
+              "worker threads, each with its own model replica, bound to devices round-robin"),
+      integer("runtime.threads_per_worker", MEMBER(runtime.threads_per_worker), 1, 256, "intra-op threads per worker on CPU"),
+      integer("runtime.seed", MEMBER(runtime.seed), 0, INT64_MAX, "seed of every random draw in the run"),
+      integer("runtime.checkpoint_every", MEMBER(runtime.checkpoint_every), 0, 1000000,
+              "rounds between checkpoints (`0`: none; the last round always)"),
+      number("runtime.client_state_ram_gb", MEMBER(runtime.client_state_ram_gb), 0.0, 1e6,
+             "RAM for what clients keep across rounds (SCAFFOLD's control variates, FedBN's norm layers, local mode's "
+             "models, kept optimizers); beyond it each client's state lives on disk in the run folder's "
+             "`client_state/` (`0`: all of it on disk); never changes a result"),
+      text("runtime.cpu_numerics", MEMBER(runtime.cpu_numerics), {"portable", "native"},
+           "`portable`: torch's CPU kernels pinned to AVX2, bit-identical results on every x86-64 CPU with AVX2; "
+           "`native`: this CPU's fastest kernels (see [Determinism](#determinism) for what each costs)"),
+      boolean("runtime.deterministic", MEMBER(runtime.deterministic),
+              "CUDA: deterministic cuDNN and ATen algorithms, no autotuning; `false` trades reproducibility for speed"),
+  };
+}
+
+#undef MEMBER
+
+// The README's rendering of a default value.
+std::string default_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v.get<double>());
+    return text;
+  }
+  if (v.is_array()) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + default_text(v[i]);
+    return out + "]";
+  }
+  return v.dump();
+}
+
+}  // namespace
+
+const std::vector<ConfigField>& config_schema() {
+  static const std::vector<ConfigField> fields = [] {
+    std::vector<ConfigField> all;
+    for (auto part : {data_fields(), model_fields(), train_fields(), federation_fields(), runtime_fields()})
+      all.insert(all.end(), part.begin(), part.end());
+    return all;
+  }();
+  return fields;
+}
+
+json config_to_json(const ExperimentConfig& config) {
+  json out = json::object();
+  for (const ConfigField& f : config_schema()) {
+    json* node = &out;
+    std::size_t start = 0;
+    for (auto dot = f.key.find('.'); dot != std::string::npos; start = dot + 1, dot = f.key.find('.', start))
+      node = &(*node)[f.key.substr(start, dot - start)];
+    (*node)[f.key.substr(start)] = f.write(config);
+  }
+  return out;
+}
+
+ExperimentConfig config_from_json(const json& merged) {
+  const ConfigReader reader(merged);
+  ExperimentConfig config;
+  for (const ConfigField& f : config_schema()) f.read(reader, config);
+  return config;
+}
+
+std::string config_reference_markdown() {
+  const ExperimentConfig defaults;
+  std::string out = "| key | default | meaning |\n| --- | --- | --- |\n";
+  for (const ConfigField& f : config_schema())
+    out += "| `" + f.key + "` | `" + default_text(f.write(defaults)) + "` | " + f.help + " |\n";
+  return out;
+}
+
+}  // namespace fedglioma::experiments
