@@ -6,15 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "core/markers.h"
+
 namespace fedglioma::data {
 
-/// The four MRI modalities, in the network's channel order.
-inline constexpr std::array<const char*, 4> kModalities = {"t1", "t1c", "t2", "flair"};
-
-/// The markers predicted by the network, in the order of its marker logits. Grade is predicted
-/// as high (WHO 4) versus low (WHO 2-3), the BraTS HGG/LGG split.
-inline constexpr std::array<const char*, 4> kMarkers = {"idh", "codeletion_1p19q", "mgmt",
-                                                        "grade"};
+// The modality and marker lists (core/markers.h), under data:: as well.
+using fedglioma::kMarkers;
+using fedglioma::kModalities;
 
 /// Molecular and histological labels of one case; nullopt = unknown (normal: not every dataset
 /// records every marker).

@@ -13,7 +13,7 @@
 
 #include <algorithm>
 
-#include "data/manifest.h"
+#include "core/markers.h"
 #include "models/fast_conv3d.h"
 
 namespace fedglioma::models {
@@ -91,7 +91,7 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
 }
 
 std::int64_t MultiTaskUNet3DImpl::head_outputs() const {
-  return static_cast<std::int64_t>(data::kMarkers.size()) - 1 + (options_.grade_classes() == 3 ? 3 : 1);
+  return static_cast<std::int64_t>(kMarkers.size()) - 1 + (options_.grade_classes() == 3 ? 3 : 1);
 }
 
 torch::Tensor MultiTaskUNet3DImpl::dropout(const torch::Tensor& x) {

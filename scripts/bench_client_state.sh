@@ -11,7 +11,7 @@ PY=/usr/bin/python3
 
 echo "| runtime.client_state_ram_gb | client state in RAM MB | on disk MB | peak RSS MB | round 1 s | round 2 s | checkpoints/ MB | latest.state MB |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-for budget in 4 0.05 0; do
+for budget in 4 0.02 0; do
   name=bench-state-$budget
   rm -rf "runs/$name"
   build/fedglioma run experiments/configs/smoke.json --out "runs/$name" --set runtime.devices=cpu \
