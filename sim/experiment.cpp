@@ -26,6 +26,7 @@
 #include "sim/model_state.h"
 #include "sim/partition.h"
 #include "sim/progress.h"
+#include "sim/reporters.h"
 #include "sim/round_loop.h"
 #include "sim/run_log.h"
 #include "sim/simulated_time.h"
@@ -158,14 +159,10 @@ void print_model_line(std::ostream& console, const models::MultiTaskUNet3D& mode
   console << text;
 }
 
-// The run's last files: metrics.csv, predictions.csv (the last evaluation), the model(s).
-void write_outputs(const fs::path& run_dir, const std::vector<RoundRecord>& history, int eval_round,
-                   const std::vector<CasePrediction>& predictions, const EvalPlan& plan, const Partition& partition,
-                   const Strategy& strategy, const FlatParams& global, const models::MultiTaskUNet3D& model,
-                   const std::string& identity_of_model) {
-  std::string metrics_csv = metrics_csv_header();
-  for (const RoundRecord& r : history) metrics_csv += metrics_csv_rows(r);
-  write_file_atomic(run_dir / "metrics.csv", metrics_csv);
+// The run's last files besides the reports: predictions.csv (the last evaluation), the model(s).
+void write_outputs(const fs::path& run_dir, int eval_round, const std::vector<CasePrediction>& predictions,
+                   const EvalPlan& plan, const Partition& partition, const Strategy& strategy, const FlatParams& global,
+                   const models::MultiTaskUNet3D& model, const std::string& identity_of_model) {
   std::vector<std::string> models;
   for (std::size_t i = 0; i < plan.cases.size(); ++i)
     models.push_back(plan.personal ? partition.clients[plan.models[i]].id : "global");
@@ -261,18 +258,18 @@ class ExperimentRun {
     };
     RoundProgress progress(console_, control_.progress, at_.first_round, fed.rounds);
     RoundLoop loop(*strategy_, *executor_, trainer, client_state_, loop_settings(config_, partition_), progress);
-    print_round_header(console_);
+    for (const auto& r : reporters_) r->start();
     loop.run(at_.first_round, fed.rounds, global_, hooks());
     // A run resumed after its last round re-evaluates the final model for predictions.csv.
     if (last_eval_round_ == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
-    write_outputs(run_dir_, at_.history, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_,
-                  initial_, control_.config_json.empty() ? "" : model_identity(control_.config_json));
+    write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_, initial_,
+                  control_.config_json.empty() ? "" : model_identity(control_.config_json));
     if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
       console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
                << client_state_.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";
     client_state_.clear();  // the last checkpoint holds its own links to the files
     const RunTiming timing{at_.before.seconds + seconds_since(start_), seconds_since(start_), at_.before.processes + 1};
-    write_file_atomic(run_dir_ / "summary.json", summary_json(at_.history, timing, numerics_report()));
+    for (const auto& r : reporters_) r->finish(at_.history, timing);  // summary.json last: the run is done
   }
 
  private:
@@ -284,8 +281,7 @@ class ExperimentRun {
       return evaluate(round, derive_seed(config_.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
     };
     hooks.report = [this](const RoundRecord& record) {
-      append_line(run_dir_ / "rounds.jsonl", round_json_line(record));
-      print_round_row(console_, record);
+      for (const auto& r : reporters_) r->round(record);
       at_.history.push_back(record);
     };
     hooks.checkpoint = [this](int round) {
@@ -333,6 +329,7 @@ class ExperimentRun {
   EvalPlan plan_;
   std::vector<CasePrediction> last_predictions_;
   int last_eval_round_ = 0;
+  const std::vector<std::unique_ptr<Reporter>> reporters_ = run_reporters(run_dir_, console_);
 };
 
 }  // namespace
