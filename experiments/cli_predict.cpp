@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
+#include "core/remove_tree.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
@@ -87,9 +88,9 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
     fs::rename(staging / "mask.nii.gz", options.out / "mask.nii.gz", ec);
     if (!ec) fs::rename(staging / "markers.json", options.out / "markers.json", ec);
     if (ec) throw IoError("cannot write into '" + options.out.string() + "': " + ec.message());
-    fs::remove_all(staging, ec);
+    remove_tree(staging, ec);
   } catch (...) {
-    fs::remove_all(staging, ec);
+    remove_tree(staging, ec);
     throw;
   }
   char line[200];

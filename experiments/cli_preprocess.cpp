@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/file_names.h"
 #include "core/owned_folder.h"
+#include "core/remove_tree.h"
 #include "data/cache.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
@@ -47,11 +48,11 @@ void move_export(const fs::path& staging, const fs::path& out) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(staging)) {
     const fs::path target = out / entry.path().filename();
-    fs::remove_all(target, ec);
+    remove_tree(target, ec);
     fs::rename(entry.path(), target, ec);
     if (ec) throw IoError("cannot move the export into '" + out.string() + "': " + ec.message());
   }
-  fs::remove_all(staging, ec);
+  remove_tree(staging, ec);
 }
 
 }  // namespace
@@ -111,7 +112,7 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
     }
     if (exporting) move_export(staging, options.export_dir);
   } catch (...) {
-    if (exporting) fs::remove_all(staging, ec);
+    if (exporting) remove_tree(staging, ec);
     if (tty) console << "\n";
     throw;
   }

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
+#include "core/remove_tree.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
 #include "sim/experiment.h"
@@ -85,7 +86,7 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
     std::error_code ec;
     if (!fs::exists(run_dir / "rounds.jsonl")) {
       if (folder.created()) {
-        fs::remove_all(run_dir, ec);
+        remove_tree(run_dir, ec);
       } else {
         fs::remove(run_dir / "config.resolved.json", ec);
         fs::remove(run_dir / "partitions.json", ec);

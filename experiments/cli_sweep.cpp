@@ -16,6 +16,7 @@
 #include "core/json_document.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
+#include "core/remove_tree.h"
 #include "data/csv_table.h"
 #include "data/manifest.h"
 #include "experiments/cli_run.h"
@@ -145,7 +146,7 @@ void run_point(const Point& p, const RunOptions& fresh_run, std::ostream& consol
   std::error_code ec;
   if (!stale.empty()) {
     console << " (its config changed since it ran: " << stale << "; running it again)\n";
-    fs::remove_all(p.dir, ec);
+    remove_tree(p.dir, ec);
   } else if (fs::exists(p.dir / "summary.json")) {
     console << " (finished before, skipped)\n";
     return;
@@ -157,7 +158,7 @@ void run_point(const Point& p, const RunOptions& fresh_run, std::ostream& consol
     return;
   } else {
     console << "\n";
-    fs::remove_all(p.dir, ec);  // an interrupted point without a checkpoint starts again
+    remove_tree(p.dir, ec);  // an interrupted point without a checkpoint starts again
   }
   run_run(fresh_run, console);
 }

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/owned_folder.h"
+#include "core/remove_tree.h"
 
 namespace fedglioma::experiments {
 namespace {
@@ -40,12 +41,12 @@ int run_synth(const SynthCliOptions& options) {
     // Nothing half-written stays: claim() made sure none of these names were the user's.
     std::error_code ec;
     if (folder.created()) {
-      std::filesystem::remove_all(cohort.out, ec);
+      remove_tree(cohort.out, ec);
     } else {
       for (const auto& entry : std::filesystem::directory_iterator(cohort.out, ec)) {
         const std::string name = entry.path().filename().string();
         if (name == "manifest.json" || name == "external" || name.rfind("site-", 0) == 0)
-          std::filesystem::remove_all(entry.path(), ec);
+          remove_tree(entry.path(), ec);
       }
       folder.unmark(kCohortFolder);
     }

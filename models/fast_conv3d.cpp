@@ -1,10 +1,11 @@
 #include "models/fast_conv3d.h"
 
 #include <ATen/Context.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/ops/convolution_backward.h>
 #include <ATen/ops/mkldnn_convolution.h>
 #include <torch/autograd.h>
+
+#include "core/autocast_switch.h"
 
 namespace fedglioma::models {
 namespace {
@@ -46,7 +47,7 @@ FastConv3dImpl::FastConv3dImpl(std::int64_t in, std::int64_t out, std::int64_t s
       stride_(stride) {}
 
 torch::Tensor FastConv3dImpl::forward(const torch::Tensor& x) {
-  if (!(x.is_cpu() && x.scalar_type() == torch::kFloat32 && at::hasMKLDNN() && !at::autocast::is_cpu_enabled()))
+  if (!(x.is_cpu() && x.scalar_type() == torch::kFloat32 && at::hasMKLDNN() && !autocast_enabled(c10::kCPU)))
     return torch::nn::Conv3dImpl::forward(x);
   return FastConv3dFunction::apply(x, weight, stride_);
 }

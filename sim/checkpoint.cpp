@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/json_document.h"
+#include "core/remove_tree.h"
 #include "core/state_bundle.h"
 #include "sim/client_state.h"
 #include "sim/strategy.h"
@@ -80,7 +81,7 @@ void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const
                      const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity) {
   const fs::path dir = run_dir / "checkpoints";
   const std::string snapshot = "clients-r" + std::to_string(progress.round);
-  fs::remove_all(dir / snapshot);  // left by an attempt killed before latest.state named it
+  remove_tree(dir / snapshot);  // left by an attempt killed before latest.state named it
   StateBundle state;
   state.integers["round"] = progress.round;
   state.integers["milliseconds"] = static_cast<std::int64_t>(progress.seconds * 1000.0 + 0.5);
@@ -94,7 +95,7 @@ void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const
   save_bundle(state, checkpoint_path(run_dir));
   for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (e.is_directory() && name.rfind("clients-r", 0) == 0 && name != snapshot) fs::remove_all(e.path());
+    if (e.is_directory() && name.rfind("clients-r", 0) == 0 && name != snapshot) remove_tree(e.path());
   }
 }
 

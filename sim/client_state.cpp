@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/error.h"
+#include "core/remove_tree.h"
 #include "core/state_bundle.h"
 
 namespace fedglioma::sim {
@@ -160,7 +161,7 @@ void ClientStateStore::clear() {
   std::lock_guard<std::mutex> lock(mutex_);
   entries_.clear();
   ram_ = disk_ = 0;
-  fs::remove_all(spill_dir_);
+  remove_tree(spill_dir_);
 }
 
 }  // namespace fedglioma::sim

@@ -2,38 +2,17 @@
 
 #include <ATen/autocast_mode.h>
 #include <torch/types.h>
-#include <torch/version.h>
+
+#include "core/autocast_switch.h"
 
 namespace fedglioma::sim {
 
-namespace {
-
-// LibTorch 2.4 replaced the per-backend autocast switches with ones taking the device type and
-// deprecated the old ones; 1.13 has only the old ones.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-bool autocast_enabled(c10::DeviceType type) { return at::autocast::is_autocast_enabled(type); }
-void set_autocast_enabled(c10::DeviceType type, bool on) { at::autocast::set_autocast_enabled(type, on); }
-at::ScalarType cpu_autocast_dtype() { return at::autocast::get_autocast_dtype(at::kCPU); }
-void set_cpu_autocast_dtype(at::ScalarType dtype) { at::autocast::set_autocast_dtype(at::kCPU, dtype); }
-#else
-bool autocast_enabled(c10::DeviceType type) {
-  return type == c10::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-}
-void set_autocast_enabled(c10::DeviceType type, bool on) {
-  type == c10::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
-}
-at::ScalarType cpu_autocast_dtype() { return at::autocast::get_autocast_cpu_dtype(); }
-void set_cpu_autocast_dtype(at::ScalarType dtype) { at::autocast::set_autocast_cpu_dtype(dtype); }
-#endif
-
-}  // namespace
-
-bool autocast_enabled(const c10::Device& device) { return autocast_enabled(device.type()); }
+bool autocast_enabled(const c10::Device& device) { return fedglioma::autocast_enabled(device.type()); }
 
 AutocastScope::AutocastScope(const c10::Device& device, bool enabled) : enabled_(enabled), cuda_(device.is_cuda()) {
   if (!enabled_) return;
   const c10::DeviceType type = cuda_ ? c10::kCUDA : c10::kCPU;
-  previous_ = autocast_enabled(type);
+  previous_ = fedglioma::autocast_enabled(type);
   if (!cuda_) {
     previous_cpu_dtype_ = cpu_autocast_dtype();
     set_cpu_autocast_dtype(at::kBFloat16);

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/numerics.h"
+#include "core/remove_tree.h"
 #include "data/synth.h"
 
 namespace fedglioma::testing {
@@ -23,7 +24,7 @@ fs::path temp_dir(const std::string& name) {
   static std::atomic<int> counter{0};
   const fs::path dir = fs::temp_directory_path() /
                        ("fedglioma-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + name);
-  fs::remove_all(dir);
+  remove_tree(dir);
   fs::create_directories(dir);
   return dir;
 }
