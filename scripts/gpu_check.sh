@@ -6,7 +6,9 @@
 # 64^3 and 128^3 with and without amp, then prints one summary.
 # Usage: scripts/gpu_check.sh [-DTorch_DIR=...] [more cmake arguments]
 #   FEDGLIOMA_GPU_BUILD (default build-gpu): the build folder; FEDGLIOMA_CMAKE_ARGS: extra cmake
-#   arguments (a machine without Debian's ITK: see ../shared/gpu/README.md).
+#   arguments (a machine without Debian's ITK: see ../shared/gpu/README.md); FEDGLIOMA_GPU_AUGMENT
+#   (default "false true"): the train.augment values of the workload; FEDGLIOMA_PEER: the Python
+#   peer (default ../shared/bench/peer_fedavg.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${FEDGLIOMA_GPU_BUILD:-build-gpu}
@@ -57,7 +59,7 @@ samples = sum(c["samples"] for c in rounds[0]["clients"])
 print(f"{sec:.3f} s/round, {samples / sec:.1f} samples/s")
 PYEOF
 }
-for augment in false true; do
+for augment in ${FEDGLIOMA_GPU_AUGMENT:-false true}; do
   for workers in 1 2 4; do
     name=gpu-workload-w$workers-aug-$augment
     rm -rf "runs/$name"
@@ -67,7 +69,7 @@ for augment in false true; do
       note "workload $name FAILED: see $LOG/$name.log"
   done
 done
-peer=../shared/bench/peer_fedavg.py
+peer=${FEDGLIOMA_PEER:-../shared/bench/peer_fedavg.py}
 if [[ -f $peer ]]; then
   note "python loop (torch $("$PY" -c 'import torch; print(torch.__version__)')): $("$PY" "$peer" --size 64 --base 16 --depth 4 \
     --clients 8 --cases 8 --batch 2 --rounds 3 --device cuda 2>&1 | tail -1)"
@@ -75,7 +77,7 @@ fi
 
 for edge in 64 128; do
   for amp in 0 1; do
-    note "bench_model ${edge}^3 depth 5 base 16 batch 1 amp=$amp: $("$BUILD/fedglioma_bench_model" $edge 5 16 1 4 cuda:0 $amp 2>&1 | tail -1)"
+    note "bench_model ${edge}^3 depth 5 base 16 batch 1 amp=$amp: $("$BUILD/fedglioma_bench_model" $edge 5 16 1 4 cuda:0 $amp 2>&1 | tail -2 | tr '\n' ' ')"
   done
 done
 
