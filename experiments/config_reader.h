@@ -110,6 +110,13 @@ ConfigField text(std::string key, Get get, std::set<std::string> allowed, std::s
           [=](const ExperimentConfig& c) { return json(get(c)); }};
 }
 
+// A string naming an entry of a registry that can grow at run time: one of `names()` as it is
+// when the config is read.
+template <class Get, class Names>
+ConfigField registered(std::string key, Get get, Names names, std::string help) {
+  return {key, std::move(help), [=](const ConfigReader& r, ExperimentConfig& c) { get(c) = r.text(key, names()); },
+          [=](const ExperimentConfig& c) { return json(get(c)); }};
+}
 
 // [i, j, k], or one value for all three; `edge` reads and checks one value.
 template <class T, class Edge>

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "data/manifest.h"
 #include "experiments/config_reader.h"
+#include "models/model_factory.h"
 #include "sim/strategy_registry.h"
 
 namespace fedglioma::experiments {
@@ -166,7 +167,8 @@ std::vector<ConfigField> data_fields() {
 
 std::vector<ConfigField> model_fields() {
   return {
-      text("model.name", MEMBER(model.name), {"multitask_unet3d"}, "the network"),
+      registered("model.name", MEMBER(model.name), models::model_names,
+           "the network, built by `models/model_factory`: `multitask_unet3d` (see [Extending](#extending))"),
       model_depth(),
       integer("model.base_channels", MEMBER(model.base_channels), 1, 1024, "channels of level 0; level l has base * 2^l"),
       max_channels(),

@@ -2,7 +2,7 @@
 
 #include <torch/nn/functional/loss.h>
 
-#include "models/multitask_unet3d.h"
+#include "models/model.h"
 
 namespace fedglioma::models {
 

@@ -146,8 +146,34 @@ double MultiTaskUNet3DImpl::forward_flops(const std::array<std::int64_t, 3>& siz
   return flops;
 }
 
+std::vector<ParameterGroup> MultiTaskUNet3DImpl::parameter_groups() const {
+  auto whole = [](const std::string& prefix, const std::vector<std::string>& names) {
+    std::vector<ParameterSlice> slices;
+    for (const std::string& name : names)
+      if (name.rfind(prefix, 0) == 0) slices.push_back({name});
+    return slices;
+  };
+  std::vector<std::string> names;
+  for (const auto& item : named_parameters()) names.push_back(item.key());
+  const bool uncertainty = options_.task_uncertainty();
+  std::vector<ParameterGroup> groups = {{kEncoderGroup, whole("encoder.", names)}, {kMaskDecoderGroup, {}},
+                                        {kMarkerTrunkGroup, whole("marker_head.0.", names)}};
+  for (const char* prefix : {"upsample.", "decoder.", "mask_head."})
+    for (ParameterSlice& slice : whole(prefix, names)) groups[1].slices.push_back(std::move(slice));
+  if (uncertainty) groups[1].slices.push_back({"task_log_variance", 0, 1});
+  // The output layer's rows: one per marker, the last marker (grade) three with 3-class grade.
+  for (std::size_t m = 0; m < kMarkers.size(); ++m) {
+    const auto row = static_cast<std::int64_t>(m);
+    const std::int64_t end = m + 1 == kMarkers.size() ? head_outputs() : row + 1;
+    ParameterGroup group{marker_group(kMarkers[m]), {{"marker_head.2.weight", row, end}, {"marker_head.2.bias", row, end}}};
+    if (uncertainty) group.slices.push_back({"task_log_variance", row + 1, row + 2});
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
-  const std::int64_t factor = std::int64_t{1} << (options_.depth() - 1);
+  const std::int64_t factor = size_multiple();
   TORCH_CHECK(x.dim() == 5 && x.size(1) == options_.in_channels(),
               "MultiTaskUNet3D: expected input [B, ", options_.in_channels(), ", D, H, W], got ", x.sizes());
   TORCH_CHECK(x.size(2) % factor == 0 && x.size(3) % factor == 0 && x.size(4) % factor == 0,
@@ -199,6 +225,20 @@ MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
   }
   if (log_variance_.defined()) out.log_variance = log_variance_;
   return out;
+}
+
+MultiTaskUNet3DOptions unet_options(const ModelConfig& config) {
+  return MultiTaskUNet3DOptions()
+      .depth(config.depth)
+      .base_channels(config.base_channels)
+      .max_channels(config.max_channels)
+      .norm(config.norm)
+      .head_hidden(config.head_hidden)
+      .tumour_pooling(config.tumour_pooling)
+      .head_features(config.head_features)
+      .grade_classes(config.grade_classes)
+      .dropout(config.dropout)
+      .task_uncertainty(config.task_uncertainty);
 }
 
 }  // namespace fedglioma::models

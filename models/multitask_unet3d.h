@@ -1,18 +1,19 @@
 #pragma once
 
-#include <array>
-
-#include <ATen/core/Generator.h>
 #include <torch/arg.h>
-#include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "models/model.h"
+#include "models/model_config.h"
 
 namespace fedglioma::models {
 
@@ -49,33 +50,30 @@ struct MultiTaskUNet3DOptions {
   TORCH_ARG(bool, task_uncertainty) = false;
 };
 
-/// What the network returns for a batch of B cases.
-struct MultiTaskOutput {
-  torch::Tensor mask_logits;    ///< [B, 1, D, H, W] whole-tumour logit per voxel
-  torch::Tensor marker_logits;  ///< [B, 4] one logit per marker, in kMarkers order; with
-                                ///< 3-class grade, column 3 is the logit of P(grade 4)
-  torch::Tensor grade_logits;   ///< [B, 3] logits of WHO grade 2, 3, 4; undefined with 2 classes
-  torch::Tensor log_variance;   ///< [5] s_t for mask and markers; undefined without task_uncertainty
-};
-
-
 /// A 3D U-Net with marker heads. Encoder: per level two (3x3x3 conv -> norm -> LeakyReLU 0.01)
 /// blocks, the first of levels 1.. with stride 2 to go down. Decoder: 2x2x2 transposed conv,
 /// concatenation with the skip, two conv blocks, and a 1x1x1 conv for the mask logit. Marker
 /// heads: global average and max pooling of the bottleneck (and, by default, its average
 /// weighted by the predicted tumour probability), concatenated, a shared MLP and one logit per
-/// marker (IDH, 1p/19q, MGMT, high grade), or three for 3-class grade.
-class MultiTaskUNet3DImpl : public torch::nn::Module {
+/// marker (IDH, 1p/19q, MGMT, high grade), or three for 3-class grade. Parameter groups: the
+/// encoder, the mask decoder (up-convolutions, decoder blocks, mask head), the marker trunk (the
+/// MLP's hidden layer) and one group per marker (its rows of the output layer).
+class MultiTaskUNet3DImpl : public Model {
  public:
   explicit MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options = {});
 
   /// `x`: [B, in_channels, D, H, W] with D, H, W divisible by 2^(depth-1).
-  MultiTaskOutput forward(const torch::Tensor& x);
+  MultiTaskOutput forward(const torch::Tensor& x) override;
 
   /// Floating-point operations of one forward pass over a (D, H, W) = `size` input, counting the
   /// convolutions and linear layers (2 per multiply-add); normalisation and activations, a few
   /// percent, are left out. A training step costs about three times this (forward + backward).
-  double forward_flops(const std::array<std::int64_t, 3>& size) const;
+  double forward_flops(const std::array<std::int64_t, 3>& size) const override;
+
+  std::vector<ParameterGroup> parameter_groups() const override;
+
+  /// 2^(depth-1): each level halves the edge.
+  std::int64_t size_multiple() const override { return std::int64_t{1} << (options_.depth() - 1); }
 
   /// Width of the pooled feature vector the marker heads see.
   std::int64_t pooled_features() const;
@@ -85,7 +83,9 @@ class MultiTaskUNet3DImpl : public torch::nn::Module {
   /// The generator of the dropout masks (a CPU generator; masks are drawn on the CPU and moved
   /// to the model's device, so CPU and CUDA draw the same masks). Training with dropout > 0
   /// without one is an error. Set by the worker for each client's local training.
-  void set_dropout_generator(std::optional<at::Generator> generator) { dropout_generator_ = std::move(generator); }
+  void set_dropout_generator(std::optional<at::Generator> generator) override {
+    dropout_generator_ = std::move(generator);
+  }
 
  private:
   std::int64_t channels(std::int64_t level) const;
@@ -103,5 +103,8 @@ class MultiTaskUNet3DImpl : public torch::nn::Module {
 };
 
 TORCH_MODULE(MultiTaskUNet3D);
+
+/// The network options of a config's `model` section.
+MultiTaskUNet3DOptions unet_options(const ModelConfig& config);
 
 }  // namespace fedglioma::models

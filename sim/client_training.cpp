@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/random.h"
+#include "models/model.h"
 #include "models/multitask_loss.h"
 #include "sim/batch.h"
 #include "sim/case_tensors.h"
@@ -53,21 +54,21 @@ namespace {
 
 // The client's optimizer over `model` at `lr`; a client that keeps its optimizer continues from
 // its own moments (`saved`, serialised bytes).
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(models::MultiTaskUNet3D& model, const TrainConfig& train,
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(models::Model& model, const TrainConfig& train,
                                                         double lr, const std::string& saved) {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (train.optimizer == "sgd") {
     optimizer = std::make_unique<torch::optim::SGD>(
-        model->parameters(), torch::optim::SGDOptions(lr)
+        model.parameters(), torch::optim::SGDOptions(lr)
                                  .momentum(train.momentum)
                                  .nesterov(train.nesterov && train.momentum > 0)
                                  .weight_decay(train.weight_decay));
   } else if (train.optimizer == "adamw") {
     optimizer = std::make_unique<torch::optim::AdamW>(
-        model->parameters(), torch::optim::AdamWOptions(lr).weight_decay(train.weight_decay));
+        model.parameters(), torch::optim::AdamWOptions(lr).weight_decay(train.weight_decay));
   } else {
     optimizer = std::make_unique<torch::optim::Adam>(
-        model->parameters(), torch::optim::AdamOptions(lr).weight_decay(train.weight_decay));
+        model.parameters(), torch::optim::AdamOptions(lr).weight_decay(train.weight_decay));
   }
   if (!saved.empty()) {
     std::istringstream bytes(saved);
@@ -151,7 +152,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   auto& model = worker.model;
   load_state(*model, task.start);
   model->train();
-  const auto optimizer = make_optimizer(model, train, lr, task.optimizer_state);
+  const auto optimizer = make_optimizer(*model, train, lr, task.optimizer_state);
   const std::vector<torch::Tensor> parameters = model->parameters();
   const auto anchor = task.prox_mu > 0 ? per_parameter(task.start, parameters, worker.device) : std::vector<torch::Tensor>{};
   const auto correction = per_parameter(task.correction, parameters, worker.device);

@@ -4,6 +4,7 @@
 #include <exception>
 #include <map>
 
+#include "models/model.h"
 #include "sim/executor.h"
 #include "sim/model_state.h"
 

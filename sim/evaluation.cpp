@@ -6,13 +6,13 @@
 
 #include "core/metrics.h"
 #include "core/random.h"
-#include "models/multitask_unet3d.h"
+#include "models/model.h"
 #include "sim/batch.h"
 #include "sim/executor.h"
 
 namespace fedglioma::sim {
 
-CaseOutput run_case(models::MultiTaskUNet3DImpl& model, const c10::Device& device, const data::Sample& sample) {
+CaseOutput run_case(models::Model& model, const c10::Device& device, const data::Sample& sample) {
   torch::NoGradGuard no_grad;
   model.eval();
   const auto output = model.forward(make_batch({&sample}, device, nullptr).image);

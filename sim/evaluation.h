@@ -11,7 +11,7 @@
 #include <c10/core/Device.h>
 
 namespace fedglioma::models {
-class MultiTaskUNet3DImpl;
+class Model;
 }
 
 namespace fedglioma::sim {
@@ -32,7 +32,7 @@ struct CaseOutput {
 
 /// Runs `model` on `sample` alone on `device`, in eval mode without gradients: the one forward
 /// pass that evaluation and `predict` share.
-CaseOutput run_case(models::MultiTaskUNet3DImpl& model, const c10::Device& device, const data::Sample& sample);
+CaseOutput run_case(models::Model& model, const c10::Device& device, const data::Sample& sample);
 
 /// The global model's output for one case.
 struct CasePrediction {

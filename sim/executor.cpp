@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "core/error.h"
+#include "models/model.h"
+#include "models/model_factory.h"
 
 #ifdef FEDGLIOMA_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
@@ -15,20 +17,6 @@
 #endif
 
 namespace fedglioma::sim {
-
-models::MultiTaskUNet3DOptions model_options(const ModelConfig& m) {
-  return models::MultiTaskUNet3DOptions()
-      .depth(m.depth)
-      .base_channels(m.base_channels)
-      .max_channels(m.max_channels)
-      .norm(m.norm)
-      .head_hidden(m.head_hidden)
-      .tumour_pooling(m.tumour_pooling)
-      .head_features(m.head_features)
-      .grade_classes(m.grade_classes)
-      .dropout(m.dropout)
-      .task_uncertainty(m.task_uncertainty);
-}
 
 // Workers x intra-op threads beyond what the machine runs only thrash, and at a few thousand
 // threads OpenMP and std::thread fail to start them: refused up front, at 4x the hardware threads.
@@ -43,14 +31,14 @@ void check_thread_budget(const RuntimeConfig& rt) {
 }
 
 Executor::Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,
-                   const models::MultiTaskUNet3DOptions& model_options)
+                   const ModelConfig& model)
     : threads_per_worker_(threads_per_worker) {
   TORCH_INTERNAL_ASSERT(workers >= 1 && !devices.empty() && threads_per_worker >= 1);
   for (std::size_t i = 0; i < workers; ++i) {
     auto worker = std::make_unique<Worker>();
     worker->index = i;
     worker->device = c10::Device(devices[i % devices.size()]);
-    worker->model = models::MultiTaskUNet3D(model_options);
+    worker->model = models::make_model(model);
     worker->model->to(worker->device);
     workers_.push_back(std::move(worker));
   }

@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "models/multitask_unet3d.h"
 #include "sim/experiment_config.h"
 
-namespace fedglioma::sim {
+namespace fedglioma::models {
+class Model;
+}
 
-/// The network options of a config's `model` section.
-models::MultiTaskUNet3DOptions model_options(const ModelConfig& m);
+namespace fedglioma::sim {
 
 /// Refuses runtime.workers x runtime.threads_per_worker beyond 4x this machine's hardware threads
 /// (ConfigError naming both keys): more only thrash, and thousands fail to start at all.
@@ -24,16 +24,16 @@ void check_thread_budget(const RuntimeConfig& runtime);
 struct Worker {
   std::size_t index = 0;
   c10::Device device{c10::kCPU};
-  models::MultiTaskUNet3D model{nullptr};
+  std::shared_ptr<models::Model> model;
 };
 
 /// Runs tasks on `workers` threads, each bound to a device round-robin and holding its own
-/// model replica (built here, on the calling thread). On CPU each thread uses
+/// model replica (built here by models::make_model, on the calling thread). On CPU each thread uses
 /// `threads_per_worker` intra-op threads; on CUDA each runs on its own stream.
 class Executor {
  public:
   Executor(std::size_t workers, int threads_per_worker, const std::vector<std::string>& devices,
-           const models::MultiTaskUNet3DOptions& model_options);
+           const ModelConfig& model);
 
   /// Runs task(worker, i) for every i in [0, count) and waits for all of them. Tasks are taken
   /// in index order by whichever worker is free; a task's exception is captured and returned at

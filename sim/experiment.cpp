@@ -16,6 +16,8 @@
 #include "core/random.h"
 #include "data/patients.h"
 #include "data/sample_store.h"
+#include "models/model.h"
+#include "models/model_factory.h"
 #include "sim/checkpoint.h"
 #include "sim/client_state.h"
 #include "sim/client_training.h"
@@ -151,29 +153,29 @@ ResumePoint resume_run(const fs::path& run_dir, FlatParams& global, ClientStateS
   return at;
 }
 
-void print_model_line(std::ostream& console, const models::MultiTaskUNet3D& model, const DataConfig& data) {
+void print_model_line(std::ostream& console, const models::Model& model, const DataConfig& data) {
   char text[160];
   std::snprintf(text, sizeof text, "fedglioma: model: %.3f M parameters, %.2f GFLOP per case forward (about 3x to train)\n",
-                static_cast<double>(parameter_count(*model)) / 1e6,
-                model->forward_flops(data::dhw(data.size)) / 1e9);
+                static_cast<double>(parameter_count(model)) / 1e6,
+                model.forward_flops(data::dhw(data.size)) / 1e9);
   console << text;
 }
 
 // The run's last files besides the reports: predictions.csv (the last evaluation), the model(s).
 void write_outputs(const fs::path& run_dir, int eval_round, const std::vector<CasePrediction>& predictions,
                    const EvalPlan& plan, const Partition& partition, const Strategy& strategy, const FlatParams& global,
-                   const models::MultiTaskUNet3D& model, const std::string& identity_of_model) {
+                   const models::Model& model, const std::string& identity_of_model) {
   std::vector<std::string> models;
   for (std::size_t i = 0; i < plan.cases.size(); ++i)
     models.push_back(plan.personal ? partition.clients[plan.models[i]].id : "global");
   write_file_atomic(run_dir / "predictions.csv",
                     predictions_csv_header() + predictions_csv_rows(eval_round, predictions, models));
   if (!strategy.personal()) {
-    save_state_dict(*model, global, (run_dir / "model.pt").string(), identity_of_model);
+    save_state_dict(model, global, (run_dir / "model.pt").string(), identity_of_model);
     return;
   }
   for (std::size_t i = 0; i < partition.clients.size(); ++i)
-    save_state_dict(*model, strategy.model_of(i, global),
+    save_state_dict(model, strategy.model_of(i, global),
                     child_path(run_dir, "model-" + partition.clients[i].id + ".pt", "client", "a personal model's file").string(),
                     identity_of_model);
 }
@@ -228,9 +230,9 @@ class ExperimentRun {
     const FederationConfig& fed = config.federation;
     // The initial global model is built once, here, from the run's seed.
     torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
-    initial_ = models::MultiTaskUNet3D(model_options(config.model));
+    initial_ = models::make_model(config.model);
     global_ = flatten_state(*initial_);
-    print_model_line(console, initial_, config.data);
+    print_model_line(console, *initial_, config.data);
     // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
     // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
     client_state_.clear();
@@ -243,7 +245,7 @@ class ExperimentRun {
     if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console);
     else at_.before.processes = 0;
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
-                                           model_options(config.model));
+                                           config.model);
     console << "fedglioma: " << partition_.clients.size() << " client(s), " << executor_->size() << " worker(s) on "
             << devices_.front() << (devices_.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
             << (strategy_->personal() ? " (local mode: no aggregation)" : "") << "\n";
@@ -262,7 +264,7 @@ class ExperimentRun {
     loop.run(at_.first_round, fed.rounds, global_, hooks());
     // A run resumed after its last round re-evaluates the final model for predictions.csv.
     if (last_eval_round_ == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
-    write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_, initial_,
+    write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_, *initial_,
                   control_.config_json.empty() ? "" : model_identity(control_.config_json));
     if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
       console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
@@ -307,7 +309,7 @@ class ExperimentRun {
     last_predictions_ =
         predict_plan(plan_, *executor_, *store_, [this](std::size_t k) { return strategy_->model_of(k, global_); });
     last_eval_round_ = round;
-    return summarize_plan(plan_, partition_, last_predictions_, seed);
+    return strategy_->aggregate_evaluation(plan_, partition_, last_predictions_, seed);
   }
 
   const ExperimentConfig& config_;
@@ -321,7 +323,7 @@ class ExperimentRun {
   const Partition partition_;
   const RunIdentity identity_;
   ClientStateStore client_state_;
-  models::MultiTaskUNet3D initial_{nullptr};
+  std::shared_ptr<models::Model> initial_;
   FlatParams global_;
   std::unique_ptr<Strategy> strategy_;
   ResumePoint at_;

@@ -8,6 +8,7 @@
 
 #include "data/preprocess.h"
 #include "models/loss_weights.h"
+#include "models/model_config.h"
 
 namespace fedglioma::sim {
 
@@ -30,20 +31,8 @@ struct PartitionConfig {
   double val_fraction = 0.2;       ///< share of each client's cases held out for validation
 };
 
-/// `model`: MultiTaskUNet3D hyper-parameters.
-struct ModelConfig {
-  std::string name = "multitask_unet3d";
-  std::int64_t depth = 4;
-  std::int64_t base_channels = 16;
-  std::int64_t max_channels = 320;
-  std::string norm = "instance";
-  std::int64_t grade_classes = 2;  ///< 2: grade 4 vs 2-3 (BCE); 3: grades 2 / 3 / 4 (cross-entropy)
-  double dropout = 0.0;            ///< marker-head dropout, masks from the client's generator
-  bool task_uncertainty = false;   ///< learned per-task loss weights (Kendall et al. 2018)
-  std::int64_t head_hidden = 64;
-  bool tumour_pooling = true;  ///< marker heads also see the tumour-weighted bottleneck mean
-  std::string head_features = "bottleneck";  ///< bottleneck | all_levels: what the marker heads pool
-};
+/// `model`: which network and its hyper-parameters (models/model_config.h).
+using models::ModelConfig;
 
 /// `train`: a client's local training.
 struct TrainConfig {

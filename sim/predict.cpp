@@ -3,7 +3,8 @@
 #include "core/devices.h"
 #include "core/numerics.h"
 #include "data/preprocess.h"
-#include "models/multitask_unet3d.h"
+#include "models/model.h"
+#include "models/model_factory.h"
 #include "sim/executor.h"
 #include "sim/experiment.h"
 #include "sim/model_identity.h"
@@ -26,7 +27,7 @@ PatientPrediction predict_patient(const ExperimentConfig& config, const std::fil
   require_cpu_numerics(config.runtime.cpu_numerics);
   const c10::Device device(resolve_devices(config.runtime.devices).front());
   set_cuda_determinism(config.runtime.deterministic, device.is_cuda());
-  models::MultiTaskUNet3D model(model_options(config.model));
+  const std::shared_ptr<models::Model> model = models::make_model(config.model);
   load_state_dict(*model, model_path.string());
   model->to(device);
   CaseOutput output = run_case(*model, device, sample);

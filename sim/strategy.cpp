@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/random.h"
+#include "sim/eval_plan.h"
 
 namespace fedglioma::sim {
 
@@ -30,6 +31,11 @@ ClientTask Strategy::configure(std::size_t, const FlatParams& global) const {
   ClientTask t;
   t.start = global;
   return t;
+}
+
+RoundEval Strategy::aggregate_evaluation(const EvalPlan& plan, const Partition& partition,
+                                         const std::vector<CasePrediction>& predictions, std::uint64_t seed) const {
+  return summarize_plan(plan, partition, predictions, seed);
 }
 
 FlatParams aggregate_round(Strategy& strategy, const FlatParams& global,

@@ -16,6 +16,11 @@
 
 namespace fedglioma::sim {
 
+struct CasePrediction;
+struct EvalPlan;
+struct Partition;
+struct RoundEval;
+
 /// What a strategy needs to know about the federation and the model.
 struct StrategyContext {
   std::size_t num_clients = 0;
@@ -49,8 +54,9 @@ class RoundAggregator {
 
 /// A federated strategy in Flower's shape: which clients train in a round (select, Flower's
 /// configure_fit sampling), what each starts from and adds to its objective (configure), how
-/// their updates become the next global model (aggregator, Flower's aggregate_fit), and which
-/// model each client deploys (model_of; evaluation asks). Persistent server state (momentum,
+/// their updates become the next global model (aggregator, Flower's aggregate_fit), which model
+/// each client deploys (model_of; evaluation asks) and how the evaluation's predictions become
+/// the round's metrics (aggregate_evaluation, Flower's aggregate_evaluate). Persistent server state (momentum,
 /// moments, the server control variate) lives here and is checkpointed through save/load;
 /// per-client state (control variates, local norm layers, local models) lives in the run's
 /// ClientStateStore (StrategyContext::client_state). Dropout and failed clients are the round
@@ -79,6 +85,12 @@ class Strategy {
   virtual bool personal() const { return false; }
   /// The model `client` deploys: the global one unless personal().
   virtual FlatParams model_of(std::size_t client, const FlatParams& global) const { return global; }
+
+  /// The round's evaluation from the predictions of `plan`'s cases, in its order. By default
+  /// summarize_plan: a global model's predictions pooled per set and site; personal models'
+  /// summarised client by client and averaged.
+  virtual RoundEval aggregate_evaluation(const EvalPlan& plan, const Partition& partition,
+                                         const std::vector<CasePrediction>& predictions, std::uint64_t seed) const;
 
   /// Adds the strategy's server state to `out` / restores it from `in` (names under "strategy/").
   virtual void save(StateBundle& out) const {}

@@ -21,7 +21,8 @@
 #include "core/error.h"
 #include "core/numerics.h"
 #include "models/multitask_loss.h"
-#include "models/multitask_unet3d.h"
+#include "models/model.h"
+#include "models/model_factory.h"
 #include "sim/mixed_precision.h"
 #include "sim/model_state.h"
 
@@ -48,7 +49,10 @@ int bench(int argc, char** argv) {
   torch::manual_seed(0);
 
   using namespace fedglioma::models;
-  MultiTaskUNet3D model(MultiTaskUNet3DOptions().depth(depth).base_channels(base));
+  ModelConfig config;
+  config.depth = depth;
+  config.base_channels = base;
+  const std::shared_ptr<Model> model = make_model(config);
   model->to(device);
   const double parameters = static_cast<double>(fedglioma::sim::parameter_count(*model));
   const double step_flops = 3.0 * model->forward_flops({edge, edge, edge}) * static_cast<double>(batch);

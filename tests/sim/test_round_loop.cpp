@@ -37,7 +37,7 @@ struct Fixture {
   ClientStateStore state{fedglioma::testing::temp_dir("round-loop") / "spill", 1 << 20};
   std::ostringstream console;
   RoundProgress progress{console, false, 1, 1};
-  Executor executor{2, 1, {"cpu"}, fedglioma::models::MultiTaskUNet3DOptions().depth(2).base_channels(4).head_hidden(8)};
+  Executor executor{2, 1, {"cpu"}, fedglioma::testing::tiny_model()};
   RoundLoopSettings settings;
   std::unique_ptr<Strategy> strategy;
   std::vector<std::size_t> order;  // the clients in the order the aggregator saw them

@@ -10,6 +10,8 @@
 #include "core/atomic_file.h"
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
+#include "sim/aggregators.h"
+#include "sim/eval_plan.h"
 #include "sim/strategy.h"
 #include "sim/strategy_registry.h"
 #include "tests/sim/examples/fedclip.inc"
@@ -42,7 +44,38 @@ void register_example_once() {
   REQUIRE(done);
 }
 
+// FedAvg whose evaluation reports only the pooled sets: the per-site summaries are dropped.
+class PooledOnly : public Strategy {
+ public:
+  using Strategy::Strategy;
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override { return weighted_mean_aggregator(); }
+  RoundEval aggregate_evaluation(const EvalPlan& plan, const Partition& partition,
+                                 const std::vector<CasePrediction>& predictions, std::uint64_t seed) const override {
+    RoundEval e = Strategy::aggregate_evaluation(plan, partition, predictions, seed);
+    e.sites.clear();
+    return e;
+  }
+};
+
 }  // namespace
+
+TEST_CASE("a strategy's evaluation hook makes the round's metrics", "[sim][strategy]") {
+  static const bool added = [] {
+    StrategyEntry e;
+    e.name = "pooled_only_test";
+    e.summary = "test";
+    e.make = make_as<PooledOnly>;
+    add_strategy(e);
+    return true;
+  }();
+  REQUIRE(added);
+  const auto pooled = fedglioma::testing::read_rounds(
+      fedglioma::testing::tiny_run("eval-hook", {"federation.strategy.name=pooled_only_test"}));
+  const auto fedavg = fedglioma::testing::read_rounds(fedglioma::testing::tiny_run("eval-hook-fedavg", {}));
+  REQUIRE(fedavg.back()["eval"]["sites"].size() == 2);
+  REQUIRE(pooled.back()["eval"]["sites"].empty());
+  REQUIRE(pooled.back()["eval"]["external"] == fedavg.back()["eval"]["external"]);
+}
 
 TEST_CASE("every strategy parses with its declared defaults and refuses values outside its ranges",
           "[sim][strategy][config]") {
@@ -70,7 +103,8 @@ TEST_CASE("the README's strategy table is the registry's", "[sim][strategy][docs
   std::string table;
   std::istringstream rows(strategy_table_markdown());
   for (std::string row; std::getline(rows, row);)
-    if (row.find("`fedclip`") == std::string::npos) table += row + "\n";  // the test's own example
+    if (row.find("`fedclip`") == std::string::npos && row.find("_test`") == std::string::npos)
+      table += row + "\n";  // not the tests' own strategies
   REQUIRE(between(readme(), "<!-- strategies:begin (fedglioma strategies) -->\n", "<!-- strategies:end -->") == table);
 }
 

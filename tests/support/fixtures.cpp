@@ -52,6 +52,14 @@ fs::path cache_dir() {
   return dir;
 }
 
+models::ModelConfig tiny_model() {
+  models::ModelConfig model;
+  model.depth = 2;
+  model.base_channels = 4;
+  model.head_hidden = 8;
+  return model;
+}
+
 std::string tiny_config_json() {
   return R"({
     "data": {"manifest": ")" + tiny_cohort().string() + R"(", "size": [16, 16, 16], "spacing": 12,

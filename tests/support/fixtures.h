@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "experiments/cli_run.h"
+#include "models/model_config.h"
 
 namespace fedglioma::testing {
 
@@ -27,6 +28,9 @@ std::filesystem::path cache_dir();
 
 /// A tiny experiment config (16^3, depth 2, 2 rounds) over tiny_cohort(), as JSON text.
 std::string tiny_config_json();
+
+/// The tiny config's `model` section (depth 2, base 4, head 8), for tests that build a model.
+models::ModelConfig tiny_model();
 
 /// Options of `fedglioma run` for the tiny config written to `dir`/tiny.json, into `dir`/run.
 experiments::RunOptions tiny_run_options(const std::filesystem::path& dir, std::vector<std::string> overrides = {});

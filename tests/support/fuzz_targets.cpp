@@ -11,6 +11,8 @@
 #include "data/nifti_header.h"
 #include "data/patients.h"
 #include "experiments/config_json.h"
+#include "models/model.h"
+#include "models/model_factory.h"
 #include "models/multitask_unet3d.h"
 #include "sim/model_state.h"
 
@@ -71,7 +73,11 @@ void fuzz_checkpoint(const std::uint8_t* data, std::size_t size) {
 void fuzz_model_pt(const std::uint8_t* data, std::size_t size) {
   // Into the tiny test config's model (depth 2, base 4, head 8), whose names and shapes the seeds have.
   const auto path = input_file(data, size, "model.pt").string();
-  models::MultiTaskUNet3D model(models::MultiTaskUNet3DOptions().depth(2).base_channels(4).head_hidden(8));
+  models::ModelConfig config;
+  config.depth = 2;
+  config.base_channels = 4;
+  config.head_hidden = 8;
+  const auto model = models::make_model(config);
   sim::read_model_identity(path);
   sim::load_state_dict(*model, path);
 }

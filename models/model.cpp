@@ -1,0 +1,7 @@
+#include "models/model.h"
+
+namespace fedglioma::models {
+
+std::string marker_group(const std::string& marker) { return "marker:" + marker; }
+
+}  // namespace fedglioma::models
