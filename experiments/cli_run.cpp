@@ -2,19 +2,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <ctime>
+#include <memory>
 #include <iostream>
 
 #include <unistd.h>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
 #include "core/remove_tree.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
 #include "sim/experiment.h"
+#include "sim/processes.h"
 
 namespace fedglioma::experiments {
 namespace {
@@ -37,6 +41,48 @@ const OwnedFolder::Kind kRunFolder{"run",
 // The progress line redraws itself with carriage returns: only for a terminal, never in a log.
 bool progress_wanted(const std::ostream& console) { return &console == &std::cout && ::isatty(STDOUT_FILENO); }
 
+// Where ranks other than 0 print: nowhere (rank 0 prints the run; errors still reach stderr).
+std::ostream& quiet() {
+  static std::ostream sink(nullptr);
+  return sink;
+}
+
+// The run's processes from the launch environment (RANK, WORLD_SIZE, ...), joined before the run
+// starts; null for one process. Every rank's fingerprint (version, resolved config) must match.
+std::unique_ptr<sim::Processes> join_run(const LoadedConfig& loaded, const sim::LaunchEnv& env) {
+  if (env.world == 1) return nullptr;
+  const std::string fingerprint = std::string("fedglioma ") + FEDGLIOMA_VERSION + ", config " +
+                                  hex64(content_hash(loaded.resolved_json.data(), loaded.resolved_json.size()));
+  const auto timeout = std::chrono::milliseconds(static_cast<long long>(loaded.config.runtime.distributed_timeout_s * 1000));
+  return sim::join_processes(env, fingerprint, timeout);
+}
+
+sim::RunControl control_of(bool resume, std::ostream& console, const LoadedConfig& loaded, sim::Processes* processes) {
+  sim::RunControl control{resume, progress_wanted(console), loaded.resolved_json};
+  control.processes = processes;
+  return control;
+}
+
+// Resumes the run in `run_dir` as this process's rank.
+fs::path resume_in(const fs::path& run_dir, const sim::LaunchEnv& env, std::ostream& console) {
+  const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
+  require_cpu_numerics(loaded.config.runtime.cpu_numerics);
+  const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
+  const auto processes = join_run(loaded, env);
+  std::ostream& out = env.rank == 0 ? console : quiet();
+  sim::run_experiment(loaded.config, manifest, run_dir, out, control_of(true, out, loaded, processes.get()));
+  out << "run folder: " << run_dir.string() << "\n";
+  return run_dir;
+}
+
+// A rank other than 0 of a new run: it trains its clients and writes nothing in the run folder.
+fs::path run_as_peer(const LoadedConfig& loaded, const data::Manifest& manifest, const fs::path& run_dir,
+                     const sim::LaunchEnv& env) {
+  const auto processes = join_run(loaded, env);
+  sim::run_experiment(loaded.config, manifest, run_dir, quiet(), control_of(false, quiet(), loaded, processes.get()));
+  return run_dir;
+}
+
 }  // namespace
 
 CLI::App* setup_run(CLI::App& app, RunOptions& options) {
@@ -58,28 +104,30 @@ fs::path resume_run(const RunOptions& options, std::ostream& console) {
   for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl"})
     if (!fs::exists(run_dir / file))
       throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
+  const sim::LaunchEnv env = sim::read_launch_env();
+  if (env.rank > 0) return resume_in(run_dir, env, console);  // rank 0 alone writes the run folder
   const OwnedFolder folder = OwnedFolder::reopen(run_dir, kRunFolder, {"config.resolved.json", "rounds.jsonl"});
-  const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
-  require_cpu_numerics(loaded.config.runtime.cpu_numerics);
-  const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
-  sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/true, progress_wanted(console), loaded.resolved_json});
-  console << "run folder: " << run_dir.string() << "\n";
-  return run_dir;
+  return resume_in(run_dir, env, console);
 }
 
 fs::path run_run(const RunOptions& options, std::ostream& console) {
+  const sim::LaunchEnv env = sim::read_launch_env();
   if (!options.resume.empty()) return resume_run(options, console);
   if (options.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
+  if (env.world > 1 && options.out.empty())
+    throw ConfigError("WORLD_SIZE=" + std::to_string(env.world) + ": give --out, the same run folder for every rank");
   const LoadedConfig loaded = load_config(options.config, options.overrides);
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);  // before anything is written
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
+  if (env.rank > 0) return run_as_peer(loaded, manifest, options.out, env);
   const fs::path run_dir = options.out.empty() ? default_run_dir(options.config) : options.out;
   if (fs::exists(run_dir / "rounds.jsonl"))
     throw ConfigError("'" + run_dir.string() + "' already holds a run; choose another --out");
   OwnedFolder folder = OwnedFolder::claim(run_dir, kRunFolder, options.force);
   try {
     write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
-    sim::run_experiment(loaded.config, manifest, run_dir, console, {/*resume=*/false, progress_wanted(console), loaded.resolved_json});
+    const auto processes = join_run(loaded, env);
+    sim::run_experiment(loaded.config, manifest, run_dir, console, control_of(false, console, loaded, processes.get()));
   } catch (...) {
     // A run that never finished a round leaves nothing behind that could pass for a result, and
     // a folder it did not create as it found it (claim() made sure these files were not there).

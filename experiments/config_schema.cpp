@@ -292,6 +292,9 @@ std::vector<ConfigField> runtime_fields() {
            "`native`: this CPU's fastest kernels (see [Determinism](#determinism) for what each costs)"),
       boolean("runtime.deterministic", MEMBER(runtime.deterministic),
               "CUDA: deterministic cuDNN and ATen algorithms, no autotuning; `false` trades reproducibility for speed"),
+      number("runtime.distributed_timeout_s", MEMBER(runtime.distributed_timeout_s), 1.0, 86400.0,
+             "across processes (see [Several processes and hosts](#several-processes-and-hosts)): how long a rank waits "
+             "for the rendezvous and for each exchange before it names the lost rank and exits non-zero"),
   };
 }
 

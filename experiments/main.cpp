@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/numerics.h"
+#include "experiments/cli_launch.h"
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_predict.h"
 #include "experiments/cli_preprocess.h"
@@ -70,6 +71,8 @@ int run_subcommand(int argc, char** argv) {
   CLI::App* sweep_cmd = setup_sweep(app, sweep);
   PredictOptions predict;
   CLI::App* predict_cmd = setup_predict(app, predict);
+  LaunchOptions launch;
+  CLI::App* launch_cmd = setup_launch(app, launch);
   const ReferenceCommands reference = setup_reference(app);
 
   try {
@@ -83,6 +86,7 @@ int run_subcommand(int argc, char** argv) {
   if (run_cmd->parsed()) run_run(run, std::cout);
   if (sweep_cmd->parsed()) run_sweep(sweep, std::cout);
   if (predict_cmd->parsed()) run_predict(predict, std::cout);
+  if (launch_cmd->parsed()) return run_launch(launch, std::cout);
   run_reference(reference, std::cout);
   return 0;
 }

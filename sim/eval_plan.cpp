@@ -5,7 +5,9 @@
 #include <map>
 
 #include "models/model.h"
+#include "sim/exchange.h"
 #include "sim/executor.h"
+#include "sim/processes.h"
 #include "sim/model_state.h"
 
 namespace fedglioma::sim {
@@ -48,10 +50,15 @@ RoundEval summarize_round(const EvalPlan& plan, const std::vector<CasePrediction
 }
 
 std::vector<CasePrediction> predict_plan(const EvalPlan& plan, Executor& executor, const data::SampleStore& store,
-                                         const std::function<FlatParams(std::size_t client)>& model_of) {
+                                         const std::function<FlatParams(std::size_t client)>& model_of,
+                                         Processes& processes) {
   std::vector<CasePrediction> predictions(plan.cases.size());
+  std::vector<std::size_t> mine;  // the positions this process predicts
+  for (std::size_t i = 0; i < plan.cases.size(); ++i)
+    if (static_cast<int>(i % static_cast<std::size_t>(processes.size())) == processes.rank()) mine.push_back(i);
   std::vector<std::size_t> loaded(executor.size(), SIZE_MAX);  // per worker: the model it holds
-  const auto errors = executor.run(plan.cases.size(), [&](Worker& worker, std::size_t i) {
+  const auto errors = executor.run(mine.size(), [&](Worker& worker, std::size_t k) {
+    const std::size_t i = mine[k];
     const std::size_t model = plan.personal ? plan.models[i] : 0;
     if (loaded[worker.index] != model) {
       load_state(*worker.model, model_of(model));
@@ -62,6 +69,10 @@ std::vector<CasePrediction> predict_plan(const EvalPlan& plan, Executor& executo
   });
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
+  if (processes.size() > 1) {
+    exchange_predictions(processes, mine, predictions);
+    for (std::size_t i = 0; i < plan.cases.size(); ++i) predictions[i].sample = plan.cases[i];
+  }
   return predictions;
 }
 

@@ -15,6 +15,7 @@
 namespace fedglioma::sim {
 
 class Executor;
+class Processes;
 
 /// Which model predicts which case at each evaluation, in a fixed order. For a global model:
 /// external, validation (client by client), test. For personal models (Strategy::personal, local
@@ -31,9 +32,11 @@ EvalPlan eval_plan(const Partition& partition, bool personal = false);
 
 /// The predictions of every case of `plan` (in its order), made on the executor's workers; each
 /// worker loads the model `model_of(client)` when its case needs another than the one it holds
-/// (global plans: model_of(0), once).
+/// (global plans: model_of(0), once). Across processes each predicts the cases at positions
+/// i % size == rank and every process receives all predictions.
 std::vector<CasePrediction> predict_plan(const EvalPlan& plan, Executor& executor, const data::SampleStore& store,
-                                         const std::function<FlatParams(std::size_t client)>& model_of);
+                                         const std::function<FlatParams(std::size_t client)>& model_of,
+                                         Processes& processes);
 
 /// The round's evaluation from `plan`'s predictions: summarize_round or summarize_local_round.
 RoundEval summarize_plan(const EvalPlan& plan, const Partition& partition,

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "core/aggregate.h"
 #include "core/atomic_file.h"
 #include "core/devices.h"
@@ -14,6 +16,7 @@
 #include "core/file_names.h"
 #include "core/numerics.h"
 #include "core/random.h"
+#include "core/remove_tree.h"
 #include "data/patients.h"
 #include "data/sample_store.h"
 #include "models/model.h"
@@ -27,6 +30,7 @@
 #include "sim/model_identity.h"
 #include "sim/model_state.h"
 #include "sim/partition.h"
+#include "sim/processes.h"
 #include "sim/progress.h"
 #include "sim/reporters.h"
 #include "sim/round_loop.h"
@@ -93,7 +97,7 @@ std::vector<data::Sample> partition_records(const data::Manifest& manifest) {
 // partition or a changed run fails in a second, not after preprocessing. Returns
 // partitions.json's text, which a new run writes.
 std::string check_partition(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
-                            const RunControl& control) {
+                            const RunControl& control, bool writes) {
   const FederationConfig& fed = config.federation;
   const std::vector<data::Sample> records = partition_records(manifest);
   const Partition partition = make_partition(records, config.partition, fed.mode, config.runtime.seed);
@@ -110,7 +114,7 @@ std::string check_partition(const ExperimentConfig& config, const data::Manifest
     if (read_file(run_dir / "partitions.json") != text)
       throw ConfigError("'" + (run_dir / "partitions.json").string() +
                         "': the partition drawn now differs from the run's; the manifest or the data changed");
-  } else {
+  } else if (writes) {
     write_file_atomic(run_dir / "partitions.json", text);
   }
   return text;
@@ -133,7 +137,7 @@ struct ResumePoint {
 };
 
 ResumePoint resume_run(const fs::path& run_dir, FlatParams& global, ClientStateStore& clients, Strategy& strategy,
-                       const RunIdentity& identity, std::ostream& console) {
+                       const RunIdentity& identity, std::ostream& console, bool writes) {
   ResumePoint at;
   at.before.processes = 0;
   // Without a checkpoint (runtime.checkpoint_every 0, a kill or a full disk before the first
@@ -146,7 +150,7 @@ ResumePoint resume_run(const fs::path& run_dir, FlatParams& global, ClientStateS
   at.history = std::move(logged.rounds);
   if (static_cast<int>(at.history.size()) != at.first_round - 1)
     throw IoError("'" + rounds_path.string() + "' holds fewer rounds than the checkpoint");
-  write_file_atomic(rounds_path, logged.text);
+  if (writes) write_file_atomic(rounds_path, logged.text);
   console << (at.first_round > 1 ? "fedglioma: resuming after round " + std::to_string(at.first_round - 1)
                                  : std::string("fedglioma: no checkpoint yet: starting again from round 1"))
           << "\n";
@@ -198,6 +202,13 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
   return store;
 }
 
+// Where per-client state spills: the run folder's client_state/ for rank 0 (its checkpoints link
+// the files), a private temporary folder for the other ranks, which never write the run folder.
+fs::path client_state_dir(const fs::path& run_dir, int rank) {
+  if (rank == 0) return run_dir / "client_state";
+  return fs::temp_directory_path() / ("fedglioma-rank" + std::to_string(rank) + "-" + std::to_string(::getpid()));
+}
+
 RoundLoopSettings loop_settings(const ExperimentConfig& config, const Partition& partition) {
   RoundLoopSettings settings;
   for (const Client& c : partition.clients) {
@@ -220,12 +231,14 @@ class ExperimentRun {
   ExperimentRun(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
                 std::ostream& console, const RunControl& control)
       : config_(config), run_dir_(run_dir), console_(console), control_(control),
+        processes_(control.processes ? *control.processes : single_),
+        writes_(processes_.rank() == 0),
         devices_(prepare_devices(config)),
-        partition_text_(check_partition(config, manifest, run_dir, control)),
+        partition_text_(check_partition(config, manifest, run_dir, control, writes_)),
         store_(load_cases(config, manifest, console)),
         partition_(loaded_partition(config, *store_, partition_text_)),
         identity_{control.config_json, data_identity(store_->samples())},
-        client_state_(run_dir / "client_state", gigabytes(config.runtime.client_state_ram_gb)) {
+        client_state_(client_state_dir(run_dir, processes_.rank()), gigabytes(config.runtime.client_state_ram_gb)) {
     const RuntimeConfig& rt = config.runtime;
     const FederationConfig& fed = config.federation;
     // The initial global model is built once, here, from the run's seed.
@@ -242,11 +255,12 @@ class ExperimentRun {
     if (fed.mode != "local")
       if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())
         console << "fedglioma: warning: federation.strategy: " << warning << "\n";
-    if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console);
+    if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_);
     else at_.before.processes = 0;
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
                                            config.model);
-    console << "fedglioma: " << partition_.clients.size() << " client(s), " << executor_->size() << " worker(s) on "
+    console << "fedglioma: " << partition_.clients.size() << " client(s), " << executor_->size() << " worker(s)"
+            << (processes_.size() > 1 ? " x " + std::to_string(processes_.size()) + " processes" : "") << " on "
             << devices_.front() << (devices_.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
             << (strategy_->personal() ? " (local mode: no aggregation)" : "") << "\n";
     plan_ = eval_plan(partition_, strategy_->personal());
@@ -259,22 +273,35 @@ class ExperimentRun {
                           round_lr(config_.train, round, config_.federation.rounds), config_.runtime.seed, round, client);
     };
     RoundProgress progress(console_, control_.progress, at_.first_round, fed.rounds);
-    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, loop_settings(config_, partition_), progress);
+    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, loop_settings(config_, partition_), progress,
+                   processes_);
     for (const auto& r : reporters_) r->start();
     loop.run(at_.first_round, fed.rounds, global_, hooks());
     // A run resumed after its last round re-evaluates the final model for predictions.csv.
     if (last_eval_round_ == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
+    finish();
+  }
+
+ private:
+  // The run's files (rank 0) and the end: every process waits for the others here, so rank 0,
+  // which serves the rendezvous, is the last to leave.
+  void finish() {
+    if (writes_) write_files();
+    client_state_.clear();  // the last checkpoint holds its own links to the files
+    if (processes_.size() > 1) processes_.allgather({}, "the end of the run");
+    if (!writes_) remove_tree(client_state_dir(run_dir_, processes_.rank()));
+  }
+
+  void write_files() {
     write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_, *initial_,
                   control_.config_json.empty() ? "" : model_identity(control_.config_json));
     if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
       console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
                << client_state_.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";
-    client_state_.clear();  // the last checkpoint holds its own links to the files
     const RunTiming timing{at_.before.seconds + seconds_since(start_), seconds_since(start_), at_.before.processes + 1};
     for (const auto& r : reporters_) r->finish(at_.history, timing);  // summary.json last: the run is done
   }
 
- private:
   RoundHooks hooks() {
     RoundHooks hooks;
     hooks.annotate = [this](RoundRecord& record, const FlatParams& now) { annotate(record, now); };
@@ -288,6 +315,7 @@ class ExperimentRun {
     };
     hooks.checkpoint = [this](int round) {
       const int every = config_.runtime.checkpoint_every;
+      if (!writes_) return;  // rank 0's checkpoint holds the state every process shares
       if (every <= 0 || (round % every != 0 && round != config_.federation.rounds)) return;
       save_checkpoint(run_dir_, {round, at_.before.seconds + seconds_since(start_), at_.before.processes + 1}, global_,
                       client_state_, *strategy_, identity_);
@@ -307,7 +335,8 @@ class ExperimentRun {
 
   RoundEval evaluate(int round, std::uint64_t seed) {
     last_predictions_ =
-        predict_plan(plan_, *executor_, *store_, [this](std::size_t k) { return strategy_->model_of(k, global_); });
+        predict_plan(plan_, *executor_, *store_, [this](std::size_t k) { return strategy_->model_of(k, global_); },
+                     processes_);
     last_eval_round_ = round;
     return strategy_->aggregate_evaluation(plan_, partition_, last_predictions_, seed);
   }
@@ -316,6 +345,9 @@ class ExperimentRun {
   const fs::path run_dir_;
   std::ostream& console_;
   const RunControl& control_;
+  SingleProcess single_;
+  Processes& processes_;
+  const bool writes_;  // rank 0: the only process that writes the run folder
   const Clock::time_point start_ = Clock::now();
   const std::vector<std::string> devices_;
   const std::string partition_text_;  // partitions.json, drawn from the manifest before loading
@@ -331,7 +363,8 @@ class ExperimentRun {
   EvalPlan plan_;
   std::vector<CasePrediction> last_predictions_;
   int last_eval_round_ = 0;
-  const std::vector<std::unique_ptr<Reporter>> reporters_ = run_reporters(run_dir_, console_);
+  const std::vector<std::unique_ptr<Reporter>> reporters_ =
+      writes_ ? run_reporters(run_dir_, console_) : std::vector<std::unique_ptr<Reporter>>{};
 };
 
 }  // namespace

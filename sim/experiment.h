@@ -10,6 +10,8 @@
 
 namespace fedglioma::sim {
 
+class Processes;
+
 /// The preprocessing that `data` asks for.
 data::PreprocessOptions preprocess_options(const DataConfig& data);
 
@@ -22,6 +24,9 @@ struct RunControl {
   bool progress = false;  ///< redraw a progress line (round, clients done, ETA); for terminals only
   /// The resolved config as JSON text: checkpoints record it, and a resume under another is refused.
   std::string config_json;
+  /// The run's processes (sim/processes.h); null: this process alone. Every process runs the same
+  /// rounds; rank 0 alone writes the run folder, and the others only read it (resume).
+  Processes* processes = nullptr;
 };
 
 /// Runs one experiment into `run_dir` (which must exist): loads the manifest's cases

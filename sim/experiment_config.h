@@ -112,6 +112,9 @@ struct RuntimeConfig {
   /// RAM for what clients keep across rounds (control variates, local models, optimizers); the
   /// rest is kept on disk in the run folder's client_state/
   double client_state_ram_gb = 4.0;
+  /// Across processes: how long a rank waits for the rendezvous and for a collective before it
+  /// names the rank lost and exits non-zero.
+  double distributed_timeout_s = 300.0;
   /// portable: torch's CPU kernels pinned to AVX2, the same bits on every x86-64 CPU with AVX2;
   /// native: the fastest kernels of this CPU (core/numerics.h)
   std::string cpu_numerics = "portable";

@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "sim/client_state.h"
+#include "sim/exchange.h"
 #include "sim/executor.h"
+#include "sim/processes.h"
 #include "sim/progress.h"
 #include "sim/strategy.h"
 
@@ -40,13 +42,14 @@ struct RoundLoop::Outcome {
 };
 
 RoundLoop::RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer trainer, ClientStateStore& client_state,
-                     RoundLoopSettings settings, RoundProgress& progress)
+                     RoundLoopSettings settings, RoundProgress& progress, Processes& processes)
     : strategy_(strategy),
       executor_(executor),
       trainer_(std::move(trainer)),
       client_state_(client_state),
       settings_(std::move(settings)),
-      progress_(progress) {}
+      progress_(progress),
+      processes_(processes) {}
 
 // The strategy's selection, less the clients that drop out (a draw per round and client).
 std::vector<std::size_t> RoundLoop::participants(int round, RoundRecord& record) const {
@@ -63,30 +66,24 @@ std::vector<std::size_t> RoundLoop::participants(int round, RoundRecord& record)
   return training;
 }
 
-RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
-  RoundRecord record;
-  record.round = round;
-  const std::vector<std::size_t> training = participants(round, record);
-  const auto aggregator = strategy_.aggregator(global);
-  // Updates are checked and handed to the aggregator in client-id order as they arrive; a
-  // streaming aggregator frees each at once, so a round holds about one update per worker.
+// Trains the clients of `training` this process owns on the executor and hands every update to
+// `aggregator` in client-id order as far as they have arrived; across processes, the others'
+// updates arrive through the exchange. Returns what became of each.
+std::vector<RoundLoop::Outcome> RoundLoop::train_and_add(int round, const FlatParams& global,
+                                                         const std::vector<std::size_t>& training,
+                                                         RoundAggregator& aggregator) {
+  const bool shared = processes_.size() > 1;
+  std::vector<std::size_t> mine;  // positions in `training` this process trains
+  for (std::size_t j = 0; j < training.size(); ++j)
+    if (processes_.owns(training[j])) mine.push_back(j);
   std::vector<ClientUpdate> updates(training.size());
   std::vector<Outcome> outcomes(training.size());
   std::vector<char> done(training.size(), 0);
+  std::vector<ClientResult> sent(shared ? mine.size() : 0);
   std::size_t next_in_order = 0;
   std::mutex order_mutex;
-  progress_.begin(round, training.size());
-  const auto errors = executor_.run(training.size(), [&](Worker& worker, std::size_t j) {
-    const std::size_t i = training[j];
-    try {
-      ClientTask task = strategy_.configure(i, global);
-      if (settings_.keep_optimizer_state) task.optimizer_state = client_state_.text(i, kOptimizer);
-      updates[j] = trainer_(worker, task, i, round);
-    } catch (...) {
-      outcomes[j].error = std::current_exception();
-    }
-    std::lock_guard<std::mutex> lock(order_mutex);
-    done[j] = 1;
+  // A streaming aggregator frees each update at once, so a round holds about one per worker.
+  auto drain = [&] {
     for (; next_in_order < training.size() && done[next_in_order]; ++next_in_order) {
       Outcome& o = outcomes[next_in_order];
       ClientUpdate& u = updates[next_in_order];
@@ -97,15 +94,46 @@ RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
       o.seconds = u.seconds;
       o.skipped_steps = u.skipped_steps;
       o.optimizer_state = std::move(u.optimizer_state);
-      aggregator->add(training[next_in_order], std::move(u));
+      aggregator.add(training[next_in_order], std::move(u));
       u = ClientUpdate();
     }
+  };
+  progress_.begin(round, mine.size());
+  const auto errors = executor_.run(mine.size(), [&](Worker& worker, std::size_t k) {
+    const std::size_t j = mine[k], i = training[j];
+    try {
+      ClientTask task = strategy_.configure(i, global);
+      if (settings_.keep_optimizer_state) task.optimizer_state = client_state_.text(i, kOptimizer);
+      updates[j] = trainer_(worker, task, i, round);
+    } catch (...) {
+      outcomes[j].error = std::current_exception();
+    }
+    if (shared) sent[k] = {j, outcomes[j].error ? describe(outcomes[j].error) : "", outcomes[j].error ? ClientUpdate() : updates[j]};
+    std::lock_guard<std::mutex> lock(order_mutex);
+    done[j] = 1;
+    drain();
     progress_.client_done();
   });
   progress_.end();
   for (const auto& e : errors)  // the aggregator's own failures; a client's are its outcome
     if (e) std::rethrow_exception(e);
+  if (!shared) return outcomes;
+  for (ClientResult& c : exchange_results(processes_, sent, round)) {
+    if (c.index >= training.size() || done[c.index]) continue;  // our own, already added
+    if (!c.error.empty()) outcomes[c.index].error = std::make_exception_ptr(Error(c.error));
+    else updates[c.index] = std::move(c.update);
+    done[c.index] = 1;
+  }
+  drain();
+  return outcomes;
+}
 
+RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
+  RoundRecord record;
+  record.round = round;
+  const std::vector<std::size_t> training = participants(round, record);
+  const auto aggregator = strategy_.aggregator(global);
+  std::vector<Outcome> outcomes = train_and_add(round, global, training, *aggregator);
   std::size_t accepted = 0;
   for (std::size_t j = 0, r = 0; j < training.size(); ++j) {
     while (record.clients[r].id != settings_.client_ids[training[j]]) ++r;

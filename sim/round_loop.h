@@ -15,6 +15,8 @@ namespace fedglioma::sim {
 
 class ClientStateStore;
 class Executor;
+class Processes;
+class RoundAggregator;
 class RoundProgress;
 class Strategy;
 struct Worker;
@@ -55,11 +57,13 @@ struct RoundHooks {
 /// combine are the strategy's; a client that throws or returns non-finite weights or loss is
 /// logged and left out of the aggregate; a round with fewer usable updates than min_clients
 /// keeps the model (and stops the run with stop_below_min_clients). Every draw is keyed by
-/// (seed, round, client), so a round does not depend on the number of workers.
+/// (seed, round, client), so a round does not depend on the number of workers. Across processes
+/// (`processes`), each trains the selected clients it owns and every process receives every
+/// update, folds them in the same client-id order and so holds the same model and state.
 class RoundLoop {
  public:
   RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer trainer, ClientStateStore& client_state,
-            RoundLoopSettings settings, RoundProgress& progress);
+            RoundLoopSettings settings, RoundProgress& progress, Processes& processes);
 
   /// Runs rounds `first` to `last` on `global`. Throws Error when a skipped round stops the run
   /// (after reporting it).
@@ -71,6 +75,8 @@ class RoundLoop {
  private:
   struct Outcome;
   std::vector<std::size_t> participants(int round, RoundRecord& record) const;
+  std::vector<Outcome> train_and_add(int round, const FlatParams& global, const std::vector<std::size_t>& training,
+                                     RoundAggregator& aggregator);
 
   Strategy& strategy_;
   Executor& executor_;
@@ -78,6 +84,7 @@ class RoundLoop {
   ClientStateStore& client_state_;
   RoundLoopSettings settings_;
   RoundProgress& progress_;
+  Processes& processes_;
 };
 
 }  // namespace fedglioma::sim

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "sim/client_state.h"
 #include "sim/executor.h"
+#include "sim/processes.h"
 #include "sim/progress.h"
 #include "sim/round_loop.h"
 #include "sim/strategy.h"
@@ -37,6 +38,7 @@ struct Fixture {
   ClientStateStore state{fedglioma::testing::temp_dir("round-loop") / "spill", 1 << 20};
   std::ostringstream console;
   RoundProgress progress{console, false, 1, 1};
+  SingleProcess processes;
   Executor executor{2, 1, {"cpu"}, fedglioma::testing::tiny_model()};
   RoundLoopSettings settings;
   std::unique_ptr<Strategy> strategy;
@@ -55,7 +57,7 @@ struct Fixture {
   RoundLoop loop() {
     return RoundLoop(*strategy, executor,
                      [](Worker&, const ClientTask& task, std::size_t client, int) { return injected(task, client); },
-                     state, settings, progress);
+                     state, settings, progress, processes);
   }
 };
 

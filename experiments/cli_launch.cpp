@@ -1,0 +1,108 @@
+#include "experiments/cli_launch.h"
+
+#include <CLI/CLI.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "core/error.h"
+#include "sim/processes.h"
+
+namespace fedglioma::experiments {
+namespace {
+
+// A port on 127.0.0.1 that nothing listens on now (the kernel's pick for port 0).
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw Error("launch: cannot find a free port on 127.0.0.1; give --port");
+  return ntohs(addr.sin_port);
+}
+
+// Starts rank `rank`: this executable with `command`, in the launch environment.
+pid_t start_rank(int rank, const LaunchOptions& options, int port) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+  ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+  ::setenv("WORLD_SIZE", std::to_string(options.procs).c_str(), 1);
+  ::setenv("RANK", std::to_string(rank).c_str(), 1);
+  ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+  std::vector<char*> argv{const_cast<char*>("fedglioma")};
+  for (const std::string& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  std::_Exit(127);
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "stopped";
+}
+
+}  // namespace
+
+CLI::App* setup_launch(CLI::App& app, LaunchOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "launch", "Run a fedglioma command as N processes on this machine (c10d over loopback): launch --procs N -- run ...");
+  cmd->add_option("--procs", options.procs, "Processes (ranks)")->check(CLI::Range(1, 256));
+  cmd->add_option("--port", options.port, "Rendezvous port on 127.0.0.1 (default: a free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--grace", options.grace_s, "Seconds the other ranks get to exit after one fails")->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("command", options.command, "The subcommand every rank runs, after --")->required();
+  return cmd;
+}
+
+int run_launch(const LaunchOptions& options, std::ostream& console) {
+  std::string why;
+  if (!sim::distributed_available(&why)) throw ConfigError("launch is unavailable: " + why);
+  const int port = options.port != 0 ? options.port : free_loopback_port();
+  std::map<pid_t, int> ranks;
+  for (int r = 0; r < options.procs; ++r) ranks[start_rank(r, options, port)] = r;
+  std::string first_failure, killed;
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  while (!ranks.empty()) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) {
+      if (std::chrono::steady_clock::now() > deadline && killed.empty())
+        for (const auto& [p, r] : ranks) {
+          ::kill(p, SIGKILL);
+          killed += (killed.empty() ? "" : ", ") + std::to_string(r);
+        }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    const auto it = ranks.find(pid);
+    if (it == ranks.end()) continue;
+    const int rank = it->second;
+    ranks.erase(it);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+    if (first_failure.empty()) {
+      first_failure = "launch: rank " + std::to_string(rank) + " of " + std::to_string(options.procs) + " " +
+                      describe_status(status);
+      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(options.grace_s * 1000));
+    }
+  }
+  if (!killed.empty()) first_failure += "; still running after --grace, killed: rank(s) " + killed;
+  if (!first_failure.empty()) throw Error(first_failure);
+  console << "launch: " << options.procs << " rank(s) finished\n";
+  return 0;
+}
+
+}  // namespace fedglioma::experiments

@@ -1,0 +1,104 @@
+#include "sim/exchange.h"
+
+#include <cstdint>
+#include <optional>
+
+#include "core/byte_codec.h"
+#include "sim/processes.h"
+
+namespace fedglioma::sim {
+
+namespace {
+
+void put_update(ByteWriter& w, const ClientUpdate& u) {
+  w.put_array(u.params);
+  w.put<std::uint64_t>(u.samples);
+  w.put(u.train_loss);
+  w.put(u.steps);
+  w.put(u.skipped_steps);
+  w.put(u.io_wait_seconds);
+  w.put(u.seconds);
+  w.put_text(u.optimizer_state);
+}
+
+ClientUpdate get_update(ByteReader& r) {
+  ClientUpdate u;
+  u.params = r.get_array<float>();
+  u.samples = static_cast<std::size_t>(r.get<std::uint64_t>());
+  u.train_loss = r.get<double>();
+  u.steps = r.get<std::int64_t>();
+  u.skipped_steps = r.get<std::int64_t>();
+  u.io_wait_seconds = r.get<double>();
+  u.seconds = r.get<double>();
+  u.optimizer_state = r.get_text();
+  return u;
+}
+
+void put_optional(ByteWriter& w, const std::optional<double>& v) {
+  w.put<std::uint8_t>(v.has_value());
+  w.put(v.value_or(0.0));
+}
+
+std::optional<double> get_optional(ByteReader& r) {
+  const bool has = r.get<std::uint8_t>() != 0;
+  const double v = r.get<double>();
+  return has ? std::optional<double>(v) : std::nullopt;
+}
+
+}  // namespace
+
+std::vector<ClientResult> exchange_results(Processes& processes, const std::vector<ClientResult>& mine, int round) {
+  ByteWriter w;
+  w.put<std::uint64_t>(mine.size());
+  for (const ClientResult& c : mine) {
+    w.put<std::uint64_t>(c.index);
+    w.put_text(c.error);
+    if (c.error.empty()) put_update(w, c.update);
+  }
+  const std::string what = "round " + std::to_string(round) + "'s client updates";
+  std::vector<ClientResult> all;
+  for (const std::string& bytes : processes.allgather(w.take(), what)) {
+    ByteReader r(bytes, what);
+    for (auto n = r.get<std::uint64_t>(); n > 0; --n) {
+      ClientResult c;
+      c.index = static_cast<std::size_t>(r.get<std::uint64_t>());
+      c.error = r.get_text();
+      if (c.error.empty()) c.update = get_update(r);
+      all.push_back(std::move(c));
+    }
+  }
+  return all;
+}
+
+void exchange_predictions(Processes& processes, const std::vector<std::size_t>& mine,
+                          std::vector<CasePrediction>& all) {
+  ByteWriter w;
+  w.put<std::uint64_t>(mine.size());
+  for (std::size_t i : mine) {
+    const CasePrediction& p = all[i];
+    w.put<std::uint64_t>(i);
+    put_optional(w, p.dice);
+    put_optional(w, p.hd95);
+    for (double prob : p.markers.prob) w.put(prob);
+    w.put<std::uint8_t>(p.markers.grade.has_value());
+    for (double g : p.markers.grade.value_or(std::array<double, 3>{})) w.put(g);
+  }
+  const std::string what = "the evaluation's predictions";
+  for (const std::string& bytes : processes.allgather(w.take(), what)) {
+    ByteReader r(bytes, what);
+    for (auto n = r.get<std::uint64_t>(); n > 0; --n) {
+      const auto i = static_cast<std::size_t>(r.get<std::uint64_t>());
+      if (i >= all.size()) throw DistributedError(what + ": a prediction for case " + std::to_string(i) + " of " + std::to_string(all.size()));
+      CasePrediction& p = all[i];
+      p.dice = get_optional(r);
+      p.hd95 = get_optional(r);
+      for (double& prob : p.markers.prob) prob = r.get<double>();
+      const bool has_grade = r.get<std::uint8_t>() != 0;
+      std::array<double, 3> grade{};
+      for (double& g : grade) g = r.get<double>();
+      p.markers.grade = has_grade ? std::optional<std::array<double, 3>>(grade) : std::nullopt;
+    }
+  }
+}
+
+}  // namespace fedglioma::sim
