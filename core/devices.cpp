@@ -37,4 +37,10 @@ std::vector<std::string> resolve_devices(const std::string& spec) {
   return out;
 }
 
+std::vector<std::string> devices_of_local_rank(const std::string& spec, const std::vector<std::string>& devices,
+                                               int local_rank, int world) {
+  if (spec != "auto" || world <= 1 || devices.size() <= 1 || devices.front() == "cpu") return devices;
+  return {devices[static_cast<std::size_t>(local_rank) % devices.size()]};
+}
+
 }  // namespace fedglioma

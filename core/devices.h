@@ -11,4 +11,10 @@ namespace fedglioma {
 /// CUDA device this build or machine does not have.
 std::vector<std::string> resolve_devices(const std::string& spec);
 
+/// The devices of one process of a multi-process run on a host (LOCAL_RANK `local_rank`): with
+/// runtime.devices "auto" and several CUDA devices, the one GPU local_rank % count, so the
+/// processes of a host share its GPUs out (as torchrun's users expect); otherwise `devices`.
+std::vector<std::string> devices_of_local_rank(const std::string& spec, const std::vector<std::string>& devices,
+                                               int local_rank, int world);
+
 }  // namespace fedglioma

@@ -57,9 +57,11 @@ std::unique_ptr<sim::Processes> join_run(const LoadedConfig& loaded, const sim::
   return sim::join_processes(env, fingerprint, timeout);
 }
 
-sim::RunControl control_of(bool resume, std::ostream& console, const LoadedConfig& loaded, sim::Processes* processes) {
+sim::RunControl control_of(bool resume, std::ostream& console, const LoadedConfig& loaded, sim::Processes* processes,
+                           int local_rank) {
   sim::RunControl control{resume, progress_wanted(console), loaded.resolved_json};
   control.processes = processes;
+  control.local_rank = local_rank;
   return control;
 }
 
@@ -70,7 +72,7 @@ fs::path resume_in(const fs::path& run_dir, const sim::LaunchEnv& env, std::ostr
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
   const auto processes = join_run(loaded, env);
   std::ostream& out = env.rank == 0 ? console : quiet();
-  sim::run_experiment(loaded.config, manifest, run_dir, out, control_of(true, out, loaded, processes.get()));
+  sim::run_experiment(loaded.config, manifest, run_dir, out, control_of(true, out, loaded, processes.get(), env.local_rank));
   out << "run folder: " << run_dir.string() << "\n";
   return run_dir;
 }
@@ -79,7 +81,7 @@ fs::path resume_in(const fs::path& run_dir, const sim::LaunchEnv& env, std::ostr
 fs::path run_as_peer(const LoadedConfig& loaded, const data::Manifest& manifest, const fs::path& run_dir,
                      const sim::LaunchEnv& env) {
   const auto processes = join_run(loaded, env);
-  sim::run_experiment(loaded.config, manifest, run_dir, quiet(), control_of(false, quiet(), loaded, processes.get()));
+  sim::run_experiment(loaded.config, manifest, run_dir, quiet(), control_of(false, quiet(), loaded, processes.get(), env.local_rank));
   return run_dir;
 }
 
@@ -127,7 +129,7 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
   try {
     write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
     const auto processes = join_run(loaded, env);
-    sim::run_experiment(loaded.config, manifest, run_dir, console, control_of(false, console, loaded, processes.get()));
+    sim::run_experiment(loaded.config, manifest, run_dir, console, control_of(false, console, loaded, processes.get(), env.local_rank));
   } catch (...) {
     // A run that never finished a round leaves nothing behind that could pass for a result, and
     // a folder it did not create as it found it (claim() made sure these files were not there).

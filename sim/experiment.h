@@ -27,6 +27,7 @@ struct RunControl {
   /// The run's processes (sim/processes.h); null: this process alone. Every process runs the same
   /// rounds; rank 0 alone writes the run folder, and the others only read it (resume).
   Processes* processes = nullptr;
+  int local_rank = 0;  ///< LOCAL_RANK: with runtime.devices "auto", picks this process's GPU
 };
 
 /// Runs one experiment into `run_dir` (which must exist): loads the manifest's cases

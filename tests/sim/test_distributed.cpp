@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "core/devices.h"
 #include "sim/processes.h"
 #include "tests/support/fixtures.h"
 
@@ -168,4 +169,14 @@ TEST_CASE("the launch environment is read as PyTorch's launchers set it, and bad
   REQUIRE_THAT(output, Catch::Contains("environment variable RANK=\"2\": expected an integer in [0, 1]"));
   REQUIRE(run_command("WORLD_SIZE=2 " + run, &output) == 1);
   REQUIRE_THAT(output, Catch::Contains("RANK is unset"));
+}
+
+TEST_CASE("with runtime.devices auto, LOCAL_RANK picks each process's GPU", "[distributed]") {
+  using fedglioma::devices_of_local_rank;
+  const std::vector<std::string> gpus = {"cuda:0", "cuda:1"};
+  CHECK(devices_of_local_rank("auto", gpus, 0, 4) == std::vector<std::string>{"cuda:0"});
+  CHECK(devices_of_local_rank("auto", gpus, 3, 4) == std::vector<std::string>{"cuda:1"});
+  CHECK(devices_of_local_rank("auto", gpus, 1, 1) == gpus);  // one process uses every GPU
+  CHECK(devices_of_local_rank("cuda:0,cuda:1", gpus, 1, 2) == gpus);  // an explicit list is kept
+  CHECK(devices_of_local_rank("auto", {"cpu"}, 1, 2) == std::vector<std::string>{"cpu"});
 }
