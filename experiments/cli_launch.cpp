@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "experiments/child_process.h"
 #include "sim/processes.h"
 
 namespace fedglioma::experiments {
@@ -36,24 +37,11 @@ int free_loopback_port() {
 
 // Starts rank `rank`: this executable with `command`, in the launch environment.
 pid_t start_rank(int rank, const LaunchOptions& options, int port) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  ::setenv("MASTER_ADDR", "127.0.0.1", 1);
-  ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-  ::setenv("WORLD_SIZE", std::to_string(options.procs).c_str(), 1);
-  ::setenv("RANK", std::to_string(rank).c_str(), 1);
-  ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-  std::vector<char*> argv{const_cast<char*>("fedglioma")};
-  for (const std::string& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execv("/proc/self/exe", argv.data());
-  std::_Exit(127);
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
-  return "stopped";
+  return spawn_self(options.command, {{"MASTER_ADDR", "127.0.0.1"},
+                                      {"MASTER_PORT", std::to_string(port)},
+                                      {"WORLD_SIZE", std::to_string(options.procs)},
+                                      {"RANK", std::to_string(rank)},
+                                      {"LOCAL_RANK", std::to_string(rank)}});
 }
 
 }  // namespace
@@ -95,7 +83,7 @@ int run_launch(const LaunchOptions& options, std::ostream& console) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
     if (first_failure.empty()) {
       first_failure = "launch: rank " + std::to_string(rank) + " of " + std::to_string(options.procs) + " " +
-                      describe_status(status);
+                      describe_exit(status);
       deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(options.grace_s * 1000));
     }
   }

@@ -16,11 +16,11 @@
 #include "core/json_document.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
-#include "core/remove_tree.h"
 #include "data/csv_table.h"
 #include "data/manifest.h"
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
+#include "experiments/sweep_points.h"
 #include "sim/run_log.h"
 
 namespace fedglioma::experiments {
@@ -32,15 +32,10 @@ using json = nlohmann::ordered_json;
 
 using data::kMarkers;
 
-struct Point {
-  std::string name;
-  json settings = json::object();  // key path -> value
-  fs::path dir;
-  std::string resolved;  // the point's resolved config (JSON text): what identifies its results
-};
+using Point = SweepPoint;
 
 // What sweep writes into its folder.
-const OwnedFolder::Kind kSweepFolder{"sweep", "--force", {"points", "points.json", "sweep.csv", "sweep.md"}};
+const OwnedFolder::Kind kSweepFolder{"sweep", "--force", {"points", "points.json", "sweep.csv", "sweep.md", "logs"}};
 
 // A folder-safe rendering of a grid value: strings as they are, objects by their values.
 std::string label_of(const json& value) {
@@ -127,42 +122,6 @@ std::vector<Point> resolve_points(std::vector<Point> points, const std::function
   return kept;
 }
 
-// Why the results in `p.dir` are not `p`'s (its config changed since it ran), or "" when they are.
-std::string stale_reason(const Point& p) {
-  const fs::path ran = p.dir / "config.resolved.json";
-  if (!fs::exists(ran)) return "";
-  const std::string text = read_file(ran);
-  if (text == p.resolved) return "";
-  try {
-    return json_differences(parse_json_document(text), parse_json_document(p.resolved), 3);
-  } catch (const std::invalid_argument&) {
-    return "its config.resolved.json is damaged";
-  }
-}
-
-// Runs, resumes or skips one point.
-void run_point(const Point& p, const RunOptions& fresh_run, std::ostream& console) {
-  const std::string stale = stale_reason(p);
-  std::error_code ec;
-  if (!stale.empty()) {
-    console << " (its config changed since it ran: " << stale << "; running it again)\n";
-    remove_tree(p.dir, ec);
-  } else if (fs::exists(p.dir / "summary.json")) {
-    console << " (finished before, skipped)\n";
-    return;
-  } else if (fs::exists(p.dir / "checkpoints" / "latest.state")) {
-    console << " (resumed)\n";
-    RunOptions resume;
-    resume.resume = p.dir;
-    run_run(resume, console);
-    return;
-  } else {
-    console << "\n";
-    remove_tree(p.dir, ec);  // an interrupted point without a checkpoint starts again
-  }
-  run_run(fresh_run, console);
-}
-
 // The best of `values` (by the metric's direction: all of these grow with quality).
 struct Outcome {
   std::optional<double> final_value, best_value;
@@ -203,6 +162,10 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& options) {
   cmd->add_option("sweep", options.sweep, "Sweep file (JSON): base config, grid, fixed settings")->required();
   cmd->add_option("--out", options.out, "Sweep folder (default: the file's \"out\", else runs/<sweep name>)");
   cmd->add_option("--set", options.overrides, "Override a config field of every point: key.path=value (repeatable)");
+  cmd->add_option("--jobs", options.jobs,
+                  "Points run at once, each a process of its own (logs in the sweep's logs/; a GPU each with "
+                  "runtime.devices auto); same numbers as one at a time")
+      ->check(CLI::Range(1, 1024));
   cmd->add_flag("--force", options.force,
                 "Write into an existing folder that is not a sweep folder (refused if it holds any file a sweep writes)");
   return cmd;
@@ -267,10 +230,7 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
   fs::create_directories(out / "points");
   write_file_atomic(out / "points.json", listing.dump(2) + "\n");
 
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    console << "sweep: point " << i + 1 << "/" << points.size() << ": " << points[i].name;
-    run_point(points[i], run_options(points[i]), console);
-  }
+  run_sweep_points(points, run_options, options.jobs, out / "logs", console);
 
   // sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.
   std::vector<std::string> keys;

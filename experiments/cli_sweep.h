@@ -17,6 +17,7 @@ struct SweepOptions {
   std::filesystem::path out;           ///< empty: the file's "out", else runs/<sweep name>
   std::vector<std::string> overrides;  ///< --set key.path=value, applied to every point
   bool force = false;                  ///< --force: write into an existing folder that is not a sweep folder
+  int jobs = 1;                        ///< --jobs K: points run at once, each in its own process
 };
 
 CLI::App* setup_sweep(CLI::App& app, SweepOptions& options);

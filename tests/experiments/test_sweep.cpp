@@ -119,3 +119,38 @@ TEST_CASE("a sweep reruns a point whose config changed, counts repeated values o
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console), Catch::Contains("--force"));
   REQUIRE_FALSE(fs::exists(dir / "mine" / "points.json"));
 }
+
+TEST_CASE("sweep --jobs 2 runs points at once in processes of their own, with the sequential sweep's numbers",
+          "[experiments][sweep][slow]") {
+  const fs::path dir = fedglioma::testing::temp_dir("sweep-jobs");
+  fedglioma::write_file_atomic(dir / "tiny.json", fedglioma::testing::tiny_config_json());
+  fedglioma::write_file_atomic(dir / "sweep.json", R"({
+      "base": "tiny.json",
+      "set": ["federation.rounds=1"],
+      "grid": {"federation.strategy.name": ["fedavg", "fedadam"], "runtime.seed": [1, 2]}})");
+  fedglioma::experiments::SweepOptions options;
+  options.sweep = dir / "sweep.json";
+  options.out = dir / "sequential";
+  std::ostringstream console;
+  fedglioma::experiments::run_sweep(options, console);
+
+  std::string output;
+  REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " sweep '" + (dir / "sweep.json").string() +
+                                              "' --out '" + (dir / "parallel").string() + "' --jobs 2",
+                                          &output) == 0);
+  INFO(output);
+  REQUIRE(fedglioma::read_file(dir / "parallel" / "sweep.csv") == fedglioma::read_file(dir / "sequential" / "sweep.csv"));
+  REQUIRE(fedglioma::read_file(dir / "parallel" / "sweep.md") == fedglioma::read_file(dir / "sequential" / "sweep.md"));
+  REQUIRE(fs::exists(dir / "parallel" / "logs" / "name-fedadam__seed-2.log"));
+
+  // A point that fails is named with its log; the others finish.
+  fedglioma::write_file_atomic(dir / "failing.json", R"({
+      "base": "tiny.json", "set": ["federation.rounds=1"], "grid": {"federation.min_clients": [1, 5]}})");
+  REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " sweep '" + (dir / "failing.json").string() +
+                                              "' --out '" + (dir / "failing").string() + "' --jobs 2",
+                                          &output) == 1);
+  REQUIRE_THAT(output, Catch::Contains("sweep: point(s) failed; min_clients-5 exited with status 1") &&
+                           Catch::Contains("logs/min_clients-5.log"));
+  REQUIRE(fs::exists(dir / "failing" / "points" / "min_clients-1" / "summary.json"));
+  REQUIRE_THAT(fedglioma::read_file(dir / "failing" / "logs" / "min_clients-5.log"), Catch::Contains("federation.min_clients"));
+}
