@@ -59,6 +59,9 @@ CLI::App* setup_launch(CLI::App& app, LaunchOptions& options) {
 int run_launch(const LaunchOptions& options, std::ostream& console) {
   std::string why;
   if (!sim::distributed_available(&why)) throw ConfigError("launch is unavailable: " + why);
+  if (options.command.empty() || options.command.front() != "run")
+    throw ConfigError("launch runs `run` across processes (launch --procs N -- run CONFIG --out DIR); for a sweep use "
+                      "`sweep --jobs K`");
   const int port = options.port != 0 ? options.port : free_loopback_port();
   std::map<pid_t, int> ranks;
   for (int r = 0; r < options.procs; ++r) ranks[start_rank(r, options, port)] = r;

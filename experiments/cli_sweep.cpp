@@ -21,6 +21,7 @@
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
 #include "experiments/sweep_points.h"
+#include "sim/processes.h"
 #include "sim/run_log.h"
 
 namespace fedglioma::experiments {
@@ -172,6 +173,9 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& options) {
 }
 
 fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
+  if (sim::read_launch_env().world > 1)
+    throw ConfigError("sweep does not run across the ranks of a launch (WORLD_SIZE > 1): run it in one process, with "
+                      "--jobs K to run K points at once");
   const std::string source = "'" + options.sweep.string() + "'";
   json spec;
   try {

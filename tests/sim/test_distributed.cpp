@@ -169,6 +169,13 @@ TEST_CASE("the launch environment is read as PyTorch's launchers set it, and bad
   REQUIRE_THAT(output, Catch::Contains("environment variable RANK=\"2\": expected an integer in [0, 1]"));
   REQUIRE(run_command("WORLD_SIZE=2 " + run, &output) == 1);
   REQUIRE_THAT(output, Catch::Contains("RANK is unset"));
+  // Only `run` spreads over ranks: a sweep under a launch is refused before it writes anything.
+  REQUIRE(run_command("WORLD_SIZE=2 RANK=0 " + std::string(FEDGLIOMA_BINARY) + " sweep x.json", &output) == 1);
+  REQUIRE_THAT(output, Catch::Contains("sweep does not run across the ranks"));
+  if (fedglioma::sim::distributed_available()) {
+    REQUIRE(run_command(std::string(FEDGLIOMA_BINARY) + " launch --procs 2 -- sweep x.json", &output) == 1);
+    REQUIRE_THAT(output, Catch::Contains("launch runs `run` across processes"));
+  }
 }
 
 TEST_CASE("with runtime.devices auto, LOCAL_RANK picks each process's GPU", "[distributed]") {
