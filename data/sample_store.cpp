@@ -1,6 +1,7 @@
 #include "data/sample_store.h"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 #include "core/error.h"
@@ -14,37 +15,58 @@ std::uint64_t SampleStore::sample_bytes(const Geometry& grid) {
 
 SampleStore::SampleStore(std::vector<const Case*> records, PreprocessOptions options, SampleCache cache,
                          std::uint64_t ram_budget_bytes, int threads,
-                         const std::function<void(std::size_t, std::size_t)>& progress)
-    : records_(std::move(records)), options_(std::move(options)), cache_(std::move(cache)), budget_(ram_budget_bytes) {
+                         const std::function<void(std::size_t, std::size_t)>& progress, std::vector<bool> needed)
+    : records_(std::move(records)), needed_(std::move(needed)), options_(std::move(options)), cache_(std::move(cache)),
+      budget_(ram_budget_bytes) {
+  if (!needed_.empty() && needed_.size() != records_.size())
+    throw std::invalid_argument("SampleStore: one `needed` flag per record");
+  std::vector<const Case*> wanted;  // the records loaded, in manifest order
+  for (std::size_t i = 0; i < records_.size(); ++i)
+    if (loaded(i)) wanted.push_back(records_[i]);
   Geometry grid;
   grid.size = options_.size;
-  const std::uint64_t total = sample_bytes(grid) * records_.size();
+  const std::uint64_t total = sample_bytes(grid) * wanted.size();
   streaming_ = total > budget_;
   if (streaming_ && !cache_.enabled())
-    throw ConfigError("data.cache_ram_gb: the " + std::to_string(records_.size()) + " cases need " +
+    throw ConfigError("data.cache_ram_gb: the " + std::to_string(wanted.size()) + " cases need " +
                       std::to_string(total >> 20) + " MiB in memory, more than the budget of " +
                       std::to_string(budget_ >> 20) +
                       " MiB, and data.cache_dir is empty: streaming cases from disk needs the cache");
+  std::vector<Sample> samples;
   if (!streaming_) {
-    samples_ = load_samples(records_, options_, cache_, threads, progress);
-    return;
-  }
-  // Streaming: every case is preprocessed (or its cache entry checked) in chunks, and only its
-  // metadata is kept.
-  samples_.reserve(records_.size());
-  const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));
-  for (std::size_t begin = 0; begin < records_.size(); begin += chunk) {
-    const std::vector<const Case*> part(
-        records_.begin() + static_cast<std::ptrdiff_t>(begin),
-        records_.begin() + static_cast<std::ptrdiff_t>(std::min(records_.size(), begin + chunk)));
-    std::vector<Sample> loaded = load_samples(part, options_, cache_, threads, [&](std::size_t done, std::size_t) {
-      if (progress) progress(begin + done, records_.size());
-    });
-    for (Sample& s : loaded) {
-      s.image = {};
-      s.mask = {};
-      samples_.push_back(std::move(s));
+    samples = load_samples(wanted, options_, cache_, threads, progress);
+  } else {
+    // Streaming: every case is preprocessed (or its cache entry checked) in chunks, and only its
+    // metadata is kept.
+    samples.reserve(wanted.size());
+    const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));
+    for (std::size_t begin = 0; begin < wanted.size(); begin += chunk) {
+      const std::vector<const Case*> part(
+          wanted.begin() + static_cast<std::ptrdiff_t>(begin),
+          wanted.begin() + static_cast<std::ptrdiff_t>(std::min(wanted.size(), begin + chunk)));
+      std::vector<Sample> loaded = load_samples(part, options_, cache_, threads, [&](std::size_t done, std::size_t) {
+        if (progress) progress(begin + done, wanted.size());
+      });
+      for (Sample& s : loaded) {
+        s.image = {};
+        s.mask = {};
+        samples.push_back(std::move(s));
+      }
     }
+  }
+  // Every record in manifest order: the loaded ones, and the others' metadata.
+  samples_.reserve(records_.size());
+  for (std::size_t i = 0, k = 0; i < records_.size(); ++i) {
+    if (loaded(i)) {
+      samples_.push_back(std::move(samples[k++]));
+      continue;
+    }
+    Sample s;
+    s.id = records_[i]->id;
+    s.site = records_[i]->site;
+    s.split = records_[i]->split;
+    s.labels = records_[i]->labels;
+    samples_.push_back(std::move(s));
   }
 }
 
@@ -60,6 +82,8 @@ std::shared_ptr<const Sample> SampleStore::load_voxels(std::size_t index) const 
 std::shared_ptr<const Sample> SampleStore::fetch(const Sample& sample) const {
   const std::size_t index = static_cast<std::size_t>(&sample - samples_.data());
   if (index >= samples_.size()) throw std::invalid_argument("SampleStore::fetch: not one of this store's samples");
+  if (!loaded(index))
+    throw std::logic_error("SampleStore::fetch: case '" + sample.id + "' was not loaded by this process");
   if (!streaming_) return std::shared_ptr<const Sample>(std::shared_ptr<const Sample>(), &sample);
 
   std::unique_lock<std::mutex> lock(mutex_);

@@ -24,11 +24,16 @@ namespace fedglioma::data {
 /// (id, site, split, labels, geometry) and voxels are read back from the disk cache on demand
 /// (streaming mode), keeping at most the budget's worth of recently used cases; the disk cache
 /// must then be enabled. `fetch` is safe to call from any thread.
+///
+/// `needed` (one flag per record; empty: all) limits loading to the cases this process uses (a
+/// rank of a multi-process run: its clients' and its share of the evaluation): the others keep
+/// their record's metadata (id, site, split, labels; no geometry, voxels or fingerprint) and
+/// fetching one is an internal error.
 class SampleStore {
  public:
   SampleStore(std::vector<const Case*> records, PreprocessOptions options, SampleCache cache,
               std::uint64_t ram_budget_bytes, int threads,
-              const std::function<void(std::size_t, std::size_t)>& progress = {});
+              const std::function<void(std::size_t, std::size_t)>& progress = {}, std::vector<bool> needed = {});
 
   /// Every case, in manifest order. In streaming mode `image` and `mask` are empty; use fetch.
   const std::vector<Sample>& samples() const { return samples_; }
@@ -46,10 +51,14 @@ class SampleStore {
   /// Disk reads made by fetch since construction (0 in resident mode).
   std::uint64_t disk_reads() const;
 
+  /// Whether this store loaded `samples()[index]` (see `needed`).
+  bool loaded(std::size_t index) const { return needed_.empty() || needed_[index]; }
+
  private:
   std::shared_ptr<const Sample> load_voxels(std::size_t index) const;
 
   std::vector<const Case*> records_;
+  std::vector<bool> needed_;
   PreprocessOptions options_;
   SampleCache cache_;
   std::vector<Sample> samples_;

@@ -65,10 +65,16 @@ void check_identity(const fs::path& file, const StateBundle& state, const RunIde
 
 }  // namespace
 
-std::string data_identity(const std::vector<data::Sample>& samples) {
+std::string data_identity(const std::vector<data::Sample>& samples, const std::vector<std::uint64_t>& fingerprints) {
   std::string text;
-  for (const data::Sample& s : samples) text += s.id + " " + hex64(s.fingerprint) + "\n";
+  for (std::size_t i = 0; i < samples.size(); ++i) text += samples[i].id + " " + hex64(fingerprints[i]) + "\n";
   return text;
+}
+
+std::string data_identity(const std::vector<data::Sample>& samples) {
+  std::vector<std::uint64_t> fingerprints;
+  for (const data::Sample& s : samples) fingerprints.push_back(s.fingerprint);
+  return data_identity(samples, fingerprints);
 }
 
 fs::path checkpoint_path(const fs::path& run_dir) { return run_dir / "checkpoints" / "latest.state"; }

@@ -22,6 +22,9 @@ struct RunIdentity {
 
 /// The data part of a RunIdentity for `samples`.
 std::string data_identity(const std::vector<data::Sample>& samples);
+/// The same from each sample's id and `fingerprints` (one per sample; a multi-process run's ranks
+/// gather them, each having loaded only some cases).
+std::string data_identity(const std::vector<data::Sample>& samples, const std::vector<std::uint64_t>& fingerprints);
 
 /// Where a run stands at a checkpoint: the last finished round, and the wall seconds and number of
 /// processes that brought it there (so that a resumed run's summary counts every process).

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include <unistd.h>
 
 #include "core/aggregate.h"
 #include "core/atomic_file.h"
+#include "core/byte_codec.h"
 #include "core/devices.h"
 #include "core/error.h"
 #include "core/file_names.h"
@@ -189,7 +191,7 @@ void write_outputs(const fs::path& run_dir, int eval_round, const std::vector<Ca
 // The manifest's cases, preprocessed (or read from the cache), once nothing trains on a held-out
 // patient and the threads fit the machine.
 std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
-                                              std::ostream& console) {
+                                              std::ostream& console, std::vector<bool> needed) {
   data::check_patient_leakage(manifest);
   check_thread_budget(config.runtime);
   std::vector<const data::Case*> records;
@@ -197,8 +199,12 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
   const auto start = Clock::now();
   auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data),
                                                    data::SampleCache(config.data.cache_dir), ram_budget_bytes(config.data),
-                                                   config.runtime.workers * config.runtime.threads_per_worker);
-  console << "fedglioma: " << store->samples().size() << " case(s) preprocessed or read from the cache in "
+                                                   config.runtime.workers * config.runtime.threads_per_worker,
+                                                   std::function<void(std::size_t, std::size_t)>{}, std::move(needed));
+  std::size_t loaded = 0;
+  for (std::size_t i = 0; i < store->samples().size(); ++i) loaded += store->loaded(i);
+  console << "fedglioma: " << (loaded < store->samples().size() ? std::to_string(loaded) + " of " : std::string())
+          << store->samples().size() << " case(s) preprocessed or read from the cache in "
           << static_cast<int>(seconds_since(start) + 0.5) << " s"
           << (store->streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
   return store;
@@ -209,6 +215,51 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
 fs::path client_state_dir(const fs::path& run_dir, int rank) {
   if (rank == 0) return run_dir / "client_state";
   return fs::temp_directory_path() / ("fedglioma-rank" + std::to_string(rank) + "-" + std::to_string(::getpid()));
+}
+
+// The cases this rank uses: the training cases of the clients it owns and its share of the
+// evaluation plan (positions i % size == rank); every case in one process. Local mode is the one
+// strategy whose clients deploy their own models (Strategy::personal); a personal strategy whose
+// plan differs fails at its first fetch of a case this rank did not load, never silently.
+std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manifest& manifest,
+                               const Processes& processes) {
+  if (processes.size() == 1) return {};
+  const std::vector<data::Sample> records = partition_records(manifest);
+  const Partition partition = make_partition(records, config.partition, config.federation.mode, config.runtime.seed);
+  const EvalPlan plan = eval_plan(partition, config.federation.mode == "local");
+  std::set<std::string> ids;
+  for (std::size_t c = 0; c < partition.clients.size(); ++c)
+    if (processes.owns(c))
+      for (const data::Sample* s : partition.clients[c].train) ids.insert(s->id);
+  for (std::size_t i = 0; i < plan.cases.size(); ++i)
+    if (static_cast<int>(i % static_cast<std::size_t>(processes.size())) == processes.rank()) ids.insert(plan.cases[i]->id);
+  std::vector<bool> needed(manifest.cases.size());
+  for (std::size_t i = 0; i < needed.size(); ++i) needed[i] = ids.count(manifest.cases[i].id) > 0;
+  return needed;
+}
+
+// The run's data identity (every case's id and fingerprint); across processes each rank loaded
+// only some cases, so the fingerprints are gathered.
+std::string shared_data_identity(const data::SampleStore& store, Processes& processes) {
+  const std::vector<data::Sample>& samples = store.samples();
+  if (processes.size() == 1) return data_identity(samples);
+  ByteWriter w;
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (store.loaded(i)) {
+      w.put<std::uint64_t>(i);
+      w.put<std::uint64_t>(samples[i].fingerprint);
+    }
+  std::vector<std::uint64_t> fingerprints(samples.size(), 0);
+  const std::string what = "the cases' fingerprints";
+  for (const std::string& bytes : processes.allgather(w.take(), what)) {
+    ByteReader r(bytes, what);
+    while (!r.done()) {
+      const auto i = r.get<std::uint64_t>();
+      const auto fingerprint = r.get<std::uint64_t>();
+      if (i < fingerprints.size()) fingerprints[i] = fingerprint;
+    }
+  }
+  return data_identity(samples, fingerprints);
 }
 
 RoundLoopSettings loop_settings(const ExperimentConfig& config, const Partition& partition) {
@@ -237,9 +288,9 @@ class ExperimentRun {
         writes_(processes_.rank() == 0),
         devices_(prepare_devices(config, control)),
         partition_text_(check_partition(config, manifest, run_dir, control, writes_)),
-        store_(load_cases(config, manifest, console)),
+        store_(load_cases(config, manifest, console, needed_cases(config, manifest, processes_))),
         partition_(loaded_partition(config, *store_, partition_text_)),
-        identity_{control.config_json, data_identity(store_->samples())},
+        identity_{control.config_json, shared_data_identity(*store_, processes_)},
         client_state_(client_state_dir(run_dir, processes_.rank()), gigabytes(config.runtime.client_state_ram_gb)) {
     const RuntimeConfig& rt = config.runtime;
     const FederationConfig& fed = config.federation;

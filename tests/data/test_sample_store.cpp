@@ -101,3 +101,25 @@ TEST_CASE("a streamed case whose source and cache entry vanished fails with the 
   Prefetcher prefetcher(store, {&store.samples()[0]}, 1);
   REQUIRE_THROWS_WITH(prefetcher.next(), Catch::Contains("t1.nii.gz"));
 }
+
+TEST_CASE("a store loads only the cases it is asked for and keeps the others' records", "[data][store]") {
+  const Cohort cohort;
+  std::vector<bool> needed(cohort.records.size(), false);
+  needed[1] = needed[3] = true;
+  for (const std::uint64_t budget : {cohort.per_case * 16, cohort.per_case})  // resident, then streaming
+  {
+    INFO("budget " << budget);
+    const SampleStore store(cohort.records, cohort.options, SampleCache(fedglioma::testing::cache_dir()), budget, 1,
+                            {}, needed);
+    REQUIRE(store.samples().size() == cohort.records.size());
+    const Sample& other = store.samples()[0];
+    REQUIRE_FALSE(store.loaded(0));
+    REQUIRE(other.id == cohort.records[0]->id);
+    REQUIRE(other.site == cohort.records[0]->site);
+    REQUIRE(other.image.empty());
+    REQUIRE_THROWS_AS(store.fetch(other), std::logic_error);
+    REQUIRE(store.loaded(3));
+    REQUIRE(store.fetch(store.samples()[3])->image.size() == 4 * 16 * 16 * 16);
+    REQUIRE(store.samples()[3].fingerprint != 0);
+  }
+}

@@ -92,6 +92,8 @@ TEST_CASE("two processes give one process's metrics and files for fedavg, fedada
     // Rank 0 alone writes the run folder: the same files as one process's run.
     REQUIRE(files_in(dir / "run") == files_in(one));
     REQUIRE_THAT(output, Catch::Contains("x 2 processes") && Catch::Contains("launch: 2 rank(s) finished"));
+    // Each rank loads its clients' cases and its share of the evaluation, not all 16.
+    REQUIRE_THAT(output, Catch::Contains(" of 16 case(s) preprocessed"));
   }
 }
 
