@@ -119,7 +119,12 @@ class GlooProcesses : public Processes {
     std::vector<at::Tensor> input{mine};
     std::vector<std::vector<at::Tensor>> output(1);
     for (int r = 0; r < size_; ++r) output[0].push_back(at::empty_like(mine));
-    group_->allgather(output, input)->wait();
+    // The Work stays alive until the next collective: LibTorch 1.13's Gloo worker signals the
+    // Work's condition variable after its waiter may already see it complete, so destroying it
+    // at once could race with that signal (ThreadSanitizer saw it).
+    auto work = group_->allgather(output, input);
+    work->wait();
+    last_work_ = std::move(work);
     return output[0];
   }
 
@@ -177,6 +182,7 @@ class GlooProcesses : public Processes {
   std::uint64_t op_ = 0;
   c10::intrusive_ptr<c10d::TCPStore> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<c10d::Work> last_work_;
   std::thread heartbeat_;
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
