@@ -156,6 +156,109 @@ std::string cell(const std::optional<double>& v) {
   return buf;
 }
 
+// A sweep file, read and checked: the base config, its grid, the settings every point shares
+// ("set" and --set) and the sweep folder.
+struct SweepSpec {
+  json grid;
+  fs::path base, out;
+  std::vector<std::string> fixed;
+};
+
+SweepSpec read_spec(const SweepOptions& options) {
+  const std::string source = "'" + options.sweep.string() + "'";
+  json spec;
+  try {
+    spec = parse_json_document(read_file(options.sweep, kMaxTextInputBytes));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  if (!spec.is_object()) throw ConfigError(source + ": expected a JSON object");
+  for (const auto& [key, value] : spec.items())
+    if (key != "base" && key != "grid" && key != "set" && key != "out")
+      throw ConfigError(source + ": unknown key '" + key + "' (known keys: base, grid, set, out)");
+  if (!spec.contains("base") || !spec["base"].is_string()) throw ConfigError(source + ": \"base\": expected a config path");
+  if (!spec.contains("grid") || !spec["grid"].is_object() || spec["grid"].empty())
+    throw ConfigError(source + ": \"grid\": expected an object of key.path -> list of values");
+  SweepSpec sweep;
+  sweep.base = options.sweep.parent_path() / spec["base"].get<std::string>();
+  if (spec.contains("set")) {
+    if (!spec["set"].is_array()) throw ConfigError(source + ": \"set\": expected a list of \"key=value\" strings");
+    for (const json& s : spec["set"]) {
+      if (!s.is_string()) throw ConfigError(source + ": \"set\": expected a list of \"key=value\" strings");
+      sweep.fixed.push_back(s.get<std::string>());
+    }
+  }
+  sweep.fixed.insert(sweep.fixed.end(), options.overrides.begin(), options.overrides.end());
+  sweep.out = !options.out.empty()    ? options.out
+              : spec.contains("out") ? fs::path(spec["out"].get<std::string>())
+                                     : fs::path("runs") / options.sweep.stem();
+  sweep.grid = spec["grid"];
+  return sweep;
+}
+
+// sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.
+void write_tables(const fs::path& out, const std::string& name, const json& grid, const std::vector<Point>& points) {
+  std::vector<std::string> keys;
+  for (const auto& [key, values] : grid.items()) keys.push_back(key);
+  const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade"};
+  std::string csv = "point";
+  for (const auto& k : keys) csv += "," + data::csv_field(k);
+  for (const auto& m : metrics) csv += ",final_" + m + ",best_" + m;
+  csv += "\n";
+  std::map<std::string, std::map<std::string, std::vector<double>>> groups;  // group -> metric -> final values
+  std::vector<std::string> group_order;
+  for (const Point& p : points) {
+    const auto o = outcomes(p.dir);
+    csv += data::csv_field(p.name);
+    std::string group;
+    for (const auto& k : keys) {
+      const json& v = p.settings[k];
+      csv += "," + data::csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+      if (k != "runtime.seed") group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
+    }
+    if (!groups.count(group)) group_order.push_back(group);
+    for (const auto& m : metrics) {
+      const auto it = o.find(m);
+      const Outcome outcome = it == o.end() ? Outcome{} : it->second;
+      csv += "," + cell(outcome.final_value) + "," + cell(outcome.best_value);
+      if (outcome.final_value) groups[group][m].push_back(*outcome.final_value);
+      else groups[group][m];
+    }
+    csv += "\n";
+  }
+  write_file_atomic(out / "sweep.csv", csv);
+
+  std::string md = "# Sweep " + name +
+                   "\n\nFinal-round metrics on the external set (validation when there is none): mean +- sd over "
+                   "seeds (n = runs).\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade |\n"
+                   "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& g : group_order) {
+    std::size_t n = 0;
+    std::string row;
+    for (const auto& m : metrics) {
+      const std::vector<double>& v = groups[g][m];
+      n = std::max(n, v.size());
+      if (v.empty()) {
+        row += " - |";
+        continue;
+      }
+      double sum = 0, sq = 0;
+      for (double x : v) sum += x;
+      const double mean = sum / static_cast<double>(v.size());
+      for (double x : v) sq += (x - mean) * (x - mean);
+      char buf[64];
+      if (v.size() > 1) {
+        std::snprintf(buf, sizeof buf, " %.3f +- %.3f |", mean, std::sqrt(sq / static_cast<double>(v.size() - 1)));
+      } else {
+        std::snprintf(buf, sizeof buf, " %.3f |", mean);
+      }
+      row += buf;
+    }
+    md += "| " + (g.empty() ? std::string("(all)") : g) + " | " + std::to_string(n) + " |" + row + "\n";
+  }
+  write_file_atomic(out / "sweep.md", md);
+}
+
 }  // namespace
 
 CLI::App* setup_sweep(CLI::App& app, SweepOptions& options) {
@@ -177,35 +280,13 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
     throw ConfigError("sweep does not run across the ranks of a launch (WORLD_SIZE > 1): run it in one process, with "
                       "--jobs K to run K points at once");
   const std::string source = "'" + options.sweep.string() + "'";
-  json spec;
-  try {
-    spec = parse_json_document(read_file(options.sweep, kMaxTextInputBytes));
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(source + ": " + e.what());
-  }
-  if (!spec.is_object()) throw ConfigError(source + ": expected a JSON object");
-  for (const auto& [key, value] : spec.items())
-    if (key != "base" && key != "grid" && key != "set" && key != "out")
-      throw ConfigError(source + ": unknown key '" + key + "' (known keys: base, grid, set, out)");
-  if (!spec.contains("base") || !spec["base"].is_string()) throw ConfigError(source + ": \"base\": expected a config path");
-  if (!spec.contains("grid") || !spec["grid"].is_object() || spec["grid"].empty())
-    throw ConfigError(source + ": \"grid\": expected an object of key.path -> list of values");
-  const fs::path base = options.sweep.parent_path() / spec["base"].get<std::string>();
-  std::vector<std::string> fixed;
-  if (spec.contains("set")) {
-    if (!spec["set"].is_array()) throw ConfigError(source + ": \"set\": expected a list of \"key=value\" strings");
-    for (const json& s : spec["set"]) {
-      if (!s.is_string()) throw ConfigError(source + ": \"set\": expected a list of \"key=value\" strings");
-      fixed.push_back(s.get<std::string>());
-    }
-  }
-  fixed.insert(fixed.end(), options.overrides.begin(), options.overrides.end());
-  const fs::path out = !options.out.empty()  ? options.out
-                       : spec.contains("out") ? fs::path(spec["out"].get<std::string>())
-                                              : fs::path("runs") / options.sweep.stem();
+  const SweepSpec sweep = read_spec(options);
+  const fs::path& base = sweep.base;
+  const fs::path& out = sweep.out;
+  const std::vector<std::string>& fixed = sweep.fixed;
   std::vector<Point> points;
   try {
-    points = expand(spec["grid"], out, console);
+    points = expand(sweep.grid, out, console);
   } catch (const ConfigError& e) {
     throw ConfigError(source + ": " + e.what());
   }
@@ -236,68 +317,10 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
 
   run_sweep_points(points, run_options, options.jobs, out / "logs", console);
 
-  // sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.
-  std::vector<std::string> keys;
-  for (const auto& [key, values] : spec["grid"].items()) keys.push_back(key);
-  const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade"};
-  std::string csv = "point";
-  for (const auto& k : keys) csv += "," + data::csv_field(k);
-  for (const auto& m : metrics) csv += ",final_" + m + ",best_" + m;
-  csv += "\n";
-  std::map<std::string, std::map<std::string, std::vector<double>>> groups;  // group -> metric -> final values
-  std::vector<std::string> group_order;
-  for (const Point& p : points) {
-    const auto o = outcomes(p.dir);
-    csv += data::csv_field(p.name);
-    std::string group;
-    for (const auto& k : keys) {
-      const json& v = p.settings[k];
-      csv += "," + data::csv_field(v.is_string() ? v.get<std::string>() : v.dump());
-      if (k != "runtime.seed") group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
-    }
-    if (!groups.count(group)) group_order.push_back(group);
-    for (const auto& m : metrics) {
-      const auto it = o.find(m);
-      const Outcome outcome = it == o.end() ? Outcome{} : it->second;
-      csv += "," + cell(outcome.final_value) + "," + cell(outcome.best_value);
-      if (outcome.final_value) groups[group][m].push_back(*outcome.final_value);
-      else groups[group][m];
-    }
-    csv += "\n";
-  }
-  write_file_atomic(out / "sweep.csv", csv);
-
-  std::string md = "# Sweep " + options.sweep.stem().string() +
-                   "\n\nFinal-round metrics on the external set (validation when there is none): mean +- sd over "
-                   "seeds (n = runs).\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade |\n"
-                   "| --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const auto& g : group_order) {
-    std::size_t n = 0;
-    std::string row;
-    for (const auto& m : metrics) {
-      const std::vector<double>& v = groups[g][m];
-      n = std::max(n, v.size());
-      if (v.empty()) {
-        row += " - |";
-        continue;
-      }
-      double sum = 0, sq = 0;
-      for (double x : v) sum += x;
-      const double mean = sum / static_cast<double>(v.size());
-      for (double x : v) sq += (x - mean) * (x - mean);
-      char buf[64];
-      if (v.size() > 1) {
-        std::snprintf(buf, sizeof buf, " %.3f +- %.3f |", mean, std::sqrt(sq / static_cast<double>(v.size() - 1)));
-      } else {
-        std::snprintf(buf, sizeof buf, " %.3f |", mean);
-      }
-      row += buf;
-    }
-    md += "| " + (g.empty() ? std::string("(all)") : g) + " | " + std::to_string(n) + " |" + row + "\n";
-  }
-  write_file_atomic(out / "sweep.md", md);
+  write_tables(out, options.sweep.stem().string(), sweep.grid, points);
   console << "sweep folder: " << out.string() << " (sweep.csv, sweep.md)\n";
   return out;
 }
+
 
 }  // namespace fedglioma::experiments
