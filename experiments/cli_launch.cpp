@@ -21,7 +21,17 @@
 namespace fedglioma::experiments {
 namespace {
 
-// A port on 127.0.0.1 that nothing listens on now (the kernel's pick for port 0).
+// Starts rank `rank`: this executable with `command`, in the launch environment.
+pid_t start_rank(int rank, const LaunchOptions& options, int port) {
+  return spawn_self(options.command, {{"MASTER_ADDR", "127.0.0.1"},
+                                      {"MASTER_PORT", std::to_string(port)},
+                                      {"WORLD_SIZE", std::to_string(options.procs)},
+                                      {"RANK", std::to_string(rank)},
+                                      {"LOCAL_RANK", std::to_string(rank)}});
+}
+
+}  // namespace
+
 int free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -34,17 +44,6 @@ int free_loopback_port() {
   if (!ok) throw Error("launch: cannot find a free port on 127.0.0.1; give --port");
   return ntohs(addr.sin_port);
 }
-
-// Starts rank `rank`: this executable with `command`, in the launch environment.
-pid_t start_rank(int rank, const LaunchOptions& options, int port) {
-  return spawn_self(options.command, {{"MASTER_ADDR", "127.0.0.1"},
-                                      {"MASTER_PORT", std::to_string(port)},
-                                      {"WORLD_SIZE", std::to_string(options.procs)},
-                                      {"RANK", std::to_string(rank)},
-                                      {"LOCAL_RANK", std::to_string(rank)}});
-}
-
-}  // namespace
 
 CLI::App* setup_launch(CLI::App& app, LaunchOptions& options) {
   CLI::App* cmd = app.add_subcommand(

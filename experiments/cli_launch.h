@@ -18,6 +18,9 @@ struct LaunchOptions {
   std::vector<std::string> command;  ///< after --: the fedglioma subcommand each rank runs
 };
 
+/// A port on 127.0.0.1 that nothing listens on now (the kernel's pick for port 0). Throws Error.
+int free_loopback_port();
+
 /// `fedglioma launch`: registers the subcommand and its flags, bound to `options`.
 CLI::App* setup_launch(CLI::App& app, LaunchOptions& options);
 

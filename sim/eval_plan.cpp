@@ -55,7 +55,7 @@ std::vector<CasePrediction> predict_plan(const EvalPlan& plan, Executor& executo
   std::vector<CasePrediction> predictions(plan.cases.size());
   std::vector<std::size_t> mine;  // the positions this process predicts
   for (std::size_t i = 0; i < plan.cases.size(); ++i)
-    if (static_cast<int>(i % static_cast<std::size_t>(processes.size())) == processes.rank()) mine.push_back(i);
+    if (processes.owns(i)) mine.push_back(i);
   std::vector<std::size_t> loaded(executor.size(), SIZE_MAX);  // per worker: the model it holds
   const auto errors = executor.run(mine.size(), [&](Worker& worker, std::size_t k) {
     const std::size_t i = mine[k];

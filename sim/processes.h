@@ -44,7 +44,9 @@ class Processes {
   /// Every rank's `mine`, indexed by rank. `what` names the exchange in errors. Throws
   /// DistributedError naming the rank lost when a peer dies, hangs past the timeout or leaves.
   virtual std::vector<std::string> allgather(const std::string& mine, const std::string& what) = 0;
-  bool owns(std::size_t client) const { return static_cast<int>(client % static_cast<std::size_t>(size())) == rank(); }
+  /// Whether this rank handles item `index` (a client by its index, an evaluation case by its
+  /// position in the plan): the one sharing rule, index % size == rank.
+  bool owns(std::size_t index) const { return static_cast<int>(index % static_cast<std::size_t>(size())) == rank(); }
 };
 
 /// One process: allgather returns its own bytes.

@@ -107,7 +107,7 @@ std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manif
     if (processes.owns(c))
       for (const data::Sample* s : partition.clients[c].train) ids.insert(s->id);
   for (std::size_t i = 0; i < plan.cases.size(); ++i)
-    if (static_cast<int>(i % static_cast<std::size_t>(processes.size())) == processes.rank()) ids.insert(plan.cases[i]->id);
+    if (processes.owns(i)) ids.insert(plan.cases[i]->id);
   std::vector<bool> needed(manifest.cases.size());
   for (std::size_t i = 0; i < needed.size(); ++i) needed[i] = ids.count(manifest.cases[i].id) > 0;
   return needed;

@@ -3,11 +3,6 @@
 // strangers refused. Skipped in a build without Gloo.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -16,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/devices.h"
+#include "experiments/cli_launch.h"
 #include "sim/processes.h"
 #include "tests/support/fixtures.h"
 
@@ -58,18 +54,6 @@ void require_same_run(const fs::path& a, const fs::path& b) {
   for (std::size_t r = 0; r < ra.size(); ++r) REQUIRE(metrics_of(ra[r]).dump() == metrics_of(rb[r]).dump());
   for (const char* file : {"model.pt", "predictions.csv", "partitions.json", "metrics.csv"})
     REQUIRE(fedglioma::read_file(a / file) == fedglioma::read_file(b / file));
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 }  // namespace
@@ -147,7 +131,7 @@ TEST_CASE("a process with another config is refused, never joined", "[distribute
   if (skip_without_gloo()) return;
   const fs::path dir = fedglioma::testing::temp_dir("dist-stranger");
   const auto options = fedglioma::testing::tiny_run_options(dir, {});
-  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port()) + " WORLD_SIZE=2 ";
+  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(fedglioma::experiments::free_loopback_port()) + " WORLD_SIZE=2 ";
   const std::string run = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
                           options.out.string() + "' --set runtime.distributed_timeout_s=20";
   std::string output;
