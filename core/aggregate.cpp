@@ -21,6 +21,44 @@ FlatParams WeightedSum::mean() const {
   return out;
 }
 
+PartWeightedSum::PartWeightedSum(std::size_t length, const std::vector<FlatRanges>& parts)
+    : part_of_(length, static_cast<std::uint8_t>(parts.size())), sum_(length, 0.0), totals_(parts.size() + 1, 0.0) {
+  if (parts.size() >= 255) throw std::invalid_argument("PartWeightedSum: at most 254 parts");
+  std::vector<bool> taken(length, false);
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    for (const auto& [begin, end] : parts[p]) {
+      if (begin > end || end > length)
+        throw std::invalid_argument("PartWeightedSum: range [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                    ") outside a buffer of " + std::to_string(length));
+      for (std::size_t i = begin; i < end; ++i) {
+        if (taken[i]) throw std::invalid_argument("PartWeightedSum: parts overlap at element " + std::to_string(i));
+        taken[i] = true;
+        part_of_[i] = static_cast<std::uint8_t>(p);
+      }
+    }
+}
+
+void PartWeightedSum::add(const FlatParams& x, const std::vector<double>& weights) {
+  if (weights.size() != totals_.size())
+    throw std::invalid_argument("PartWeightedSum: " + std::to_string(weights.size()) + " weights for " +
+                                std::to_string(totals_.size()) + " parts");
+  for (double w : weights)
+    if (!(w >= 0.0)) throw std::invalid_argument("weighted_mean: negative or NaN weight");
+  if (x.size() != sum_.size()) throw std::invalid_argument("weighted_mean: buffers differ in length");
+  for (std::size_t i = 0; i < x.size(); ++i) sum_[i] += weights[part_of_[i]] * static_cast<double>(x[i]);
+  for (std::size_t p = 0; p < totals_.size(); ++p) totals_[p] += weights[p];
+}
+
+FlatParams PartWeightedSum::mean(const FlatParams& fallback) const {
+  if (fallback.size() != sum_.size()) throw std::invalid_argument("weighted_mean: fallback differs in length");
+  FlatParams out(sum_.size());
+  for (std::size_t i = 0; i < sum_.size(); ++i) {
+    const double total = totals_[part_of_[i]];
+    out[i] = total > 0.0 ? static_cast<float>(sum_[i] / total) : fallback[i];
+  }
+  return out;
+}
+
 FlatParams weighted_mean(const std::vector<const FlatParams*>& clients,
                          const std::vector<double>& weights) {
   if (clients.empty()) throw std::invalid_argument("weighted_mean: no client buffers");

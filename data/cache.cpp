@@ -108,6 +108,7 @@ std::optional<Sample> SampleCache::load(const Case& record, const PreprocessOpti
     // Sections are read straight into the sample's buffers.
     s.image.resize(n_image);
     s.mask.resize(n_mask);
+    s.has_mask = n_mask > 0;
     ok = std::fread(s.image.data(), sizeof(float), n_image, f) == n_image &&
          std::fread(s.mask.data(), 1, n_mask, f) == n_mask && std::fread(&stored, sizeof stored, 1, f) == 1 &&
          entry_checksum(header, s) == stored;

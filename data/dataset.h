@@ -20,6 +20,7 @@ struct Sample {
   Geometry geometry;
   std::vector<float> image;        ///< 4 * voxel_count values
   std::vector<std::uint8_t> mask;  ///< voxel_count values in {0, 1}; empty when no mask
+  bool has_mask = false;           ///< whether the case has a mask (kept when `mask` is not in memory)
   /// Content hash of what training sees (voxels, mask, labels, grid): set by load_samples, kept
   /// by streaming stores, compared on resume so that regenerated data under the same ids is seen.
   std::uint64_t fingerprint = 0;

@@ -161,6 +161,7 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
     }
     const FloatVolume on_grid = resample(binary, grid, Interpolation::kNearest);
     sample.mask.resize(n);
+    sample.has_mask = true;
     for (std::size_t v = 0; v < n; ++v) sample.mask[v] = on_grid.voxels[v] > 0.5f;
   }
   return sample;

@@ -66,6 +66,7 @@ SampleStore::SampleStore(std::vector<const Case*> records, PreprocessOptions opt
     s.site = records_[i]->site;
     s.split = records_[i]->split;
     s.labels = records_[i]->labels;
+    s.has_mask = records_[i]->mask.has_value();
     samples_.push_back(std::move(s));
   }
 }

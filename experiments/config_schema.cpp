@@ -113,6 +113,27 @@ ConfigField clients_per_round() {
           [](const ExperimentConfig& c) { return json(c.federation.clients_per_round); }};
 }
 
+// A strategy's numeric parameter or switch (1 / 0).
+double strategy_number(const ConfigReader& r, const std::string& key, const sim::StrategyParam& p) {
+  if (p.boolean) return r.boolean(key) ? 1.0 : 0.0;
+  if (p.integer) return static_cast<double>(r.integer(key, static_cast<std::int64_t>(p.min), static_cast<std::int64_t>(p.max)));
+  return r.number(key, p.min, p.max);
+}
+
+// A list of parameter group names (checked against the model when the strategy is built).
+std::vector<std::string> group_names(const ConfigReader& r, const std::string& key) {
+  const json& v = r.at(key);
+  std::vector<std::string> names;
+  if (v.is_array())
+    for (const json& item : v) {
+      if (!item.is_string() || item.get<std::string>().empty()) break;
+      names.push_back(item.get<std::string>());
+    }
+  if (!v.is_array() || names.size() != v.size())
+    throw ConfigError(key + ": expected a list of parameter group names (strings), got " + v.dump());
+  return names;
+}
+
 // federation.strategy: the name and only the named strategy's parameters (sim/strategy_registry.h),
 // so that a parameter of another strategy is an unknown key.
 ConfigField strategy() {
@@ -124,17 +145,21 @@ ConfigField strategy() {
             c.federation.strategy = sim::StrategyConfig::defaults(name);
             for (const sim::StrategyParam& p : sim::strategy_entry(name).params) {
               const std::string key = "federation.strategy." + p.key;
-              c.federation.strategy.params[p.key] =
-                  p.integer ? static_cast<double>(r.integer(key, static_cast<std::int64_t>(p.min), static_cast<std::int64_t>(p.max)))
-                            : r.number(key, p.min, p.max);
+              if (p.default_groups) c.federation.strategy.groups[p.key] = group_names(r, key);
+              else c.federation.strategy.params[p.key] = strategy_number(r, key, p);
             }
           },
           [](const ExperimentConfig& c) {
             const sim::StrategyConfig& s = c.federation.strategy;
             json out = {{"name", s.name}};
             for (const sim::StrategyParam& p : sim::strategy_entry(s.name).params) {
+              if (p.default_groups) {
+                out[p.key] = s.groups.count(p.key) ? s.groups.at(p.key) : *p.default_groups;
+                continue;
+              }
               const double value = s.params.count(p.key) ? s.params.at(p.key) : p.default_value;
-              if (p.integer) out[p.key] = static_cast<std::int64_t>(value);
+              if (p.boolean) out[p.key] = value != 0.0;
+              else if (p.integer) out[p.key] = static_cast<std::int64_t>(value);
               else out[p.key] = value;
             }
             return out;

@@ -196,6 +196,33 @@ def scaffold_client(client_control, server_control, global0, local, steps, lr):
 
 # ---- output -------------------------------------------------------------------------------------------
 
+# Label-aware aggregation (fedglioma's own rule, sim/label_aware.h): each coordinate stands for a
+# parameter group, weighted by the client's training cases that label it; a group no client labels
+# keeps its start value. Coordinate 6 is in no group (a buffer): weighted by the training cases.
+LABEL_GROUPS = ["encoder", "marker_trunk", "marker:idh", "marker:codeletion_1p19q", "marker:mgmt",
+                "marker:grade"]
+# Per client: cases with a mask, with any marker label, and labelled for each marker (kMarkers order).
+LABEL_MASKS = np.array([12.0, 3.0, 0.0, 20.0, 5.0])
+LABEL_ANY = np.array([12.0, 2.0, 7.0, 15.0, 5.0])
+LABEL_MARKERS = np.array([
+    [12.0, 0.0, 6.0, 12.0],
+    [0.0, 0.0, 2.0, 3.0],
+    [7.0, 0.0, 0.0, 7.0],
+    [10.0, 0.0, 15.0, 20.0],
+    [0.0, 0.0, 5.0, 5.0],
+])
+
+
+def label_aware_mean(global0, clients):
+    weights = [LABEL_MASKS, LABEL_ANY] + [LABEL_MARKERS[:, m] for m in range(4)] + [SAMPLES]
+    out = []
+    for i in range(clients.shape[1]):
+        w = weights[i]
+        out.append(float(global0[i]) if w.sum() == 0 else
+                   float(np.sum(w * clients[:, i].astype(np.float64)) / w.sum()))
+    return out
+
+
 def floats(values):
     return "{" + ", ".join(np.format_float_positional(F32(v), unique=True, trim="0") + "f" for v in np.ravel(values)) + "}"
 
@@ -274,6 +301,17 @@ def main():
                      f"{doubles(g1)}, {doubles(g2)}, {doubles(m2)}, {doubles(v2)}}},")
     lines += ["};", ""]
 
+    lines += [
+        "// Label-aware mean: coordinate i is group kLabelGroups[i] (coordinate 6 is in none).",
+        "inline const std::vector<std::string> kLabelGroups = {" +
+        ", ".join(f'"{g}"' for g in LABEL_GROUPS) + "};",
+        "inline const std::vector<std::size_t> kLabelMasks = {" + ", ".join(str(int(v)) for v in LABEL_MASKS) + "};",
+        "inline const std::vector<std::size_t> kLabelAny = {" + ", ".join(str(int(v)) for v in LABEL_ANY) + "};",
+        "inline const std::vector<std::vector<std::size_t>> kLabelMarkers = {" +
+        ", ".join("{" + ", ".join(str(int(v)) for v in row) + "}" for row in LABEL_MARKERS) + "};",
+        "inline const std::vector<double> kLabelAwareMean = " + doubles(label_aware_mean(GLOBAL0, CLIENTS)) + ";",
+        "",
+    ]
     lines.append("inline const std::vector<double> kFedNova = " +
                  doubles(fednova(GLOBAL0, CLIENTS, SAMPLES, LOCAL_STEPS)) + ";")
     lines.append("")

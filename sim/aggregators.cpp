@@ -14,11 +14,20 @@ std::vector<double> samples_of(const Updates& updates) {
   return out;
 }
 
-void MeanAggregator::add(std::size_t, ClientUpdate update) {
-  sum_.add(update.params, static_cast<double>(update.samples));
+MeanAggregator::MeanAggregator(Step step, const Strategy& strategy, const FlatParams& start) : step_(std::move(step)) {
+  if (!strategy.config().flag("label_aware")) return;
+  label_aware_ = std::make_unique<LabelAwareSum>(strategy.context().groups, start.size());
+  start_ = start;
 }
 
-std::optional<FlatParams> MeanAggregator::finish() { return step_(sum_.mean()); }
+void MeanAggregator::add(std::size_t, ClientUpdate update) {
+  if (label_aware_) label_aware_->add(update.params, update.samples, update.labelled);
+  else sum_.add(update.params, static_cast<double>(update.samples));
+}
+
+std::optional<FlatParams> MeanAggregator::finish() {
+  return step_(label_aware_ ? label_aware_->mean(start_) : sum_.mean());
+}
 
 void BufferedAggregator::add(std::size_t client, ClientUpdate update) {
   updates_.emplace_back(client, std::move(update));
@@ -26,8 +35,8 @@ void BufferedAggregator::add(std::size_t client, ClientUpdate update) {
 
 std::optional<FlatParams> BufferedAggregator::finish() { return rule_(updates_); }
 
-std::unique_ptr<RoundAggregator> weighted_mean_aggregator() {
-  return std::make_unique<MeanAggregator>([](FlatParams mean) { return mean; });
+std::unique_ptr<RoundAggregator> weighted_mean_aggregator(const Strategy& strategy, const FlatParams& start) {
+  return std::make_unique<MeanAggregator>([](FlatParams mean) { return mean; }, strategy, start);
 }
 
 void save_server_optimizer(StateBundle& out, const ServerOptimizerState& s) {

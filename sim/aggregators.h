@@ -10,6 +10,7 @@
 #include "core/aggregate.h"
 #include "core/aggregation_rules.h"
 #include "core/state_bundle.h"
+#include "sim/label_aware.h"
 #include "sim/strategy.h"
 
 namespace fedglioma::sim {
@@ -22,16 +23,20 @@ std::vector<double> samples_of(const Updates& updates);
 
 /// The sample-weighted mean of the round's updates, folded one at a time as they arrive; `step`
 /// turns the mean into the new global model (FedAvg: the mean itself; Flower's FedAvgM and FedOpt
-/// aggregate with `aggregate` first and then take a server step from it).
+/// aggregate with `aggregate` first and then take a server step from it). With the strategy's
+/// label_aware switch on, each parameter group is weighted by the cases that label it instead
+/// (sim/label_aware.h), and a group no client trains keeps its value in `start`.
 class MeanAggregator : public RoundAggregator {
  public:
   using Step = std::function<FlatParams(FlatParams mean)>;
-  explicit MeanAggregator(Step step) : step_(std::move(step)) {}
+  MeanAggregator(Step step, const Strategy& strategy, const FlatParams& start);
   void add(std::size_t client, ClientUpdate update) override;
   std::optional<FlatParams> finish() override;
 
  private:
   WeightedSum sum_;
+  std::unique_ptr<LabelAwareSum> label_aware_;
+  FlatParams start_;  // label-aware only
   Step step_;
 };
 
@@ -49,7 +54,7 @@ class BufferedAggregator : public RoundAggregator {
 };
 
 /// FedAvg's aggregator: the weighted mean itself is the new model.
-std::unique_ptr<RoundAggregator> weighted_mean_aggregator();
+std::unique_ptr<RoundAggregator> weighted_mean_aggregator(const Strategy& strategy, const FlatParams& start);
 
 /// StrategyEntry::make for a strategy class constructed from (config, context).
 template <class S>

@@ -145,6 +145,21 @@ AugmentOptions augment_options(const TrainConfig& train) {
 
 }  // namespace
 
+LabelCounts label_counts(const std::vector<const data::Sample*>& cases) {
+  LabelCounts counts;
+  for (const data::Sample* c : cases) {
+    if (c->has_mask) ++counts.masks;
+    bool any = false;
+    for (std::size_t m = 0; m < counts.markers.size(); ++m)
+      if (c->labels.binary(m)) {
+        ++counts.markers[m];
+        any = true;
+      }
+    if (any) ++counts.any_marker;
+  }
+  return counts;
+}
+
 ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
                           const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
                           std::uint64_t seed, int round, std::size_t client) {
@@ -170,6 +185,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
 
   ClientUpdate update;
   update.samples = cases.size();
+  update.labelled = label_counts(cases);
   // The loss is summed on the device, in double as the host did, and read once at the end: no
   // step waits for the device, so the host prepares the next batch while the device trains.
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(worker.device));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,10 +14,24 @@ namespace fedglioma::sim {
 
 struct Worker;
 
+/// How many of a client's training cases label each task: label-aware aggregation's weights.
+struct LabelCounts {
+  std::size_t masks = 0;       ///< cases with a whole-tumour mask
+  std::size_t any_marker = 0;  ///< cases with at least one marker label
+  std::array<std::size_t, 4> markers{};  ///< cases labelled for each marker, kMarkers order
+
+  bool operator==(const LabelCounts& o) const {
+    return masks == o.masks && any_marker == o.any_marker && markers == o.markers;
+  }
+};
+
+LabelCounts label_counts(const std::vector<const data::Sample*>& cases);
+
 /// What a client returns after its local training.
 struct ClientUpdate {
   FlatParams params;        ///< the client's model after local training
   std::size_t samples = 0;  ///< training cases it used (the FedAvg weight)
+  LabelCounts labelled;     ///< what those cases label (federation.strategy.label_aware's weights)
   double train_loss = 0.0;  ///< mean loss over its local steps
   std::int64_t steps = 0;          ///< optimizer steps taken (FedNova's tau)
   std::int64_t skipped_steps = 0;  ///< train.mixed_precision on CUDA: steps skipped for float16 overflow

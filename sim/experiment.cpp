@@ -187,8 +187,9 @@ class ExperimentRun {
     // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
     // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
     client_state_.clear();
-    const StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), config.train.lr, &client_state_,
-                                  fed.clients_per_round,     fed.min_clients,        rt.seed};
+    StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), config.train.lr, &client_state_,
+                            fed.clients_per_round,     fed.min_clients,        rt.seed};
+    context.groups = flat_groups(*initial_);
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local")
       if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())

@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "data/preprocess.h"
 #include "models/loss_weights.h"
@@ -63,12 +64,24 @@ struct TrainConfig {
 /// declares each strategy's parameters, ranges and sources).
 struct StrategyConfig {
   std::string name = "fedavg";
-  std::map<std::string, double> params;  ///< every parameter of the named strategy
+  std::map<std::string, double> params;  ///< every numeric parameter (and switch, 0 or 1) of the named strategy
+  std::map<std::string, std::vector<std::string>> groups;  ///< every parameter-group list of the named strategy
 
   /// The parameter `key`; std::logic_error when the strategy has none of that name.
   double param(const std::string& key) const {
     const auto it = params.find(key);
     if (it == params.end()) throw std::logic_error("strategy " + name + " has no parameter '" + key + "'");
+    return it->second;
+  }
+  /// The switch `key`: false when the strategy has no parameter of that name (it has no such option).
+  bool flag(const std::string& key) const {
+    const auto it = params.find(key);
+    return it != params.end() && it->second != 0.0;
+  }
+  /// The group list `key`; std::logic_error when the strategy has none of that name.
+  const std::vector<std::string>& group_list(const std::string& key) const {
+    const auto it = groups.find(key);
+    if (it == groups.end()) throw std::logic_error("strategy " + name + " has no group list '" + key + "'");
     return it->second;
   }
   static StrategyConfig defaults(const std::string& name);

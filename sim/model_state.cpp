@@ -20,6 +20,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "models/model.h"
 #include "sim/model_archive.h"
 
 namespace fedglioma::sim {
@@ -84,6 +85,39 @@ std::pair<std::size_t, std::size_t> flat_range(const torch::nn::Module& module, 
     begin += n;
   }
   throw std::invalid_argument("the model has no exchanged tensor named '" + name + "'");
+}
+
+std::vector<FlatGroup> flat_groups(const models::Model& model) {
+  std::map<std::string, std::pair<std::size_t, torch::Tensor>> located;  // name -> (offset, tensor)
+  std::size_t offset = 0;
+  for (const auto& [name, tensor] : exchanged(model)) {
+    located.emplace(name, std::make_pair(offset, tensor));
+    offset += static_cast<std::size_t>(tensor.numel());
+  }
+  std::vector<FlatGroup> out;
+  for (const models::ParameterGroup& group : model.parameter_groups()) {
+    FlatGroup flat{group.name, {}};
+    for (const models::ParameterSlice& slice : group.slices) {
+      const auto it = located.find(slice.name);
+      if (it == located.end()) throw std::logic_error("parameter group " + group.name + ": no tensor " + slice.name);
+      const auto& [begin, tensor] = it->second;
+      const std::int64_t rows = tensor.dim() == 0 ? 1 : tensor.size(0);
+      const std::int64_t end = slice.end < 0 ? rows : slice.end;
+      if (slice.begin < 0 || slice.begin > end || end > rows)
+        throw std::logic_error("parameter group " + group.name + ": rows outside " + slice.name);
+      const auto row = static_cast<std::size_t>(tensor.numel() / std::max<std::int64_t>(rows, 1));
+      flat.ranges.emplace_back(begin + static_cast<std::size_t>(slice.begin) * row, begin + static_cast<std::size_t>(end) * row);
+    }
+    std::sort(flat.ranges.begin(), flat.ranges.end());
+    FlatRanges merged;
+    for (const auto& r : flat.ranges) {
+      if (!merged.empty() && merged.back().second == r.first) merged.back().second = r.second;
+      else if (r.first < r.second) merged.push_back(r);
+    }
+    flat.ranges = std::move(merged);
+    out.push_back(std::move(flat));
+  }
+  return out;
 }
 
 void load_state(torch::nn::Module& module, const FlatParams& params) {

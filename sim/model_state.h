@@ -9,8 +9,17 @@
 namespace torch::nn {
 class Module;
 }
+namespace fedglioma::models {
+class Model;
+}
 
 namespace fedglioma::sim {
+
+/// A parameter group of a model (models::ParameterGroup) located in the flat buffer.
+struct FlatGroup {
+  std::string name;
+  FlatRanges ranges;  ///< sorted, adjacent ranges merged
+};
 
 /// The model state that federated rounds exchange: every parameter and every floating-point
 /// buffer (batch-norm running statistics), in registration order, flattened to one float
@@ -26,6 +35,10 @@ std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const torch::nn::Mo
 /// `name` (as named_parameters / named_buffers name it, e.g. "task_log_variance"). Throws
 /// std::invalid_argument when the module has no such exchanged tensor.
 std::pair<std::size_t, std::size_t> flat_range(const torch::nn::Module& module, const std::string& name);
+
+/// `model`'s parameter groups (Model::parameter_groups) as ranges of flatten_state's buffer, in the
+/// model's order. Throws std::logic_error when a group names a tensor or rows the model lacks.
+std::vector<FlatGroup> flat_groups(const models::Model& model);
 
 /// The number of leading flat values that are parameters (the rest are buffers).
 std::size_t parameter_count(const torch::nn::Module& module);

@@ -13,6 +13,7 @@
 #include "sim/client_state.h"
 #include "sim/client_training.h"
 #include "sim/experiment_config.h"
+#include "sim/model_state.h"
 
 namespace fedglioma::sim {
 
@@ -34,6 +35,8 @@ struct StrategyContext {
   double clients_per_round = 1.0;
   int min_clients = 1;
   std::uint64_t seed = 0;
+  /// The model's parameter groups in the flat buffer (label-aware weights, FedPer's local groups).
+  std::vector<FlatGroup> groups = {};
 };
 
 /// One round's aggregation (Flower's aggregate_fit, streamed). The round loop adds each accepted

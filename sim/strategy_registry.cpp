@@ -40,7 +40,32 @@ std::string number_text(double v, bool integer) {
   return text;
 }
 
+// "`key` (default ...): help" for the strategy table.
+std::string param_text(const StrategyParam& p) {
+  std::string text = "`" + p.key + "` (";
+  if (p.default_groups) {
+    std::string names;
+    for (const std::string& g : *p.default_groups) names += (names.empty() ? "" : ", ") + ("\"" + g + "\"");
+    text += "[" + names + "], model parameter groups";
+  } else if (p.boolean) {
+    text += p.default_value != 0.0 ? "true" : "false";
+  } else {
+    text += number_text(p.default_value, p.integer) + (p.integer ? ", integer" : "") + " in [" +
+            number_text(p.min, p.integer) + ", " + number_text(p.max, p.integer) + "]";
+  }
+  return text + "): " + p.help;
+}
+
 }  // namespace
+
+StrategyParam label_aware_param() {
+  StrategyParam p;
+  p.key = "label_aware";
+  p.boolean = true;
+  p.max = 1.0;
+  p.help = "weigh each parameter group by the client's cases that label it (see [Label-aware aggregation](#label-aware-aggregation))";
+  return p;
+}
 
 const std::vector<StrategyEntry>& strategy_registry() {
   std::lock_guard<std::mutex> lock(registry_mutex());
@@ -73,7 +98,10 @@ const StrategyEntry& strategy_entry(const std::string& name) {
 StrategyConfig StrategyConfig::defaults(const std::string& name) {
   StrategyConfig c;
   c.name = name;
-  for (const StrategyParam& p : strategy_entry(name).params) c.params[p.key] = p.default_value;
+  for (const StrategyParam& p : strategy_entry(name).params) {
+    if (p.default_groups) c.groups[p.key] = *p.default_groups;
+    else c.params[p.key] = p.default_value;
+  }
   return c;
 }
 
@@ -95,11 +123,7 @@ std::string strategy_table_markdown() {
   std::string out = "| name | what it does | parameters (defaults) | follows |\n| --- | --- | --- | --- |\n";
   for (const StrategyEntry& e : strategy_registry()) {
     std::string params;
-    for (const StrategyParam& p : e.params) {
-      params += (params.empty() ? "" : ", ") + ("`" + p.key + "` (" + number_text(p.default_value, p.integer));
-      params += std::string(p.integer ? ", integer" : "") + " in [" + number_text(p.min, p.integer) + ", " +
-                number_text(p.max, p.integer) + "]): " + p.help;
-    }
+    for (const StrategyParam& p : e.params) params += (params.empty() ? "" : ", ") + param_text(p);
     out += "| `" + e.name + "` | " + e.summary + (e.assumes_sgd ? " (assumes `train.optimizer: sgd`)" : "") + " | " +
            (params.empty() ? "-" : params) + " | " + e.reference + " |\n";
   }

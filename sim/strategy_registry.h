@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,16 @@ struct StrategyParam {
   double min = 0.0, max = 0.0;  ///< the accepted range, both ends included
   bool integer = false;
   std::string help;  ///< what it sets, and where its default comes from
+  /// A switch: true or false in a config, 1 or 0 in StrategyConfig::params.
+  bool boolean = false;
+  /// A list of the model's parameter group names (StrategyConfig::groups) with this default,
+  /// instead of a number; checked against the model when the strategy is built.
+  std::optional<std::vector<std::string>> default_groups = std::nullopt;
 };
+
+/// federation.strategy.label_aware, the switch of the mean-based strategies and the FedOpt family
+/// (sim/label_aware.h).
+StrategyParam label_aware_param();
 
 /// A strategy as users and the config see it. Config parsing, the resolved config, `fedglioma
 /// strategies` and the README's table all come from these entries.

@@ -10,8 +10,8 @@ namespace {
 class FedAvg : public Strategy {
  public:
   using Strategy::Strategy;
-  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
-    return weighted_mean_aggregator();
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return weighted_mean_aggregator(*this, global);
   }
 };
 
@@ -22,6 +22,7 @@ void register_fedavg(std::vector<StrategyEntry>& entries) {
   e.name = "fedavg";
   e.summary = "sample-weighted mean";
   e.reference = "McMahan et al. 2017; Flower `FedAvg`";
+  e.params = {label_aware_param()};
   e.make = make_as<FedAvg>;
   entries.push_back(std::move(e));
 }

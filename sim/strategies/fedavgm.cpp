@@ -15,7 +15,7 @@ class FedAvgM : public Strategy {
       FlatParams next = global;
       fedavgm_step(next, mean, state_, config().param("server_lr"), config().param("server_momentum"));
       return next;
-    });
+    }, *this, global);
   }
   void save(StateBundle& out) const override { save_server_optimizer(out, state_); }
   void load(const StateBundle& in) override { load_server_optimizer(in, state_); }
@@ -32,7 +32,8 @@ void register_fedavgm(std::vector<StrategyEntry>& entries) {
   e.summary = "server momentum on the pseudo-gradient";
   e.reference = "Hsu et al. 2019; Flower `FedAvgM`";
   e.params = {{"server_lr", 1.0, 1e-12, 1e6, false, "server learning rate"},
-              {"server_momentum", 0.0, 0.0, 0.999999, false, "server momentum"}};
+              {"server_momentum", 0.0, 0.0, 0.999999, false, "server momentum"},
+              label_aware_param()};
   e.make = make_as<FedAvgM>;
   entries.push_back(std::move(e));
 }

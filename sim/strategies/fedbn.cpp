@@ -17,8 +17,8 @@ constexpr const char* kNorms = "fedbn.norms";  // the client's norm layers, conc
 // The mean, and each client's norm layers, kept only when the round finishes.
 class NormKeepingMean : public MeanAggregator {
  public:
-  NormKeepingMean(const StrategyContext& context)
-      : MeanAggregator([](FlatParams mean) { return mean; }), context_(context) {}
+  NormKeepingMean(const Strategy& strategy, const FlatParams& start)
+      : MeanAggregator([](FlatParams mean) { return mean; }, strategy, start), context_(strategy.context()) {}
   void add(std::size_t client, ClientUpdate update) override {
     FlatParams& own = pending_[client];
     for (const auto& [begin, end] : context_.norm_ranges)
@@ -49,8 +49,8 @@ class FedBN : public Strategy {
       for (std::size_t i = begin; i < end; ++i) t.start[i] = own[at++];
     return t;
   }
-  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
-    return std::make_unique<NormKeepingMean>(context());
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return std::make_unique<NormKeepingMean>(*this, global);
   }
 };
 
@@ -62,6 +62,7 @@ void register_fedbn(std::vector<StrategyEntry>& entries) {
   e.summary = "normalisation layers stay with each client; the global model keeps their mean for unseen sites";
   e.reference = "Li et al. 2021";
   e.keeps_client_state = true;
+  e.params = {label_aware_param()};
   e.make = [](const StrategyConfig& c, const StrategyContext& context) -> std::unique_ptr<Strategy> {
     if (context.norm_ranges.empty())
       throw ConfigError("federation.strategy: fedbn needs normalisation layers with parameters (model.norm)");

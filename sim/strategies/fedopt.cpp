@@ -17,7 +17,7 @@ class FedOpt : public Strategy {
       FlatParams next = global;
       fedopt_step(next, mean, state_, kind_, params());
       return next;
-    });
+    }, *this, global);
   }
   void save(StateBundle& out) const override { save_server_optimizer(out, state_); }
   void load(const StateBundle& in) override { load_server_optimizer(in, state_); }
@@ -46,6 +46,7 @@ StrategyEntry entry(const char* name, FedOptKind kind, const char* summary) {
     e.params.push_back({"beta2", d.beta2, 0.0, 0.999999, false, "second-moment decay"});
   }
   e.params.push_back({"tau", d.tau, 1e-15, 1e6, false, "adaptivity (added to the root of the second moment)"});
+  e.params.push_back(label_aware_param());
   e.make = [kind](const StrategyConfig& c, const StrategyContext& context) {
     return std::make_unique<FedOpt>(c, context, kind);
   };

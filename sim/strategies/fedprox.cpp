@@ -15,8 +15,8 @@ class FedProx : public Strategy {
     t.prox_mu = config().param("mu");
     return t;
   }
-  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
-    return weighted_mean_aggregator();
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return weighted_mean_aggregator(*this, global);
   }
 };
 
@@ -27,7 +27,7 @@ void register_fedprox(std::vector<StrategyEntry>& entries) {
   e.name = "fedprox";
   e.summary = "FedAvg; clients add mu/2 ‖w - w_global‖² to their loss";
   e.reference = "Li et al. 2020; Flower `FedProx`";
-  e.params = {{"mu", 0.01, 0.0, 1e6, false, "proximal term weight (Flower has no default)"}};
+  e.params = {{"mu", 0.01, 0.0, 1e6, false, "proximal term weight (Flower has no default)"}, label_aware_param()};
   e.make = make_as<FedProx>;
   entries.push_back(std::move(e));
 }

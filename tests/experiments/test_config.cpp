@@ -31,6 +31,17 @@ TEST_CASE("unknown config keys are errors naming the key", "[experiments][config
                       Contains("federation.strategy.mu"));
 }
 
+TEST_CASE("label_aware is a true/false switch, and only of the mean-based strategies", "[experiments][config]") {
+  const auto on = parse_config(R"({"federation": {"strategy": {"name": "fedadam", "label_aware": true}}})", {}, "x");
+  REQUIRE(on.config.federation.strategy.flag("label_aware"));
+  REQUIRE(on.resolved_json.find("\"label_aware\": true") != std::string::npos);
+  REQUIRE_FALSE(parse_config(R"({"federation": {"strategy": "fedavg"}})", {}, "x").config.federation.strategy.flag("label_aware"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"federation": {"strategy": {"name": "fedavg", "label_aware": 1}}})", {}, "x"),
+                      Contains("federation.strategy.label_aware") && Contains("true or false"));
+  REQUIRE_THROWS_WITH(parse_config(R"({"federation": {"strategy": {"name": "krum", "label_aware": true}}})", {}, "x"),
+                      Contains("federation.strategy.label_aware"));
+}
+
 TEST_CASE("bad values are errors naming the key and what was expected", "[experiments][config]") {
   REQUIRE_THROWS_WITH(parse_config(R"({"train": {"lr": -1}})", {}, "x"), Contains("train.lr") && Contains("range"));
   REQUIRE_THROWS_WITH(parse_config(R"({"train": {"optimizer": "adagrad"}})", {}, "x"),

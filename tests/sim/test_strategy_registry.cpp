@@ -48,7 +48,9 @@ void register_example_once() {
 class PooledOnly : public Strategy {
  public:
   using Strategy::Strategy;
-  std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override { return weighted_mean_aggregator(); }
+  std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
+    return weighted_mean_aggregator(*this, global);
+  }
   RoundEval aggregate_evaluation(const EvalPlan& plan, const Partition& partition,
                                  const std::vector<CasePrediction>& predictions, std::uint64_t seed) const override {
     RoundEval e = Strategy::aggregate_evaluation(plan, partition, predictions, seed);
@@ -86,9 +88,21 @@ TEST_CASE("every strategy parses with its declared defaults and refuses values o
     const json resolved = json::parse(loaded.resolved_json)["federation"]["strategy"];
     REQUIRE(resolved.size() == e.params.size() + 1);  // the name and exactly its parameters
     for (const StrategyParam& p : e.params) {
+      const std::string key = "federation.strategy." + p.key;
+      if (p.default_groups) {  // a list of the model's parameter group names
+        REQUIRE(resolved.at(p.key) == json(*p.default_groups));
+        REQUIRE(loaded.config.federation.strategy.group_list(p.key) == *p.default_groups);
+        REQUIRE_THROWS_WITH(parse_config("{}", {"federation.strategy.name=" + e.name, key + "=[1]"}, "test"), Contains(key));
+        continue;
+      }
+      if (p.boolean) {  // a switch: true or false, nothing else
+        REQUIRE(resolved.at(p.key) == json(p.default_value != 0.0));
+        REQUIRE(loaded.config.federation.strategy.flag(p.key) == (p.default_value != 0.0));
+        REQUIRE_THROWS_WITH(parse_config("{}", {"federation.strategy.name=" + e.name, key + "=1"}, "test"), Contains(key));
+        continue;
+      }
       REQUIRE(resolved.at(p.key).get<double>() == p.default_value);
       REQUIRE(loaded.config.federation.strategy.param(p.key) == p.default_value);
-      const std::string key = "federation.strategy." + p.key;
       REQUIRE_THROWS_WITH(parse_config("{}", {"federation.strategy.name=" + e.name, key + "=" + std::to_string(p.max * 2 + 1)}, "test"),
                           Contains(key));
       if (p.integer)
