@@ -19,6 +19,7 @@ enum class RngPurpose : std::uint64_t {
   kDropout = 9,        ///< clients dropping out of a round (federation.dropout)
   kBootstrap = 10,
   kModelDropout = 11,  ///< dropout masks inside the network (model.dropout)
+  kFineTune = 12,      ///< eval.finetune_epochs: fine-tuning's data order and augmentation (as the run seed)
 };
 
 /// Derives an independent 64-bit seed from (run seed, round, client, purpose) with SplitMix64

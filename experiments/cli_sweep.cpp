@@ -139,6 +139,9 @@ void take_round(const sim::RoundRecord& round, std::map<std::string, Outcome>& o
   };
   take("dice", e.dice_mean);
   for (std::size_t m = 0; m < kMarkers.size(); ++m) take(std::string("auc_") + kMarkers[m], e.auc[m]);
+  // The worst site's validation Dice, of the models the sites deploy (their own, where they have one).
+  const sim::RoundFairness f = sim::round_fairness(*round.eval);
+  take("worst_site_dice", f.personal ? f.personal->dice.worst : f.sites.dice.worst);
 }
 
 std::map<std::string, Outcome> outcomes(const fs::path& run) {
@@ -200,7 +203,8 @@ SweepSpec read_spec(const SweepOptions& options) {
 void write_tables(const fs::path& out, const std::string& name, const json& grid, const std::vector<Point>& points) {
   std::vector<std::string> keys;
   for (const auto& [key, values] : grid.items()) keys.push_back(key);
-  const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade"};
+  const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade",
+                                            "worst_site_dice"};
   std::string csv = "point";
   for (const auto& k : keys) csv += "," + data::csv_field(k);
   for (const auto& m : metrics) csv += ",final_" + m + ",best_" + m;
@@ -230,8 +234,9 @@ void write_tables(const fs::path& out, const std::string& name, const json& grid
 
   std::string md = "# Sweep " + name +
                    "\n\nFinal-round metrics on the external set (validation when there is none): mean +- sd over "
-                   "seeds (n = runs).\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade |\n"
-                   "| --- | --- | --- | --- | --- | --- | --- |\n";
+                   "seeds (n = runs); worst-site Dice: the lowest site's validation Dice, of each site's own model where the "
+                   "strategy personalises.\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade | "
+                   "worst-site Dice |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const auto& g : group_order) {
     std::size_t n = 0;
     std::string row;

@@ -300,6 +300,9 @@ std::vector<ConfigField> federation_fields() {
 std::vector<ConfigField> runtime_fields() {
   return {
       integer("eval.every", MEMBER(eval.every), 1, 100000, "evaluate every N rounds (the last round always)"),
+      integer("eval.finetune_epochs", MEMBER(eval.finetune_epochs), 0, 100000,
+              "before each evaluation, every client fine-tunes the model it deploys for N epochs on its own training "
+              "cases; those models are evaluated as the sites' own (`personal`); 0: none"),
       text("runtime.devices", MEMBER(runtime.devices), {},
            "`auto` (all CUDA devices, else CPU), `cpu`, or `cuda:0,cuda:1,...`"),
       integer("runtime.workers", MEMBER(runtime.workers), 1, 256,

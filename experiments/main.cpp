@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/numerics.h"
+#include "experiments/cli_evaluate.h"
 #include "experiments/cli_launch.h"
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_predict.h"
@@ -71,6 +72,8 @@ int run_subcommand(int argc, char** argv) {
   CLI::App* sweep_cmd = setup_sweep(app, sweep);
   PredictOptions predict;
   CLI::App* predict_cmd = setup_predict(app, predict);
+  EvaluateOptions evaluate;
+  CLI::App* evaluate_cmd = setup_evaluate(app, evaluate);
   LaunchOptions launch;
   CLI::App* launch_cmd = setup_launch(app, launch);
   const ReferenceCommands reference = setup_reference(app);
@@ -86,6 +89,7 @@ int run_subcommand(int argc, char** argv) {
   if (run_cmd->parsed()) run_run(run, std::cout);
   if (sweep_cmd->parsed()) run_sweep(sweep, std::cout);
   if (predict_cmd->parsed()) run_predict(predict, std::cout);
+  if (evaluate_cmd->parsed()) run_evaluate(evaluate, std::cout);
   if (launch_cmd->parsed()) return run_launch(launch, std::cout);
   run_reference(reference, std::cout);
   return 0;

@@ -6,9 +6,16 @@ Usage:
 
 Reads RUN_DIR/rounds.jsonl (and RUN_DIR/config.resolved.json, when present, for the title) and
 writes RUN_DIR/plot.png unless --out names another file. The Dice and AUC panels show the external
-set, the pooled validation set, the test set when the run has one, and each site; rounds without
-evaluation are skipped there, and a null AUC (one class or none among the cases) is a gap. The loss
-panel is the mean train_loss of the clients whose status is "ok".
+set, the pooled validation set, the test set when the run has one, and each site (solid); with
+models of the sites' own (personalising strategies, fine-tuning, local mode) also each site's own
+model on its validation cases (dash-dotted, "own:<site>"). Rounds without evaluation are skipped
+there, and a null AUC (one class or none among the cases) is a gap. The loss panel is the mean
+train_loss of the clients whose status is "ok".
+
+When RUN_DIR/cross_site.csv exists (local mode, personalising strategies, fine-tuning), it also
+writes the cross-site matrix as heatmaps, the model of each site (rows) on the validation cases of
+each site (columns), Dice and each AUC: RUN_DIR/cross_site.png unless --cross-site-out names
+another file.
 
 Needs matplotlib: run it with Debian's interpreter, /usr/bin/python3.
 """
@@ -83,6 +90,10 @@ def parse_round(record):
         sets = [s for s in POOLED if s != "test" or "test" in record["eval"]]
         parsed["eval"] = {s: summary(record, "eval", s) for s in sets}
         parsed["eval"].update({f"site:{s}": summary(record, "eval", "sites", s) for s in sites})
+        own = record["eval"].get("personal", {})
+        if not isinstance(own, dict):
+            raise ValueError('field "eval.personal" is not an object')
+        parsed["eval"].update({f"own:{c}": summary(record, "eval", "personal", c, "val") for c in own})
     return parsed
 
 
@@ -181,10 +192,20 @@ def plot_run(rounds, title):
 
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     dice_ax, auc_axes, loss_ax = axes.flat[0], axes.flat[1:5], axes.flat[5]
+    site_colour = {}
+    for name in names:  # a site's own model takes its site's colour
+        if name.startswith("site:"):
+            site_colour[name[5:]] = colours[name]
+    for name in names:
+        if name.startswith("own:") and name[4:] in site_colour:
+            colours[name] = site_colour[name[4:]]
     for name, colour in colours.items():
         style = {"color": colour, "lw": 2 if name in POOLED else 1.2}
+        if name.startswith("own:"):
+            style["ls"] = "-."
         dice_ax.plot(x, values(name, "dice_mean"), marker="o", ms=3, label=name, **style)
-        dice_ax.plot(x, values(name, "dice_median"), ls="--", **style)
+        if not name.startswith("own:"):
+            dice_ax.plot(x, values(name, "dice_median"), **{**style, "ls": "--"})
         for ax, marker in zip(auc_axes, MARKERS):
             ax.plot(x, values(name, marker), marker="o", ms=3, **style)
     style_axis(dice_ax, "(a) Whole-tumour Dice", "Dice", all_rounds)
@@ -210,17 +231,69 @@ def plot_run(rounds, title):
     return fig
 
 
+def read_cross_site(path):
+    """cross_site.csv -> (model ids, data ids, {metric: matrix}) with nan for empty cells."""
+    import csv
+    metrics = ["dice_mean"] + [f"auc_{m}" for m in MARKERS]
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    if not rows or any(k not in rows[0] for k in ["model", "data"] + metrics):
+        raise InputError(f"{path}: expected the columns model, data, {', '.join(metrics)}")
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    data = list(dict.fromkeys(r["data"] for r in rows))
+    grids = {m: [[math.nan] * len(data) for _ in models] for m in metrics}
+    for n, r in enumerate(rows, 2):
+        for m in metrics:
+            try:
+                value = float(r[m]) if r[m] != "" else math.nan
+            except ValueError:
+                raise InputError(f"{path}:{n}: {m} is not a number: {r[m]!r}") from None
+            grids[m][models.index(r["model"])][data.index(r["data"])] = value
+    return models, data, grids
+
+
+def plot_cross_site(models, data, grids, title):
+    """One heatmap per metric: rows are the sites' models, columns the sites' validation cases."""
+    fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids), 0.6 * len(models) + 3))
+    labels = {"dice_mean": "Dice (mean)", **{f"auc_{m}": f"AUC {name}" for m, name in MARKERS.items()}}
+    for ax, (metric, grid) in zip(axes, grids.items()):
+        image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis")
+        ax.set_xticks(range(len(data)), data, rotation=45, ha="right")
+        ax.set_yticks(range(len(models)), models)
+        ax.set_xlabel("validation cases of")
+        ax.set_ylabel("model of")
+        ax.set_title(labels[metric])
+        for i, row in enumerate(grid):
+            for j, value in enumerate(row):
+                text = "-" if math.isnan(value) else f"{value:.2f}"
+                ax.text(j, i, text, ha="center", va="center", color="white" if value < 0.6 else "black",
+                        fontsize="small")
+    fig.colorbar(image, ax=list(axes), shrink=0.8)
+    fig.suptitle(f"{title}: cross-site matrix (final models)")
+    return fig
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--out", metavar="FILE.png", help="default: RUN_DIR/plot.png")
+    parser.add_argument("--cross-site-out", metavar="FILE.png", help="default: RUN_DIR/cross_site.png")
     args = parser.parse_args()
     out = args.out or os.path.join(args.run_dir, "plot.png")
     try:
         rounds = read_rounds(args.run_dir)
         if not rounds:
             raise InputError(f"{os.path.join(args.run_dir, 'rounds.jsonl')}: no rounds yet")
-        save_png(plot_run(rounds, run_title(args.run_dir)), out)
+        title = run_title(args.run_dir)
+        cross_site = os.path.join(args.run_dir, "cross_site.csv")
+        matrix = read_cross_site(cross_site) if os.path.exists(cross_site) else None
+        save_png(plot_run(rounds, title), out)
+        if matrix:
+            save_png(plot_cross_site(*matrix, title),
+                     args.cross_site_out or os.path.join(args.run_dir, "cross_site.png"))
     except InputError as e:
         sys.exit(f"plot_run.py: error: {e}")
 

@@ -1,5 +1,7 @@
 #include "sim/aggregators.h"
 
+#include "sim/client_state.h"
+
 namespace fedglioma::sim {
 
 std::vector<const FlatParams*> params_of(const Updates& updates) {
@@ -27,6 +29,35 @@ void MeanAggregator::add(std::size_t, ClientUpdate update) {
 
 std::optional<FlatParams> MeanAggregator::finish() {
   return step_(label_aware_ ? label_aware_->mean(start_) : sum_.mean());
+}
+
+LocalRangesMean::LocalRangesMean(const Strategy& strategy, const FlatParams& start, FlatRanges ranges, std::string name)
+    : MeanAggregator([](FlatParams mean) { return mean; }, strategy, start),
+      store_(*strategy.context().client_state), ranges_(std::move(ranges)), name_(std::move(name)) {}
+
+void LocalRangesMean::add(std::size_t client, ClientUpdate update) {
+  FlatParams& own = pending_[client];
+  for (const auto& [begin, end] : ranges_)
+    own.insert(own.end(), update.params.begin() + static_cast<std::ptrdiff_t>(begin),
+               update.params.begin() + static_cast<std::ptrdiff_t>(end));
+  MeanAggregator::add(client, std::move(update));
+}
+
+std::optional<FlatParams> LocalRangesMean::finish() {
+  for (auto& [client, values] : pending_) store_.put(client, name_, std::move(values));
+  pending_.clear();
+  return MeanAggregator::finish();
+}
+
+FlatParams with_local_ranges(const FlatParams& global, const ClientStateStore& store, std::size_t client,
+                             const FlatRanges& ranges, const std::string& name) {
+  FlatParams out = global;
+  const FlatParams own = store.buffer(client, name);
+  if (own.empty()) return out;
+  std::size_t at = 0;
+  for (const auto& [begin, end] : ranges)
+    for (std::size_t i = begin; i < end; ++i) out[i] = own[at++];
+  return out;
 }
 
 void BufferedAggregator::add(std::size_t client, ClientUpdate update) {

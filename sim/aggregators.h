@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -39,6 +41,27 @@ class MeanAggregator : public RoundAggregator {
   FlatParams start_;  // label-aware only
   Step step_;
 };
+
+/// The mean (MeanAggregator), and each client's values in `ranges` kept in the run's
+/// ClientStateStore under `name` when the round finishes: FedBN's normalisation layers, FedPer's
+/// local groups. The global model keeps the mean of those values too (for sites without their own).
+class LocalRangesMean : public MeanAggregator {
+ public:
+  LocalRangesMean(const Strategy& strategy, const FlatParams& start, FlatRanges ranges, std::string name);
+  void add(std::size_t client, ClientUpdate update) override;
+  std::optional<FlatParams> finish() override;
+
+ private:
+  ClientStateStore& store_;
+  FlatRanges ranges_;
+  std::string name_;
+  std::map<std::size_t, FlatParams> pending_;
+};
+
+/// `global` with `client`'s own values in `ranges` (kept under `name` by LocalRangesMean), or
+/// `global` itself before the client has any.
+FlatParams with_local_ranges(const FlatParams& global, const ClientStateStore& store, std::size_t client,
+                             const FlatRanges& ranges, const std::string& name);
 
 /// Keeps the round's updates for a rule that needs all of them at once.
 class BufferedAggregator : public RoundAggregator {

@@ -160,17 +160,73 @@ LabelCounts label_counts(const std::vector<const data::Sample*>& cases) {
   return counts;
 }
 
-ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
-                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
-                          std::uint64_t seed, int round, std::size_t client) {
-  const auto start = std::chrono::steady_clock::now();
+namespace {
+
+// FedRep's phases: which parameter elements an epoch trains. A frozen element's gradient is
+// zeroed before each step and its value restored after it (so that momentum and weight decay do
+// not move it either).
+class PhaseFreeze {
+ public:
+  PhaseFreeze(const FlatRanges& head, int head_epochs, const std::vector<torch::Tensor>& parameters,
+              const c10::Device& device)
+      : parameters_(parameters), head_epochs_(head_epochs) {
+    if (head.empty()) return;
+    std::size_t count = 0;
+    for (const auto& p : parameters) count += static_cast<std::size_t>(p.numel());
+    FlatParams mask(count, 0.0f);
+    for (const auto& [begin, end] : head)
+      for (std::size_t i = begin; i < std::min(end, count); ++i) mask[i] = 1.0f;
+    for (const torch::Tensor& view : per_parameter(mask, parameters, device)) head_mask_.push_back(view.clone());
+  }
+  /// Sets the phase of `epoch` and remembers the values it must keep.
+  void begin_epoch(int epoch) {
+    if (head_mask_.empty()) return;
+    torch::NoGradGuard no_grad;
+    const bool head_phase = epoch < head_epochs_;
+    trainable_.clear();
+    kept_.clear();
+    for (std::size_t k = 0; k < parameters_.size(); ++k) {
+      trainable_.push_back(head_phase ? head_mask_[k] : 1.0f - head_mask_[k]);
+      kept_.push_back(parameters_[k].detach().clone());
+    }
+  }
+  void mask_gradients() const {
+    for (std::size_t k = 0; k < trainable_.size(); ++k)
+      if (parameters_[k].mutable_grad().defined()) parameters_[k].mutable_grad().mul_(trainable_[k]);
+  }
+  void restore_frozen() const {
+    torch::NoGradGuard no_grad;
+    for (std::size_t k = 0; k < trainable_.size(); ++k)
+      parameters_[k].copy_(torch::where(trainable_[k] > 0.5f, parameters_[k], kept_[k]));
+  }
+
+ private:
+  const std::vector<torch::Tensor>& parameters_;
+  std::vector<torch::Tensor> head_mask_, trainable_, kept_;
+  int head_epochs_ = 0;
+};
+
+// One pass of local training from `from`, with the proximal term mu/2 ||w - anchor||^2 when mu > 0:
+// the client's contribution to the global model, or Ditto's personal model.
+struct Pass {
+  const FlatParams& from;
+  const FlatParams& anchor;
+  double mu = 0.0;
+  bool personal = false;  // Ditto's: no correction, phases or kept optimizer
+};
+
+ClientUpdate train_pass(Worker& worker, const ClientTask& task, const Pass& pass, const data::SampleStore& store,
+                        const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
+                        std::uint64_t seed, int round, std::size_t client) {
+  const bool personal = pass.personal;
   auto& model = worker.model;
-  load_state(*model, task.start);
+  load_state(*model, pass.from);
   model->train();
-  const auto optimizer = make_optimizer(*model, train, lr, task.optimizer_state);
+  const auto optimizer = make_optimizer(*model, train, lr, personal ? std::string() : task.optimizer_state);
   const std::vector<torch::Tensor> parameters = model->parameters();
-  const auto anchor = task.prox_mu > 0 ? per_parameter(task.start, parameters, worker.device) : std::vector<torch::Tensor>{};
-  const auto correction = per_parameter(task.correction, parameters, worker.device);
+  const auto anchor = pass.mu > 0 ? per_parameter(pass.anchor, parameters, worker.device) : std::vector<torch::Tensor>{};
+  const auto correction = personal ? std::vector<torch::Tensor>{} : per_parameter(task.correction, parameters, worker.device);
+  PhaseFreeze freeze(personal ? FlatRanges{} : task.head, task.head_epochs, parameters, worker.device);
 
   const auto draw = [&](RngPurpose purpose) { return derive_seed(seed, static_cast<std::uint64_t>(round), client, purpose); };
   Rng order_rng(draw(RngPurpose::kDataOrder)), augment_rng(draw(RngPurpose::kAugment));
@@ -192,6 +248,7 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   std::int64_t passes = 0;  // forward passes; update.steps counts the optimizer steps taken
   DeviceCases resident(worker.device);  // on CUDA each case is copied to the device once
   for (int epoch = 0; epoch < train.local_epochs; ++epoch) {
+    freeze.begin_epoch(epoch);
     for (std::size_t first = 0; first < cases.size(); first += batch_size) {
       std::vector<CaseTensors> members;
       for (std::size_t i = first; i < std::min(cases.size(), first + batch_size); ++i)
@@ -211,9 +268,11 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
         ++update.skipped_steps;  // float16 overflow: this step is skipped, the scale halved
         continue;
       }
-      add_client_terms(parameters, anchor, task.prox_mu, correction);
+      add_client_terms(parameters, anchor, pass.mu, correction);
+      freeze.mask_gradients();
       if (train.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, train.grad_clip);
       optimizer->step();
+      freeze.restore_frozen();
       ++update.steps;
     }
   }
@@ -221,7 +280,26 @@ ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::Sa
   update.io_wait_seconds = prefetcher.wait_seconds();
   update.train_loss = passes ? loss_sum.item<double>() / static_cast<double>(passes) : 0.0;
   update.params = flatten_state(*model);
-  if (train.keep_optimizer_state) update.optimizer_state = serialize(*optimizer);
+  if (train.keep_optimizer_state && !personal) update.optimizer_state = serialize(*optimizer);
+  return update;
+}
+
+}  // namespace
+
+ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,
+                          const std::vector<const data::Sample*>& cases, const TrainConfig& train, double lr,
+                          std::uint64_t seed, int round, std::size_t client) {
+  const auto start = std::chrono::steady_clock::now();
+  ClientUpdate update =
+      train_pass(worker, task, {task.start, task.start, task.prox_mu}, store, cases, train, lr, seed, round, client);
+  if (!task.personal_start.empty()) {
+    // Ditto's personal model sees the same data order and augmentation draws as the global pass
+    // (and as local mode), so lambda = 0 is local training exactly.
+    ClientUpdate personal = train_pass(worker, task, {task.personal_start, task.start, task.personal_lambda, true}, store,
+                                       cases, train, lr, seed, round, client);
+    update.personal = std::move(personal.params);
+    update.io_wait_seconds += personal.io_wait_seconds;
+  }
   update.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return update;
 }

@@ -38,6 +38,7 @@ struct ClientUpdate {
   double io_wait_seconds = 0.0;  ///< time spent waiting for cases still being read from disk
   double seconds = 0.0;          ///< wall time of the whole local training
   std::string optimizer_state;   ///< train.keep_optimizer_state: the optimizer after training, serialised
+  FlatParams personal;           ///< Ditto: the client's personal model after this round; empty otherwise
 };
 
 /// What a strategy asks of one client in a round, beyond plain local training.
@@ -46,6 +47,16 @@ struct ClientTask {
   double prox_mu = 0.0;   ///< FedProx: adds mu/2 * ||w - start||^2 to the local objective
   FlatParams correction;  ///< SCAFFOLD: c - c_i, added to every parameter's gradient; empty = none
   std::string optimizer_state;  ///< train.keep_optimizer_state: the client's saved optimizer; empty = a fresh one
+  /// FedRep: the flat ranges of the client's head (its local parameter groups). The first
+  /// `head_epochs` epochs train only the head, the remaining ones everything else; empty: every
+  /// epoch trains every parameter.
+  FlatRanges head;
+  int head_epochs = 0;
+  /// Ditto: after its contribution to the global model, the client trains its personal model from
+  /// `personal_start` for the same epochs (and the same data order) with
+  /// personal_lambda/2 * ||v - start||^2 added to its loss; empty = no personal model.
+  FlatParams personal_start;
+  double personal_lambda = 0.0;
 };
 
 /// The task weights of a client's loss: train.loss_weights, and with
@@ -60,7 +71,7 @@ double round_lr(const TrainConfig& train, int round, int rounds);
 
 /// Local training of one client on `worker` at learning rate `lr` (round_lr): loads `task.start` into the worker's replica, runs
 /// `train.local_epochs` epochs of mini-batches with a fresh optimizer (adam or sgd), and returns
-/// the new weights. Data order and augmentation draw from generators seeded by (seed, round,
+/// the new weights (and, with task.personal_start, the personal model trained after them). Data order and augmentation draw from generators seeded by (seed, round,
 /// client), never from a global generator, so the result does not depend on the worker. The
 /// whole local schedule is known up front, so its cases are read ahead of training (Prefetcher).
 ClientUpdate train_client(Worker& worker, const ClientTask& task, const data::SampleStore& store,

@@ -22,6 +22,7 @@ void put_update(ByteWriter& w, const ClientUpdate& u) {
   w.put(u.io_wait_seconds);
   w.put(u.seconds);
   w.put_text(u.optimizer_state);
+  w.put_array(u.personal);
 }
 
 ClientUpdate get_update(ByteReader& r) {
@@ -37,6 +38,7 @@ ClientUpdate get_update(ByteReader& r) {
   u.io_wait_seconds = r.get<double>();
   u.seconds = r.get<double>();
   u.optimizer_state = r.get_text();
+  u.personal = r.get_array<float>();
   return u;
 }
 

@@ -29,7 +29,9 @@
 #include "sim/client_training.h"
 #include "sim/eval_plan.h"
 #include "sim/evaluation.h"
+#include "sim/cross_site.h"
 #include "sim/executor.h"
+#include "sim/finetune.h"
 #include "sim/model_identity.h"
 #include "sim/model_state.h"
 #include "sim/partition.h"
@@ -121,21 +123,22 @@ void print_model_line(std::ostream& console, const models::Model& model, const D
   console << text;
 }
 
-// The run's last files besides the reports: predictions.csv (the last evaluation), the model(s).
+// The run's last files besides the reports: predictions.csv (the last evaluation), the global
+// model (model.pt; not in local mode) and the clients' own (model-<client>.pt), which `model_of`
+// gives.
 void write_outputs(const fs::path& run_dir, int eval_round, const std::vector<CasePrediction>& predictions,
-                   const EvalPlan& plan, const Partition& partition, const Strategy& strategy, const FlatParams& global,
+                   const EvalPlan& plan, const Partition& partition, const std::function<FlatParams(std::size_t)>& model_of,
                    const models::Model& model, const std::string& identity_of_model) {
   std::vector<std::string> models;
   for (std::size_t i = 0; i < plan.cases.size(); ++i)
-    models.push_back(plan.personal ? partition.clients[plan.models[i]].id : "global");
+    models.push_back(plan.models[i] == kGlobalModel ? "global" : partition.clients[plan.models[i]].id);
   write_file_atomic(run_dir / "predictions.csv",
                     predictions_csv_header() + predictions_csv_rows(eval_round, predictions, models));
-  if (!strategy.personal()) {
-    save_state_dict(model, global, (run_dir / "model.pt").string(), identity_of_model);
-    return;
-  }
+  if (plan.covers != EvalModels::kPersonal)
+    save_state_dict(model, model_of(kGlobalModel), (run_dir / "model.pt").string(), identity_of_model);
+  if (plan.covers == EvalModels::kGlobal) return;
   for (std::size_t i = 0; i < partition.clients.size(); ++i)
-    save_state_dict(model, strategy.model_of(i, global),
+    save_state_dict(model, model_of(i),
                     child_path(run_dir, "model-" + partition.clients[i].id + ".pt", "client", "a personal model's file").string(),
                     identity_of_model);
 }
@@ -190,6 +193,7 @@ class ExperimentRun {
     StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), config.train.lr, &client_state_,
                             fed.clients_per_round,     fed.min_clients,        rt.seed};
     context.groups = flat_groups(*initial_);
+    context.local_epochs = config.train.local_epochs;
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local")
       if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())
@@ -202,7 +206,7 @@ class ExperimentRun {
             << (processes_.size() > 1 ? " x " + std::to_string(processes_.size()) + " processes" : "") << " on "
             << devices_.front() << (devices_.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
             << (strategy_->personal() ? " (local mode: no aggregation)" : "") << "\n";
-    plan_ = eval_plan(partition_, strategy_->personal());
+    plan_ = eval_plan(partition_, eval_models(config));
   }
 
   void run() {
@@ -218,6 +222,7 @@ class ExperimentRun {
     loop.run(at_.first_round, fed.rounds, global_, hooks());
     // A run resumed after its last round re-evaluates the final model for predictions.csv.
     if (last_eval_round_ == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
+    if (plan_.covers != EvalModels::kGlobal) cross_site_csv_ = cross_site(fed.rounds);
     finish();
   }
 
@@ -231,8 +236,19 @@ class ExperimentRun {
     if (!writes_) remove_tree(client_state_dir(run_dir_, processes_.rank()));
   }
 
+  // The final models of the clients, each on every client's validation cases (cross_site.csv).
+  std::string cross_site(int round) {
+    const EvalPlan plan = cross_site_plan(partition_);
+    const auto predictions =
+        predict_plan(plan, *executor_, *store_, [this](std::size_t k) { return model_for(k); }, processes_);
+    const std::uint64_t seed = derive_seed(config_.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap);
+    return cross_site_csv(partition_, summarize_cross_site(partition_, predictions, seed));
+  }
+
   void write_files() {
-    write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_, *strategy_, global_, *initial_,
+    if (!cross_site_csv_.empty()) write_file_atomic(run_dir_ / "cross_site.csv", cross_site_csv_);
+    write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_,
+                  [this](std::size_t k) { return model_for(k); }, *initial_,
                   control_.config_json.empty() ? "" : model_identity(control_.config_json));
     if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
       console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
@@ -273,11 +289,35 @@ class ExperimentRun {
   }
 
   RoundEval evaluate(int round, std::uint64_t seed) {
+    finetuned_ = config_.eval.finetune_epochs > 0 ? finetune(round) : std::vector<FlatParams>{};
     last_predictions_ =
-        predict_plan(plan_, *executor_, *store_, [this](std::size_t k) { return strategy_->model_of(k, global_); },
-                     processes_);
+        predict_plan(plan_, *executor_, *store_, [this](std::size_t k) { return model_for(k); }, processes_);
     last_eval_round_ = round;
     return strategy_->aggregate_evaluation(plan_, partition_, last_predictions_, seed);
+  }
+
+  // The model `k` deploys: kGlobalModel the global one; a client its fine-tuned model, else the
+  // strategy's model for it (the global one unless the strategy personalises).
+  FlatParams model_for(std::size_t k) const {
+    if (k == kGlobalModel) return global_;
+    return finetuned_.empty() ? strategy_->model_of(k, global_) : finetuned_[k];
+  }
+
+  // eval.finetune_epochs: each client's deployed model trained on its own cases, with draws of
+  // their own (RngPurpose::kFineTune) at the round's learning rate.
+  std::vector<FlatParams> finetune(int round) {
+    TrainConfig tune = config_.train;
+    tune.local_epochs = config_.eval.finetune_epochs;
+    tune.keep_optimizer_state = false;
+    const double lr = round_lr(config_.train, round, config_.federation.rounds);
+    const std::uint64_t seed = derive_seed(config_.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kFineTune);
+    std::vector<std::string> ids;
+    for (const Client& c : partition_.clients) ids.push_back(c.id);
+    return finetune_clients(ids, *executor_, processes_, [&](Worker& worker, std::size_t c) {
+      ClientTask task;
+      task.start = strategy_->model_of(c, global_);
+      return train_client(worker, task, *store_, partition_.clients[c].train, tune, lr, seed, round, c);
+    }, round);
   }
 
   const ExperimentConfig& config_;
@@ -301,6 +341,8 @@ class ExperimentRun {
   std::unique_ptr<Executor> executor_;
   EvalPlan plan_;
   std::vector<CasePrediction> last_predictions_;
+  std::vector<FlatParams> finetuned_;  // eval.finetune_epochs: the clients' fine-tuned models
+  std::string cross_site_csv_;         // the clients' own final models on every client's validation cases
   int last_eval_round_ = 0;
   const std::vector<std::unique_ptr<Reporter>> reporters_ =
       writes_ ? run_reporters(run_dir_, console_) : std::vector<std::unique_ptr<Reporter>>{};

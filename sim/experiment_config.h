@@ -113,6 +113,7 @@ struct FederationConfig {
 /// `eval`: when to evaluate the global model.
 struct EvalConfig {
   int every = 1;  ///< evaluate every N rounds; the last round is always evaluated
+  int finetune_epochs = 0;  ///< epochs each client fine-tunes its deployed model on its own cases before evaluation
 };
 
 /// `runtime`: threads, devices, seed.

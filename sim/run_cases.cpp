@@ -15,6 +15,7 @@
 #include "sim/partition.h"
 #include "sim/processes.h"
 #include "sim/simulated_time.h"
+#include "sim/strategy_registry.h"
 
 namespace fedglioma::sim {
 
@@ -96,12 +97,20 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
 // evaluation plan (positions i % size == rank); every case in one process. Local mode is the one
 // strategy whose clients deploy their own models (Strategy::personal); a personal strategy whose
 // plan differs fails at its first fetch of a case this rank did not load, never silently.
+EvalModels eval_models(const ExperimentConfig& config) {
+  if (config.federation.mode == "local") return EvalModels::kPersonal;
+  if (config.eval.finetune_epochs > 0) return EvalModels::kBoth;
+  if (config.federation.mode == "federated" && strategy_entry(config.federation.strategy.name).personal)
+    return EvalModels::kBoth;
+  return EvalModels::kGlobal;
+}
+
 std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manifest& manifest,
                                const Processes& processes) {
   if (processes.size() == 1) return {};
   const std::vector<data::Sample> records = partition_records(manifest);
   const Partition partition = make_partition(records, config.partition, config.federation.mode, config.runtime.seed);
-  const EvalPlan plan = eval_plan(partition, config.federation.mode == "local");
+  const EvalPlan plan = eval_plan(partition, eval_models(config));
   std::set<std::string> ids;
   for (std::size_t c = 0; c < partition.clients.size(); ++c)
     if (processes.owns(c))

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/manifest.h"
+#include "sim/eval_plan.h"
 #include "sim/experiment_config.h"
 
 namespace fedglioma::data {
@@ -43,5 +44,10 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
 
 /// The run's data identity (every case's id and fingerprint), gathered across processes.
 std::string shared_data_identity(const data::SampleStore& store, Processes& processes);
+
+/// Which models the run's evaluations cover: local mode its clients' own; a personalising
+/// strategy (StrategyEntry::personal) or eval.finetune_epochs the global model and the clients'
+/// own; else the global one.
+EvalModels eval_models(const ExperimentConfig& config);
 
 }  // namespace fedglioma::sim

@@ -54,17 +54,32 @@ json eval_json(const EvalSummary& s) {
   return out;
 }
 
+json spread_json(const Spread& s) {
+  return {{"worst", optional_json(s.worst)}, {"best", optional_json(s.best)}, {"sd", optional_json(s.sd)},
+          {"sites", s.defined}, {"undefined", s.undefined}};
+}
+
+json fairness_json(const Fairness& f) {
+  json auc = json::object();
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) auc[data::kMarkers[m]] = spread_json(f.auc[m]);
+  return {{"dice_mean", spread_json(f.dice)}, {"auc", auc}};
+}
+
 json round_eval_json(const RoundEval& e) {
   json out = {{"external", eval_json(e.external)}, {"val", eval_json(e.val)}};
   if (e.test) out["test"] = eval_json(*e.test);
   json sites = json::object();
   for (const auto& [site, summary] : e.sites) sites[site] = eval_json(summary);
   out["sites"] = sites;
-  if (!e.external_by_client.empty()) {
-    json by_client = json::object();
-    for (const auto& [client, summary] : e.external_by_client) by_client[client] = eval_json(summary);
-    out["external_by_client"] = by_client;
+  if (!e.personal.empty()) {
+    json personal = json::object();
+    for (const auto& [client, own] : e.personal)
+      personal[client] = {{"val", eval_json(own.val)}, {"external", eval_json(own.external)}};
+    out["personal"] = personal;
   }
+  const RoundFairness f = round_fairness(e);
+  out["fairness"] = {{"sites", fairness_json(f.sites)}};
+  if (f.personal) out["fairness"]["personal"] = fairness_json(*f.personal);
   return out;
 }
 
@@ -144,11 +159,7 @@ std::string number(const std::optional<double>& v) {
 std::string label(const std::optional<int>& v) { return v ? std::to_string(*v) : ""; }
 
 std::string csv_row(int round, const std::string& set, const EvalSummary& s) {
-  std::string row = std::to_string(round) + "," + data::csv_field(set) + "," + std::to_string(s.n) + "," + number(s.dice_mean) +
-                    "," + number(s.dice_median) + "," + number(s.hd95_median);
-  for (const auto& auc : s.auc) row += "," + number(auc);
-  row += "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string());
-  return row + "\n";
+  return std::to_string(round) + "," + data::csv_field(set) + "," + metrics_csv_fields(s) + "\n";
 }
 
 std::string cell(const std::optional<double>& v, int width) {
@@ -172,6 +183,8 @@ std::optional<double> weighted_loss(const RoundRecord& r) {
 }
 
 }  // namespace
+
+std::string round_eval_json_text(const RoundEval& eval) { return round_eval_json(eval).dump(); }
 
 std::string round_json_line(const RoundRecord& record) { return round_json(record).dump(); }
 
@@ -223,8 +236,9 @@ RoundRecord round_from_json_line(const std::string& line) {
       eval.val = eval_from(e.at("val"));
       if (e.contains("test")) eval.test = eval_from(e["test"]);
       for (const auto& [site, block] : e.at("sites").items()) eval.sites[site] = eval_from(block);
-      if (e.contains("external_by_client"))
-        for (const auto& [client, block] : e["external_by_client"].items()) eval.external_by_client[client] = eval_from(block);
+      if (e.contains("personal"))
+        for (const auto& [client, block] : e["personal"].items())
+          eval.personal[client] = {eval_from(block.at("val")), eval_from(block.at("external"))};
       r.eval = eval;
     }
     return r;
@@ -233,9 +247,27 @@ RoundRecord round_from_json_line(const std::string& line) {
   }
 }
 
-std::string metrics_csv_header() {
-  return "round,set,n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr\n";
+RoundFairness round_fairness(const RoundEval& eval) {
+  RoundFairness f;
+  std::vector<const EvalSummary*> sites, own;
+  for (const auto& [site, summary] : eval.sites) sites.push_back(&summary);
+  for (const auto& [client, mine] : eval.personal) own.push_back(&mine.val);
+  f.sites = fairness(sites);
+  if (!own.empty()) f.personal = fairness(own);
+  return f;
 }
+
+std::string metrics_csv_field_names() {
+  return "n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr";
+}
+
+std::string metrics_csv_fields(const EvalSummary& s) {
+  std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(s.dice_median) + "," + number(s.hd95_median);
+  for (const auto& auc : s.auc) row += "," + number(auc);
+  return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string());
+}
+
+std::string metrics_csv_header() { return "round,set," + metrics_csv_field_names() + "\n"; }
 
 std::string metrics_csv_rows(const RoundRecord& record) {
   if (!record.eval) return "";
@@ -243,6 +275,10 @@ std::string metrics_csv_rows(const RoundRecord& record) {
   std::string rows = csv_row(record.round, "external", e.external) + csv_row(record.round, "val", e.val);
   if (e.test) rows += csv_row(record.round, "test", *e.test);
   for (const auto& [site, summary] : e.sites) rows += csv_row(record.round, "site:" + site, summary);
+  for (const auto& [client, own] : e.personal) {
+    rows += csv_row(record.round, "personal:" + client + ":val", own.val);
+    rows += csv_row(record.round, "personal:" + client + ":external", own.external);
+  }
   return rows;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/numerics.h"
 #include "sim/evaluation.h"
+#include "sim/fairness.h"
 #include "sim/partition.h"
 
 namespace fedglioma::sim {
@@ -30,16 +31,31 @@ struct ClientRecord {
   std::optional<double> simulated_seconds;  ///< federation.simulated_time: compute + transfer
 };
 
+/// A site's own model (a personalising strategy's, local mode's) on its validation cases and on
+/// the external set.
+struct OwnModelEval {
+  EvalSummary val;
+  EvalSummary external;
+};
+
 /// The evaluations of one round: the external set, the pooled validation cases, the test split
-/// (when the manifest has one) and the validation cases of each site.
+/// (when the manifest has one) and the validation cases of each site, all of the global model
+/// (local mode: see summarize_plan); with models of the clients' own, each one's (by client id).
 struct RoundEval {
   EvalSummary external;
   EvalSummary val;
   std::optional<EvalSummary> test;
   std::map<std::string, EvalSummary> sites;
-  /// Local mode: each client's own model on the external set ("external" is their mean).
-  std::map<std::string, EvalSummary> external_by_client;
+  std::map<std::string, OwnModelEval> personal;
 };
+
+/// The spread across sites of the global model's per-site validation metrics (`sites`), and of
+/// the clients' own models on their own validation cases (`personal`, when there are any).
+struct RoundFairness {
+  Fairness sites;
+  std::optional<Fairness> personal;
+};
+RoundFairness round_fairness(const RoundEval& eval);
 
 /// Everything a round logs; one line of rounds.jsonl.
 struct RoundRecord {
@@ -52,6 +68,9 @@ struct RoundRecord {
   std::optional<std::array<double, 5>> task_log_variance;
   std::optional<RoundEval> eval;
 };
+
+/// The "eval" block of a rounds.jsonl line for `eval` (JSON text).
+std::string round_eval_json_text(const RoundEval& eval);
 
 /// The rounds.jsonl line of `record` (DESIGN.md schema), without the trailing newline.
 std::string round_json_line(const RoundRecord& record);
@@ -69,6 +88,10 @@ struct RoundsFile {
 };
 RoundsFile read_rounds_file(const std::filesystem::path& path, const std::string& remedy,
                             std::size_t max_rounds = SIZE_MAX);
+
+/// The metric columns of metrics.csv (and cross_site.csv): their names, and one summary's values.
+std::string metrics_csv_field_names();
+std::string metrics_csv_fields(const EvalSummary& summary);
 
 /// The metrics.csv header and its rows for `record` (one row per evaluated set).
 std::string metrics_csv_header();

@@ -37,6 +37,7 @@ struct StrategyContext {
   std::uint64_t seed = 0;
   /// The model's parameter groups in the flat buffer (label-aware weights, FedPer's local groups).
   std::vector<FlatGroup> groups = {};
+  int local_epochs = 1;  ///< train.local_epochs (FedRep's phases)
 };
 
 /// One round's aggregation (Flower's aggregate_fit, streamed). The round loop adds each accepted

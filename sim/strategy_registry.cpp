@@ -109,7 +109,10 @@ std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const Stra
   const StrategyEntry& entry = strategy_entry(config.name);
   if (entry.keeps_client_state && !context.client_state)
     throw std::logic_error("make_strategy: " + entry.name + " keeps per-client state and needs StrategyContext::client_state");
-  return entry.make(config, context);
+  std::unique_ptr<Strategy> strategy = entry.make(config, context);
+  if (strategy->personal() != entry.personal)
+    throw std::logic_error("make_strategy: " + entry.name + "'s entry and its class disagree on personal()");
+  return strategy;
 }
 
 std::string strategy_warning(const StrategyConfig& strategy, const TrainConfig& train) {

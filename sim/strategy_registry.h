@@ -43,6 +43,8 @@ struct StrategyEntry {
   bool assumes_sgd = false;
   /// It keeps state per client (StrategyContext::client_state must be set).
   bool keeps_client_state = false;
+  /// Its clients deploy models of their own (Strategy::personal): evaluation covers those too.
+  bool personal = false;
   std::function<std::unique_ptr<Strategy>(const StrategyConfig&, const StrategyContext&)> make;
 };
 

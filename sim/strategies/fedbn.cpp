@@ -2,8 +2,6 @@
 // Normalization"): normalisation layers stay with the client. A client starts from the global
 // weights with its own normalisation layers (from its first round on); the global model keeps the
 // sample-weighted mean of them, which is what evaluation on unseen sites uses.
-#include <map>
-
 #include "core/error.h"
 #include "sim/aggregators.h"
 #include "sim/client_state.h"
@@ -14,43 +12,16 @@ namespace {
 
 constexpr const char* kNorms = "fedbn.norms";  // the client's norm layers, concatenated
 
-// The mean, and each client's norm layers, kept only when the round finishes.
-class NormKeepingMean : public MeanAggregator {
- public:
-  NormKeepingMean(const Strategy& strategy, const FlatParams& start)
-      : MeanAggregator([](FlatParams mean) { return mean; }, strategy, start), context_(strategy.context()) {}
-  void add(std::size_t client, ClientUpdate update) override {
-    FlatParams& own = pending_[client];
-    for (const auto& [begin, end] : context_.norm_ranges)
-      own.insert(own.end(), update.params.begin() + static_cast<std::ptrdiff_t>(begin),
-                 update.params.begin() + static_cast<std::ptrdiff_t>(end));
-    MeanAggregator::add(client, std::move(update));
-  }
-  std::optional<FlatParams> finish() override {
-    for (auto& [client, norms] : pending_) context_.client_state->put(client, kNorms, std::move(norms));
-    pending_.clear();
-    return MeanAggregator::finish();
-  }
-
- private:
-  const StrategyContext& context_;
-  std::map<std::size_t, FlatParams> pending_;
-};
-
 class FedBN : public Strategy {
  public:
   using Strategy::Strategy;
   ClientTask configure(std::size_t client, const FlatParams& global) const override {
     ClientTask t = Strategy::configure(client, global);
-    const FlatParams own = context().client_state->buffer(client, kNorms);
-    if (own.empty()) return t;
-    std::size_t at = 0;
-    for (const auto& [begin, end] : context().norm_ranges)
-      for (std::size_t i = begin; i < end; ++i) t.start[i] = own[at++];
+    t.start = with_local_ranges(global, *context().client_state, client, context().norm_ranges, kNorms);
     return t;
   }
   std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {
-    return std::make_unique<NormKeepingMean>(*this, global);
+    return std::make_unique<LocalRangesMean>(*this, global, context().norm_ranges, kNorms);
   }
 };
 

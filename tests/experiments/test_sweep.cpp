@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
 #include "core/atomic_file.h"
 #include "experiments/cli_sweep.h"
 #include "tests/support/fixtures.h"
@@ -32,6 +36,21 @@ TEST_CASE("a sweep runs every grid point once and writes the comparison tables",
   REQUIRE_THAT(csv, Catch::StartsWith("point,federation.strategy.name,runtime.seed,final_dice,best_dice"));
   const std::string md = fedglioma::read_file(dir / "out" / "sweep.md");
   REQUIRE_THAT(md, Catch::Contains("| fedavg | 2 |") && Catch::Contains("| fedmedian | 2 |") && Catch::Contains("+-"));
+  // The worst-site column: the lowest site's validation Dice of the point's final round.
+  REQUIRE_THAT(md, Catch::Contains("worst-site Dice |"));
+  REQUIRE_THAT(csv, Catch::Contains(",final_worst_site_dice,best_worst_site_dice\n"));
+  {
+    const std::string first = csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n') - 1);
+    std::vector<std::string> fields;
+    std::istringstream cells(first);
+    for (std::string f; std::getline(cells, f, ',');) fields.push_back(f);
+    const auto rounds = fedglioma::testing::read_rounds(dir / "out/points/name-fedavg__seed-1");
+    double worst = 2.0;
+    for (const auto& [site, e] : rounds.back()["eval"]["sites"].items()) worst = std::min(worst, e["dice_mean"].get<double>());
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", worst);
+    REQUIRE(fields.at(fields.size() - 2) == text);
+  }
   // The seed changes the result, so the spread over seeds is real.
   const json a = json::parse(fedglioma::read_file(dir / "out/points/name-fedavg__seed-1/summary.json"));
   const json b = json::parse(fedglioma::read_file(dir / "out/points/name-fedavg__seed-2/summary.json"));

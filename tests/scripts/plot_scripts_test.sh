@@ -49,6 +49,24 @@ check_png "$TMP/run/plot.png"
 "$PY" "$SCRIPTS/plot_run.py" "$TMP/run" --out "$TMP/run-custom.png"
 check_png "$TMP/run-custom.png"
 
+# A personalised run: each site's own model per round, and the cross-site matrix.
+write_run "$TMP/own" fedper 0 0
+sed -i 's/"sites": {"site-a": \(.*\)}}}$/"sites": {"site-a": \1}, "personal": {"site-a": {"val": SUMMARY, "external": SUMMARY}}}}/' "$TMP/own/rounds.jsonl"
+sed -i "s/SUMMARY/$(summary 0.8 0.8 0.9)/g" "$TMP/own/rounds.jsonl"
+grep -q '"personal"' "$TMP/own/rounds.jsonl" || fail "the fake personal run has no personal block"
+printf '%s\n' "model,data,n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr" \
+  "site-a,site-a,2,0.8,0.8,3,1,,0.5,1," "site-a,site-b,2,0.6,0.6,4,0.5,,0,1," \
+  "site-b,site-a,2,0.7,0.7,3,1,,1,0," "site-b,site-b,2,0.75,0.75,3,1,,1,1," >"$TMP/own/cross_site.csv"
+"$PY" "$SCRIPTS/plot_run.py" "$TMP/own" 2>"$TMP/err" || fail "plot_run.py (personal): $(cat "$TMP/err")"
+check_png "$TMP/own/plot.png"
+check_png "$TMP/own/cross_site.png"
+[[ ! -e "$TMP/run/cross_site.png" ]] || fail "cross_site.png written for a run without cross_site.csv"
+sed -i '3s/,0.6,0.6,/,high,0.6,/' "$TMP/own/cross_site.csv"
+rm "$TMP/own/cross_site.png" "$TMP/own/plot.png"
+expect_error "bad cross-site cell" "$TMP/own/cross_site.csv:3: dice_mean is not a number" \
+  "$PY" "$SCRIPTS/plot_run.py" "$TMP/own"
+[[ ! -e "$TMP/own/cross_site.png" ]] || fail "cross_site.png left behind by a failed plot"
+
 # A sweep: 2 strategies x 2 seeds, and one point that has not started.
 for seed in 0 1; do
   write_run "$TMP/sweep/fedavg-$seed" fedavg "$seed" 0

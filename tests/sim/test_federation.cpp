@@ -126,8 +126,8 @@ TEST_CASE("local mode trains each site alone and reports each model on the exter
   const fs::path run = tiny_run("local", {"federation.mode=local", "federation.rounds=1"});
   const auto rounds = read_rounds(run);
   const json& eval = rounds[0]["eval"];
-  REQUIRE(eval["external_by_client"].size() == 2);
-  for (const auto& [client, block] : eval["external_by_client"].items()) REQUIRE(block["n"] == 4);
+  REQUIRE(eval["personal"].size() == 2);
+  for (const auto& [client, block] : eval["personal"].items()) REQUIRE(block["external"]["n"] == 4);
   REQUIRE(eval["val"]["n"] == 4);
   REQUIRE(fs::exists(run / "model-site-a.pt"));
   REQUIRE_FALSE(fs::exists(run / "model.pt"));

@@ -79,7 +79,7 @@ std::uint64_t fingerprint(const std::string& text) {
   return h;
 }
 
-const std::vector<std::uint64_t> kFingerprint = {12233316148925960633ull, 3490000162124888148ull};
+const std::vector<std::uint64_t> kFingerprint = {784042162673160560ull, 15297027406725959715ull};
 
 }  // namespace
 

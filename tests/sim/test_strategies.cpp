@@ -55,9 +55,12 @@ STRATEGY_DETERMINISM_TEST("fedbn")
 STRATEGY_DETERMINISM_TEST("fedmedian")
 STRATEGY_DETERMINISM_TEST("fedtrimmedavg")
 STRATEGY_DETERMINISM_TEST("krum")
+STRATEGY_DETERMINISM_TEST("fedper")
+STRATEGY_DETERMINISM_TEST("fedrep")
+STRATEGY_DETERMINISM_TEST("ditto")
 
 TEST_CASE("every strategy name has a determinism test", "[sim][strategy]") {
-  REQUIRE(strategy_names().size() == 12);
+  REQUIRE(strategy_names().size() == 15);
 }
 
 TEST_CASE("FedProx with mu 0 and FedAvgM with momentum 0 and lr 1 are FedAvg end to end", "[sim][strategy]") {
