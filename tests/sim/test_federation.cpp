@@ -205,19 +205,8 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
     for (int t = 0; t < 5; ++t) REQUIRE(logged[tasks[t]].get<double>() == static_cast<double>(s[t].item<float>()));
   }
 
-  const fs::path dir = fedglioma::testing::temp_dir("resume-killed");
-  const auto options = fedglioma::testing::tiny_run_options(dir, overrides);
-  std::string command = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
-                        options.out.string() + "'";
-  for (const auto& o : overrides) command += " --set " + o;
   // Start the run, wait for its second round's line, then kill it without warning.
-  const std::string rounds = options.out.string() + "/rounds.jsonl";
-  std::string output;
-  REQUIRE(fedglioma::testing::run_command(
-              "(" + command + " >/dev/null 2>&1 & pid=$!; "
-              "while [ \"$(cat '" + rounds + "' 2>/dev/null | wc -l)\" -lt 2 ]; do sleep 0.02; done; "
-              "kill -9 $pid; wait $pid; true)",
-              &output) == 0);
+  const auto options = fedglioma::testing::run_and_kill(fedglioma::testing::temp_dir("resume-killed"), overrides, 2);
   REQUIRE_FALSE(fs::exists(options.out / "summary.json"));  // it did not finish
 
   std::ostringstream console;

@@ -71,18 +71,7 @@ std::shared_ptr<fedglioma::models::Model> initial_model() {
 // process and requires the uninterrupted run's metrics.
 void check_kill_and_resume(const std::string& name, const std::vector<std::string>& overrides) {
   const auto reference = read_rounds(tiny_run(name + "-reference", overrides));
-  const fs::path dir = fedglioma::testing::temp_dir(name + "-killed");
-  const auto options = fedglioma::testing::tiny_run_options(dir, overrides);
-  std::string command = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
-                        options.out.string() + "'";
-  for (const auto& o : overrides) command += " --set " + o;
-  const std::string rounds = options.out.string() + "/rounds.jsonl";
-  std::string output;
-  REQUIRE(fedglioma::testing::run_command(
-              "(" + command + " >/dev/null 2>&1 & pid=$!; "
-              "while [ \"$(cat '" + rounds + "' 2>/dev/null | wc -l)\" -lt 2 ]; do sleep 0.02; done; "
-              "kill -9 $pid; wait $pid; true)",
-              &output) == 0);
+  const auto options = fedglioma::testing::run_and_kill(fedglioma::testing::temp_dir(name + "-killed"), overrides, 2);
   REQUIRE_FALSE(fs::exists(options.out / "summary.json"));
   std::ostringstream console;
   fedglioma::experiments::RunOptions resume;

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <cstdio>
 #include <mutex>
+#include <stdexcept>
 
 #include <unistd.h>
 
@@ -84,6 +85,21 @@ experiments::RunOptions tiny_run_options(const fs::path& dir, std::vector<std::s
 fs::path tiny_run(const std::string& name, const std::vector<std::string>& overrides) {
   std::ostringstream console;
   return experiments::run_run(tiny_run_options(temp_dir(name), overrides), console);
+}
+
+experiments::RunOptions run_and_kill(const fs::path& dir, const std::vector<std::string>& overrides, int rounds) {
+  const auto options = tiny_run_options(dir, overrides);
+  std::string command = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
+                        options.out.string() + "'";
+  for (const auto& o : overrides) command += " --set " + o;
+  const std::string log = options.out.string() + "/rounds.jsonl";
+  std::string output;
+  const int status = run_command("(" + command + " >/dev/null 2>&1 & pid=$!; "
+                                 "while [ \"$(cat '" + log + "' 2>/dev/null | wc -l)\" -lt " + std::to_string(rounds) +
+                                 " ]; do sleep 0.02; done; kill -9 $pid; wait $pid; true)",
+                                 &output);
+  if (status != 0) throw std::runtime_error("run_and_kill: " + output);
+  return options;
 }
 
 std::vector<nlohmann::json> read_rounds(const fs::path& run) {

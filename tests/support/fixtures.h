@@ -38,6 +38,12 @@ experiments::RunOptions tiny_run_options(const std::filesystem::path& dir, std::
 /// Runs the tiny config with `overrides` (--set key=value) into a fresh folder; returns the run folder.
 std::filesystem::path tiny_run(const std::string& name, const std::vector<std::string>& overrides);
 
+/// Starts `fedglioma run` of the tiny config with `overrides` into `dir`/run as a child process,
+/// waits until rounds.jsonl holds `rounds` lines and kills it with SIGKILL: a run interrupted
+/// without warning, for resume tests. Returns the run's options (run.out is the folder).
+experiments::RunOptions run_and_kill(const std::filesystem::path& dir, const std::vector<std::string>& overrides,
+                                     int rounds);
+
 /// The lines of `run`/rounds.jsonl, parsed.
 std::vector<nlohmann::json> read_rounds(const std::filesystem::path& run);
 
