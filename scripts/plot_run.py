@@ -257,22 +257,24 @@ def read_cross_site(path):
 
 def plot_cross_site(models, data, grids, title):
     """One heatmap per metric: rows are the sites' models, columns the sites' validation cases."""
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids), 0.6 * len(models) + 3))
+    size = 0.55 * max(len(models), len(data)) + 1.2
+    fig, axes = plt.subplots(1, len(grids), figsize=(size * len(grids) + 2.5, size + 2.2), sharey=True)
     labels = {"dice_mean": "Dice (mean)", **{f"auc_{m}": f"AUC {name}" for m, name in MARKERS.items()}}
     for ax, (metric, grid) in zip(axes, grids.items()):
         image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis")
         ax.set_xticks(range(len(data)), data, rotation=45, ha="right")
         ax.set_yticks(range(len(models)), models)
         ax.set_xlabel("validation cases of")
-        ax.set_ylabel("model of")
-        ax.set_title(labels[metric])
+        if ax is axes[0]:
+            ax.set_ylabel("model of")
+        ax.set_title(labels[metric], fontsize="medium")
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
                 text = "-" if math.isnan(value) else f"{value:.2f}"
                 ax.text(j, i, text, ha="center", va="center", color="white" if value < 0.6 else "black",
                         fontsize="small")
-    fig.colorbar(image, ax=list(axes), shrink=0.8)
-    fig.suptitle(f"{title}: cross-site matrix (final models)")
+    fig.colorbar(image, ax=list(axes), shrink=0.7, pad=0.02)
+    fig.suptitle(f"cross-site matrix of the final models: {title}", fontsize="medium", wrap=True)
     return fig
 
 

@@ -81,6 +81,27 @@ TEST_CASE("two processes give one process's metrics and files for fedavg, fedada
   }
 }
 
+TEST_CASE("two processes give one process's own models for ditto, fedrep and fine-tuning", "[distributed][slow]") {
+  if (skip_without_gloo()) return;
+  const std::vector<std::vector<std::string>> variants = {
+      {"federation.strategy.name=ditto"},
+      {"federation.strategy.name=fedrep", "train.local_epochs=2"},
+      {"eval.finetune_epochs=1"}};
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    std::vector<std::string> overrides = variants[v];
+    overrides.push_back("federation.rounds=2");
+    INFO(overrides.front());
+    const fs::path one = fedglioma::testing::tiny_run("dist-own-one-" + std::to_string(v), overrides);
+    const fs::path dir = fedglioma::testing::temp_dir("dist-own-two-" + std::to_string(v));
+    std::string output;
+    REQUIRE(run_command(launch_command(dir, 2, overrides), &output) == 0);
+    INFO(output);
+    require_same_run(one, dir / "run");
+    for (const char* file : {"model-site-a.pt", "model-site-b.pt", "cross_site.csv"})
+      REQUIRE(fedglioma::read_file(one / file) == fedglioma::read_file(dir / "run" / file));
+  }
+}
+
 TEST_CASE("three processes over four clients (uneven shards) give one process's metrics", "[distributed][slow]") {
   if (skip_without_gloo()) return;
   const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=4", "federation.rounds=2",
