@@ -59,6 +59,19 @@ STRATEGY_DETERMINISM_TEST("fedper")
 STRATEGY_DETERMINISM_TEST("fedrep")
 STRATEGY_DETERMINISM_TEST("ditto")
 
+TEST_CASE("label-aware fedavg and fine-tuning give identical metrics with 1 and 3 workers",
+          "[sim][strategy][determinism]") {
+  for (const std::string extra : {"federation.strategy.label_aware=true", "eval.finetune_epochs=1"}) {
+    INFO(extra);
+    auto one = four_clients("fedavg", 1), three = four_clients("fedavg", 3);
+    one.push_back(extra);
+    three.push_back(extra);
+    const auto a = read_rounds(tiny_run("variant-w1", one)), b = read_rounds(tiny_run("variant-w3", three));
+    REQUIRE(a.size() == 2);
+    for (std::size_t r = 0; r < a.size(); ++r) REQUIRE(metrics_of(a[r]).dump() == metrics_of(b[r]).dump());
+  }
+}
+
 TEST_CASE("every strategy name has a determinism test", "[sim][strategy]") {
   REQUIRE(strategy_names().size() == 15);
 }
