@@ -87,6 +87,14 @@ grep -q "warning: skipping point 'fedavg-2'" "$TMP/err" || fail "no warning for 
   fail "plot_sweep.py --set val: $(cat "$TMP/err")"
 check_png "$TMP/sweep-val.png"
 
+# Per-site tables of the sweep: the unfinished point skipped with a warning, two seeds per setting.
+"$PY" "$SCRIPTS/site_table.py" "$TMP/sweep" --ci-setting fedprox >"$TMP/sites.md" 2>"$TMP/err" ||
+  fail "site_table.py: $(cat "$TMP/err")"
+grep -q "warning: skipping point 'fedavg-2'" "$TMP/err" || fail "site_table.py: no warning for the unfinished point"
+grep -q '^| fedavg | 2 | 0.630 +- 0.042 |' "$TMP/sites.md" || fail "site_table.py: no external row for fedavg over 2 seeds"
+grep -q '^| fedprox | site-b | 0.740 +- 0.000 |' "$TMP/sites.md" || fail "site_table.py: wrong site-b row for fedprox"
+grep -q '^| fedprox | 1 | ' "$TMP/sites.md" || fail "site_table.py: no per-seed AUC rows for --ci-setting"
+
 # Bad input: exit status 1, the file (and line) named, and no PNG left behind.
 expect_error "missing run folder" "$TMP/nowhere: no such folder" \
   "$PY" "$SCRIPTS/plot_run.py" "$TMP/nowhere"
