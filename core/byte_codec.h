@@ -27,7 +27,7 @@ class ByteWriter {
   void put_array(const std::vector<T>& values) {
     static_assert(std::is_trivially_copyable_v<T>);
     put<std::uint64_t>(values.size());
-    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    if (!values.empty()) bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
   std::string take() { return std::move(bytes_); }
 
@@ -56,7 +56,7 @@ class ByteReader {
     const auto n = get<std::uint64_t>();
     if (n > (bytes_.size() - at_) / sizeof(T)) throw Error(what_ + ": truncated message");
     std::vector<T> values(n);
-    std::memcpy(values.data(), take(n * sizeof(T)), n * sizeof(T));
+    if (n > 0) std::memcpy(values.data(), take(n * sizeof(T)), n * sizeof(T));  // an empty vector's data() may be null
     return values;
   }
   bool done() const { return at_ == bytes_.size(); }
