@@ -1,7 +1,9 @@
 #include "data/synth.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 #include "core/random.h"
@@ -91,126 +93,121 @@ SiteProfile site_profile(int index, int sites, std::uint64_t seed) {
   return p;
 }
 
-SynthCase synthesize_case(const SiteProfile& site, int size, std::uint64_t case_seed) {
-  Rng rng(case_seed);
-  SynthCase out;
+namespace {
 
+// What one case is made of, drawn from its generator in a fixed order: labels, anatomy, tumour,
+// acquisition. The voxels follow from these draws and, last, the noise.
+struct CaseDraws {
+  bool idh = false, codeleted = false, methylated = false;
+  int grade = 4;
+  Vec3 head_radii{0, 0, 0}, head_shift{0, 0, 0};
+  double ventricle_scale = 1.0, gyri_phase = 0.0;
+  Vec3 centre{0, 0, 0};
+  double core_radius = 0.0, oedema_radius = 0.0;
+  Lobes core_lobes{0, {0, 0, 0}}, oedema_lobes{0, {0, 0, 0}};
+  double patch_phase[3] = {0, 0, 0};
+  std::vector<Vec3> calcifications;
+  double bias[4] = {0, 0, 0, 0};
+};
+
+CaseDraws draw_case(const SiteProfile& site, Rng& rng) {
+  CaseDraws d;
   // Labels, with the dependencies seen in real cohorts (WHO CNS 2021 and TCGA/UCSF tables).
-  const bool idh = rng.bernoulli(site.p_idh_mutant);
+  d.idh = rng.bernoulli(site.p_idh_mutant);
   const double g = rng.uniform();
-  const int grade = idh ? (g < 0.5 ? 2 : g < 0.85 ? 3 : 4) : (g < 0.08 ? 2 : g < 0.2 ? 3 : 4);
-  const bool codeleted = idh && rng.bernoulli(0.45);
-  const bool methylated = rng.bernoulli(idh ? 0.8 : 0.45);
-  out.labels = {idh ? 1 : 0, codeleted ? 1 : 0, methylated ? 1 : 0, grade};
+  d.grade = d.idh ? (g < 0.5 ? 2 : g < 0.85 ? 3 : 4) : (g < 0.08 ? 2 : g < 0.2 ? 3 : 4);
+  d.codeleted = d.idh && rng.bernoulli(0.45);
+  d.methylated = rng.bernoulli(d.idh ? 0.8 : 0.45);
 
   // Head and brain anatomy, in normalised coordinates [-1, 1].
   const double head_scale = rng.uniform(0.93, 1.03);
-  const Vec3 head_radii{0.80 * head_scale, 0.92 * head_scale, 0.78 * head_scale};
-  const Vec3 head_shift{rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03)};
-  const double ventricle_scale = rng.uniform(0.8, 1.25);
-  const double gyri_phase = rng.uniform(0, 6.283);
+  d.head_radii = {0.80 * head_scale, 0.92 * head_scale, 0.78 * head_scale};
+  d.head_shift = {rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03)};
+  d.ventricle_scale = rng.uniform(0.8, 1.25);
+  d.gyri_phase = rng.uniform(0, 6.283);
 
   // Tumour: IDH-mutant tumours are larger and non-enhancing with little oedema; wild-type
   // tumours have a smaller core with wide oedema. Co-deleted tumours sit frontal and cortical.
   const double side = rng.bernoulli(0.5) ? 1.0 : -1.0;
-  Vec3 centre{side * rng.uniform(0.15, 0.33), rng.uniform(-0.3, 0.3), rng.uniform(-0.2, 0.3)};
-  if (codeleted) centre = {side * rng.uniform(0.25, 0.4), rng.uniform(0.3, 0.5), rng.uniform(0.0, 0.3)};
-  const double core_radius = idh ? rng.uniform(0.19, 0.29) : rng.uniform(0.13, 0.22);
-  double oedema_factor = idh ? rng.uniform(1.15, 1.45) : rng.uniform(1.55, 2.15);
-  if (methylated) oedema_factor *= 0.93;  // the deliberately weak MGMT signature
-  const double oedema_radius = core_radius * oedema_factor;
-  const Lobes core_lobes = draw_lobes(rng, rng.uniform(0.1, 0.3));
-  const Lobes oedema_lobes = draw_lobes(rng, rng.uniform(0.15, 0.35));
-  const double patch_phase[3] = {rng.uniform(0, 6.283), rng.uniform(0, 6.283), rng.uniform(0, 6.283)};
-  std::vector<Vec3> calcifications;
-  if (codeleted) {
+  d.centre = {side * rng.uniform(0.15, 0.33), rng.uniform(-0.3, 0.3), rng.uniform(-0.2, 0.3)};
+  if (d.codeleted) d.centre = {side * rng.uniform(0.25, 0.4), rng.uniform(0.3, 0.5), rng.uniform(0.0, 0.3)};
+  d.core_radius = d.idh ? rng.uniform(0.19, 0.29) : rng.uniform(0.13, 0.22);
+  double oedema_factor = d.idh ? rng.uniform(1.15, 1.45) : rng.uniform(1.55, 2.15);
+  if (d.methylated) oedema_factor *= 0.93;  // the deliberately weak MGMT signature
+  d.oedema_radius = d.core_radius * oedema_factor;
+  d.core_lobes = draw_lobes(rng, rng.uniform(0.1, 0.3));
+  d.oedema_lobes = draw_lobes(rng, rng.uniform(0.15, 0.35));
+  for (double& phase : d.patch_phase) phase = rng.uniform(0, 6.283);
+  if (d.codeleted) {
     const int count = 4 + static_cast<int>(rng.below(4));
     for (int i = 0; i < count; ++i) {
-      Vec3 d{rng.normal(), rng.normal(), rng.normal()};
-      const double r = core_radius * 0.75 * std::cbrt(rng.uniform()) / std::max(norm(d), 1e-9);
-      calcifications.push_back({centre.x + d.x * r, centre.y + d.y * r, centre.z + d.z * r});
+      Vec3 dir{rng.normal(), rng.normal(), rng.normal()};
+      const double r = d.core_radius * 0.75 * std::cbrt(rng.uniform()) / std::max(norm(dir), 1e-9);
+      d.calcifications.push_back({d.centre.x + dir.x * r, d.centre.y + dir.y * r, d.centre.z + dir.z * r});
     }
   }
 
   // Acquisition: smooth multiplicative bias field and noise, strengths set by the site.
-  double bias[4];
-  for (double& b : bias) b = rng.normal() * site.bias_sd;
+  for (double& b : d.bias) b = rng.normal() * site.bias_sd;
+  return d;
+}
 
-  const int n = size;
-  const std::size_t voxels = static_cast<std::size_t>(n) * n * n;
-  std::array<std::vector<double>, 4> signal;
-  for (auto& s : signal) s.assign(voxels, 0.0);
-  std::vector<std::uint8_t> head(voxels, 0);
-  out.mask.voxels.assign(voxels, 0);
-  const double calc_radius = std::max(0.07, 1.6 / n);
+// The healthy tissue at normalised point p; `rh` gets p's radius in units of the head's.
+Tissue anatomy_at(const Vec3& p, const CaseDraws& d, double& rh) {
+  const Vec3 h{(p.x - d.head_shift.x) / d.head_radii.x, (p.y - d.head_shift.y) / d.head_radii.y,
+               (p.z - d.head_shift.z) / d.head_radii.z};
+  rh = norm(h);
+  if (rh > 1.0) return kBackground;
+  if (rh > 0.92) return kScalp;
+  if (rh > 0.86) return kSkull;
+  if (rh > 0.83) return kCsf;
+  const double cortex = 0.70 + 0.04 * std::sin(14 * p.x + d.gyri_phase) * std::sin(14 * p.y) * std::sin(14 * p.z);
+  Tissue tissue = rh > cortex ? kGrey : kWhite;
+  for (double vx : {-0.12, 0.12}) {
+    const Vec3 v{(p.x - vx) / (0.07 * d.ventricle_scale), (p.y - 0.02) / (0.22 * d.ventricle_scale),
+                 (p.z - 0.05) / (0.11 * d.ventricle_scale)};
+    if (norm(v) < 1.0) tissue = kCsf;
+  }
+  return tissue;
+}
 
-  for (int k = 0; k < n; ++k)
-    for (int j = 0; j < n; ++j)
-      for (int i = 0; i < n; ++i) {
-        const std::size_t idx = (static_cast<std::size_t>(k) * n + j) * n + i;
-        const Vec3 p{(i + 0.5) / n * 2 - 1, (j + 0.5) / n * 2 - 1, (k + 0.5) / n * 2 - 1};
-        const Vec3 h{(p.x - head_shift.x) / head_radii.x, (p.y - head_shift.y) / head_radii.y,
-                     (p.z - head_shift.z) / head_radii.z};
-        const double rh = norm(h);
-        Tissue tissue = kBackground;
-        if (rh > 1.0) {
-          tissue = kBackground;
-        } else if (rh > 0.92) {
-          tissue = kScalp;
-        } else if (rh > 0.86) {
-          tissue = kSkull;
-        } else if (rh > 0.83) {
-          tissue = kCsf;
-        } else {
-          const double cortex = 0.70 + 0.04 * std::sin(14 * p.x + gyri_phase) * std::sin(14 * p.y) * std::sin(14 * p.z);
-          tissue = rh > cortex ? kGrey : kWhite;
-          for (double vx : {-0.12, 0.12}) {
-            const Vec3 v{(p.x - vx) / (0.07 * ventricle_scale), (p.y - 0.02) / (0.22 * ventricle_scale),
-                         (p.z - 0.05) / (0.11 * ventricle_scale)};
-            if (norm(v) < 1.0) tissue = kCsf;
-          }
-        }
-        double value[4];
-        for (int m = 0; m < 4; ++m) value[m] = kIntensity[tissue][m];
+// Whether brain point p is tumour (core or oedema); if so, its intensities replace `value`.
+bool tumour_at(const Vec3& p, const CaseDraws& d, double calc_radius, double value[4]) {
+  const Vec3 dp{p.x - d.centre.x, p.y - d.centre.y, p.z - d.centre.z};
+  const double r = norm(dp);
+  const double rc = r / (d.core_radius * d.core_lobes(dp, r));
+  const double ro = r / (d.oedema_radius * d.oedema_lobes(dp, r));
+  if (rc > 1.0) {
+    if (ro > 1.0) return false;
+    for (int m = 0; m < 4; ++m) value[m] = kIntensity[kOedema][m];
+    return true;
+  }
+  for (int m = 0; m < 4; ++m) value[m] = kIntensity[kCore][m];
+  if (d.grade == 4) {
+    if (rc < 0.55) {
+      for (int m = 0; m < 4; ++m) value[m] = kIntensity[kNecrosis][m];
+    } else {
+      value[1] = kEnhancingT1c;  // the enhancing rim
+    }
+  } else if (d.grade == 3) {
+    const double patches = std::sin(7 * p.x + d.patch_phase[0]) * std::sin(7 * p.y + d.patch_phase[1]) *
+                           std::sin(7 * p.z + d.patch_phase[2]);
+    if (patches > 0.35) value[1] = kPatchyT1c;
+  }
+  if (d.idh && rc < 0.8 && !(d.grade == 4 && rc < 0.55)) value[3] = kMismatchFlair;
+  for (const Vec3& c : d.calcifications) {
+    const Vec3 dc{p.x - c.x, p.y - c.y, p.z - c.z};
+    if (norm(dc) < calc_radius)
+      for (int m = 0; m < 4; ++m) value[m] = kCalcification;
+  }
+  return true;
+}
 
-        const bool in_brain = rh <= 0.83;
-        if (in_brain) {
-          const Vec3 d{p.x - centre.x, p.y - centre.y, p.z - centre.z};
-          const double r = norm(d);
-          const double rc = r / (core_radius * core_lobes(d, r));
-          const double ro = r / (oedema_radius * oedema_lobes(d, r));
-          if (rc <= 1.0) {
-            out.mask.voxels[idx] = 1;
-            for (int m = 0; m < 4; ++m) value[m] = kIntensity[kCore][m];
-            if (grade == 4) {
-              if (rc < 0.55) {
-                for (int m = 0; m < 4; ++m) value[m] = kIntensity[kNecrosis][m];
-              } else {
-                value[1] = kEnhancingT1c;  // the enhancing rim
-              }
-            } else if (grade == 3) {
-              const double patches = std::sin(7 * p.x + patch_phase[0]) * std::sin(7 * p.y + patch_phase[1]) *
-                                     std::sin(7 * p.z + patch_phase[2]);
-              if (patches > 0.35) value[1] = kPatchyT1c;
-            }
-            if (idh && rc < 0.8 && !(grade == 4 && rc < 0.55)) value[3] = kMismatchFlair;
-            for (const Vec3& c : calcifications) {
-              const Vec3 dc{p.x - c.x, p.y - c.y, p.z - c.z};
-              if (norm(dc) < calc_radius)
-                for (int m = 0; m < 4; ++m) value[m] = kCalcification;
-            }
-          } else if (ro <= 1.0) {
-            out.mask.voxels[idx] = 1;
-            for (int m = 0; m < 4; ++m) value[m] = kIntensity[kOedema][m];
-          }
-        }
-        head[idx] = tissue != kBackground;
-        const double field = std::exp(bias[0] * p.x + bias[1] * p.y + bias[2] * p.z +
-                                      bias[3] * (p.x * p.x + p.y * p.y - 0.5));
-        for (int m = 0; m < 4; ++m)
-          signal[m][idx] = site.scale[m] * field * std::pow(value[m], site.gamma);
-      }
-
+// The images from the noiseless signal: smoothed (the scanner's point-spread function), with
+// noise inside the head only; the background stays exactly zero, as in skull-stripped and
+// background-masked public data.
+void write_images(SynthCase& out, std::array<std::vector<double>, 4>& signal, const std::vector<std::uint8_t>& head,
+                  const SiteProfile& site, int n, Rng& rng) {
   Geometry geometry;
   const double spacing = kFovMm / n;
   geometry.size = {n, n, n};
@@ -221,14 +218,45 @@ SynthCase synthesize_case(const SiteProfile& site, int size, std::uint64_t case_
     smooth(signal[m], n);
     FloatVolume& image = out.images[m];
     image.geometry = geometry;
-    image.voxels.resize(voxels);
-    for (std::size_t v = 0; v < voxels; ++v) {
-      // Noise inside the head only: the background stays exactly zero, as in skull-stripped and
-      // background-masked public data.
+    image.voxels.resize(head.size());
+    for (std::size_t v = 0; v < head.size(); ++v) {
       const double noisy = signal[m][v] + (head[v] ? rng.normal() * site.noise * site.scale[m] : 0.0);
       image.voxels[v] = head[v] ? static_cast<float>(std::max(noisy, 1.0)) : 0.0f;
     }
   }
+}
+
+}  // namespace
+
+SynthCase synthesize_case(const SiteProfile& site, int size, std::uint64_t case_seed) {
+  Rng rng(case_seed);
+  const CaseDraws d = draw_case(site, rng);
+  SynthCase out;
+  out.labels = {d.idh ? 1 : 0, d.codeleted ? 1 : 0, d.methylated ? 1 : 0, d.grade};
+
+  const int n = size;
+  const std::size_t voxels = static_cast<std::size_t>(n) * n * n;
+  std::array<std::vector<double>, 4> signal;
+  for (auto& s : signal) s.assign(voxels, 0.0);
+  std::vector<std::uint8_t> head(voxels, 0);
+  out.mask.voxels.assign(voxels, 0);
+  const double calc_radius = std::max(0.07, 1.6 / n);
+  for (int k = 0; k < n; ++k)
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < n; ++i) {
+        const std::size_t idx = (static_cast<std::size_t>(k) * n + j) * n + i;
+        const Vec3 p{(i + 0.5) / n * 2 - 1, (j + 0.5) / n * 2 - 1, (k + 0.5) / n * 2 - 1};
+        double rh = 0.0;
+        const Tissue tissue = anatomy_at(p, d, rh);
+        double value[4];
+        for (int m = 0; m < 4; ++m) value[m] = kIntensity[tissue][m];
+        if (rh <= 0.83 && tumour_at(p, d, calc_radius, value)) out.mask.voxels[idx] = 1;
+        head[idx] = tissue != kBackground;
+        const double field = std::exp(d.bias[0] * p.x + d.bias[1] * p.y + d.bias[2] * p.z +
+                                      d.bias[3] * (p.x * p.x + p.y * p.y - 0.5));
+        for (int m = 0; m < 4; ++m) signal[m][idx] = site.scale[m] * field * std::pow(value[m], site.gamma);
+      }
+  write_images(out, signal, head, site, n, rng);
   return out;
 }
 
