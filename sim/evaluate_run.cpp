@@ -5,8 +5,6 @@
 #include <set>
 
 #include "core/atomic_file.h"
-#include "core/devices.h"
-#include "core/numerics.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "data/sample_store.h"
@@ -68,8 +66,7 @@ RunClients run_clients(const fs::path& run_dir) {
 }
 
 // Another manifest's cases (of `split`, when given) as the external set of the run's clients.
-data::Manifest other_cases(const EvaluateRequest& request) {
-  const std::set<std::string> trained = run_clients(request.run_dir).trained;
+data::Manifest other_cases(const EvaluateRequest& request, const std::set<std::string>& trained) {
   data::Manifest chosen = *request.cases;
   chosen.cases.clear();
   for (const data::Case& c : request.cases->cases) {
@@ -86,12 +83,10 @@ data::Manifest other_cases(const EvaluateRequest& request) {
   return chosen;
 }
 
-// The run's partition over its own cases; or its clients (without cases) and another manifest's
-// cases as the external set.
-Partition partition_of(const ExperimentConfig& config, const EvaluateRequest& request, const data::SampleStore& store) {
-  if (!request.cases) return loaded_partition(config, store, read_file(request.run_dir / "partitions.json"));
+// The run's clients (without cases) and another manifest's cases as the external set.
+Partition other_partition(const RunClients& clients, const data::SampleStore& store) {
   Partition p;
-  for (const std::string& id : run_clients(request.run_dir).ids) p.clients.push_back({id, {}, {}});
+  for (const std::string& id : clients.ids) p.clients.push_back({id, {}, {}});
   for (const data::Sample& s : store.samples()) p.external.push_back(&s);
   return p;
 }
@@ -101,16 +96,15 @@ Partition partition_of(const ExperimentConfig& config, const EvaluateRequest& re
 Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& run_manifest,
                         const EvaluateRequest& request, std::ostream& console) {
   const EvalModels covers = eval_models(config);
-  const data::Manifest manifest = request.cases ? other_cases(request) : run_manifest;
+  const RunClients clients = request.cases ? run_clients(request.run_dir) : RunClients{};
+  const data::Manifest manifest = request.cases ? other_cases(request, clients.trained) : run_manifest;
   const auto store = load_cases(config, manifest, console, {});
-  const Partition partition = partition_of(config, request, *store);
+  const Partition partition = request.cases ? other_partition(clients, *store)
+                                            : loaded_partition(config, *store, read_file(request.run_dir / "partitions.json"));
   const RunModels models(config, request.run_dir, partition, covers);
   const EvalPlan plan = eval_plan(partition, covers);
   const RuntimeConfig& rt = config.runtime;
-  require_cpu_numerics(rt.cpu_numerics);
-  const std::vector<std::string> devices = devices_of_local_rank(rt.devices, resolve_devices(rt.devices), 0, 1);
-  set_cuda_determinism(rt.deterministic, devices.front() != "cpu");
-  Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices, config.model);
+  Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, prepare_devices(rt), config.model);
   SingleProcess single;
   const auto predictions = predict_plan(plan, executor, *store, std::cref(models), single);
   const int round = config.federation.rounds;

@@ -7,7 +7,9 @@
 #include <string>
 #include <thread>
 
+#include "core/devices.h"
 #include "core/error.h"
+#include "core/numerics.h"
 #include "models/model.h"
 #include "models/model_factory.h"
 
@@ -20,6 +22,14 @@ namespace fedglioma::sim {
 
 // Workers x intra-op threads beyond what the machine runs only thrash, and at a few thousand
 // threads OpenMP and std::thread fail to start them: refused up front, at 4x the hardware threads.
+std::vector<std::string> prepare_devices(const RuntimeConfig& runtime, int local_rank, int world) {
+  require_cpu_numerics(runtime.cpu_numerics);
+  std::vector<std::string> devices =
+      devices_of_local_rank(runtime.devices, resolve_devices(runtime.devices), local_rank, world);
+  set_cuda_determinism(runtime.deterministic, devices.front() != "cpu");
+  return devices;
+}
+
 void check_thread_budget(const RuntimeConfig& rt) {
   const long hardware = std::max(1L, static_cast<long>(std::thread::hardware_concurrency()));
   const long threads = static_cast<long>(rt.workers) * rt.threads_per_worker;

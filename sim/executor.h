@@ -19,6 +19,11 @@ namespace fedglioma::sim {
 /// (ConfigError naming both keys): more only thrash, and thousands fail to start at all.
 void check_thread_budget(const RuntimeConfig& runtime);
 
+/// The devices process `local_rank` of `world` computes on (runtime.devices), once the CPU numerics
+/// it asks for are checked (require_cpu_numerics) and CUDA determinism is set as configured: what
+/// every subcommand that runs the network does before it builds its workers.
+std::vector<std::string> prepare_devices(const RuntimeConfig& runtime, int local_rank = 0, int world = 1);
+
 /// One worker: a thread's device and its own model replica. Virtual clients borrow a worker for
 /// a task; nothing of a client stays in it.
 struct Worker {

@@ -70,13 +70,10 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // The devices the run trains on, once the numerics they need are checked.
-std::vector<std::string> prepare_devices(const ExperimentConfig& config, const RunControl& control) {
+std::vector<std::string> run_devices(const ExperimentConfig& config, const RunControl& control) {
   const RuntimeConfig& rt = config.runtime;
-  require_cpu_numerics(rt.cpu_numerics);
   const int world = control.processes ? control.processes->size() : 1;
-  const std::vector<std::string> devices =
-      devices_of_local_rank(rt.devices, resolve_devices(rt.devices), control.local_rank, world);
-  set_cuda_determinism(rt.deterministic, devices.front() != "cpu");
+  const std::vector<std::string> devices = prepare_devices(rt, control.local_rank, world);
   if (config.train.mixed_precision && devices.front() == "cpu" && !cpu_has_bfloat16_kernels())
     throw ConfigError(std::string("train.mixed_precision: bfloat16 autocast on the CPU needs oneDNN's AVX-512 kernels, ") +
                       (rt.cpu_numerics == "portable"
@@ -174,7 +171,7 @@ class ExperimentRun {
       : config_(config), run_dir_(run_dir), console_(console), control_(control),
         processes_(control.processes ? *control.processes : single_),
         writes_(processes_.rank() == 0),
-        devices_(prepare_devices(config, control)),
+        devices_(run_devices(config, control)),
         partition_text_(check_partition(config, manifest, run_dir, control, writes_)),
         store_(load_cases(config, manifest, console, needed_cases(config, manifest, processes_))),
         partition_(loaded_partition(config, *store_, partition_text_)),
