@@ -241,6 +241,7 @@ ClientUpdate train_pass(Worker& worker, const ClientTask& task, const Pass& pass
 
   ClientUpdate update;
   update.samples = cases.size();
+  update.lr = lr;
   update.labelled = label_counts(cases);
   // The loss is summed on the device, in double as the host did, and read once at the end: no
   // step waits for the device, so the host prepares the next batch while the device trains.

@@ -34,6 +34,7 @@ struct ClientUpdate {
   LabelCounts labelled;     ///< what those cases label (federation.strategy.label_aware's weights)
   double train_loss = 0.0;  ///< mean loss over its local steps
   std::int64_t steps = 0;          ///< optimizer steps taken (FedNova's tau)
+  double lr = 0.0;                 ///< the learning rate it trained at (round_lr: SCAFFOLD's variates)
   std::int64_t skipped_steps = 0;  ///< train.mixed_precision on CUDA: steps skipped for float16 overflow
   double io_wait_seconds = 0.0;  ///< time spent waiting for cases still being read from disk
   double seconds = 0.0;          ///< wall time of the whole local training

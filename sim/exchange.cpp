@@ -18,6 +18,7 @@ void put_update(ByteWriter& w, const ClientUpdate& u) {
   for (std::size_t n : u.labelled.markers) w.put<std::uint64_t>(n);
   w.put(u.train_loss);
   w.put(u.steps);
+  w.put(u.lr);
   w.put(u.skipped_steps);
   w.put(u.io_wait_seconds);
   w.put(u.seconds);
@@ -34,6 +35,7 @@ ClientUpdate get_update(ByteReader& r) {
   for (std::size_t& n : u.labelled.markers) n = static_cast<std::size_t>(r.get<std::uint64_t>());
   u.train_loss = r.get<double>();
   u.steps = r.get<std::int64_t>();
+  u.lr = r.get<double>();
   u.skipped_steps = r.get<std::int64_t>();
   u.io_wait_seconds = r.get<double>();
   u.seconds = r.get<double>();

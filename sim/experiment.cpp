@@ -187,14 +187,14 @@ class ExperimentRun {
     // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
     // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
     client_state_.clear();
-    StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), config.train.lr, &client_state_,
+    StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), &client_state_,
                             fed.clients_per_round,     fed.min_clients,        rt.seed};
     context.groups = flat_groups(*initial_);
     context.local_epochs = config.train.local_epochs;
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
-    if (fed.mode != "local")
-      if (const std::string warning = strategy_warning(fed.strategy, config.train); !warning.empty())
-        console << "fedglioma: warning: federation.strategy: " << warning << "\n";
+    if (fed.mode != "local") warnings_ = strategy_warnings(fed.strategy, config.train);
+    for (const std::string& warning : warnings_) console << "fedglioma: warning: " << warning << "\n";
+    if (writes_) reporters_ = run_reporters(run_dir_, console_, warnings_);
     if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_);
     else at_.before.processes = 0;
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
@@ -341,8 +341,8 @@ class ExperimentRun {
   std::vector<FlatParams> finetuned_;  // eval.finetune_epochs: the clients' fine-tuned models
   std::string cross_site_csv_;         // the clients' own final models on every client's validation cases
   int last_eval_round_ = 0;
-  const std::vector<std::unique_ptr<Reporter>> reporters_ =
-      writes_ ? run_reporters(run_dir_, console_) : std::vector<std::unique_ptr<Reporter>>{};
+  std::vector<std::string> warnings_;  // printed at the start, recorded in summary.json
+  std::vector<std::unique_ptr<Reporter>> reporters_;  // rank 0's; none on the others
 };
 
 }  // namespace

@@ -42,13 +42,14 @@ class MetricsCsv : public Reporter {
 
 class Summary : public Reporter {
  public:
-  explicit Summary(fs::path path) : path_(std::move(path)) {}
+  Summary(fs::path path, std::vector<std::string> warnings) : path_(std::move(path)), warnings_(std::move(warnings)) {}
   void finish(const std::vector<RoundRecord>& history, const RunTiming& timing) override {
-    write_file_atomic(path_, summary_json(history, timing, numerics_report()));
+    write_file_atomic(path_, summary_json(history, timing, numerics_report(), warnings_));
   }
 
  private:
   fs::path path_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
@@ -56,14 +57,17 @@ class Summary : public Reporter {
 std::unique_ptr<Reporter> jsonl_reporter(fs::path path) { return std::make_unique<Jsonl>(std::move(path)); }
 std::unique_ptr<Reporter> console_reporter(std::ostream& out) { return std::make_unique<Console>(out); }
 std::unique_ptr<Reporter> metrics_csv_reporter(fs::path path) { return std::make_unique<MetricsCsv>(std::move(path)); }
-std::unique_ptr<Reporter> summary_reporter(fs::path path) { return std::make_unique<Summary>(std::move(path)); }
+std::unique_ptr<Reporter> summary_reporter(fs::path path, std::vector<std::string> warnings) {
+  return std::make_unique<Summary>(std::move(path), std::move(warnings));
+}
 
-std::vector<std::unique_ptr<Reporter>> run_reporters(const fs::path& run_dir, std::ostream& console) {
+std::vector<std::unique_ptr<Reporter>> run_reporters(const fs::path& run_dir, std::ostream& console,
+                                                     std::vector<std::string> warnings) {
   std::vector<std::unique_ptr<Reporter>> out;
   out.push_back(jsonl_reporter(run_dir / "rounds.jsonl"));
   out.push_back(console_reporter(console));
   out.push_back(metrics_csv_reporter(run_dir / "metrics.csv"));
-  out.push_back(summary_reporter(run_dir / "summary.json"));
+  out.push_back(summary_reporter(run_dir / "summary.json", std::move(warnings)));
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "sim/run_log.h"
@@ -30,10 +31,12 @@ std::unique_ptr<Reporter> console_reporter(std::ostream& out);
 std::unique_ptr<Reporter> metrics_csv_reporter(std::filesystem::path path);
 /// summary.json: the final and best rounds, timing, numerics; written last, it marks the run
 /// finished (sweep skips a point that has one).
-std::unique_ptr<Reporter> summary_reporter(std::filesystem::path path);
+/// `warnings`: what the run warned about at its start (summary.json's `warnings`).
+std::unique_ptr<Reporter> summary_reporter(std::filesystem::path path, std::vector<std::string> warnings = {});
 
 /// A run folder's reporters, in the order they report: rounds.jsonl, the console, metrics.csv,
 /// summary.json.
-std::vector<std::unique_ptr<Reporter>> run_reporters(const std::filesystem::path& run_dir, std::ostream& console);
+std::vector<std::unique_ptr<Reporter>> run_reporters(const std::filesystem::path& run_dir, std::ostream& console,
+                                                     std::vector<std::string> warnings = {});
 
 }  // namespace fedglioma::sim

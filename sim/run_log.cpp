@@ -317,7 +317,8 @@ std::string partitions_json(const Partition& partition, const std::string& schem
              .dump(2) + "\n";
 }
 
-std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics) {
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics,
+                         const std::vector<std::string>& warnings) {
   const RoundRecord* final_eval = nullptr;
   const RoundRecord* best = nullptr;
   auto score = [](const RoundRecord& r) {
@@ -346,6 +347,7 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming
                      {"onednn_max_cpu_isa", numerics.onednn_max_cpu_isa},
                      {"user_environment", numerics.user_environment},
                      {"cuda_deterministic", numerics.cuda_deterministic}};
+  out["warnings"] = warnings;
   return out.dump(2) + "\n";
 }
 

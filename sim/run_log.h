@@ -118,7 +118,9 @@ struct RunTiming {
 /// mean Dice, the run's timing (and the last process's peak RSS), and the numerics the run
 /// computed with (`numerics`: cpu mode, ATen's kernels, oneDNN's cap, user-set variables, CUDA
 /// determinism).
-std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics);
+/// `warnings`: what the run warned about (an array, empty when nothing).
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics,
+                         const std::vector<std::string>& warnings = {});
 
 /// The console table printed while a run goes: a header, then one row per round.
 void print_round_header(std::ostream& out);

@@ -27,7 +27,6 @@ struct StrategyContext {
   std::size_t num_clients = 0;
   /// [begin, end) ranges of the flat buffer that belong to normalisation layers (FedBN).
   std::vector<std::pair<std::size_t, std::size_t>> norm_ranges;
-  double client_lr = 0.0;  ///< train.lr (SCAFFOLD's control-variate update, option II)
   /// Where per-client state lives (SCAFFOLD's c_i, FedBN's norm layers): kept, spilled to disk
   /// and checkpointed by the run, not by the strategy. Needed by scaffold and fedbn.
   ClientStateStore* client_state = nullptr;

@@ -115,11 +115,18 @@ std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const Stra
   return strategy;
 }
 
-std::string strategy_warning(const StrategyConfig& strategy, const TrainConfig& train) {
-  if (!strategy_entry(strategy.name).assumes_sgd || train.optimizer == "sgd") return "";
-  return strategy.name + " assumes plain SGD local training (its client correction is scaled by train.lr and the "
-                         "local steps); with train.optimizer \"" + train.optimizer +
-         "\" the correction is mis-scaled: set train.optimizer to \"sgd\"";
+std::vector<std::string> strategy_warnings(const StrategyConfig& strategy, const TrainConfig& train) {
+  if (!strategy_entry(strategy.name).assumes_sgd) return {};
+  const std::string assumes = "federation.strategy: " + strategy.name +
+                              " assumes plain SGD local training (its client correction is recovered from the weight "
+                              "change as if each step moved by lr x gradient)";
+  if (train.optimizer != "sgd")
+    return {assumes + "; with train.optimizer \"" + train.optimizer +
+            "\" the correction is mis-scaled: set train.optimizer to \"sgd\""};
+  if (train.momentum > 0)
+    return {assumes + "; with train.momentum " + number_text(train.momentum, false) +
+            " each step carries the ones before it and the correction is mis-scaled: set train.momentum to 0"};
+  return {};
 }
 
 std::string strategy_table_markdown() {
@@ -127,7 +134,7 @@ std::string strategy_table_markdown() {
   for (const StrategyEntry& e : strategy_registry()) {
     std::string params;
     for (const StrategyParam& p : e.params) params += (params.empty() ? "" : ", ") + param_text(p);
-    out += "| `" + e.name + "` | " + e.summary + (e.assumes_sgd ? " (assumes `train.optimizer: sgd`)" : "") + " | " +
+    out += "| `" + e.name + "` | " + e.summary + (e.assumes_sgd ? " (assumes plain SGD: `train.optimizer: sgd`, `train.momentum: 0`)" : "") + " | " +
            (params.empty() ? "-" : params) + " | " + e.reference + " |\n";
   }
   return out;

@@ -66,8 +66,10 @@ std::vector<std::string> strategy_names();
 /// The strategy `config.name` names, built by its entry. Throws ConfigError for another name.
 std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const StrategyContext& context);
 
-/// A warning for a strategy used against its assumptions (SCAFFOLD without SGD), or empty.
-std::string strategy_warning(const StrategyConfig& strategy, const TrainConfig& train);
+/// The warnings for a strategy used against its assumptions (SCAFFOLD with Adam, AdamW or SGD
+/// momentum: its control variates assume plain SGD steps); empty when there are none. A run
+/// prints each and records them in summary.json (`warnings`).
+std::vector<std::string> strategy_warnings(const StrategyConfig& strategy, const TrainConfig& train);
 
 /// The README's strategy table (Markdown), one row per entry.
 std::string strategy_table_markdown();

@@ -2,8 +2,9 @@
 // Learning"), option II control variates: each client's c_i persists across rounds (in the run's
 // ClientStateStore, checkpointed with it); clients add c - c_i to every gradient, and the server
 // moves by server_lr along the mean update and updates c by the clients' share of their deltas.
-// Option II recovers c_i from the weight change through train.lr and the local steps, which holds
-// for plain SGD only.
+// Option II recovers c_i from the weight change through the rate the client trained at (the
+// round's, under train.lr_schedule; carried in its update) and its local steps, which holds for
+// plain SGD only: momentum, Adam and AdamW are warned about (strategy_warnings).
 #include "sim/aggregators.h"
 #include "sim/client_state.h"
 #include "sim/strategy_registry.h"
@@ -32,7 +33,7 @@ class Scaffold : public Strategy {
       for (const auto& [client, update] : updates) {
         const FlatParams old = store_.buffer(client, kControl);
         FlatParams updated =
-            scaffold_client_control(old, control_, global, update.params, update.steps, context().client_lr);
+            scaffold_client_control(old, control_, global, update.params, update.steps, update.lr);
         FlatParams delta = updated;
         if (!old.empty())
           for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= old[i];

@@ -98,11 +98,12 @@ TEST_CASE("a strategy parameter of another strategy is an unknown key", "[sim][s
 
 namespace {
 
-ClientUpdate update_of(FlatParams params, std::size_t samples, std::int64_t steps) {
+ClientUpdate update_of(FlatParams params, std::size_t samples, std::int64_t steps, double lr = 0.1) {
   ClientUpdate u;
   u.params = std::move(params);
   u.samples = samples;
   u.steps = steps;
+  u.lr = lr;
   return u;
 }
 
@@ -110,7 +111,7 @@ ClientUpdate update_of(FlatParams params, std::size_t samples, std::int64_t step
 
 TEST_CASE("FedBN clients start from the global model with their own normalisation layers", "[sim][strategy]") {
   ClientStateStore clients(fedglioma::testing::temp_dir("fedbn-state") / "spill", 0);  // all of it on disk
-  StrategyContext context{2, {{1, 3}}, 0.1, &clients};
+  StrategyContext context{2, {{1, 3}}, &clients};
   StrategyConfig config = StrategyConfig::defaults("fedbn");
   auto fedbn = make_strategy(config, context);
   const FlatParams global = {0, 0, 0, 0};
@@ -124,18 +125,58 @@ TEST_CASE("FedBN clients start from the global model with their own normalisatio
   REQUIRE(clients.buffer(1, "fedbn.norms") == FlatParams{30.0f, 40.0f});
   auto restored = make_strategy(config, context);
   REQUIRE(restored->configure(1, next).start == fedbn->configure(1, next).start);
-  REQUIRE_THROWS_WITH(make_strategy(config, StrategyContext{2, {}, 0.1, &clients}), Catch::Contains("fedbn"));
+  REQUIRE_THROWS_WITH(make_strategy(config, StrategyContext{2, {}, &clients}), Catch::Contains("fedbn"));
+}
+
+TEST_CASE("SCAFFOLD's variates use the rate each round trained at under a cosine schedule", "[sim][strategy]") {
+  // Two rounds of a two-round cosine schedule to 0: round 1 trains at 0.1, round 2 at 0.05.
+  TrainConfig train;
+  train.lr = 0.1;
+  train.lr_schedule = "cosine";
+  train.lr_min = 0.0;
+  const double lr1 = round_lr(train, 1, 2), lr2 = round_lr(train, 2, 2);
+  REQUIRE(lr2 == Approx(0.05));
+  ClientStateStore clients(fedglioma::testing::temp_dir("scaffold-cosine") / "spill", 1 << 20);
+  StrategyContext context{2, {}, &clients};
+  auto scaffold = make_strategy(StrategyConfig::defaults("scaffold"), context);
+  const FlatParams x0 = {1, 2};
+  const std::vector<FlatParams> y1 = {{0.5f, 1.0f}, {1.5f, 2.5f}}, y2 = {{0.25f, 0.75f}, {2.0f, 3.0f}};
+  const FlatParams x1 = aggregate_round(*scaffold, x0, {{0, update_of(y1[0], 4, 5, lr1)}, {1, update_of(y1[1], 4, 5, lr1)}});
+  const FlatParams x2 = aggregate_round(*scaffold, x1, {{0, update_of(y2[0], 4, 3, lr2)}, {1, update_of(y2[1], 4, 3, lr2)}});
+  REQUIRE(x2.size() == 2);
+  // Option II with each round's own rate: c_i+ = c_i - c + (x - y_i) / (K lr); c+ = c + mean(c_i+ - c_i).
+  double c_i1[2][2], c1[2] = {0, 0}, c_i2[2][2], c2[2];
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 2; ++k) {
+      c_i1[i][k] = (x0[k] - y1[i][k]) / (5 * lr1);
+      c1[k] += c_i1[i][k] / 2;
+    }
+  for (int k = 0; k < 2; ++k) c2[k] = c1[k];
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 2; ++k) {
+      c_i2[i][k] = c_i1[i][k] - c1[k] + (x1[k] - y2[i][k]) / (3 * lr2);
+      c2[k] += (c_i2[i][k] - c_i1[i][k]) / 2;
+    }
+  for (std::size_t i = 0; i < 2; ++i) {
+    const FlatParams ci = clients.buffer(i, "scaffold.c");
+    const FlatParams correction = scaffold->configure(i, x2).correction;
+    for (std::size_t k = 0; k < 2; ++k) {
+      INFO("client " << i << ", parameter " << k);
+      REQUIRE(ci[k] == Approx(c_i2[i][k]).epsilon(1e-6));
+      REQUIRE(correction[k] == Approx(c2[k] - c_i2[i][k]).epsilon(1e-6).margin(1e-6));
+    }
+  }
 }
 
 TEST_CASE("SCAFFOLD keeps a control variate per client and corrects their gradients with c - c_i",
           "[sim][strategy]") {
   ClientStateStore clients(fedglioma::testing::temp_dir("scaffold-state") / "spill", 1 << 20);
-  StrategyContext context{3, {}, 0.5, &clients};
+  StrategyContext context{3, {}, &clients};
   auto scaffold = make_strategy(StrategyConfig::defaults("scaffold"), context);
   const FlatParams global = {1, 1};
   REQUIRE(scaffold->configure(0, global).correction.empty());  // c = c_i = 0 at first
   // Client 0 moved from 1 to 0 in 2 steps at lr 0.5: c_0 = (1 - 0) / (2 * 0.5) = 1 per value.
-  const FlatParams next = aggregate_round(*scaffold, global, {{0, update_of({0, 0}, 4, 2)}});
+  const FlatParams next = aggregate_round(*scaffold, global, {{0, update_of({0, 0}, 4, 2, 0.5)}});
   REQUIRE(next == FlatParams{0, 0});  // server lr 1: the mean update
   // c = 0 + (1/3) * mean(delta c_i) = 1/3; client 0: c - c_0 = 1/3 - 1; client 1 (no c_i yet): 1/3.
   REQUIRE(scaffold->configure(0, next).correction[0] == Approx(1.0 / 3.0 - 1.0));

@@ -148,18 +148,36 @@ TEST_CASE("the README's worked example adds a strategy with two parameters in on
   REQUIRE(rounds[1]["clients"][0]["status"] == "ok");
 }
 
-TEST_CASE("a strategy used against its assumptions is warned about: SCAFFOLD without SGD", "[sim][strategy]") {
-  for (const std::string optimizer : {"adam", "sgd"}) {
-    const auto dir = fedglioma::testing::temp_dir("scaffold-sgd-check-" + optimizer);
+TEST_CASE("a strategy used against its assumptions is warned about: SCAFFOLD with Adam or SGD momentum",
+          "[sim][strategy]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"train.optimizer=adam"}, "with train.optimizer \"adam\""},
+      {{"train.optimizer=adamw"}, "with train.optimizer \"adamw\""},
+      {{"train.optimizer=sgd", "train.momentum=0.9"}, "with train.momentum 0.9"},
+      {{"train.optimizer=sgd", "train.momentum=0"}, ""},
+  };
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const auto& [train, expected] = cases[k];
+    INFO(expected);
+    const auto dir = fedglioma::testing::temp_dir("scaffold-sgd-check-" + std::to_string(k));
+    std::vector<std::string> overrides = {"federation.strategy.name=scaffold", "federation.rounds=1"};
+    overrides.insert(overrides.end(), train.begin(), train.end());
     std::ostringstream console;
-    fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(
-                                        dir, {"federation.strategy.name=scaffold", "federation.rounds=1",
-                                              "train.optimizer=" + optimizer}),
-                                    console);
-    if (optimizer == "adam")
-      REQUIRE_THAT(console.str(), Contains("warning: federation.strategy: scaffold assumes plain SGD") &&
-                                      Contains("train.optimizer \"adam\""));
-    else
+    fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(dir, overrides), console);
+    const json warnings = json::parse(fedglioma::read_file(dir / "summary.json"))["warnings"];
+    REQUIRE(warnings.is_array());
+    if (expected.empty()) {
       REQUIRE_THAT(console.str(), !Contains("warning:"));
+      REQUIRE(warnings.empty());
+      continue;
+    }
+    REQUIRE_THAT(console.str(), Contains("warning: federation.strategy: scaffold assumes plain SGD") && Contains(expected));
+    REQUIRE(warnings.size() == 1);
+    REQUIRE_THAT(warnings[0].get<std::string>(), Contains("scaffold assumes plain SGD") && Contains(expected));
   }
+  // FedAvg assumes nothing of the optimizer.
+  const auto dir = fedglioma::testing::temp_dir("fedavg-no-warnings");
+  std::ostringstream console;
+  fedglioma::experiments::run_run(fedglioma::testing::tiny_run_options(dir, {"federation.rounds=1"}), console);
+  REQUIRE(json::parse(fedglioma::read_file(dir / "summary.json"))["warnings"] == json::array());
 }
