@@ -7,7 +7,7 @@
 #include "core/owned_folder.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
-#include "sim/evaluate_run.h"
+#include "sim/run/evaluate_run.h"
 
 namespace fedglioma::experiments {
 namespace {

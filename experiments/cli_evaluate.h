@@ -21,7 +21,7 @@ struct EvaluateOptions {
 
 CLI::App* setup_evaluate(CLI::App& app, EvaluateOptions& options);
 
-/// Evaluates a finished run's final model(s) without training (sim/evaluate_run.h) and writes
+/// Evaluates a finished run's final model(s) without training (sim/run/evaluate_run.h) and writes
 /// predictions.csv and then evaluation.json into a folder of their own (evaluation.json present
 /// means both are complete). Returns the folder.
 std::filesystem::path run_evaluate(const EvaluateOptions& options, std::ostream& console);

@@ -16,7 +16,7 @@
 
 #include "core/error.h"
 #include "experiments/child_process.h"
-#include "sim/processes.h"
+#include "sim/processes/processes.h"
 
 namespace fedglioma::experiments {
 namespace {

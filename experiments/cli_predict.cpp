@@ -16,8 +16,8 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
-#include "sim/model_identity.h"
-#include "sim/predict.h"
+#include "sim/state/model_identity.h"
+#include "sim/eval/predict.h"
 
 namespace fedglioma::experiments {
 namespace {

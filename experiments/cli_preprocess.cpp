@@ -15,8 +15,9 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
-#include "sim/executor.h"
-#include "sim/experiment.h"
+#include "sim/workers/executor.h"
+#include "sim/config/data_options.h"
+#include "sim/run/experiment.h"
 
 namespace fedglioma::experiments {
 namespace {

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "experiments/config_schema.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::experiments {
 

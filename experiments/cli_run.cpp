@@ -17,8 +17,8 @@
 #include "core/remove_tree.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
-#include "sim/experiment.h"
-#include "sim/processes.h"
+#include "sim/run/experiment.h"
+#include "sim/processes/processes.h"
 
 namespace fedglioma::experiments {
 namespace {

@@ -21,8 +21,8 @@
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
 #include "experiments/sweep_points.h"
-#include "sim/processes.h"
-#include "sim/run_log.h"
+#include "sim/processes/processes.h"
+#include "sim/record/run_log.h"
 
 namespace fedglioma::experiments {
 namespace {

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/json_document.h"
 #include "experiments/config_schema.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::experiments {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/experiment_config.h"
+#include "sim/config/experiment_config.h"
 
 namespace fedglioma::experiments {
 

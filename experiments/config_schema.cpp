@@ -10,7 +10,7 @@
 #include "data/manifest.h"
 #include "experiments/config_reader.h"
 #include "models/model_factory.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::experiments {
 
@@ -134,7 +134,7 @@ std::vector<std::string> group_names(const ConfigReader& r, const std::string& k
   return names;
 }
 
-// federation.strategy: the name and only the named strategy's parameters (sim/strategy_registry.h),
+// federation.strategy: the name and only the named strategy's parameters (sim/strategy/strategy_registry.h),
 // so that a parameter of another strategy is an unknown key.
 ConfigField strategy() {
   return {"federation.strategy",

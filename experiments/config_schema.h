@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/experiment_config.h"
+#include "sim/config/experiment_config.h"
 
 namespace fedglioma::experiments {
 
@@ -14,7 +14,7 @@ class ConfigReader;
 
 /// One key of the experiment config, declared once: its dotted path, what it means, how it is
 /// read (type, range, allowed values; ConfigError naming the key otherwise) and how it is
-/// written. Defaults are ExperimentConfig's own (sim/experiment_config.h). The config's shape
+/// written. Defaults are ExperimentConfig's own (sim/config/experiment_config.h). The config's shape
 /// (and so unknown-key errors), parsing, config.resolved.json and the README's config reference
 /// all come from these declarations, so they cannot disagree.
 struct ConfigField {

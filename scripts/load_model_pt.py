@@ -7,7 +7,7 @@ Prints name, dtype, shape and sum of each tensor, in the file's order. --json OU
 {"shape", "dtype", "sum" (null when not finite), "finite", "sha256" (of the little-endian,
 row-major bytes)}}. A malformed file is an error naming it: exit status 1, no traceback.
 
-model.pt (sim/model_state.cpp, save_state_dict) is torch.save's zip layout: archive/data.pkl
+model.pt (sim/state/model_state.cpp, save_state_dict) is torch.save's zip layout: archive/data.pkl
 (pickle protocol 2), archive/data/<key> (one record per storage) and archive/version. The pickle
 is a plain dict whose only globals are torch._utils._rebuild_tensor_v2, torch.FloatStorage and
 collections.OrderedDict (the empty backward hooks), all in torch.load's weights_only allowlist.

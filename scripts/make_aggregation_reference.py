@@ -196,7 +196,7 @@ def scaffold_client(client_control, server_control, global0, local, steps, lr):
 
 # ---- output -------------------------------------------------------------------------------------------
 
-# Label-aware aggregation (fedglioma's own rule, sim/label_aware.h): each coordinate stands for a
+# Label-aware aggregation (fedglioma's own rule, sim/strategy/label_aware.h): each coordinate stands for a
 # parameter group, weighted by the client's training cases that label it; a group no client labels
 # keeps its start value. Coordinate 6 is in no group (a buffer): weighted by the training cases.
 LABEL_GROUPS = ["encoder", "marker_trunk", "marker:idh", "marker:codeletion_1p19q", "marker:mgmt",

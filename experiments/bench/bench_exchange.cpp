@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "sim/processes.h"
+#include "sim/processes/processes.h"
 
 int main(int argc, char** argv) {
   using namespace fedglioma::sim;

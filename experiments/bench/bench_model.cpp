@@ -4,7 +4,7 @@
 //
 //   build/fedglioma_bench_model [edge=64] [depth=5] [base_channels=16] [batch=1] [threads=2] [device=cpu] [amp=0]
 //
-// amp=1 times the step as train.mixed_precision runs it (sim/mixed_precision.h): autocast
+// amp=1 times the step as train.mixed_precision runs it (sim/train/mixed_precision.h): autocast
 // (float16 on CUDA, bfloat16 on CPU) with loss scaling on CUDA; the conv3d ceiling then also runs
 // under autocast.
 #include <ATen/Parallel.h>
@@ -23,8 +23,8 @@
 #include "models/multitask_loss.h"
 #include "models/model.h"
 #include "models/model_factory.h"
-#include "sim/mixed_precision.h"
-#include "sim/model_state.h"
+#include "sim/train/mixed_precision.h"
+#include "sim/state/model_state.h"
 
 using Clock = std::chrono::steady_clock;
 

@@ -4,9 +4,9 @@
 // trains a personal model v_k of its own from where it left it, with lambda/2 ||v_k - w||^2 pulling
 // it towards the round's global model w. The client deploys v_k. lambda = 0 is local training;
 // a large lambda keeps v_k at the global model.
-#include "sim/aggregators.h"
-#include "sim/client_state.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/state/client_state.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

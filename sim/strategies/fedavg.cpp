@@ -1,8 +1,8 @@
 // FedAvg (McMahan et al. 2017, "Communication-Efficient Learning of Deep Networks from
 // Decentralized Data"): the sample-weighted mean of the clients' weights, as Flower's `FedAvg`
 // (`aggregate`).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

@@ -1,8 +1,8 @@
 // FedAvgM (Hsu et al. 2019, "Measuring the Effects of Non-Identical Data Distribution for
 // Federated Visual Classification"): server momentum on the pseudo-gradient of the weighted mean
 // (Flower `FedAvgM`: server_learning_rate 1.0, server_momentum 0.0).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

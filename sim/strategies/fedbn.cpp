@@ -3,9 +3,9 @@
 // weights with its own normalisation layers (from its first round on); the global model keeps the
 // sample-weighted mean of them, which is what evaluation on unseen sites uses.
 #include "core/error.h"
-#include "sim/aggregators.h"
-#include "sim/client_state.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/state/client_state.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

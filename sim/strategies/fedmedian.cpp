@@ -1,7 +1,7 @@
 // FedMedian (Yin et al. 2018, "Byzantine-Robust Distributed Learning: Towards Optimal Statistical
 // Rates"): the coordinate-wise median of the clients' weights (Flower `FedMedian`).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

@@ -2,8 +2,8 @@
 // Federated Optimization"): each client's update normalised by its number of local steps.
 #include <algorithm>
 
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

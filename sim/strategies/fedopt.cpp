@@ -2,8 +2,8 @@
 // on the server, stepping along the pseudo-gradient of the weighted mean, with the defaults and
 // bias handling of Flower's current `FedAdagrad`, `FedAdam`, `FedYogi` (flwr.serverapp.strategy;
 // its older flwr.server.strategy classes default FedAdam's and FedAdagrad's tau to 1e-9).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

@@ -12,9 +12,9 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "sim/aggregators.h"
-#include "sim/client_state.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/state/client_state.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

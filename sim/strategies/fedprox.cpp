@@ -1,8 +1,8 @@
 // FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks"): FedAvg's
 // aggregation; each client adds mu/2 ||w - w_global||^2 to its local objective (Flower `FedProx`,
 // `proximal_mu`, which has no default).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

@@ -1,7 +1,7 @@
 // FedTrimmedAvg (Yin et al. 2018): the coordinate-wise mean without the beta share of values at
 // each end (Flower `FedTrimmedAvg`, beta 0.2).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

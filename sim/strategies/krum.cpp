@@ -1,8 +1,8 @@
 // Krum / MultiKrum (Blanchard et al. 2017, "Machine Learning with Adversaries: Byzantine Tolerant
 // Gradient Descent"): the update closest to its n - f - 2 nearest neighbours, or the mean of the
 // to_keep best (Flower `Krum`: num_malicious_clients 0, num_clients_to_keep 0).
-#include "sim/aggregators.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

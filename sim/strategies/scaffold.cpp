@@ -5,9 +5,9 @@
 // Option II recovers c_i from the weight change through the rate the client trained at (the
 // round's, under train.lr_schedule; carried in its update) and its local steps, which holds for
 // plain SGD only: momentum, Adam and AdamW are warned about (strategy_warnings).
-#include "sim/aggregators.h"
-#include "sim/client_state.h"
-#include "sim/strategy_registry.h"
+#include "sim/strategy/aggregators.h"
+#include "sim/state/client_state.h"
+#include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {

@@ -16,7 +16,7 @@
 #include "models/model.h"
 #include "models/model_factory.h"
 #include "models/multitask_unet3d.h"
-#include "sim/model_state.h"
+#include "sim/state/model_state.h"
 #include "tests/support/fixtures.h"
 
 namespace fm = fedglioma::models;

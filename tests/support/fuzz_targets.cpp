@@ -14,7 +14,7 @@
 #include "models/model.h"
 #include "models/model_factory.h"
 #include "models/multitask_unet3d.h"
-#include "sim/model_state.h"
+#include "sim/state/model_state.h"
 
 namespace fedglioma::fuzz {
 namespace {

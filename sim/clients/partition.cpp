@@ -1,0 +1,152 @@
+#include "sim/clients/partition.h"
+
+#include <cmath>
+#include <algorithm>
+#include <map>
+
+#include "core/error.h"
+#include "core/random.h"
+
+namespace fedglioma::sim {
+
+namespace {
+
+// Holds round(val_fraction * n) of `client`'s training cases out for validation (at least one
+// when val_fraction > 0 and it has two or more), chosen by a generator keyed by the client's index.
+void hold_out_validation(Client& client, double val_fraction, std::uint64_t seed, std::uint64_t index) {
+  const std::size_t n = client.train.size();
+  std::size_t held = static_cast<std::size_t>(std::lround(val_fraction * static_cast<double>(n)));
+  if (val_fraction > 0 && held == 0 && n >= 2) held = 1;
+  if (held >= n) held = n > 0 ? n - 1 : 0;
+  if (held == 0) return;
+  Rng rng(derive_seed(seed, 0, index, RngPurpose::kValidationSplit));
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  rng.shuffle(order);
+  std::vector<bool> is_val(n, false);
+  for (std::size_t i = 0; i < held; ++i) is_val[order[i]] = true;
+  std::vector<const data::Sample*> train;
+  for (std::size_t i = 0; i < n; ++i) (is_val[i] ? client.val : train).push_back(client.train[i]);
+  client.train = std::move(train);
+}
+
+// Splits `cases` (already shuffled) into consecutive runs of sizes proportional to `p`, with
+// the split points floor(cumsum(p) * n) of the usual Dirichlet-partition recipe.
+void split_by(const std::vector<const data::Sample*>& cases, const std::vector<double>& p,
+              std::vector<Client>& clients) {
+  double cumulative = 0.0;
+  std::size_t begin = 0;
+  for (std::size_t k = 0; k < clients.size(); ++k) {
+    cumulative += p[k];
+    const std::size_t end = k + 1 == clients.size()
+                                ? cases.size()
+                                : std::min(cases.size(), static_cast<std::size_t>(cumulative * static_cast<double>(cases.size())));
+    for (std::size_t i = begin; i < std::max(begin, end); ++i) clients[k].train.push_back(cases[i]);
+    begin = std::max(begin, end);
+  }
+}
+
+std::string client_name(std::size_t k, std::size_t count) {
+  const std::size_t width = std::to_string(count - 1).size();
+  std::string digits = std::to_string(k);
+  return "client-" + std::string(width > digits.size() ? width - digits.size() : 0, '0') + digits;
+}
+
+// IID, Dirichlet or quantity-skew clients over the pooled training cases (manifest order).
+std::vector<Client> synthetic_clients(const std::vector<const data::Sample*>& pool, const PartitionConfig& config,
+                                      std::uint64_t seed) {
+  const auto k = static_cast<std::size_t>(config.num_clients);
+  const std::size_t minimum = config.val_fraction > 0 ? 2 : 1;
+  if (pool.size() < k * minimum)
+    throw ConfigError("partition.num_clients: " + std::to_string(k) + " clients need at least " +
+                      std::to_string(k * minimum) + " training cases, the manifest has " + std::to_string(pool.size()));
+  // Dirichlet draws can leave a client (nearly) empty; as Flower Datasets' DirichletPartitioner
+  // does, the draw is repeated (with the next generator state) until every client has enough.
+  Rng rng(derive_seed(seed, 0, 0, RngPurpose::kPartition));
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::vector<Client> clients(k);
+    for (std::size_t c = 0; c < k; ++c) clients[c].id = client_name(c, k);
+    if (config.scheme == "iid") {
+      std::vector<const data::Sample*> cases = pool;
+      rng.shuffle(cases);
+      for (std::size_t i = 0; i < cases.size(); ++i) clients[i % k].train.push_back(cases[i]);
+    } else if (config.scheme == "quantity") {
+      std::vector<const data::Sample*> cases = pool;
+      rng.shuffle(cases);
+      split_by(cases, rng.dirichlet(k, config.alpha), clients);
+    } else {  // dirichlet over the classes of config.label (unknown labels form a group of their own)
+      std::size_t marker = 0;
+      while (marker < data::kMarkers.size() && config.label != data::kMarkers[marker]) ++marker;
+      std::map<int, std::vector<const data::Sample*>> by_class;
+      for (const data::Sample* s : pool) by_class[s->labels.binary(marker).value_or(-1)].push_back(s);
+      for (auto& [label, cases] : by_class) {
+        rng.shuffle(cases);
+        split_by(cases, rng.dirichlet(k, config.alpha), clients);
+      }
+    }
+    bool enough = true;
+    for (const Client& c : clients) enough = enough && c.train.size() >= minimum;
+    if (enough) {
+      // Each client's cases in manifest order, so that only membership depends on the draw.
+      for (Client& c : clients) {
+        std::vector<const data::Sample*> ordered;
+        for (const data::Sample* s : pool)
+          if (std::find(c.train.begin(), c.train.end(), s) != c.train.end()) ordered.push_back(s);
+        c.train = std::move(ordered);
+      }
+      return clients;
+    }
+  }
+  throw ConfigError("partition.alpha: " + std::to_string(config.alpha) + " is too small to give each of " +
+                    std::to_string(k) + " clients " + std::to_string(minimum) + " of " + std::to_string(pool.size()) +
+                    " training cases in 1000 draws; raise partition.alpha or lower partition.num_clients");
+}
+
+}  // namespace
+
+Partition make_partition(const std::vector<data::Sample>& samples, const PartitionConfig& config,
+                         const std::string& mode, std::uint64_t seed) {
+  Partition partition;
+  std::map<std::string, Client> by_site;  // ordered by site id: the client order
+  std::vector<const data::Sample*> pool;    // every training case, manifest order
+  for (const data::Sample& s : samples) {
+    if (s.split == "external") {
+      partition.external.push_back(&s);
+    } else if (s.split == "test") {
+      partition.test.push_back(&s);
+    } else {
+      Client& c = by_site[s.site];
+      c.id = s.site;
+      (s.split == "val" ? c.val : c.train).push_back(&s);
+      if (s.split != "val") pool.push_back(&s);
+    }
+  }
+  std::vector<Client> clients;
+  if (config.scheme == "natural") {
+    for (auto& [site, client] : by_site) clients.push_back(std::move(client));
+  } else {
+    clients = synthetic_clients(pool, config, seed);
+    // The manifest's "val" cases belong to no synthetic client; they stay validation cases,
+    // listed with the first client (per-site metrics group them by their own site).
+    for (auto& [site, client] : by_site)
+      clients.front().val.insert(clients.front().val.end(), client.val.begin(), client.val.end());
+  }
+  for (std::size_t index = 0; index < clients.size(); ++index) {
+    hold_out_validation(clients[index], config.val_fraction, seed, index);
+    if (!clients[index].train.empty()) partition.clients.push_back(std::move(clients[index]));
+  }
+  if (partition.clients.empty())
+    throw ConfigError("the manifest has no training cases (split \"train\") to form clients from");
+  if (mode == "centralized") {
+    Client pooled;
+    pooled.id = "pooled";
+    for (const Client& c : partition.clients) {
+      pooled.train.insert(pooled.train.end(), c.train.begin(), c.train.end());
+      pooled.val.insert(pooled.val.end(), c.val.begin(), c.val.end());
+    }
+    partition.clients = {pooled};
+  }
+  return partition;
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,115 @@
+#include "sim/eval/evaluation.h"
+
+#include <torch/nn/module.h>
+
+#include <algorithm>
+
+#include "core/metrics.h"
+#include "core/random.h"
+#include "models/model.h"
+#include "sim/train/batch.h"
+#include "sim/workers/executor.h"
+
+namespace fedglioma::sim {
+
+CaseOutput run_case(models::Model& model, const c10::Device& device, const data::Sample& sample) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const auto output = model.forward(make_batch({&sample}, device, nullptr).image);
+  CaseOutput out;
+  const torch::Tensor probs = torch::sigmoid(output.marker_logits[0].to(torch::kDouble)).to(torch::kCPU);
+  for (std::size_t m = 0; m < out.markers.prob.size(); ++m)
+    out.markers.prob[m] = probs[static_cast<std::int64_t>(m)].item<double>();
+  if (output.grade_logits.defined()) {
+    const torch::Tensor grade = torch::softmax(output.grade_logits[0].to(torch::kDouble), 0).to(torch::kCPU);
+    out.markers.grade.emplace();
+    for (std::size_t c = 0; c < 3; ++c) (*out.markers.grade)[c] = grade[static_cast<std::int64_t>(c)].item<double>();
+  }
+  const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
+  out.mask.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
+  return out;
+}
+
+CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
+  CaseOutput output = run_case(*worker.model, worker.device, sample);
+  CasePrediction out;
+  out.sample = &sample;
+  out.markers = output.markers;
+  if (!sample.mask.empty()) {
+    out.dice = dice(output.mask.data(), sample.mask.data(), sample.mask.size());
+    out.hd95 = hd95(output.mask.data(), sample.mask.data(), sample.geometry.size, sample.geometry.spacing);
+  }
+  return out;
+}
+
+EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed) {
+  EvalSummary s;
+  s.n = predictions.size();
+  std::vector<double> dices, distances;
+  for (const CasePrediction* p : predictions) {
+    if (p->dice) dices.push_back(*p->dice);
+    if (p->hd95) distances.push_back(*p->hd95);
+  }
+  s.dice_mean = mean(dices);
+  s.dice_median = median(dices);
+  s.hd95_median = median(distances);
+  for (std::size_t m = 0; m < s.auc.size(); ++m) {
+    std::vector<double> scores;
+    std::vector<int> labels;
+    for (const CasePrediction* p : predictions) {
+      if (const auto y = p->sample->labels.binary(m)) {
+        scores.push_back(p->markers.prob[m]);
+        labels.push_back(*y);
+      }
+    }
+    s.auc[m] = roc_auc(scores, labels);
+    s.auc_ci_delong[m] = auc_ci_delong(scores, labels);
+    s.auc_ci_bootstrap[m] = auc_ci_bootstrap(scores, labels, kBootstrapResamples,
+                                             derive_seed(seed, 0, m, RngPurpose::kBootstrap));
+    s.at_05[m] = rates_at(scores, labels, 0.5);
+    s.at_youden[m] = youden(scores, labels);
+  }
+  if (!predictions.empty() && predictions.front()->markers.grade) {
+    std::vector<std::vector<double>> scores;
+    std::vector<int> grades;
+    for (const CasePrediction* p : predictions)
+      if (p->sample->labels.grade) {
+        scores.emplace_back(p->markers.grade->begin(), p->markers.grade->end());
+        grades.push_back(*p->sample->labels.grade - 2);
+      }
+    GradeSummary g;
+    g.auc_macro = roc_auc_ovr_macro(scores, grades, 3);
+    g.auc_macro_ci_bootstrap = auc_ovr_macro_ci_bootstrap(scores, grades, 3, kBootstrapResamples,
+                                                          derive_seed(seed, 0, data::kMarkers.size(), RngPurpose::kBootstrap));
+    const auto per_grade = roc_auc_one_vs_rest(scores, grades, 3);
+    std::copy(per_grade.begin(), per_grade.end(), g.auc_ovr.begin());
+    s.grade3 = g;
+  }
+  return s;
+}
+
+EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
+  EvalSummary out;
+  if (parts.empty()) return out;
+  out.n = parts.front().n;
+  auto average = [&](auto get) {
+    std::vector<double> values;
+    for (const EvalSummary& p : parts)
+      if (const std::optional<double> v = get(p)) values.push_back(*v);
+    return mean(values);
+  };
+  out.dice_mean = average([](const EvalSummary& p) { return p.dice_mean; });
+  out.dice_median = average([](const EvalSummary& p) { return p.dice_median; });
+  out.hd95_median = average([](const EvalSummary& p) { return p.hd95_median; });
+  for (std::size_t m = 0; m < out.auc.size(); ++m) out.auc[m] = average([m](const EvalSummary& p) { return p.auc[m]; });
+  if (parts.front().grade3) {
+    GradeSummary g;
+    g.auc_macro = average([](const EvalSummary& p) { return p.grade3 ? p.grade3->auc_macro : std::nullopt; });
+    for (std::size_t c = 0; c < g.auc_ovr.size(); ++c)
+      g.auc_ovr[c] = average([c](const EvalSummary& p) { return p.grade3 ? p.grade3->auc_ovr[c] : std::nullopt; });
+    out.grade3 = g;
+  }
+  return out;
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,201 @@
+// The run's processes over LibTorch's c10d: a TCPStore for the rendezvous, the fingerprint check
+// and liveness, and a Gloo process group for the collectives. Built when CMake finds Gloo's
+// headers (Debian: libgloo-dev) and LibTorch's ProcessGroupGloo (FEDGLIOMA_WITH_GLOO).
+#include "sim/processes/processes.h"
+
+#ifdef FEDGLIOMA_WITH_GLOO
+#define USE_C10D_GLOO 1
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/tensor.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#endif
+
+namespace fedglioma::sim {
+
+#ifndef FEDGLIOMA_WITH_GLOO
+
+bool distributed_available(std::string* why_not) {
+  if (why_not)
+    *why_not = "this fedglioma was built without Gloo (LibTorch's c10d ProcessGroupGloo and Gloo's headers, "
+               "Debian's libgloo-dev, were not found at configure time), so it runs in one process only";
+  return false;
+}
+
+std::unique_ptr<Processes> join_processes(const LaunchEnv& env, const std::string&, std::chrono::milliseconds) {
+  std::string why;
+  distributed_available(&why);
+  throw ConfigError("WORLD_SIZE=" + std::to_string(env.world) + ": " + why);
+}
+
+#else
+
+bool distributed_available(std::string*) { return true; }
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string text_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+constexpr auto kHeartbeat = std::chrono::milliseconds(500);
+
+std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnv& env) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0')
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  if (env.master_addr == "localhost" || env.master_addr.rfind("127.", 0) == 0)
+    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+class GlooProcesses : public Processes {
+ public:
+  GlooProcesses(const LaunchEnv& env, const std::string& fingerprint, std::chrono::milliseconds timeout)
+      : rank_(env.rank), size_(env.world), timeout_(timeout) {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(env.master_port);
+    options.isServer = env.rank == 0 && !env.agent_store;
+    options.numWorkers = static_cast<std::size_t>(env.world);
+    options.waitWorkers = true;
+    options.timeout = timeout;
+    try {
+      store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    } catch (const std::exception& e) {
+      throw DistributedError("rank " + std::to_string(rank_) + ": the rendezvous at " + env.master_addr + ":" +
+                             std::to_string(env.master_port) + " failed within runtime.distributed_timeout_s: " +
+                             message_of(e));
+    }
+    check_fingerprints(fingerprint);
+    auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
+    gloo->devices.push_back(gloo_device(env));
+    gloo->threads = 2;
+    group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", store_), rank_,
+                                                         size_, gloo);
+    heartbeat_ = std::thread([this] { beat(); });
+  }
+
+  ~GlooProcesses() override {
+    {
+      std::lock_guard<std::mutex> lock(stop_mutex_);
+      stop_ = true;
+    }
+    stop_cv_.notify_all();
+    heartbeat_.join();
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  std::vector<std::string> allgather(const std::string& mine, const std::string& what) override {
+    const std::string op = std::to_string(++op_);
+    try {
+      store_->set("fedglioma/arrived/" + op + "/" + std::to_string(rank_), {});
+      std::vector<at::Tensor> sizes = gather_tensor(at::tensor({static_cast<std::int64_t>(mine.size())}, at::kLong));
+      std::int64_t longest = 0;
+      for (const at::Tensor& s : sizes) longest = std::max(longest, s.item<std::int64_t>());
+      at::Tensor padded = at::empty({std::max<std::int64_t>(longest, 1)}, at::kByte);
+      std::memcpy(padded.data_ptr(), mine.data(), mine.size());
+      std::vector<at::Tensor> all = gather_tensor(padded);
+      std::vector<std::string> out;
+      for (int r = 0; r < size_; ++r)
+        out.emplace_back(static_cast<const char*>(all[r].data_ptr()), static_cast<std::size_t>(sizes[r].item<std::int64_t>()));
+      return out;
+    } catch (const std::exception& e) {
+      throw DistributedError(lost_message(what, op, message_of(e)));
+    }
+  }
+
+ private:
+  std::vector<at::Tensor> gather_tensor(const at::Tensor& mine) {
+    std::vector<at::Tensor> input{mine};
+    std::vector<std::vector<at::Tensor>> output(1);
+    for (int r = 0; r < size_; ++r) output[0].push_back(at::empty_like(mine));
+    // The Work stays alive until the next collective: LibTorch 1.13's Gloo worker signals the
+    // Work's condition variable after its waiter may already see it complete, so destroying it
+    // at once could race with that signal (ThreadSanitizer saw it).
+    auto work = group_->allgather(output, input);
+    work->wait();
+    last_work_ = std::move(work);
+    return output[0];
+  }
+
+  // Every rank publishes its fingerprint; all compare with rank 0's, so a stranger is refused and
+  // every rank says why.
+  void check_fingerprints(const std::string& fingerprint) {
+    const std::string key = "fedglioma/fingerprint/";
+    store_->set(key + std::to_string(rank_), bytes_of(fingerprint));
+    const std::string first = text_of(store_->get(key + "0"));
+    for (int r = 1; r < size_; ++r) {
+      const std::string theirs = text_of(store_->get(key + std::to_string(r)));
+      if (theirs != first)
+        throw ConfigError("rank " + std::to_string(r) + " runs another config or fedglioma version than rank 0 (" +
+                          theirs + " vs " + first + "): refused; start every rank with the same config and build");
+    }
+  }
+
+  void beat() {
+    std::unique_lock<std::mutex> lock(stop_mutex_);
+    while (!stop_) {
+      try {
+        store_->add("fedglioma/alive/" + std::to_string(rank_), 1);
+      } catch (...) {
+        return;  // the store (rank 0) is gone; the next collective says so
+      }
+      stop_cv_.wait_for(lock, kHeartbeat);
+    }
+  }
+
+  // Which ranks were lost: those whose heartbeat stopped, else those that never reached the
+  // collective (hung); rank 0 when the rendezvous store (which it serves) is unreachable.
+  std::string lost_message(const std::string& what, const std::string& op, const std::string& cause) {
+    std::vector<int> lost;
+    try {
+      std::vector<std::int64_t> before(size_);
+      for (int r = 0; r < size_; ++r) before[r] = store_->add("fedglioma/alive/" + std::to_string(r), 0);
+      std::this_thread::sleep_for(4 * kHeartbeat);
+      for (int r = 0; r < size_; ++r)
+        if (r != rank_ && store_->add("fedglioma/alive/" + std::to_string(r), 0) == before[r]) lost.push_back(r);
+      if (lost.empty())
+        for (int r = 0; r < size_; ++r)
+          if (!store_->check({"fedglioma/arrived/" + op + "/" + std::to_string(r)})) lost.push_back(r);
+    } catch (...) {
+      lost = {0};
+    }
+    std::string who;
+    for (int r : lost) who += (who.empty() ? "rank " : ", rank ") + std::to_string(r);
+    if (who.empty()) who = "a rank";
+    return "rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": lost " + who + " during " + what +
+           " (dead, hung past runtime.distributed_timeout_s, or unreachable): " + cause;
+  }
+
+  int rank_, size_;
+  std::chrono::milliseconds timeout_;
+  std::uint64_t op_ = 0;
+  c10::intrusive_ptr<c10d::TCPStore> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  c10::intrusive_ptr<c10d::Work> last_work_;
+  std::thread heartbeat_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Processes> join_processes(const LaunchEnv& env, const std::string& fingerprint,
+                                          std::chrono::milliseconds timeout) {
+  return std::make_unique<GlooProcesses>(env, fingerprint, timeout);
+}
+
+#endif
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,116 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/numerics.h"
+#include "sim/eval/cross_site.h"
+#include "sim/eval/evaluation.h"
+#include "sim/eval/fairness.h"
+#include "sim/eval/round_eval.h"
+#include "sim/clients/partition.h"
+
+namespace fedglioma::sim {
+
+/// ClientRecord::status of a selected client that dropped out before training (federation.dropout).
+inline constexpr const char* kDroppedOut = "dropped out";
+
+/// One client's part in a round, as logged.
+struct ClientRecord {
+  std::string id;
+  std::size_t samples = 0;
+  std::optional<double> train_loss;  ///< absent when the client failed
+  std::string status = "ok";         ///< "ok", or why it was left out of the aggregate
+  double io_wait_seconds = 0.0;      ///< waiting for cases not yet read (streaming mode)
+  double train_seconds = 0.0;        ///< wall time of its local training
+  std::int64_t skipped_steps = 0;    ///< float16 loss-scaling overflows (logged when non-zero)
+  std::optional<double> simulated_seconds;  ///< federation.simulated_time: compute + transfer
+};
+
+/// The spread across sites of the global model's per-site validation metrics (`sites`), and of
+/// the clients' own models on their own validation cases (`personal`, when there are any).
+struct RoundFairness {
+  Fairness sites;
+  std::optional<Fairness> personal;
+};
+RoundFairness round_fairness(const RoundEval& eval);
+
+/// Everything a round logs; one line of rounds.jsonl.
+struct RoundRecord {
+  int round = 0;
+  double seconds = 0.0;
+  std::vector<ClientRecord> clients;
+  std::optional<std::string> skipped;       ///< why the global model was not updated this round
+  std::optional<double> simulated_seconds;  ///< federation.simulated_time: the slowest client
+  /// model.task_uncertainty: the global model's s_t = log sigma_t^2 (mask, then kMarkers order)
+  std::optional<std::array<double, 5>> task_log_variance;
+  std::optional<RoundEval> eval;
+};
+
+/// The "eval" block of a rounds.jsonl line for `eval` (JSON text).
+std::string round_eval_json_text(const RoundEval& eval);
+
+/// The rounds.jsonl line of `record` (DESIGN.md schema), without the trailing newline.
+std::string round_json_line(const RoundRecord& record);
+
+/// Parses a rounds.jsonl line back (resume rebuilds the run's history from the file). Throws
+/// std::invalid_argument on a malformed line.
+RoundRecord round_from_json_line(const std::string& line);
+
+/// The rounds of a rounds.jsonl file, at most `max_rounds` of them, and the text of their lines;
+/// the one reader of the format, for resume and sweep alike. Throws IoError naming the file and
+/// the line that is damaged, with `remedy` appended.
+struct RoundsFile {
+  std::vector<RoundRecord> rounds;
+  std::string text;  ///< the lines read, each with its newline
+};
+RoundsFile read_rounds_file(const std::filesystem::path& path, const std::string& remedy,
+                            std::size_t max_rounds = SIZE_MAX);
+
+/// The metric columns of metrics.csv (and cross_site.csv): their names, and one summary's values.
+std::string metrics_csv_field_names();
+std::string metrics_csv_fields(const EvalSummary& summary);
+
+/// cross_site.csv: model, data (client ids), then metrics.csv's metric columns.
+std::string cross_site_csv(const Partition& partition, const std::vector<CrossSiteCell>& cells);
+
+/// The metrics.csv header and its rows for `record` (one row per evaluated set).
+std::string metrics_csv_header();
+std::string metrics_csv_rows(const RoundRecord& record);
+
+/// predictions.csv header and one row per prediction (DESIGN.md columns).
+std::string predictions_csv_header();
+/// `models[i]` names the model that made prediction i ("global", or the client in local mode).
+std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions,
+                                 const std::vector<std::string>& models);
+
+/// partitions.json: the clients with their training and validation case ids, and the held-out sets.
+std::string partitions_json(const Partition& partition, const std::string& scheme);
+
+/// The wall time of a run that may have been resumed: every process up to the checkpoint the next
+/// one resumed from, plus the last process whole.
+struct RunTiming {
+  double seconds_total = 0.0;
+  double seconds_last_process = 0.0;
+  int processes = 1;
+};
+
+/// summary.json: the final round's evaluation and the best round by external (else validation)
+/// mean Dice, the run's timing (and the last process's peak RSS), and the numerics the run
+/// computed with (`numerics`: cpu mode, ATen's kernels, oneDNN's cap, user-set variables, CUDA
+/// determinism).
+/// `warnings`: what the run warned about (an array, empty when nothing).
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics,
+                         const std::vector<std::string>& warnings = {});
+
+/// The console table printed while a run goes: a header, then one row per round.
+void print_round_header(std::ostream& out);
+void print_round_row(std::ostream& out, const RoundRecord& record);
+
+}  // namespace fedglioma::sim

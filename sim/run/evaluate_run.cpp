@@ -1,0 +1,125 @@
+#include "sim/run/evaluate_run.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/random.h"
+#include "data/sample_store.h"
+#include "models/model.h"
+#include "models/model_factory.h"
+#include "sim/eval/eval_plan.h"
+#include "sim/workers/executor.h"
+#include "sim/state/model_state.h"
+#include "sim/processes/processes.h"
+#include "sim/run/run_cases.h"
+#include "sim/record/run_log.h"
+
+namespace fedglioma::sim {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The run's final models, read once: kGlobalModel from model.pt, client k from model-<id>.pt.
+class RunModels {
+ public:
+  RunModels(const ExperimentConfig& config, const fs::path& run_dir, const Partition& partition, EvalModels covers) {
+    auto model = models::make_model(config.model);
+    auto read = [&](const fs::path& file) {
+      if (!fs::exists(file)) throw ConfigError("'" + file.string() + "' does not exist: the run has not finished");
+      load_state_dict(*model, file.string());
+      return flatten_state(*model);
+    };
+    if (covers != EvalModels::kPersonal) global_ = read(run_dir / "model.pt");
+    if (covers != EvalModels::kGlobal)
+      for (const Client& c : partition.clients) own_.push_back(read(run_dir / ("model-" + c.id + ".pt")));
+  }
+  FlatParams operator()(std::size_t k) const { return k == kGlobalModel ? global_ : own_.at(k); }
+
+ private:
+  FlatParams global_;
+  std::vector<FlatParams> own_;
+};
+
+// The run's clients (partitions.json): their ids, and every case id they trained on.
+struct RunClients {
+  std::vector<std::string> ids;
+  std::set<std::string> trained;
+};
+
+RunClients run_clients(const fs::path& run_dir) {
+  const fs::path file = run_dir / "partitions.json";
+  RunClients out;
+  try {
+    const json partitions = json::parse(read_file(file));
+    for (const json& c : partitions.at("clients")) {
+      out.ids.push_back(c.at("id").get<std::string>());
+      for (const json& id : c.at("train")) out.trained.insert(id.get<std::string>());
+    }
+  } catch (const json::exception& e) {
+    throw IoError("'" + file.string() + "' is not a run's partitions.json: " + e.what());
+  }
+  return out;
+}
+
+// Another manifest's cases (of `split`, when given) as the external set of the run's clients.
+data::Manifest other_cases(const EvaluateRequest& request, const std::set<std::string>& trained) {
+  data::Manifest chosen = *request.cases;
+  chosen.cases.clear();
+  for (const data::Case& c : request.cases->cases) {
+    if (!request.split.empty() && c.split != request.split) continue;
+    if (trained.count(c.id))
+      throw DataError("case '" + c.id + "' of '" + request.cases_file.string() + "' is one the run trained on: "
+                      "evaluating on it would overstate the model");
+    chosen.cases.push_back(c);
+  }
+  if (chosen.cases.empty())
+    throw DataError("'" + request.cases_file.string() + "' has no cases" +
+                    (request.split.empty() ? std::string() : " of split '" + request.split + "'"));
+  for (data::Case& c : chosen.cases) c.split = "external";
+  return chosen;
+}
+
+// The run's clients (without cases) and another manifest's cases as the external set.
+Partition other_partition(const RunClients& clients, const data::SampleStore& store) {
+  Partition p;
+  for (const std::string& id : clients.ids) p.clients.push_back({id, {}, {}});
+  for (const data::Sample& s : store.samples()) p.external.push_back(&s);
+  return p;
+}
+
+}  // namespace
+
+Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& run_manifest,
+                        const EvaluateRequest& request, std::ostream& console) {
+  const EvalModels covers = eval_models(config);
+  const RunClients clients = request.cases ? run_clients(request.run_dir) : RunClients{};
+  const data::Manifest manifest = request.cases ? other_cases(request, clients.trained) : run_manifest;
+  const auto store = load_cases(config, manifest, console, {});
+  const Partition partition = request.cases ? other_partition(clients, *store)
+                                            : loaded_partition(config, *store, read_file(request.run_dir / "partitions.json"));
+  const RunModels models(config, request.run_dir, partition, covers);
+  const EvalPlan plan = eval_plan(partition, covers);
+  const RuntimeConfig& rt = config.runtime;
+  Executor executor(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, prepare_devices(rt), config.model);
+  SingleProcess single;
+  const auto predictions = predict_plan(plan, executor, *store, std::cref(models), single);
+  const int round = config.federation.rounds;
+  const RoundEval eval = summarize_plan(plan, partition, predictions,
+                                        derive_seed(config.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
+  std::vector<std::string> names;
+  for (std::size_t m : plan.models) names.push_back(m == kGlobalModel ? "global" : partition.clients[m].id);
+  Evaluation out;
+  out.json = json{{"run", request.run_dir.string()},
+                  {"cases", request.cases ? request.cases_file.string() : std::string("the run's own evaluation sets")},
+                  {"split", request.split},
+                  {"eval", json::parse(round_eval_json_text(eval))}}
+                 .dump(2) + "\n";
+  out.predictions_csv = predictions_csv_header() + predictions_csv_rows(round, predictions, names);
+  return out;
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "data/manifest.h"
+#include "sim/config/experiment_config.h"
+
+namespace fedglioma::sim {
+
+/// What `fedglioma evaluate` evaluates: a finished run's final model(s) (model.pt and, for runs
+/// whose clients deploy models of their own, model-<client>.pt), on the run's own evaluation sets
+/// or on the cases of another manifest.
+struct EvaluateRequest {
+  std::filesystem::path run_dir;
+  const data::Manifest* cases = nullptr;  ///< another cohort; null: the run's own evaluation sets
+  std::filesystem::path cases_file;       ///< where `cases` came from (for messages)
+  std::string split;                      ///< with `cases`: only the cases of this split; "" = all
+};
+
+/// evaluation.json (the "eval" block of rounds.jsonl, plus what was evaluated) and predictions.csv.
+struct Evaluation {
+  std::string json;
+  std::string predictions_csv;
+};
+
+/// Evaluates without training. On the run's own sets, with the run's own seed for the bootstrap,
+/// the result is the run's final evaluation exactly. Another manifest's cases are the "external"
+/// set (and each site's own model's); a case the run trained on (by id, partitions.json) is
+/// refused, naming it. `config` is the run's config.resolved.json and `run_manifest` its manifest.
+/// Throws ConfigError / DataError naming the file or case.
+Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& run_manifest,
+                        const EvaluateRequest& request, std::ostream& console);
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,184 @@
+#include "sim/run/round_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/random.h"
+#include "sim/state/client_state.h"
+#include "sim/train/update_exchange.h"
+#include "sim/workers/executor.h"
+#include "sim/processes/processes.h"
+#include "sim/record/progress.h"
+#include "sim/strategy/strategy.h"
+
+namespace fedglioma::sim {
+namespace {
+
+constexpr const char* kOptimizer = "optimizer";  // train.keep_optimizer_state: the client's serialised optimizer
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return message_of(e);
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+}  // namespace
+
+// What became of one training client, as far as its record is concerned.
+struct RoundLoop::Outcome {
+  std::exception_ptr error;
+  bool usable = false;
+  double train_loss = 0.0, io_wait_seconds = 0.0, seconds = 0.0;
+  std::int64_t skipped_steps = 0;
+  std::string optimizer_state;
+};
+
+RoundLoop::RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer trainer, ClientStateStore& client_state,
+                     RoundLoopSettings settings, RoundProgress& progress, Processes& processes)
+    : strategy_(strategy),
+      executor_(executor),
+      trainer_(std::move(trainer)),
+      client_state_(client_state),
+      settings_(std::move(settings)),
+      progress_(progress),
+      processes_(processes) {}
+
+// The strategy's selection, less the clients that drop out (a draw per round and client).
+std::vector<std::size_t> RoundLoop::participants(int round, RoundRecord& record) const {
+  std::vector<std::size_t> training;
+  for (std::size_t i : strategy_.select(round)) {
+    ClientRecord c;
+    c.id = settings_.client_ids[i];
+    c.samples = settings_.client_samples[i];
+    Rng dropout(derive_seed(settings_.seed, static_cast<std::uint64_t>(round), i, RngPurpose::kDropout));
+    if (settings_.dropout > 0 && dropout.bernoulli(settings_.dropout)) c.status = kDroppedOut;
+    else training.push_back(i);
+    record.clients.push_back(c);
+  }
+  return training;
+}
+
+// Trains the clients of `training` this process owns on the executor and hands every update to
+// `aggregator` in client-id order as far as they have arrived; across processes, the others'
+// updates arrive through the exchange. Returns what became of each.
+std::vector<RoundLoop::Outcome> RoundLoop::train_and_add(int round, const FlatParams& global,
+                                                         const std::vector<std::size_t>& training,
+                                                         RoundAggregator& aggregator) {
+  const bool shared = processes_.size() > 1;
+  std::vector<std::size_t> mine;  // positions in `training` this process trains
+  for (std::size_t j = 0; j < training.size(); ++j)
+    if (processes_.owns(training[j])) mine.push_back(j);
+  std::vector<ClientUpdate> updates(training.size());
+  std::vector<Outcome> outcomes(training.size());
+  std::vector<char> done(training.size(), 0);
+  std::vector<ClientResult> sent(shared ? mine.size() : 0);
+  std::size_t next_in_order = 0;
+  std::mutex order_mutex;
+  // A streaming aggregator frees each update at once, so a round holds about one per worker.
+  auto drain = [&] {
+    for (; next_in_order < training.size() && done[next_in_order]; ++next_in_order) {
+      Outcome& o = outcomes[next_in_order];
+      ClientUpdate& u = updates[next_in_order];
+      o.usable = !o.error && all_finite(u.params) && std::isfinite(u.train_loss);
+      if (!o.usable) continue;
+      o.train_loss = u.train_loss;
+      o.io_wait_seconds = u.io_wait_seconds;
+      o.seconds = u.seconds;
+      o.skipped_steps = u.skipped_steps;
+      o.optimizer_state = std::move(u.optimizer_state);
+      aggregator.add(training[next_in_order], std::move(u));
+      u = ClientUpdate();
+    }
+  };
+  progress_.begin(round, mine.size());
+  const auto errors = executor_.run(mine.size(), [&](Worker& worker, std::size_t k) {
+    const std::size_t j = mine[k], i = training[j];
+    try {
+      ClientTask task = strategy_.configure(i, global);
+      if (settings_.keep_optimizer_state) task.optimizer_state = client_state_.text(i, kOptimizer);
+      updates[j] = trainer_(worker, task, i, round);
+    } catch (...) {
+      outcomes[j].error = std::current_exception();
+    }
+    if (shared) sent[k] = {j, outcomes[j].error ? describe(outcomes[j].error) : "", outcomes[j].error ? ClientUpdate() : updates[j]};
+    std::lock_guard<std::mutex> lock(order_mutex);
+    done[j] = 1;
+    drain();
+    progress_.client_done();
+  });
+  progress_.end();
+  for (const auto& e : errors)  // the aggregator's own failures; a client's are its outcome
+    if (e) std::rethrow_exception(e);
+  if (!shared) return outcomes;
+  for (ClientResult& c : exchange_results(processes_, sent, round)) {
+    if (c.index >= training.size() || done[c.index]) continue;  // our own, already added
+    if (!c.error.empty()) outcomes[c.index].error = std::make_exception_ptr(Error(c.error));
+    else updates[c.index] = std::move(c.update);
+    done[c.index] = 1;
+  }
+  drain();
+  return outcomes;
+}
+
+RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
+  RoundRecord record;
+  record.round = round;
+  const std::vector<std::size_t> training = participants(round, record);
+  const auto aggregator = strategy_.aggregator(global);
+  std::vector<Outcome> outcomes = train_and_add(round, global, training, *aggregator);
+  std::size_t accepted = 0;
+  for (std::size_t j = 0, r = 0; j < training.size(); ++j) {
+    while (record.clients[r].id != settings_.client_ids[training[j]]) ++r;
+    ClientRecord& c = record.clients[r];
+    Outcome& o = outcomes[j];
+    if (o.error) {
+      c.status = "failed: " + describe(o.error);
+      continue;
+    }
+    if (!o.usable) {
+      c.status = "non-finite update";
+      continue;
+    }
+    c.train_loss = o.train_loss;
+    c.io_wait_seconds = o.io_wait_seconds;
+    c.train_seconds = o.seconds;
+    c.skipped_steps = o.skipped_steps;
+    if (settings_.keep_optimizer_state) client_state_.put_text(training[j], kOptimizer, std::move(o.optimizer_state));
+    ++accepted;
+  }
+  const std::size_t needed = static_cast<std::size_t>(std::max(1, settings_.min_clients));
+  if (accepted < needed) {
+    // Too few usable updates: the model (and the strategy's state) stays as it is.
+    record.skipped = std::to_string(accepted) + " usable update(s), fewer than federation.min_clients = " +
+                     std::to_string(needed);
+  } else if (std::optional<FlatParams> next = aggregator->finish()) {
+    global = std::move(*next);
+  }
+  return record;
+}
+
+void RoundLoop::run(int first, int last, FlatParams& global, const RoundHooks& hooks) {
+  using Clock = std::chrono::steady_clock;
+  for (int round = first; round <= last; ++round) {
+    const auto start = Clock::now();
+    RoundRecord record = train_round(round, global);
+    if (hooks.annotate) hooks.annotate(record, global);
+    if (hooks.evaluate) record.eval = hooks.evaluate(round);
+    record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    hooks.report(record);
+    if (record.skipped && settings_.stop_below_min_clients)
+      throw Error("round " + std::to_string(round) + ": " + *record.skipped +
+                  "; stopping (federation.below_min_clients = \"stop\")");
+    if (hooks.checkpoint) hooks.checkpoint(round);
+  }
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/aggregate.h"
+#include "sim/train/client_training.h"
+#include "sim/record/run_log.h"
+
+namespace fedglioma::sim {
+
+class ClientStateStore;
+class Executor;
+class Processes;
+class RoundAggregator;
+class RoundProgress;
+class Strategy;
+struct Worker;
+
+/// Trains `client` in `round` from `task` on `worker`: train_client in a run; tests inject clients
+/// that fail or return non-finite weights.
+using ClientTrainer =
+    std::function<ClientUpdate(Worker& worker, const ClientTask& task, std::size_t client, int round)>;
+
+/// The clients as the loop sees them, in client-id order (the aggregation order), and the rules
+/// of participation (federation.dropout, min_clients, below_min_clients).
+struct RoundLoopSettings {
+  std::vector<std::string> client_ids;
+  std::vector<std::size_t> client_samples;  ///< training cases per client (logged; simulated time)
+  double dropout = 0.0;
+  int min_clients = 1;
+  bool stop_below_min_clients = false;
+  bool keep_optimizer_state = false;  ///< train.keep_optimizer_state: kept in the ClientStateStore
+  std::uint64_t seed = 0;
+};
+
+/// What a run does around training and aggregation, at fixed points of each round.
+struct RoundHooks {
+  /// Adds what the run knows to the round's record after aggregation (task log variances,
+  /// simulated time). May be empty.
+  std::function<void(RoundRecord& record, const FlatParams& global)> annotate;
+  /// The round's evaluation, or nullopt when the round is not evaluated.
+  std::function<std::optional<RoundEval>(int round)> evaluate;
+  /// Reports the finished round (rounds.jsonl, the console, the history).
+  std::function<void(const RoundRecord& record)> report;
+  /// After the report: writes a checkpoint when one is due.
+  std::function<void(int round)> checkpoint;
+};
+
+/// The federated round, written once for every strategy and mode:
+/// select -> configure -> train on the executor -> collect in client-id order -> aggregate ->
+/// evaluate -> report -> checkpoint. Which clients take part, what each is asked and how updates
+/// combine are the strategy's; a client that throws or returns non-finite weights or loss is
+/// logged and left out of the aggregate; a round with fewer usable updates than min_clients
+/// keeps the model (and stops the run with stop_below_min_clients). Every draw is keyed by
+/// (seed, round, client), so a round does not depend on the number of workers. Across processes
+/// (`processes`), each trains the selected clients it owns and every process receives every
+/// update, folds them in the same client-id order and so holds the same model and state.
+class RoundLoop {
+ public:
+  RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer trainer, ClientStateStore& client_state,
+            RoundLoopSettings settings, RoundProgress& progress, Processes& processes);
+
+  /// Runs rounds `first` to `last` on `global`. Throws Error when a skipped round stops the run
+  /// (after reporting it).
+  void run(int first, int last, FlatParams& global, const RoundHooks& hooks);
+
+  /// One round's training and aggregation (no evaluation): the record with every selected client.
+  RoundRecord train_round(int round, FlatParams& global);
+
+ private:
+  struct Outcome;
+  std::vector<std::size_t> participants(int round, RoundRecord& record) const;
+  std::vector<Outcome> train_and_add(int round, const FlatParams& global, const std::vector<std::size_t>& training,
+                                     RoundAggregator& aggregator);
+
+  Strategy& strategy_;
+  Executor& executor_;
+  ClientTrainer trainer_;
+  ClientStateStore& client_state_;
+  RoundLoopSettings settings_;
+  RoundProgress& progress_;
+  Processes& processes_;
+};
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,150 @@
+#include "sim/run/run_cases.h"
+
+#include <chrono>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/byte_codec.h"
+#include "core/error.h"
+#include "data/patients.h"
+#include "data/sample_store.h"
+#include "sim/run/checkpoint.h"
+#include "sim/eval/eval_plan.h"
+#include "sim/workers/executor.h"
+#include "sim/config/data_options.h"
+#include "sim/run/experiment.h"
+#include "sim/clients/partition.h"
+#include "sim/processes/processes.h"
+#include "sim/run/simulated_time.h"
+#include "sim/strategy/strategy_registry.h"
+
+namespace fedglioma::sim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The manifest's cases as a partition sees them (id, site, split, labels; no voxels).
+std::vector<data::Sample> partition_records(const data::Manifest& manifest) {
+  std::vector<data::Sample> records(manifest.cases.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const data::Case& c = manifest.cases[i];
+    records[i].id = c.id;
+    records[i].site = c.site;
+    records[i].split = c.split;
+    records[i].labels = c.labels;
+  }
+  return records;
+}
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+}  // namespace
+
+std::string check_partition(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
+                            const RunControl& control, bool writes) {
+  const FederationConfig& fed = config.federation;
+  const std::vector<data::Sample> records = partition_records(manifest);
+  const Partition partition = make_partition(records, config.partition, fed.mode, config.runtime.seed);
+  std::vector<std::string> ids;
+  for (const Client& c : partition.clients) ids.push_back(c.id);
+  check_simulated_time_clients(fed.simulated_time, ids);
+  if (static_cast<std::size_t>(fed.min_clients) > partition.clients.size())
+    throw ConfigError("federation.min_clients = " + std::to_string(fed.min_clients) + " exceeds the " +
+                      std::to_string(partition.clients.size()) +
+                      " client(s) of this partition: every round would be skipped; lower it");
+  const std::string text = partitions_json(partition, config.partition.scheme);
+  if (control.resume) {
+    if (fs::exists(checkpoint_path(run_dir))) check_checkpoint_config(run_dir, control.config_json);
+    if (read_file(run_dir / "partitions.json") != text)
+      throw ConfigError("'" + (run_dir / "partitions.json").string() +
+                        "': the partition drawn now differs from the run's; the manifest or the data changed");
+  } else if (writes) {
+    write_file_atomic(run_dir / "partitions.json", text);
+  }
+  return text;
+}
+
+Partition loaded_partition(const ExperimentConfig& config, const data::SampleStore& store, const std::string& text) {
+  Partition partition = make_partition(store.samples(), config.partition, config.federation.mode, config.runtime.seed);
+  if (partitions_json(partition, config.partition.scheme) != text)
+    throw std::logic_error("the partition of the loaded cases differs from the manifest's");
+  return partition;
+}
+
+std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
+                                              std::ostream& console, std::vector<bool> needed) {
+  data::check_patient_leakage(manifest);
+  check_thread_budget(config.runtime);
+  std::vector<const data::Case*> records;
+  for (const data::Case& c : manifest.cases) records.push_back(&c);
+  const auto start = Clock::now();
+  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data),
+                                                   data::SampleCache(config.data.cache_dir), ram_budget_bytes(config.data),
+                                                   config.runtime.workers * config.runtime.threads_per_worker,
+                                                   std::function<void(std::size_t, std::size_t)>{}, std::move(needed));
+  std::size_t loaded = 0;
+  for (std::size_t i = 0; i < store->samples().size(); ++i) loaded += store->loaded(i);
+  console << "fedglioma: " << (loaded < store->samples().size() ? std::to_string(loaded) + " of " : std::string())
+          << store->samples().size() << " case(s) preprocessed or read from the cache in "
+          << static_cast<int>(seconds_since(start) + 0.5) << " s"
+          << (store->streaming() ? "; more than data.cache_ram_gb: streamed from the disk cache" : "") << "\n";
+  return store;
+}
+
+// The cases this rank uses: the training cases of the clients it owns and its share of the
+// evaluation plan (positions i % size == rank); every case in one process. Local mode is the one
+// strategy whose clients deploy their own models (Strategy::personal); a personal strategy whose
+// plan differs fails at its first fetch of a case this rank did not load, never silently.
+EvalModels eval_models(const ExperimentConfig& config) {
+  if (config.federation.mode == "local") return EvalModels::kPersonal;
+  if (config.eval.finetune_epochs > 0) return EvalModels::kBoth;
+  if (config.federation.mode == "federated" && strategy_entry(config.federation.strategy.name).personal)
+    return EvalModels::kBoth;
+  return EvalModels::kGlobal;
+}
+
+std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manifest& manifest,
+                               const Processes& processes) {
+  if (processes.size() == 1) return {};
+  const std::vector<data::Sample> records = partition_records(manifest);
+  const Partition partition = make_partition(records, config.partition, config.federation.mode, config.runtime.seed);
+  const EvalPlan plan = eval_plan(partition, eval_models(config));
+  std::set<std::string> ids;
+  for (std::size_t c = 0; c < partition.clients.size(); ++c)
+    if (processes.owns(c))
+      for (const data::Sample* s : partition.clients[c].train) ids.insert(s->id);
+  for (std::size_t i = 0; i < plan.cases.size(); ++i)
+    if (processes.owns(i)) ids.insert(plan.cases[i]->id);
+  std::vector<bool> needed(manifest.cases.size());
+  for (std::size_t i = 0; i < needed.size(); ++i) needed[i] = ids.count(manifest.cases[i].id) > 0;
+  return needed;
+}
+
+// The run's data identity (every case's id and fingerprint); across processes each rank loaded
+// only some cases, so the fingerprints are gathered.
+std::string shared_data_identity(const data::SampleStore& store, Processes& processes) {
+  const std::vector<data::Sample>& samples = store.samples();
+  if (processes.size() == 1) return data_identity(samples);
+  ByteWriter w;
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (store.loaded(i)) {
+      w.put<std::uint64_t>(i);
+      w.put<std::uint64_t>(samples[i].fingerprint);
+    }
+  std::vector<std::uint64_t> fingerprints(samples.size(), 0);
+  const std::string what = "the cases' fingerprints";
+  for (const std::string& bytes : processes.allgather(w.take(), what)) {
+    ByteReader r(bytes, what);
+    while (!r.done()) {
+      const auto i = r.get<std::uint64_t>();
+      const auto fingerprint = r.get<std::uint64_t>();
+      if (i < fingerprints.size()) fingerprints[i] = fingerprint;
+    }
+  }
+  return data_identity(samples, fingerprints);
+}
+
+}  // namespace fedglioma::sim

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "data/manifest.h"
+#include "sim/eval/eval_plan.h"
+#include "sim/config/experiment_config.h"
+
+namespace fedglioma::data {
+class SampleStore;
+}
+
+namespace fedglioma::sim {
+
+class Processes;
+struct Partition;
+struct RunControl;
+
+// A run's cases before training: the partition checked from the manifest alone, the cases each
+// process loads, and the data identity checkpoints record.
+
+/// Draws the run's partition from the manifest alone and checks it against the config, and (on
+/// resume) the partition and config against the run's own, before any case is decoded: a bad
+/// partition or a changed run fails in a second, not after preprocessing. Returns
+/// partitions.json's text, which a new run writes when `writes` (rank 0).
+std::string check_partition(const ExperimentConfig& config, const data::Manifest& manifest,
+                            const std::filesystem::path& run_dir, const RunControl& control, bool writes);
+
+/// The same partition over the loaded cases (which training holds on to).
+Partition loaded_partition(const ExperimentConfig& config, const data::SampleStore& store, const std::string& text);
+
+/// The cases this process uses (one flag per manifest case; empty: all of them, in one process).
+std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manifest& manifest,
+                               const Processes& processes);
+
+/// The manifest's `needed` cases, preprocessed (or read from the cache), once nothing trains on a
+/// held-out patient and the threads fit the machine.
+std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
+                                              std::ostream& console, std::vector<bool> needed);
+
+/// The run's data identity (every case's id and fingerprint), gathered across processes.
+std::string shared_data_identity(const data::SampleStore& store, Processes& processes);
+
+/// Which models the run's evaluations cover: local mode its clients' own; a personalising
+/// strategy (StrategyEntry::personal) or eval.finetune_epochs the global model and the clients'
+/// own; else the global one.
+EvalModels eval_models(const ExperimentConfig& config);
+
+}  // namespace fedglioma::sim

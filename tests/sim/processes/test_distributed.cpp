@@ -1,0 +1,196 @@
+// Runs across processes (c10d over loopback, `fedglioma launch`): the same rounds.jsonl metrics
+// and files as one process, a lost rank named within the timeout, resume after a SIGKILL, and
+// strangers refused. Skipped in a build without Gloo.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/devices.h"
+#include "experiments/cli_launch.h"
+#include "sim/processes/processes.h"
+#include "tests/support/fixtures.h"
+
+namespace fs = std::filesystem;
+using fedglioma::testing::metrics_of;
+using fedglioma::testing::read_rounds;
+using fedglioma::testing::run_command;
+
+namespace {
+
+bool skip_without_gloo() {
+  std::string why;
+  if (fedglioma::sim::distributed_available(&why)) return false;
+  WARN("skipped: " << why);
+  return true;
+}
+
+std::string sets(const std::vector<std::string>& overrides) {
+  std::string text;
+  for (const auto& o : overrides) text += " --set " + o;
+  return text;
+}
+
+// `fedglioma launch --procs N -- run` of the tiny config with `overrides` into DIR/run.
+std::string launch_command(const fs::path& dir, int procs, const std::vector<std::string>& overrides) {
+  const auto options = fedglioma::testing::tiny_run_options(dir, overrides);
+  return std::string(FEDGLIOMA_BINARY) + " launch --procs " + std::to_string(procs) + " -- run '" +
+         options.config.string() + "' --out '" + options.out.string() + "'" + sets(overrides);
+}
+
+std::set<std::string> files_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) names.insert(fs::relative(e.path(), dir).string());
+  return names;
+}
+
+void require_same_run(const fs::path& a, const fs::path& b) {
+  const auto ra = read_rounds(a), rb = read_rounds(b);
+  REQUIRE(ra.size() == rb.size());
+  for (std::size_t r = 0; r < ra.size(); ++r) REQUIRE(metrics_of(ra[r]).dump() == metrics_of(rb[r]).dump());
+  for (const char* file : {"model.pt", "predictions.csv", "partitions.json", "metrics.csv"})
+    REQUIRE(fedglioma::read_file(a / file) == fedglioma::read_file(b / file));
+}
+
+}  // namespace
+
+TEST_CASE("two processes give one process's metrics and files for fedavg, fedadam, scaffold and fedbn",
+          "[distributed][slow]") {
+  if (skip_without_gloo()) return;
+  for (const std::string strategy : {"fedavg", "fedadam", "scaffold", "fedbn"}) {
+    INFO(strategy);
+    const std::vector<std::string> overrides = {"federation.strategy.name=" + strategy, "federation.rounds=3",
+                                                "eval.every=2"};
+    std::vector<std::string> single = overrides;
+    single.push_back("runtime.workers=2");
+    const fs::path one = fedglioma::testing::tiny_run("dist-one-" + strategy, single);
+    const fs::path dir = fedglioma::testing::temp_dir("dist-two-" + strategy);
+    std::string output;
+    REQUIRE(run_command(launch_command(dir, 2, overrides), &output) == 0);
+    INFO(output);
+    require_same_run(one, dir / "run");
+    // Rank 0 alone writes the run folder: the same files as one process's run.
+    REQUIRE(files_in(dir / "run") == files_in(one));
+    REQUIRE_THAT(output, Catch::Contains("x 2 processes") && Catch::Contains("launch: 2 rank(s) finished"));
+    // Each rank loads its clients' cases and its share of the evaluation, not all 16.
+    REQUIRE_THAT(output, Catch::Contains(" of 16 case(s) preprocessed"));
+  }
+}
+
+TEST_CASE("two processes give one process's own models for ditto, fedrep and fine-tuning", "[distributed][slow]") {
+  if (skip_without_gloo()) return;
+  const std::vector<std::vector<std::string>> variants = {
+      {"federation.strategy.name=ditto"},
+      {"federation.strategy.name=fedrep", "train.local_epochs=2"},
+      {"eval.finetune_epochs=1"}};
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    std::vector<std::string> overrides = variants[v];
+    overrides.push_back("federation.rounds=2");
+    INFO(overrides.front());
+    const fs::path one = fedglioma::testing::tiny_run("dist-own-one-" + std::to_string(v), overrides);
+    const fs::path dir = fedglioma::testing::temp_dir("dist-own-two-" + std::to_string(v));
+    std::string output;
+    REQUIRE(run_command(launch_command(dir, 2, overrides), &output) == 0);
+    INFO(output);
+    require_same_run(one, dir / "run");
+    for (const char* file : {"model-site-a.pt", "model-site-b.pt", "cross_site.csv"})
+      REQUIRE(fedglioma::read_file(one / file) == fedglioma::read_file(dir / "run" / file));
+  }
+}
+
+TEST_CASE("three processes over four clients (uneven shards) give one process's metrics", "[distributed][slow]") {
+  if (skip_without_gloo()) return;
+  const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=4", "federation.rounds=2",
+                                              "federation.strategy.name=fedadam"};
+  const fs::path one = fedglioma::testing::tiny_run("dist-one-iid4", overrides);
+  const fs::path dir = fedglioma::testing::temp_dir("dist-three-iid4");
+  std::string output;
+  REQUIRE(run_command(launch_command(dir, 3, overrides), &output) == 0);
+  INFO(output);
+  require_same_run(one, dir / "run");
+}
+
+TEST_CASE("a rank killed mid-run is named by the other within the timeout, and resume (3 ranks) gives the uninterrupted run",
+          "[distributed][slow]") {
+  if (skip_without_gloo()) return;
+  const std::vector<std::string> overrides = {"federation.rounds=4", "runtime.distributed_timeout_s=20",
+                                              "federation.strategy.name=scaffold"};
+  const fs::path reference = fedglioma::testing::tiny_run("dist-kill-reference", overrides);
+  const fs::path dir = fedglioma::testing::temp_dir("dist-kill");
+  const std::string rounds = (dir / "run" / "rounds.jsonl").string();
+  // Launch, wait for round 2's line, SIGKILL rank 1 (found by its RANK), and wait for the launcher.
+  std::string output;
+  const auto start = std::chrono::steady_clock::now();
+  const int status = run_command(
+      "(" + launch_command(dir, 2, overrides) + " & lp=$!; "
+      "while [ \"$(cat '" + rounds + "' 2>/dev/null | wc -l)\" -lt 2 ]; do sleep 0.02; done; "
+      "for p in $(pgrep -P $lp); do if tr '\\0' '\\n' < /proc/$p/environ | grep -qx RANK=1; then kill -9 $p; fi; done; "
+      "wait $lp)",
+      &output);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(output);
+  REQUIRE(status != 0);
+  REQUIRE_THAT(output, Catch::Contains("rank 0 of 2: lost rank 1") && Catch::Contains("launch: rank 1 of 2 was killed by signal 9"));
+  REQUIRE(seconds < 60);
+  REQUIRE_FALSE(fs::exists(dir / "run" / "summary.json"));
+
+  // Resumed under another world size: nothing in the results depends on it.
+  REQUIRE(run_command(std::string(FEDGLIOMA_BINARY) + " launch --procs 3 -- run --resume '" + (dir / "run").string() + "'",
+                      &output) == 0);
+  REQUIRE_THAT(output, Catch::Contains("resuming after round"));
+  const auto a = read_rounds(reference), b = read_rounds(dir / "run");
+  REQUIRE(a.size() == b.size());
+  for (std::size_t r = 0; r < a.size(); ++r) REQUIRE(metrics_of(a[r]).dump() == metrics_of(b[r]).dump());
+  REQUIRE(fedglioma::read_file(reference / "model.pt") == fedglioma::read_file(dir / "run" / "model.pt"));
+}
+
+TEST_CASE("a process with another config is refused, never joined", "[distributed]") {
+  if (skip_without_gloo()) return;
+  const fs::path dir = fedglioma::testing::temp_dir("dist-stranger");
+  const auto options = fedglioma::testing::tiny_run_options(dir, {});
+  const std::string env = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(fedglioma::experiments::free_loopback_port()) + " WORLD_SIZE=2 ";
+  const std::string run = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
+                          options.out.string() + "' --set runtime.distributed_timeout_s=20";
+  std::string output;
+  const int status = run_command("(" + env + "RANK=0 " + run + " & " + env + "RANK=1 " + run +
+                                     " --set runtime.seed=99 > " + (dir / "rank1.log").string() + " 2>&1; r1=$?; "
+                                     "wait $!; r0=$?; cat " + (dir / "rank1.log").string() + "; [ $r0 -ne 0 ] && [ $r1 -ne 0 ])",
+                                 &output);
+  INFO(output);
+  REQUIRE(status == 0);  // both exited non-zero
+  REQUIRE_THAT(output, Catch::Contains("rank 1 runs another config or fedglioma version than rank 0"));
+  REQUIRE_FALSE(fs::exists(options.out / "rounds.jsonl"));
+}
+
+TEST_CASE("the launch environment is read as PyTorch's launchers set it, and bad values are named",
+          "[distributed]") {
+  std::string output;
+  const std::string run = std::string(FEDGLIOMA_BINARY) + " run x.json --out /nonexistent/x";
+  REQUIRE(run_command("WORLD_SIZE=two " + run, &output) == 1);
+  REQUIRE_THAT(output, Catch::Contains("environment variable WORLD_SIZE=\"two\""));
+  REQUIRE(run_command("WORLD_SIZE=2 RANK=2 " + run, &output) == 1);
+  REQUIRE_THAT(output, Catch::Contains("environment variable RANK=\"2\": expected an integer in [0, 1]"));
+  REQUIRE(run_command("WORLD_SIZE=2 " + run, &output) == 1);
+  REQUIRE_THAT(output, Catch::Contains("RANK is unset"));
+  // Only `run` spreads over ranks: a sweep under a launch is refused before it writes anything.
+  REQUIRE(run_command("WORLD_SIZE=2 RANK=0 " + std::string(FEDGLIOMA_BINARY) + " sweep x.json", &output) == 1);
+  REQUIRE_THAT(output, Catch::Contains("sweep does not run across the ranks"));
+  if (fedglioma::sim::distributed_available()) {
+    REQUIRE(run_command(std::string(FEDGLIOMA_BINARY) + " launch --procs 2 -- sweep x.json", &output) == 1);
+    REQUIRE_THAT(output, Catch::Contains("launch runs `run` across processes"));
+  }
+}
+
+TEST_CASE("with runtime.devices auto, LOCAL_RANK picks each process's GPU", "[distributed]") {
+  using fedglioma::devices_of_local_rank;
+  const std::vector<std::string> gpus = {"cuda:0", "cuda:1"};
+  CHECK(devices_of_local_rank("auto", gpus, 0, 4) == std::vector<std::string>{"cuda:0"});
+  CHECK(devices_of_local_rank("auto", gpus, 3, 4) == std::vector<std::string>{"cuda:1"});
+  CHECK(devices_of_local_rank("auto", gpus, 1, 1) == gpus);  // one process uses every GPU
+  CHECK(devices_of_local_rank("cuda:0,cuda:1", gpus, 1, 2) == gpus);  // an explicit list is kept
+  CHECK(devices_of_local_rank("auto", {"cpu"}, 1, 2) == std::vector<std::string>{"cpu"});
+}
