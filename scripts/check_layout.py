@@ -8,7 +8,7 @@
 3. No function there is longer than --max-function-lines (from the line of its signature to its
    closing brace; lambdas count as part of the function that holds them).
 
-Usage: scripts/check_layout.py [SOURCE_DIR] [--max-file-lines N] [--max-function-lines N]
+Usage: scripts/check_layout.py [SOURCE_DIR] [--max-file-lines N] [--max-function-lines N] [--graph]
 Exit status 0 when the tree holds to all three, 1 otherwise (each finding on its own line).
 """
 import argparse
@@ -186,9 +186,18 @@ def main():
     parser.add_argument("source_dir", nargs="?", default=str(pathlib.Path(__file__).resolve().parent.parent))
     parser.add_argument("--max-file-lines", type=int, default=400)
     parser.add_argument("--max-function-lines", type=int, default=60)
+    parser.add_argument("--graph", action="store_true", help="print which sim/ room includes which, and stop")
     args = parser.parse_args()
     root = pathlib.Path(args.source_dir).resolve()
     edges = include_edges(root)
+    if args.graph:
+        graph = {}
+        for (a, b) in edges:
+            if a.startswith("sim/") and b.startswith("sim/"):
+                graph.setdefault(a, set()).add(b)
+        for room in sorted(graph, key=lambda r: (-len(graph[r]), r)):
+            print(f"{room:16} -> {', '.join(sorted(graph[room]))}")
+        return 0
     findings = top_level_findings(edges) + cycle_findings(edges) + size_findings(
         root, args.max_file_lines, args.max_function_lines)
     for f in findings:

@@ -10,6 +10,7 @@ PACKAGES=(
   libinsighttoolkit5-dev       # ITK: NIfTI IO and resampling
   nlohmann-json3-dev libcli11-dev catch2
   libgloo-dev                  # Gloo's headers for LibTorch's c10d ProcessGroupGloo (multi-process runs)
+  ninja-build                  # the build tool (scripts/build.sh): only what a change touches rebuilds
   zlib1g-dev                   # scanning float NIfTI voxels for NaN/Inf before ITK reads them
   python3-matplotlib python3-numpy  # scripts/plot_*.py (Debian's /usr/bin/python3), tested by ctest
 )

@@ -26,10 +26,10 @@ using Counts = std::map<int, std::size_t>;
 }  // namespace
 
 // Expected counts are those PROVENANCE.md reports for each table (checked there with Python's csv).
-TEST_CASE("UCSF-PDGM metadata table maps every spelling", "[data][tables][shared]") {
+TEST_CASE("UCSF-PDGM metadata table maps every spelling", "[data][tables][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   const fs::path file = root / "ucsf-pdgm-metadata/UCSF-PDGM-metadata_v2.csv";
@@ -45,10 +45,10 @@ TEST_CASE("UCSF-PDGM metadata table maps every spelling", "[data][tables][shared
   REQUIRE(crosswalk.at("UCSF-PDGM-0004") == "BraTS2021_00097");
 }
 
-TEST_CASE("UPenn-GBM clinical table", "[data][tables][shared]") {
+TEST_CASE("UPenn-GBM clinical table", "[data][tables][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   const LabelTable t = read_upenn_gbm_table(root / "upenn-gbm-clinical/UPENN-GBM_clinical_info_v1.1.csv");
@@ -60,10 +60,10 @@ TEST_CASE("UPenn-GBM clinical table", "[data][tables][shared]") {
   REQUIRE(t.count("UPENN-GBM-00001_11"));
 }
 
-TEST_CASE("RSNA-MICCAI MGMT labels and FeTS institution partitions", "[data][tables][shared]") {
+TEST_CASE("RSNA-MICCAI MGMT labels and FeTS institution partitions", "[data][tables][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   const LabelTable mgmt = read_rsna_mgmt_table(root / "rsna-miccai-mgmt-labels/train_labels_MGMT.csv");
@@ -82,10 +82,10 @@ TEST_CASE("RSNA-MICCAI MGMT labels and FeTS institution partitions", "[data][tab
   REQUIRE(partitions.at("BraTS2021_01341") == "inst-1");
 }
 
-TEST_CASE("TCGA molecular table with a BOM and CRLF line ends", "[data][tables][shared]") {
+TEST_CASE("TCGA molecular table with a BOM and CRLF line ends", "[data][tables][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   const fs::path file = root / "tcga-gbm-lgg-mutations-uci/TCGA_GBM_LGG_Mutations_all.csv";

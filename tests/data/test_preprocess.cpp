@@ -59,10 +59,10 @@ Case brats_case(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("preprocessing a BraTS-space case gives the shape and z-scores and an exact round trip of the mask",
-          "[data][preprocess][shared]") {
+          "[data][preprocess][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   // Prepare: 1 mm, a grid that holds the whole brain, so nothing is interpolated or cut.
@@ -94,10 +94,10 @@ TEST_CASE("preprocessing a BraTS-space case gives the shape and z-scores and an 
 }
 
 TEST_CASE("native oblique scans on different grids are rejected or resampled by config",
-          "[data][preprocess][shared]") {
+          "[data][preprocess][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   const fs::path dir = root / kNativeCase;
@@ -135,10 +135,10 @@ TEST_CASE("native oblique scans on different grids are rejected or resampled by 
 }
 
 TEST_CASE("BraTS 2015 labels (3 = non-enhancing tumour) count as whole tumour and float images read as stored",
-          "[data][preprocess][shared]") {
+          "[data][preprocess][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   const fs::path dir = root / kDeepmedicCase;
@@ -164,10 +164,10 @@ TEST_CASE("BraTS 2015 labels (3 = non-enhancing tumour) count as whole tumour an
   REQUIRE(tumour == 26371 + 53050 + 818 + 31485);
 }
 
-TEST_CASE("scl_slope/scl_inter-scaled and qform-only masks read as labels", "[data][io][shared]") {
+TEST_CASE("scl_slope/scl_inter-scaled and qform-only masks read as labels", "[data][io][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();
   if (root.empty()) {
-    WARN("../shared/data not present: skipped");
+    fedglioma::testing::skip("../shared/data not present");
     return;
   }
   // int32 with scl_slope = 2^-32, scl_inter = 0.5: raw {-2^31, 2147483520} -> {0, 0.99999997}.

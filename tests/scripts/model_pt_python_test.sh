@@ -12,7 +12,7 @@ set -euo pipefail
 
 PY=/usr/bin/python3
 if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  echo "SKIP: $PY cannot import numpy"
+  echo "fedglioma-test-skip: model_pt_python: $PY cannot import numpy"
   exit 77
 fi
 FEDGLIOMA=${1:?usage: model_pt_python_test.sh PATH/TO/fedglioma}

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PY=/usr/bin/python3
 if ! "$PY" -c 'import matplotlib, numpy' 2>/dev/null; then
-  echo "SKIP: $PY cannot import matplotlib and numpy"
+  echo "fedglioma-test-skip: plot_scripts: $PY cannot import matplotlib and numpy"
   exit 77
 fi
 SCRIPTS="$(cd "$(dirname "$0")/../../scripts" && pwd)"

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 #include <cstdio>
@@ -118,13 +120,30 @@ nlohmann::json metrics_of(nlohmann::json round) {
   return round;
 }
 
+namespace {
+std::atomic<bool> skipped{false};
+}  // namespace
+
+bool skip(const std::string& reason) {
+  const std::string name = Catch::getResultCapture().getCurrentTestName();
+  bool tagged = false;
+  for (const Catch::TestCase& tc : Catch::getRegistryHub().getTestCaseRegistry().getAllTests())
+    if (tc.name == name) tagged = std::count(tc.tags.begin(), tc.tags.end(), kMaySkipTag) > 0;
+  if (!tagged) FAIL("'" << name << "' skips (" << reason << ") but has no [" << kMaySkipTag << "] tag");
+  skipped = true;
+  std::cout << "fedglioma-test-skip: " << name << ": " << reason << std::endl;
+  WARN("skipped: " << reason);
+  return true;
+}
+
+bool any_test_skipped() { return skipped; }
+
 void seed_torch(std::uint64_t seed) { torch::manual_seed(seed); }
 
 bool ran_in_native_child(const std::string& test_name) {
   if (process_cpu_numerics() == "native") return false;
   if (!cpu_has_avx512()) {
-    WARN("skipped: this CPU has no AVX-512, so oneDNN has no bfloat16 convolutions");
-    return true;
+    return skip("this CPU has no AVX-512, so oneDNN has no bfloat16 convolutions");
   }
   std::string output;
   std::string spec;  // Catch's test spec: commas and brackets escaped, the whole name quoted for the shell

@@ -50,6 +50,19 @@ std::vector<nlohmann::json> read_rounds(const std::filesystem::path& run);
 /// A rounds.jsonl line without its wall-clock times: what determinism promises to repeat.
 nlohmann::json metrics_of(nlohmann::json round);
 
+/// The tag of every test case that can skip (tests/main.cpp gives each such case a ctest test of
+/// its own, so that ctest reports it as skipped rather than passed).
+inline constexpr const char* kMaySkipTag = "may_skip";
+
+/// Marks the running test case as skipped for `reason` (no ../shared/data, no CUDA device, no
+/// Gloo, no AVX-512) and returns true, so the caller returns: `if (cond) return skip("why");`.
+/// The test binary then exits with ctest's skip code (77) unless a test failed. A test case that
+/// calls it without the [may_skip] tag fails, since a grouped run would hide the skip.
+bool skip(const std::string& reason);
+
+/// Whether a test case of this process skipped (tests/main.cpp's exit code).
+bool any_test_skipped();
+
 /// For a test that needs runtime.cpu_numerics "native" (CPU bfloat16 needs oneDNN's AVX-512
 /// kernels, which portable mode rules out). In the (portable) test process: runs the test case
 /// named `test_name` again in a child test process in native mode, requires it to pass, and

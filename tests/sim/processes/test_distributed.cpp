@@ -25,7 +25,7 @@ namespace {
 bool skip_without_gloo() {
   std::string why;
   if (fedglioma::sim::distributed_available(&why)) return false;
-  WARN("skipped: " << why);
+  fedglioma::testing::skip(why);
   return true;
 }
 
@@ -59,7 +59,7 @@ void require_same_run(const fs::path& a, const fs::path& b) {
 }  // namespace
 
 TEST_CASE("two processes give one process's metrics and files for fedavg, fedadam, scaffold and fedbn",
-          "[distributed][slow]") {
+          "[distributed][slow][may_skip]") {
   if (skip_without_gloo()) return;
   for (const std::string strategy : {"fedavg", "fedadam", "scaffold", "fedbn"}) {
     INFO(strategy);
@@ -81,7 +81,7 @@ TEST_CASE("two processes give one process's metrics and files for fedavg, fedada
   }
 }
 
-TEST_CASE("two processes give one process's own models for ditto, fedrep and fine-tuning", "[distributed][slow]") {
+TEST_CASE("two processes give one process's own models for ditto, fedrep and fine-tuning", "[distributed][slow][may_skip]") {
   if (skip_without_gloo()) return;
   const std::vector<std::vector<std::string>> variants = {
       {"federation.strategy.name=ditto"},
@@ -102,7 +102,7 @@ TEST_CASE("two processes give one process's own models for ditto, fedrep and fin
   }
 }
 
-TEST_CASE("three processes over four clients (uneven shards) give one process's metrics", "[distributed][slow]") {
+TEST_CASE("three processes over four clients (uneven shards) give one process's metrics", "[distributed][slow][may_skip]") {
   if (skip_without_gloo()) return;
   const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=4", "federation.rounds=2",
                                               "federation.strategy.name=fedadam"};
@@ -115,7 +115,7 @@ TEST_CASE("three processes over four clients (uneven shards) give one process's 
 }
 
 TEST_CASE("a rank killed mid-run is named by the other within the timeout, and resume (3 ranks) gives the uninterrupted run",
-          "[distributed][slow]") {
+          "[distributed][slow][may_skip]") {
   if (skip_without_gloo()) return;
   const std::vector<std::string> overrides = {"federation.rounds=4", "runtime.distributed_timeout_s=20",
                                               "federation.strategy.name=scaffold"};
@@ -148,7 +148,7 @@ TEST_CASE("a rank killed mid-run is named by the other within the timeout, and r
   REQUIRE(fedglioma::read_file(reference / "model.pt") == fedglioma::read_file(dir / "run" / "model.pt"));
 }
 
-TEST_CASE("a process with another config is refused, never joined", "[distributed]") {
+TEST_CASE("a process with another config is refused, never joined", "[distributed][may_skip]") {
   if (skip_without_gloo()) return;
   const fs::path dir = fedglioma::testing::temp_dir("dist-stranger");
   const auto options = fedglioma::testing::tiny_run_options(dir, {});

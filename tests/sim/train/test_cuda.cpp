@@ -22,7 +22,7 @@ namespace {
 
 bool no_gpu() {
   if (torch::cuda::is_available()) return false;
-  WARN("skipped: no CUDA device");
+  fedglioma::testing::skip("no CUDA device");
   return true;
 }
 
@@ -40,7 +40,7 @@ std::vector<std::string> on_gpu(std::vector<std::string> overrides) {
 
 }  // namespace
 
-TEST_CASE("CUDA runs are deterministic across worker counts and from run to run", "[cuda][slow]") {
+TEST_CASE("CUDA runs are deterministic across worker counts and from run to run", "[cuda][slow][may_skip]") {
   if (no_gpu()) return;
   const auto one = metrics(read_rounds(tiny_run("cuda-1", on_gpu({"runtime.workers=1"}))));
   const auto three = metrics(read_rounds(tiny_run("cuda-3", on_gpu({"runtime.workers=3"}))));
@@ -49,7 +49,7 @@ TEST_CASE("CUDA runs are deterministic across worker counts and from run to run"
   REQUIRE(three == again);
 }
 
-TEST_CASE("two workers share one GPU, each on its own stream (runtime.devices=cuda:0,cuda:0)", "[cuda][slow]") {
+TEST_CASE("two workers share one GPU, each on its own stream (runtime.devices=cuda:0,cuda:0)", "[cuda][slow][may_skip]") {
   if (no_gpu()) return;
   const auto shared = metrics(read_rounds(
       tiny_run("cuda-shared", {"runtime.devices=cuda:0,cuda:0", "runtime.workers=2", "federation.rounds=3"})));
@@ -57,7 +57,7 @@ TEST_CASE("two workers share one GPU, each on its own stream (runtime.devices=cu
   REQUIRE(shared == alone);
 }
 
-TEST_CASE("a CUDA run ends within float tolerance of the CPU run", "[cuda][slow]") {
+TEST_CASE("a CUDA run ends within float tolerance of the CPU run", "[cuda][slow][may_skip]") {
   if (no_gpu()) return;
   const auto gpu = read_rounds(tiny_run("cuda-vs-cpu-gpu", on_gpu({})));
   const auto cpu = read_rounds(tiny_run("cuda-vs-cpu-cpu", {"federation.rounds=3"}));
@@ -69,7 +69,7 @@ TEST_CASE("a CUDA run ends within float tolerance of the CPU run", "[cuda][slow]
           Approx(cpu.back()["eval"]["external"]["dice_mean"].get<double>()).margin(0.05));
 }
 
-TEST_CASE("float16 mixed precision with loss scaling trains on CUDA without non-finite steps", "[cuda][slow]") {
+TEST_CASE("float16 mixed precision with loss scaling trains on CUDA without non-finite steps", "[cuda][slow][may_skip]") {
   if (no_gpu()) return;
   const auto rounds = read_rounds(tiny_run("cuda-amp", on_gpu({"train.mixed_precision=true"})));
   for (const json& round : rounds) {
@@ -87,7 +87,7 @@ TEST_CASE("float16 mixed precision with loss scaling trains on CUDA without non-
     if (!auc.is_null()) REQUIRE(std::isfinite(auc.get<double>()));
 }
 
-TEST_CASE("the device-side input pipeline draws the same augmentation as the CPU", "[cuda]") {
+TEST_CASE("the device-side input pipeline draws the same augmentation as the CPU", "[cuda][may_skip]") {
   if (no_gpu()) return;
   fedglioma::data::Sample s;
   s.geometry.size = {16, 16, 16};
