@@ -146,7 +146,41 @@ Partition make_partition(const std::vector<data::Sample>& samples, const Partiti
     }
     partition.clients = {pooled};
   }
+  for (Client& c : partition.clients) c.labelled = label_counts(c.train);
   return partition;
+}
+
+namespace {
+
+std::vector<std::size_t> positions(const std::vector<const data::Sample*>& members, const std::vector<data::Sample>& cases) {
+  std::vector<std::size_t> out;
+  for (const data::Sample* s : members) out.push_back(static_cast<std::size_t>(s - cases.data()));
+  return out;
+}
+
+std::vector<const data::Sample*> bound(const std::vector<std::size_t>& positions, const std::vector<data::Sample>& cases) {
+  std::vector<const data::Sample*> out;
+  for (std::size_t i : positions) out.push_back(&cases.at(i));
+  return out;
+}
+
+}  // namespace
+
+PartitionPositions positions_of(const Partition& partition, const std::vector<data::Sample>& cases) {
+  PartitionPositions out;
+  for (const Client& c : partition.clients) out.clients.push_back({c.id, positions(c.train, cases), positions(c.val, cases), c.labelled});
+  out.external = positions(partition.external, cases);
+  out.test = positions(partition.test, cases);
+  return out;
+}
+
+Partition bind_partition(const PartitionPositions& positions, const std::vector<data::Sample>& cases) {
+  Partition out;
+  for (const PartitionPositions::Member& m : positions.clients)
+    out.clients.push_back({m.id, bound(m.train, cases), bound(m.val, cases), m.labelled});
+  out.external = bound(positions.external, cases);
+  out.test = bound(positions.test, cases);
+  return out;
 }
 
 }  // namespace fedglioma::sim

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "sim/clients/label_counts.h"
 #include "sim/config/experiment_config.h"
 
 namespace fedglioma::sim {
@@ -14,6 +15,7 @@ struct Client {
   std::string id;
   std::vector<const data::Sample*> train;
   std::vector<const data::Sample*> val;
+  LabelCounts labelled;  ///< what its training cases label, counted once per run
 };
 
 /// Who trains on what, and what is held out.
@@ -38,5 +40,23 @@ struct Partition {
 /// Throws ConfigError when no client has training cases.
 Partition make_partition(const std::vector<data::Sample>& samples, const PartitionConfig& config,
                          const std::string& mode, std::uint64_t seed);
+
+/// A partition by case position: what a run draws once from its manifest (whose positions are
+/// its SampleStore's) and carries to the cases it loads, so nothing is drawn twice.
+struct PartitionPositions {
+  struct Member {
+    std::string id;
+    std::vector<std::size_t> train, val;
+    LabelCounts labelled;
+  };
+  std::vector<Member> clients;
+  std::vector<std::size_t> external, test;
+};
+
+/// `partition`'s cases as positions in `cases`, the vector it was drawn from.
+PartitionPositions positions_of(const Partition& partition, const std::vector<data::Sample>& cases);
+
+/// The partition of `positions` over `cases` (the same cases in the same order, loaded).
+Partition bind_partition(const PartitionPositions& positions, const std::vector<data::Sample>& cases);
 
 }  // namespace fedglioma::sim

@@ -83,10 +83,22 @@ data::Manifest other_cases(const EvaluateRequest& request, const std::set<std::s
   return chosen;
 }
 
+// The run's own partition over its loaded cases, drawn from its manifest and checked against
+// its partitions.json.
+Partition own_partition(const ExperimentConfig& config, const EvaluateRequest& request, const data::Manifest& manifest,
+                        const data::SampleStore& store) {
+  const DrawnPartition drawn = draw_partition(config, manifest);
+  const fs::path file = request.run_dir / "partitions.json";
+  if (read_file(file) != drawn.text)
+    throw ConfigError("'" + file.string() + "': the partition drawn from the run's manifest differs from the run's; "
+                      "the manifest or the data changed");
+  return bind_partition(drawn.positions, store.samples());
+}
+
 // The run's clients (without cases) and another manifest's cases as the external set.
 Partition other_partition(const RunClients& clients, const data::SampleStore& store) {
   Partition p;
-  for (const std::string& id : clients.ids) p.clients.push_back({id, {}, {}});
+  for (const std::string& id : clients.ids) p.clients.push_back({id, {}, {}, {}});
   for (const data::Sample& s : store.samples()) p.external.push_back(&s);
   return p;
 }
@@ -99,8 +111,7 @@ Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& ru
   const RunClients clients = request.cases ? run_clients(request.run_dir) : RunClients{};
   const data::Manifest manifest = request.cases ? other_cases(request, clients.trained) : run_manifest;
   const auto store = load_cases(config, manifest, console, {});
-  const Partition partition = request.cases ? other_partition(clients, *store)
-                                            : loaded_partition(config, *store, read_file(request.run_dir / "partitions.json"));
+  const Partition partition = request.cases ? other_partition(clients, *store) : own_partition(config, request, manifest, *store);
   const RunModels models(config, request.run_dir, partition, covers);
   const EvalPlan plan = eval_plan(partition, covers);
   const RuntimeConfig& rt = config.runtime;

@@ -159,9 +159,9 @@ class ExperimentRun {
         processes_(control.processes ? *control.processes : single_),
         writes_(processes_.rank() == 0),
         devices_(run_devices(config, control)),
-        partition_text_(check_partition(config, manifest, run_dir, control, writes_)),
-        store_(load_cases(config, manifest, console, needed_cases(config, manifest, processes_))),
-        partition_(loaded_partition(config, *store_, partition_text_)),
+        drawn_(check_partition(config, manifest, run_dir, control, writes_)),
+        store_(load_cases(config, manifest, console, needed_cases(config, manifest, drawn_, processes_))),
+        partition_(bind_partition(drawn_.positions, store_->samples())),
         identity_{control.config_json, shared_data_identity(*store_, processes_)},
         client_state_(client_state_dir(run_dir, processes_.rank()), gigabytes(config.runtime.client_state_ram_gb)) {
     const RuntimeConfig& rt = config.runtime;
@@ -178,6 +178,7 @@ class ExperimentRun {
                             fed.clients_per_round,     fed.min_clients,        rt.seed};
     context.groups = flat_groups(*initial_);
     context.local_epochs = config.train.local_epochs;
+    for (const Client& c : partition_.clients) context.client_labels.push_back(c.labelled);
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local") warnings_ = strategy_warnings(fed.strategy, config.train);
     for (const std::string& warning : warnings_) console << "fedglioma: warning: " << warning << "\n";
@@ -313,7 +314,7 @@ class ExperimentRun {
   const bool writes_;  // rank 0: the only process that writes the run folder
   const Clock::time_point start_ = Clock::now();
   const std::vector<std::string> devices_;
-  const std::string partition_text_;  // partitions.json, drawn from the manifest before loading
+  const DrawnPartition drawn_;  // drawn once from the manifest, before loading; partitions.json
   const std::unique_ptr<data::SampleStore> store_;
   const Partition partition_;
   const RunIdentity identity_;

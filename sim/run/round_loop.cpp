@@ -103,6 +103,7 @@ std::vector<RoundLoop::Outcome> RoundLoop::train_and_add(int round, const FlatPa
     const std::size_t j = mine[k], i = training[j];
     try {
       ClientTask task = strategy_.configure(i, global);
+      task.model_version = round - 1;  // the global model after round - 1 aggregations
       if (settings_.keep_optimizer_state) task.optimizer_state = client_state_.text(i, kOptimizer);
       updates[j] = trainer_(worker, task, i, round);
     } catch (...) {

@@ -33,6 +33,7 @@ std::vector<data::Sample> partition_records(const data::Manifest& manifest) {
     records[i].site = c.site;
     records[i].split = c.split;
     records[i].labels = c.labels;
+    records[i].has_mask = c.mask.has_value();
   }
   return records;
 }
@@ -43,8 +44,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 }  // namespace
 
-std::string check_partition(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
-                            const RunControl& control, bool writes) {
+DrawnPartition draw_partition(const ExperimentConfig& config, const data::Manifest& manifest) {
   const FederationConfig& fed = config.federation;
   const std::vector<data::Sample> records = partition_records(manifest);
   const Partition partition = make_partition(records, config.partition, fed.mode, config.runtime.seed);
@@ -55,7 +55,13 @@ std::string check_partition(const ExperimentConfig& config, const data::Manifest
     throw ConfigError("federation.min_clients = " + std::to_string(fed.min_clients) + " exceeds the " +
                       std::to_string(partition.clients.size()) +
                       " client(s) of this partition: every round would be skipped; lower it");
-  const std::string text = partitions_json(partition, config.partition.scheme);
+  return {positions_of(partition, records), partitions_json(partition, config.partition.scheme)};
+}
+
+DrawnPartition check_partition(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
+                               const RunControl& control, bool writes) {
+  DrawnPartition drawn = draw_partition(config, manifest);
+  const std::string& text = drawn.text;
   if (control.resume) {
     if (fs::exists(checkpoint_path(run_dir))) check_checkpoint_config(run_dir, control.config_json);
     if (read_file(run_dir / "partitions.json") != text)
@@ -64,14 +70,7 @@ std::string check_partition(const ExperimentConfig& config, const data::Manifest
   } else if (writes) {
     write_file_atomic(run_dir / "partitions.json", text);
   }
-  return text;
-}
-
-Partition loaded_partition(const ExperimentConfig& config, const data::SampleStore& store, const std::string& text) {
-  Partition partition = make_partition(store.samples(), config.partition, config.federation.mode, config.runtime.seed);
-  if (partitions_json(partition, config.partition.scheme) != text)
-    throw std::logic_error("the partition of the loaded cases differs from the manifest's");
-  return partition;
+  return drawn;
 }
 
 std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
@@ -107,10 +106,10 @@ EvalModels eval_models(const ExperimentConfig& config) {
 }
 
 std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manifest& manifest,
-                               const Processes& processes) {
+                               const DrawnPartition& drawn, const Processes& processes) {
   if (processes.size() == 1) return {};
   const std::vector<data::Sample> records = partition_records(manifest);
-  const Partition partition = make_partition(records, config.partition, config.federation.mode, config.runtime.seed);
+  const Partition partition = bind_partition(drawn.positions, records);
   const EvalPlan plan = eval_plan(partition, eval_models(config));
   std::set<std::string> ids;
   for (std::size_t c = 0; c < partition.clients.size(); ++c)

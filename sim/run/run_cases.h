@@ -17,25 +17,31 @@ class SampleStore;
 namespace fedglioma::sim {
 
 class Processes;
-struct Partition;
 struct RunControl;
 
 // A run's cases before training: the partition checked from the manifest alone, the cases each
 // process loads, and the data identity checkpoints record.
 
-/// Draws the run's partition from the manifest alone and checks it against the config, and (on
-/// resume) the partition and config against the run's own, before any case is decoded: a bad
-/// partition or a changed run fails in a second, not after preprocessing. Returns
-/// partitions.json's text, which a new run writes when `writes` (rank 0).
-std::string check_partition(const ExperimentConfig& config, const data::Manifest& manifest,
-                            const std::filesystem::path& run_dir, const RunControl& control, bool writes);
+/// The run's partition, drawn once from the manifest before any case is decoded: its positions
+/// (bind_partition puts them over the loaded cases) and partitions.json's text.
+struct DrawnPartition {
+  PartitionPositions positions;
+  std::string text;
+};
 
-/// The same partition over the loaded cases (which training holds on to).
-Partition loaded_partition(const ExperimentConfig& config, const data::SampleStore& store, const std::string& text);
+/// Draws the partition from the manifest alone and checks it against the config (clients for
+/// min_clients and simulated time).
+DrawnPartition draw_partition(const ExperimentConfig& config, const data::Manifest& manifest);
+
+/// draw_partition, and (on resume) the partition and config checked against the run's own, so a
+/// bad partition or a changed run fails in a second, not after preprocessing. A new run writes
+/// partitions.json when `writes` (rank 0).
+DrawnPartition check_partition(const ExperimentConfig& config, const data::Manifest& manifest,
+                               const std::filesystem::path& run_dir, const RunControl& control, bool writes);
 
 /// The cases this process uses (one flag per manifest case; empty: all of them, in one process).
 std::vector<bool> needed_cases(const ExperimentConfig& config, const data::Manifest& manifest,
-                               const Processes& processes);
+                               const DrawnPartition& drawn, const Processes& processes);
 
 /// The manifest's `needed` cases, preprocessed (or read from the cache), once nothing trains on a
 /// held-out patient and the threads fit the machine.

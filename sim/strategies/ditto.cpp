@@ -13,6 +13,21 @@ namespace {
 
 constexpr const char* kPersonal = "ditto.personal";
 
+// The client side: after its FedAvg contribution, the client trains its personal model from
+// where it left it, pulled towards the round's global model by lambda/2 ||v - w||^2.
+class PersonalModel : public ClientHook {
+ public:
+  PersonalModel(FlatParams personal, FlatParams global, double lambda)
+      : personal_(std::move(personal)), global_(std::move(global)), lambda_(lambda) {}
+  std::optional<PersonalPass> personal_pass() const override {
+    return PersonalPass{personal_, lambda_ > 0 ? proximal_hook(lambda_, global_) : nullptr};
+  }
+
+ private:
+  FlatParams personal_, global_;
+  double lambda_;
+};
+
 // The mean, and each client's personal model, kept only when the round finishes.
 class PersonalKeepingMean : public MeanAggregator {
  public:
@@ -38,8 +53,7 @@ class Ditto : public Strategy {
   using Strategy::Strategy;
   ClientTask configure(std::size_t client, const FlatParams& global) const override {
     ClientTask t = Strategy::configure(client, global);
-    t.personal_start = model_of(client, global);
-    t.personal_lambda = config().param("lambda");
+    t.hook = std::make_shared<PersonalModel>(model_of(client, global), global, config().param("lambda"));
     return t;
   }
   std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {

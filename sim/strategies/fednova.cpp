@@ -15,7 +15,7 @@ class FedNova : public Strategy {
     return std::make_unique<BufferedAggregator>([global](const Updates& updates) {
       std::vector<double> steps;
       for (const auto& u : updates) steps.push_back(static_cast<double>(std::max<std::int64_t>(1, u.second.steps)));
-      return fednova(global, params_of(updates), samples_of(updates), steps);
+      return fednova(global, params_of(updates), weights_of(updates), steps);
     });
   }
 };

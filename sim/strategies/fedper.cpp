@@ -9,6 +9,8 @@
 // then the body (the shared representation) alone, as the authors' code does
 // (github.com/lgcollins/FedRep: `local_ep` epochs, the last `local_rep_ep` of them, default 1, for
 // the representation): here train.local_epochs epochs, the last body_epochs of them for the body.
+#include <torch/types.h>
+
 #include <algorithm>
 
 #include "core/error.h"
@@ -20,6 +22,47 @@ namespace fedglioma::sim {
 namespace {
 
 constexpr const char* kHead = "fedper.head";  // the client's local groups, concatenated
+
+// FedRep's client side: the first `head_epochs` epochs train only the head (its flat ranges),
+// the others everything else. A frozen element's gradient is zeroed before each step and its
+// value restored after it, so that momentum and weight decay do not move it either.
+class Phases : public ClientHook {
+ public:
+  Phases(FlatRanges head, int head_epochs) : head_(std::move(head)), head_epochs_(head_epochs) {}
+  void begin(const std::vector<at::Tensor>& parameters, const c10::Device& device) override {
+    parameters_ = parameters;
+    std::size_t count = 0;
+    for (const auto& p : parameters) count += static_cast<std::size_t>(p.numel());
+    FlatParams mask(count, 0.0f);
+    for (const auto& [begin, end] : head_)
+      for (std::size_t i = begin; i < std::min(end, count); ++i) mask[i] = 1.0f;
+    for (const torch::Tensor& view : parameter_views(mask, parameters, device)) head_mask_.push_back(view.clone());
+  }
+  void begin_epoch(int epoch) override {
+    torch::NoGradGuard no_grad;
+    const bool head_phase = epoch < head_epochs_;
+    trainable_.clear();
+    kept_.clear();
+    for (std::size_t k = 0; k < parameters_.size(); ++k) {
+      trainable_.push_back(head_phase ? head_mask_[k] : 1.0f - head_mask_[k]);
+      kept_.push_back(parameters_[k].detach().clone());
+    }
+  }
+  void adjust_gradients() override {
+    for (std::size_t k = 0; k < trainable_.size(); ++k)
+      if (parameters_[k].mutable_grad().defined()) parameters_[k].mutable_grad().mul_(trainable_[k]);
+  }
+  void after_step() override {
+    torch::NoGradGuard no_grad;
+    for (std::size_t k = 0; k < trainable_.size(); ++k)
+      parameters_[k].copy_(torch::where(trainable_[k] > 0.5f, parameters_[k], kept_[k]));
+  }
+
+ private:
+  FlatRanges head_;
+  int head_epochs_;
+  std::vector<torch::Tensor> parameters_, head_mask_, trainable_, kept_;
+};
 
 // The flat ranges of the groups named in local_groups; ConfigError naming a group the model lacks.
 FlatRanges local_ranges(const StrategyConfig& config, const StrategyContext& context) {
@@ -50,10 +93,7 @@ class FedPer : public Strategy {
   ClientTask configure(std::size_t client, const FlatParams& global) const override {
     ClientTask t = Strategy::configure(client, global);
     t.start = model_of(client, global);
-    if (rep_) {
-      t.head = head_;
-      t.head_epochs = context().local_epochs - static_cast<int>(config().param("body_epochs"));
-    }
+    if (rep_) t.hook = std::make_shared<Phases>(head_, context().local_epochs - static_cast<int>(config().param("body_epochs")));
     return t;
   }
   std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {

@@ -12,7 +12,8 @@ class FedProx : public Strategy {
   using Strategy::Strategy;
   ClientTask configure(std::size_t client, const FlatParams& global) const override {
     ClientTask t = Strategy::configure(client, global);
-    t.prox_mu = config().param("mu");
+    // mu 0 adds nothing: no hook, so FedProx with mu 0 is FedAvg bit for bit.
+    if (const double mu = config().param("mu"); mu > 0) t.hook = proximal_hook(mu, t.start);
     return t;
   }
   std::unique_ptr<RoundAggregator> aggregator(const FlatParams& global) override {

@@ -13,7 +13,7 @@ class Krum : public Strategy {
   std::unique_ptr<RoundAggregator> aggregator(const FlatParams&) override {
     const int f = static_cast<int>(config().param("num_malicious")), keep = static_cast<int>(config().param("to_keep"));
     return std::make_unique<BufferedAggregator>(
-        [f, keep](const Updates& u) { return krum(params_of(u), samples_of(u), f, keep); });
+        [f, keep](const Updates& u) { return krum(params_of(u), weights_of(u), f, keep); });
   }
 };
 

@@ -1,5 +1,8 @@
 #include "sim/strategy/aggregators.h"
 
+#include <stdexcept>
+#include <string>
+
 #include "sim/state/client_state.h"
 
 namespace fedglioma::sim {
@@ -10,21 +13,31 @@ std::vector<const FlatParams*> params_of(const Updates& updates) {
   return out;
 }
 
-std::vector<double> samples_of(const Updates& updates) {
+std::vector<double> weights_of(const Updates& updates) {
   std::vector<double> out;
-  for (const auto& u : updates) out.push_back(static_cast<double>(u.second.samples));
+  for (const auto& u : updates) out.push_back(u.second.weight);
   return out;
 }
 
-MeanAggregator::MeanAggregator(Step step, const Strategy& strategy, const FlatParams& start) : step_(std::move(step)) {
+void require_weights(const ClientUpdate& update, const char* what) {
+  if (update.kind != UpdateKind::kWeights)
+    throw std::logic_error(std::string(what) + " combines models, but a client sent a weight difference");
+}
+
+MeanAggregator::MeanAggregator(Step step, const Strategy& strategy, const FlatParams& start)
+    : step_(std::move(step)), client_labels_(strategy.context().client_labels) {
   if (!strategy.config().flag("label_aware")) return;
   label_aware_ = std::make_unique<LabelAwareSum>(strategy.context().groups, start.size());
   start_ = start;
 }
 
-void MeanAggregator::add(std::size_t, ClientUpdate update) {
-  if (label_aware_) label_aware_->add(update.params, update.samples, update.labelled);
-  else sum_.add(update.params, static_cast<double>(update.samples));
+void MeanAggregator::add(std::size_t client, ClientUpdate update) {
+  require_weights(update, "the weighted mean");
+  if (!label_aware_) return sum_.add(update.params, update.weight);
+  if (client >= client_labels_.size())
+    throw std::logic_error("label-aware aggregation: no label counts for client " + std::to_string(client) +
+                           " (StrategyContext::client_labels)");
+  label_aware_->add(update.params, update.weight, client_labels_[client]);
 }
 
 std::optional<FlatParams> MeanAggregator::finish() {
@@ -61,6 +74,7 @@ FlatParams with_local_ranges(const FlatParams& global, const ClientStateStore& s
 }
 
 void BufferedAggregator::add(std::size_t client, ClientUpdate update) {
+  require_weights(update, "a buffered round");
   updates_.emplace_back(client, std::move(update));
 }
 

@@ -21,9 +21,13 @@ namespace fedglioma::sim {
 using Updates = std::vector<std::pair<std::size_t, ClientUpdate>>;
 
 std::vector<const FlatParams*> params_of(const Updates& updates);
-std::vector<double> samples_of(const Updates& updates);
+std::vector<double> weights_of(const Updates& updates);
 
-/// The sample-weighted mean of the round's updates, folded one at a time as they arrive; `step`
+/// Throws std::logic_error unless `update` holds weights: the synchronous aggregators (`what`)
+/// combine models, not differences (UpdateKind::kDifference).
+void require_weights(const ClientUpdate& update, const char* what);
+
+/// The weighted mean (ClientUpdate::weight: the clients' training cases) of the round's updates, folded one at a time as they arrive; `step`
 /// turns the mean into the new global model (FedAvg: the mean itself; Flower's FedAvgM and FedOpt
 /// aggregate with `aggregate` first and then take a server step from it). With the strategy's
 /// label_aware switch on, each parameter group is weighted by the cases that label it instead
@@ -40,6 +44,7 @@ class MeanAggregator : public RoundAggregator {
   std::unique_ptr<LabelAwareSum> label_aware_;
   FlatParams start_;  // label-aware only
   Step step_;
+  std::vector<LabelCounts> client_labels_;  // label-aware weights, by client (StrategyContext::client_labels)
 };
 
 /// The mean (MeanAggregator), and each client's values in `ranges` kept in the run's

@@ -27,13 +27,13 @@ std::vector<FlatRanges> label_parts(const std::vector<FlatGroup>& groups) {
 LabelAwareSum::LabelAwareSum(const std::vector<FlatGroup>& groups, std::size_t length)
     : sum_(length, label_parts(groups)) {}
 
-void LabelAwareSum::add(const FlatParams& params, std::size_t samples, const LabelCounts& labelled) {
+void LabelAwareSum::add(const FlatParams& params, double weight, const LabelCounts& labelled) {
   std::vector<double> weights(kFirstMarkerPart + kMarkers.size() + 1);
   weights[kMaskPart] = static_cast<double>(labelled.masks);
   weights[kAnyMarkerPart] = static_cast<double>(labelled.any_marker);
   for (std::size_t m = 0; m < kMarkers.size(); ++m)
     weights[kFirstMarkerPart + m] = static_cast<double>(labelled.markers[m]);
-  weights.back() = static_cast<double>(samples);
+  weights.back() = weight;
   sum_.add(params, weights);
 }
 

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/aggregate.h"
-#include "sim/train/client_training.h"
+#include "sim/clients/label_counts.h"
 #include "sim/state/model_state.h"
 
 namespace fedglioma::sim {
@@ -23,7 +23,7 @@ namespace fedglioma::sim {
 class LabelAwareSum {
  public:
   LabelAwareSum(const std::vector<FlatGroup>& groups, std::size_t length);
-  void add(const FlatParams& params, std::size_t samples, const LabelCounts& labelled);
+  void add(const FlatParams& params, double weight, const LabelCounts& labelled);
   /// The weighted mean; groups no client trained take `start`'s values.
   FlatParams mean(const FlatParams& start) const;
 

@@ -10,6 +10,7 @@
 #include "core/aggregate.h"
 #include "core/aggregation_rules.h"
 #include "core/state_bundle.h"
+#include "sim/clients/label_counts.h"
 #include "sim/state/client_state.h"
 #include "sim/train/client_training.h"
 #include "sim/config/experiment_config.h"
@@ -37,6 +38,9 @@ struct StrategyContext {
   /// The model's parameter groups in the flat buffer (label-aware weights, FedPer's local groups).
   std::vector<FlatGroup> groups = {};
   int local_epochs = 1;  ///< train.local_epochs (FedRep's phases)
+  /// What each client's training cases label (label-aware weights), counted once per run from the
+  /// partition; by client index.
+  std::vector<LabelCounts> client_labels = {};
 };
 
 /// One round's aggregation (Flower's aggregate_fit, streamed). The round loop adds each accepted

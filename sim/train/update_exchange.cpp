@@ -11,10 +11,10 @@ namespace {
 
 void put_update(ByteWriter& w, const ClientUpdate& u) {
   w.put_array(u.params);
+  w.put<std::uint8_t>(u.kind == UpdateKind::kDifference);
+  w.put(u.base_version);
+  w.put(u.weight);
   w.put<std::uint64_t>(u.samples);
-  w.put<std::uint64_t>(u.labelled.masks);
-  w.put<std::uint64_t>(u.labelled.any_marker);
-  for (std::size_t n : u.labelled.markers) w.put<std::uint64_t>(n);
   w.put(u.train_loss);
   w.put(u.steps);
   w.put(u.lr);
@@ -28,10 +28,10 @@ void put_update(ByteWriter& w, const ClientUpdate& u) {
 ClientUpdate get_update(ByteReader& r) {
   ClientUpdate u;
   u.params = r.get_array<float>();
+  u.kind = r.get<std::uint8_t>() != 0 ? UpdateKind::kDifference : UpdateKind::kWeights;
+  u.base_version = r.get<std::int64_t>();
+  u.weight = r.get<double>();
   u.samples = static_cast<std::size_t>(r.get<std::uint64_t>());
-  u.labelled.masks = static_cast<std::size_t>(r.get<std::uint64_t>());
-  u.labelled.any_marker = static_cast<std::size_t>(r.get<std::uint64_t>());
-  for (std::size_t& n : u.labelled.markers) n = static_cast<std::size_t>(r.get<std::uint64_t>());
   u.train_loss = r.get<double>();
   u.steps = r.get<std::int64_t>();
   u.lr = r.get<double>();

@@ -29,6 +29,7 @@ ClientUpdate injected(const ClientTask& task, std::size_t client) {
   u.params.assign(task.start.size(), static_cast<float>(client + 1));
   if (client == 2) u.params[0] = std::numeric_limits<float>::quiet_NaN();
   u.samples = client + 1;
+  u.weight = static_cast<double>(client + 1);
   u.train_loss = client == 4 ? std::numeric_limits<double>::infinity() : 0.5;
   u.steps = 1;
   return u;

@@ -33,14 +33,24 @@ LabelCounts reference_counts(std::size_t k) {
   return c;
 }
 
-std::vector<std::pair<std::size_t, ClientUpdate>> reference_updates(bool fully_labelled) {
+// Every client's label counts (StrategyContext::client_labels): the reference's, or every case
+// labelled for everything.
+std::vector<LabelCounts> reference_labels(bool fully_labelled) {
+  std::vector<LabelCounts> labels;
+  for (std::size_t k = 0; k < kClients.size(); ++k) {
+    const auto n = static_cast<std::size_t>(kSamples[k]);
+    labels.push_back(fully_labelled ? LabelCounts{n, n, {n, n, n, n}} : reference_counts(k));
+  }
+  return labels;
+}
+
+std::vector<std::pair<std::size_t, ClientUpdate>> reference_updates() {
   std::vector<std::pair<std::size_t, ClientUpdate>> updates;
   for (std::size_t k = 0; k < kClients.size(); ++k) {
     ClientUpdate u;
     u.params = kClients[k];
     u.samples = static_cast<std::size_t>(kSamples[k]);
-    u.labelled = reference_counts(k);
-    if (fully_labelled) u.labelled = {u.samples, u.samples, {u.samples, u.samples, u.samples, u.samples}};
+    u.weight = kSamples[k];
     updates.emplace_back(k, std::move(u));
   }
   return updates;
@@ -56,7 +66,8 @@ StrategyConfig fedavg(bool label_aware) {
 
 TEST_CASE("label-aware mean equals the numpy reference, group by group", "[sim][label_aware]") {
   LabelAwareSum sum(reference_groups(), kGlobal0.size());
-  for (auto& [k, u] : reference_updates(false)) sum.add(u.params, u.samples, u.labelled);
+  const auto labels = reference_labels(false);
+  for (auto& [k, u] : reference_updates()) sum.add(u.params, u.weight, labels[k]);
   const FlatParams mean = sum.mean(kGlobal0);
   REQUIRE(mean.size() == kLabelAwareMean.size());
   for (std::size_t i = 0; i < mean.size(); ++i)
@@ -67,15 +78,16 @@ TEST_CASE("label-aware fedavg leaves a marker head untouched when no client labe
   StrategyContext context;
   context.num_clients = kClients.size();
   context.groups = reference_groups();
+  context.client_labels = reference_labels(false);
   const auto strategy = make_strategy(fedavg(true), context);
-  const FlatParams next = aggregate_round(*strategy, kGlobal0, reference_updates(false));
+  const FlatParams next = aggregate_round(*strategy, kGlobal0, reference_updates());
   // Coordinate 3 is marker:codeletion_1p19q, which no client labels: bit for bit the start.
   REQUIRE(next[3] == kGlobal0[3]);
   // The others follow the reference; without the switch the same round is plain FedAvg.
   for (std::size_t i = 0; i < next.size(); ++i)
     REQUIRE(static_cast<double>(next[i]) == Approx(kLabelAwareMean[i]).epsilon(1e-6).margin(1e-7));
   const auto plain = make_strategy(fedavg(false), context);
-  REQUIRE(aggregate_round(*plain, kGlobal0, reference_updates(false)) ==
+  REQUIRE(aggregate_round(*plain, kGlobal0, reference_updates()) ==
           fedglioma::weighted_mean({&kClients[0], &kClients[1], &kClients[2], &kClients[3], &kClients[4]}, kSamples));
 }
 
@@ -83,10 +95,10 @@ TEST_CASE("label-aware fedavg over fully labelled clients is fedavg bit for bit"
   StrategyContext context;
   context.num_clients = kClients.size();
   context.groups = reference_groups();
+  context.client_labels = reference_labels(true);
   const auto aware = make_strategy(fedavg(true), context);
   const auto plain = make_strategy(fedavg(false), context);
-  REQUIRE(aggregate_round(*aware, kGlobal0, reference_updates(true)) ==
-          aggregate_round(*plain, kGlobal0, reference_updates(true)));
+  REQUIRE(aggregate_round(*aware, kGlobal0, reference_updates()) == aggregate_round(*plain, kGlobal0, reference_updates()));
 }
 
 TEST_CASE("label_aware is a switch of the mean-based strategies and the FedOpt family only", "[sim][label_aware]") {

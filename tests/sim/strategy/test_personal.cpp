@@ -40,6 +40,7 @@ std::vector<std::pair<std::size_t, ClientUpdate>> toy_updates(float shift) {
     ClientUpdate u;
     for (int i = 0; i < 6; ++i) u.params.push_back(shift + static_cast<float>(k * 10 + i));
     u.samples = k + 1;
+    u.weight = static_cast<double>(k + 1);
     updates.emplace_back(k, std::move(u));
   }
   return updates;
@@ -269,7 +270,7 @@ TEST_CASE("the cross-site plan puts each client's model on every client's valida
   std::vector<fedglioma::data::Sample> samples(5);
   for (std::size_t i = 0; i < samples.size(); ++i) samples[i].id = "case-" + std::to_string(i);
   Partition partition;
-  partition.clients = {{"a", {}, {&samples[0], &samples[1]}}, {"b", {}, {&samples[2]}}, {"c", {}, {&samples[3], &samples[4]}}};
+  partition.clients = {{"a", {}, {&samples[0], &samples[1]}, {}}, {"b", {}, {&samples[2]}, {}}, {"c", {}, {&samples[3], &samples[4]}, {}}};
   const EvalPlan plan = cross_site_plan(partition);
   REQUIRE(plan.cases.size() == 3 * 5);
   // Model i, then the cases of client 0, 1, 2 in order.
