@@ -7,6 +7,7 @@
 #include "core/metrics.h"
 #include "core/random.h"
 #include "models/model.h"
+#include "sim/eval/set_metrics.h"
 #include "sim/train/batch.h"
 #include "sim/workers/executor.h"
 
@@ -45,14 +46,12 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
 EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed) {
   EvalSummary s;
   s.n = predictions.size();
-  std::vector<double> dices, distances;
-  for (const CasePrediction* p : predictions) {
+  std::vector<double> dices;
+  for (const CasePrediction* p : predictions)
     if (p->dice) dices.push_back(*p->dice);
-    if (p->hd95) distances.push_back(*p->hd95);
-  }
   s.dice_mean = mean(dices);
   s.dice_median = median(dices);
-  s.hd95_median = median(distances);
+  for (const SetMetric& metric : set_metrics()) s.named[metric.name] = metric.compute(predictions);
   for (std::size_t m = 0; m < s.auc.size(); ++m) {
     std::vector<double> scores;
     std::vector<int> labels;
@@ -100,7 +99,8 @@ EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
   };
   out.dice_mean = average([](const EvalSummary& p) { return p.dice_mean; });
   out.dice_median = average([](const EvalSummary& p) { return p.dice_median; });
-  out.hd95_median = average([](const EvalSummary& p) { return p.hd95_median; });
+  for (const SetMetric& metric : set_metrics())
+    out.named[metric.name] = average([&](const EvalSummary& p) { return p.metric(metric.name); });
   for (std::size_t m = 0; m < out.auc.size(); ++m) out.auc[m] = average([m](const EvalSummary& p) { return p.auc[m]; });
   if (parts.front().grade3) {
     GradeSummary g;

@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cstddef>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/metrics.h"
@@ -52,13 +54,21 @@ struct GradeSummary {
 /// Metrics of a set of cases (DESIGN.md, rounds.jsonl "eval" blocks).
 struct EvalSummary {
   std::size_t n = 0;
-  std::optional<double> dice_mean, dice_median, hd95_median;
+  std::optional<double> dice_mean, dice_median;
+  /// The table's metrics (sim/eval/set_metrics.h: hd95_median, ...) by name.
+  std::map<std::string, std::optional<double>> named;
   std::array<std::optional<double>, 4> auc;  ///< nullopt when the labelled cases hold one class
   std::array<std::optional<Interval>, 4> auc_ci_delong;     ///< 95% CI, DeLong
   std::array<std::optional<Interval>, 4> auc_ci_bootstrap;  ///< 95% CI, stratified bootstrap
   std::array<std::optional<ThresholdRates>, 4> at_05;       ///< rates at probability 0.5
   std::array<std::optional<ThresholdRates>, 4> at_youden;   ///< rates at the Youden threshold
   std::optional<GradeSummary> grade3;                       ///< with 3-class grade predictions only
+
+  /// A table metric's value; nullopt where it is undefined or not computed.
+  std::optional<double> metric(const std::string& name) const {
+    const auto it = named.find(name);
+    return it == named.end() ? std::nullopt : it->second;
+  }
 };
 
 /// Resamples of the stratified bootstrap AUC interval.

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "data/csv_table.h"
 #include "data/manifest.h"
+#include "sim/eval/set_metrics.h"
 
 namespace fedglioma::sim {
 namespace {
@@ -41,10 +42,10 @@ json eval_json(const EvalSummary& s) {
   json out = {{"n", s.n},
               {"dice_mean", optional_json(s.dice_mean)},
               {"dice_median", optional_json(s.dice_median)},
-              {"hd95_median", optional_json(s.hd95_median)},
               {"auc", auc},
               {"auc_ci", ci},
               {"rates", rates}};
+  for (const SetMetric& metric : set_metrics()) out[metric.name] = optional_json(s.metric(metric.name));
   if (s.grade3)
     out["grade_3class"] = {{"auc_macro_ovr", optional_json(s.grade3->auc_macro)},
                            {"auc_macro_ovr_ci_bootstrap", interval_json(s.grade3->auc_macro_ci_bootstrap)},
@@ -107,7 +108,7 @@ EvalSummary eval_from(const json& j) {
   s.n = j.at("n").get<std::size_t>();
   s.dice_mean = optional_from(j.at("dice_mean"));
   s.dice_median = optional_from(j.at("dice_median"));
-  s.hd95_median = optional_from(j.at("hd95_median"));
+  for (const SetMetric& metric : set_metrics()) s.named[metric.name] = optional_from(j.at(metric.name));
   for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
     const char* marker = data::kMarkers[m];
     s.auc[m] = optional_from(j.at("auc").at(marker));
@@ -258,11 +259,14 @@ RoundFairness round_fairness(const RoundEval& eval) {
 }
 
 std::string metrics_csv_field_names() {
-  return "n,dice_mean,dice_median,hd95_median,auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr";
+  std::string names = "n,dice_mean,dice_median";
+  for (const SetMetric& metric : set_metrics()) names += "," + metric.name;
+  return names + ",auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr";
 }
 
 std::string metrics_csv_fields(const EvalSummary& s) {
-  std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(s.dice_median) + "," + number(s.hd95_median);
+  std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(s.dice_median);
+  for (const SetMetric& metric : set_metrics()) row += "," + number(s.metric(metric.name));
   for (const auto& auc : s.auc) row += "," + number(auc);
   return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string());
 }
