@@ -5,7 +5,10 @@
 
 namespace fedglioma::data {
 
-CsvTable CsvTable::read(const std::filesystem::path& path) {
+namespace {
+
+// The file's text without a UTF-8 byte-order mark; a file that cannot be read is a DataError.
+std::string read_text(const std::filesystem::path& path) {
   std::string text;
   try {
     text = read_file(path, kMaxTextInputBytes);
@@ -13,8 +16,11 @@ CsvTable CsvTable::read(const std::filesystem::path& path) {
     throw DataError(e.what());
   }
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-  CsvTable table;
-  table.path_ = path;
+  return text;
+}
+
+// The records of `text` by RFC 4180, blank lines left out; an unterminated quote names its line.
+std::vector<std::vector<std::string>> split_records(const std::string& text, const std::filesystem::path& path) {
   std::vector<std::vector<std::string>> records;
   std::vector<std::string> record;
   std::string cell;
@@ -59,6 +65,16 @@ CsvTable CsvTable::read(const std::filesystem::path& path) {
   }
   if (quoted) throw DataError("'" + path.string() + "': unterminated quoted cell (line " + std::to_string(line) + ")");
   if (cell_started || !cell.empty() || !record.empty()) end_record();
+  return records;
+}
+
+}  // namespace
+
+CsvTable CsvTable::read(const std::filesystem::path& path) {
+  const std::string text = read_text(path);
+  CsvTable table;
+  table.path_ = path;
+  std::vector<std::vector<std::string>> records = split_records(text, path);
   if (records.empty()) throw DataError("'" + path.string() + "': empty table (expected a header row)");
   table.header_ = std::move(records.front());
   for (std::size_t r = 1; r < records.size(); ++r) {

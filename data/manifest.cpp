@@ -51,6 +51,103 @@ void refuse_unknown_keys(const json& object, const std::vector<std::string>& kno
   }
 }
 
+// The manifest's JSON, with its top level checked: an object of "version" 1 and a "cases" array.
+json read_document(const fs::path& path, const std::string& file) {
+  json doc;
+  try {
+    doc = parse_json_document(read_file(path, kMaxTextInputBytes));
+  } catch (const std::invalid_argument& e) {
+    throw DataError("'" + path.string() + "': " + e.what());
+  }
+  if (doc.is_object()) refuse_unknown_keys(doc, {"version", "cases"}, file, "key");
+  if (!doc.is_object() || !doc.contains("cases") || !doc.at("cases").is_array())
+    throw DataError(file + ": expected an object with a \"cases\" array");
+  if (doc.contains("version") && doc.at("version") != 1)
+    throw DataError(file + ": unsupported manifest version " + doc.at("version").dump() +
+                    " (expected 1)");
+  return doc;
+}
+
+// A record's string field, which must be there and not empty.
+std::string text_field(const json& record, const char* field, const std::string& where) {
+  if (!record.contains(field) || !record.at(field).is_string() ||
+      record.at(field).get<std::string>().empty())
+    throw DataError(where + ": missing or empty string field \"" + field + "\"");
+  return record.at(field).get<std::string>();
+}
+
+// A record's four images and optional mask, resolved against the manifest's folder.
+void read_case_images(const json& record, const fs::path& base_dir, const std::string& where, Case& c) {
+  if (!record.contains("images") || !record.at("images").is_object())
+    throw DataError(where + ": missing \"images\" object with t1, t1c, t2, flair");
+  const json& images = record.at("images");
+  refuse_unknown_keys(images, {kModalities.begin(), kModalities.end()}, where, "image");
+  for (std::size_t m = 0; m < kModalities.size(); ++m) {
+    const char* modality = kModalities[m];
+    if (!images.contains(modality) || !images.at(modality).is_string())
+      throw DataError(where + ": images." + modality + " is missing (expected a path)");
+    c.images[m] = (base_dir / images.at(modality).get<std::string>()).lexically_normal();
+  }
+  if (record.contains("mask") && !record.at("mask").is_null()) {
+    if (!record.at("mask").is_string())
+      throw DataError(where + ": mask must be a path or null");
+    c.mask = (base_dir / record.at("mask").get<std::string>()).lexically_normal();
+  }
+}
+
+// A record's "labels" object (absent: all unknown); a key other than the four markers is an error.
+void read_case_labels(const json& record, const std::string& where, Labels& out) {
+  const json labels = record.value("labels", json::object());
+  if (!labels.is_object()) throw DataError(where + ": labels must be an object");
+  for (const auto& [key, value] : labels.items()) {
+    (void)value;
+    if (key != "idh" && key != "codeletion_1p19q" && key != "mgmt" && key != "grade")
+      throw DataError(where + ": unknown label \"" + key +
+                      "\" (expected idh, codeletion_1p19q, mgmt, grade)");
+  }
+  out.idh = read_label(labels, "idh", {0, 1}, where);
+  out.codeletion_1p19q = read_label(labels, "codeletion_1p19q", {0, 1}, where);
+  out.mgmt = read_label(labels, "mgmt", {0, 1}, where);
+  out.grade = read_label(labels, "grade", {2, 3, 4}, where);
+}
+
+// A record's optional "aliases": the patient's non-empty ids in other datasets.
+std::vector<std::string> read_case_aliases(const json& record, const std::string& where) {
+  std::vector<std::string> out;
+  if (record.contains("aliases") && !record.at("aliases").is_null()) {
+    const json& aliases = record.at("aliases");
+    if (!aliases.is_array()) throw DataError(where + ": aliases must be an array of ids");
+    for (const json& a : aliases) {
+      if (!a.is_string() || a.get<std::string>().empty())
+        throw DataError(where + ": aliases must hold non-empty strings, found " + a.dump());
+      out.push_back(a.get<std::string>());
+    }
+  }
+  return out;
+}
+
+// One record of "cases" (`where_index` names it by position); `seen` holds the ids before it.
+Case read_case(const json& record, const std::string& file, const std::string& where_index, const fs::path& base_dir,
+               std::set<std::string>& seen) {
+  if (!record.is_object()) throw DataError(where_index + ": expected an object");
+  Case c;
+  c.id = text_field(record, "id", where_index);
+  check_file_name(c.id, "id", where_index);
+  const std::string where = file + " case '" + c.id + "'";
+  if (!seen.insert(c.id).second) throw DataError(where + ": duplicate case id");
+  refuse_unknown_keys(record, {"id", "site", "split", "images", "mask", "labels", "aliases"}, where, "field");
+  c.site = text_field(record, "site", where);
+  check_file_name(c.site, "site", where);
+  c.split = text_field(record, "split", where);
+  if (!kSplits.count(c.split))
+    throw DataError(where + ": split \"" + c.split +
+                    "\" is not one of train, val, test, external");
+  read_case_images(record, base_dir, where, c);
+  read_case_labels(record, where, c.labels);
+  c.aliases = read_case_aliases(record, where);
+  return c;
+}
+
 }  // namespace
 
 std::optional<int> Labels::binary(std::size_t m) const {
@@ -64,82 +161,15 @@ std::optional<int> Labels::binary(std::size_t m) const {
 }
 
 Manifest load_manifest(const fs::path& path) {
-  json doc;
-  try {
-    doc = parse_json_document(read_file(path, kMaxTextInputBytes));
-  } catch (const std::invalid_argument& e) {
-    throw DataError("'" + path.string() + "': " + e.what());
-  }
   const std::string file = "'" + path.string() + "'";
-  if (doc.is_object()) refuse_unknown_keys(doc, {"version", "cases"}, file, "key");
-  if (!doc.is_object() || !doc.contains("cases") || !doc.at("cases").is_array())
-    throw DataError(file + ": expected an object with a \"cases\" array");
-  if (doc.contains("version") && doc.at("version") != 1)
-    throw DataError(file + ": unsupported manifest version " + doc.at("version").dump() +
-                    " (expected 1)");
-
+  const json doc = read_document(path, file);
   Manifest manifest;
   manifest.base_dir = fs::absolute(path).parent_path();
   std::set<std::string> seen;
   std::size_t index = 0;
   for (const json& record : doc.at("cases")) {
     const std::string where_index = file + " case #" + std::to_string(index++);
-    if (!record.is_object()) throw DataError(where_index + ": expected an object");
-    auto text = [&](const char* field, const std::string& where) {
-      if (!record.contains(field) || !record.at(field).is_string() ||
-          record.at(field).get<std::string>().empty())
-        throw DataError(where + ": missing or empty string field \"" + field + "\"");
-      return record.at(field).get<std::string>();
-    };
-    Case c;
-    c.id = text("id", where_index);
-    check_file_name(c.id, "id", where_index);
-    const std::string where = file + " case '" + c.id + "'";
-    if (!seen.insert(c.id).second) throw DataError(where + ": duplicate case id");
-    refuse_unknown_keys(record, {"id", "site", "split", "images", "mask", "labels", "aliases"}, where, "field");
-    c.site = text("site", where);
-    check_file_name(c.site, "site", where);
-    c.split = text("split", where);
-    if (!kSplits.count(c.split))
-      throw DataError(where + ": split \"" + c.split +
-                      "\" is not one of train, val, test, external");
-    if (!record.contains("images") || !record.at("images").is_object())
-      throw DataError(where + ": missing \"images\" object with t1, t1c, t2, flair");
-    const json& images = record.at("images");
-    refuse_unknown_keys(images, {kModalities.begin(), kModalities.end()}, where, "image");
-    for (std::size_t m = 0; m < kModalities.size(); ++m) {
-      const char* modality = kModalities[m];
-      if (!images.contains(modality) || !images.at(modality).is_string())
-        throw DataError(where + ": images." + modality + " is missing (expected a path)");
-      c.images[m] = (manifest.base_dir / images.at(modality).get<std::string>()).lexically_normal();
-    }
-    if (record.contains("mask") && !record.at("mask").is_null()) {
-      if (!record.at("mask").is_string())
-        throw DataError(where + ": mask must be a path or null");
-      c.mask = (manifest.base_dir / record.at("mask").get<std::string>()).lexically_normal();
-    }
-    const json labels = record.value("labels", json::object());
-    if (!labels.is_object()) throw DataError(where + ": labels must be an object");
-    for (const auto& [key, value] : labels.items()) {
-      (void)value;
-      if (key != "idh" && key != "codeletion_1p19q" && key != "mgmt" && key != "grade")
-        throw DataError(where + ": unknown label \"" + key +
-                        "\" (expected idh, codeletion_1p19q, mgmt, grade)");
-    }
-    c.labels.idh = read_label(labels, "idh", {0, 1}, where);
-    c.labels.codeletion_1p19q = read_label(labels, "codeletion_1p19q", {0, 1}, where);
-    c.labels.mgmt = read_label(labels, "mgmt", {0, 1}, where);
-    c.labels.grade = read_label(labels, "grade", {2, 3, 4}, where);
-    if (record.contains("aliases") && !record.at("aliases").is_null()) {
-      const json& aliases = record.at("aliases");
-      if (!aliases.is_array()) throw DataError(where + ": aliases must be an array of ids");
-      for (const json& a : aliases) {
-        if (!a.is_string() || a.get<std::string>().empty())
-          throw DataError(where + ": aliases must hold non-empty strings, found " + a.dump());
-        c.aliases.push_back(a.get<std::string>());
-      }
-    }
-    manifest.cases.push_back(std::move(c));
+    manifest.cases.push_back(read_case(record, file, where_index, manifest.base_dir, seen));
   }
   return manifest;
 }

@@ -56,6 +56,30 @@ void move_export(const fs::path& staging, const fs::path& out) {
   remove_tree(staging, ec);
 }
 
+// A console line rewritten in place with the cases done, the time so far and an estimate of the
+// time left (nothing when stdout is not a terminal).
+auto progress_line(bool tty, std::chrono::steady_clock::time_point start, std::ostream& console) {
+  return [tty, start, &console](std::size_t done, std::size_t total) {
+    if (!tty) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta = done ? s / static_cast<double>(done) * static_cast<double>(total - done) : 0.0;
+    char line[128];
+    std::snprintf(line, sizeof line, "\rpreprocess: %zu/%zu cases, %.0f s, eta %.0f s   ", done, total, s, eta);
+    console << line << std::flush;
+  };
+}
+
+// The staging folder of this process's own beside `export_dir` (checked to be a folder export made,
+// or an empty or new one), created here.
+fs::path create_staging(const fs::path& export_dir) {
+  OwnedFolder::check(export_dir, kExportFolder, false);
+  const fs::path staging(export_dir.string() + ".partial-" + std::to_string(::getpid()));
+  std::error_code ec;
+  if (!fs::create_directories(staging, ec) || ec)
+    throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
+  return staging;
+}
+
 }  // namespace
 
 CLI::App* setup_preprocess(CLI::App& app, PreprocessCliOptions& options) {
@@ -79,24 +103,13 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
 
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
-  auto progress = [&](std::size_t done, std::size_t total) {
-    if (!tty) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta = done ? s / static_cast<double>(done) * static_cast<double>(total - done) : 0.0;
-    char line[128];
-    std::snprintf(line, sizeof line, "\rpreprocess: %zu/%zu cases, %.0f s, eta %.0f s   ", done, total, s, eta);
-    console << line << std::flush;
-  };
+  const auto progress = progress_line(tty, start, console);
   // Cases go through in chunks so that memory stays bounded whatever the cohort's size; the
   // export is written to a staging folder of this process's own, and its case folders move into
   // --export (a folder export made, or an empty or new one) only when every case worked.
   const bool exporting = !options.export_dir.empty();
-  if (exporting) OwnedFolder::check(options.export_dir, kExportFolder, false);
-  const fs::path staging =
-      exporting ? fs::path(options.export_dir.string() + ".partial-" + std::to_string(::getpid())) : fs::path();
+  const fs::path staging = exporting ? create_staging(options.export_dir) : fs::path();
   std::error_code ec;
-  if (exporting && (!fs::create_directories(staging, ec) || ec))
-    throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
   sim::check_thread_budget(config.runtime);
   const int threads = config.runtime.workers * config.runtime.threads_per_worker;
   const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));

@@ -199,37 +199,87 @@ SweepSpec read_spec(const SweepOptions& options) {
   return sweep;
 }
 
+// The metrics sweep.csv and sweep.md report, in their column order.
+const std::vector<std::string> kTableMetrics = {"dice",     "auc_idh",   "auc_codeletion_1p19q",
+                                                "auc_mgmt", "auc_grade", "worst_site_dice"};
+
+// The points grouped by their settings other than the seed (the rows of sweep.md), in the order
+// their first point comes: group -> metric -> final values.
+struct TableGroups {
+  std::map<std::string, std::map<std::string, std::vector<double>>> values;
+  std::vector<std::string> order;
+};
+
+// sweep.csv's header line: the point, each grid key, then each metric's final and best value.
+std::string csv_header(const std::vector<std::string>& keys) {
+  std::string csv = "point";
+  for (const auto& k : keys) csv += "," + data::csv_field(k);
+  for (const auto& m : kTableMetrics) csv += ",final_" + m + ",best_" + m;
+  csv += "\n";
+  return csv;
+}
+
+// One point's sweep.csv line; adds its final values to its group.
+std::string csv_row(const Point& p, const std::vector<std::string>& keys, TableGroups& groups) {
+  const auto o = outcomes(p.dir);
+  std::string csv = data::csv_field(p.name);
+  std::string group;
+  for (const auto& k : keys) {
+    const json& v = p.settings[k];
+    csv += "," + data::csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+    if (k != "runtime.seed")
+      group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
+  }
+  if (!groups.values.count(group)) groups.order.push_back(group);
+  for (const auto& m : kTableMetrics) {
+    const auto it = o.find(m);
+    const Outcome outcome = it == o.end() ? Outcome{} : it->second;
+    csv += "," + cell(outcome.final_value) + "," + cell(outcome.best_value);
+    if (outcome.final_value) groups.values[group][m].push_back(*outcome.final_value);
+    else groups.values[group][m];
+  }
+  csv += "\n";
+  return csv;
+}
+
+// A sweep.md cell: the mean +- sample sd of `v` (the mean alone for one value).
+std::string mean_sd_cell(const std::vector<double>& v) {
+  double sum = 0, sq = 0;
+  for (double x : v) sum += x;
+  const double mean = sum / static_cast<double>(v.size());
+  for (double x : v) sq += (x - mean) * (x - mean);
+  char buf[64];
+  if (v.size() > 1) {
+    std::snprintf(buf, sizeof buf, " %.3f +- %.3f |", mean, std::sqrt(sq / static_cast<double>(v.size() - 1)));
+  } else {
+    std::snprintf(buf, sizeof buf, " %.3f |", mean);
+  }
+  return buf;
+}
+
+// One sweep.md line: the group's setting, its run count and each metric's cell ("-" without values).
+std::string md_row(const std::string& group, std::map<std::string, std::vector<double>>& by_metric) {
+  std::size_t n = 0;
+  std::string row;
+  for (const auto& m : kTableMetrics) {
+    const std::vector<double>& v = by_metric[m];
+    n = std::max(n, v.size());
+    if (v.empty()) {
+      row += " - |";
+      continue;
+    }
+    row += mean_sd_cell(v);
+  }
+  return "| " + (group.empty() ? std::string("(all)") : group) + " | " + std::to_string(n) + " |" + row + "\n";
+}
+
 // sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.
 void write_tables(const fs::path& out, const std::string& name, const json& grid, const std::vector<Point>& points) {
   std::vector<std::string> keys;
   for (const auto& [key, values] : grid.items()) keys.push_back(key);
-  const std::vector<std::string> metrics = {"dice", "auc_idh", "auc_codeletion_1p19q", "auc_mgmt", "auc_grade",
-                                            "worst_site_dice"};
-  std::string csv = "point";
-  for (const auto& k : keys) csv += "," + data::csv_field(k);
-  for (const auto& m : metrics) csv += ",final_" + m + ",best_" + m;
-  csv += "\n";
-  std::map<std::string, std::map<std::string, std::vector<double>>> groups;  // group -> metric -> final values
-  std::vector<std::string> group_order;
-  for (const Point& p : points) {
-    const auto o = outcomes(p.dir);
-    csv += data::csv_field(p.name);
-    std::string group;
-    for (const auto& k : keys) {
-      const json& v = p.settings[k];
-      csv += "," + data::csv_field(v.is_string() ? v.get<std::string>() : v.dump());
-      if (k != "runtime.seed") group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
-    }
-    if (!groups.count(group)) group_order.push_back(group);
-    for (const auto& m : metrics) {
-      const auto it = o.find(m);
-      const Outcome outcome = it == o.end() ? Outcome{} : it->second;
-      csv += "," + cell(outcome.final_value) + "," + cell(outcome.best_value);
-      if (outcome.final_value) groups[group][m].push_back(*outcome.final_value);
-      else groups[group][m];
-    }
-    csv += "\n";
-  }
+  std::string csv = csv_header(keys);
+  TableGroups groups;
+  for (const Point& p : points) csv += csv_row(p, keys, groups);
   write_file_atomic(out / "sweep.csv", csv);
 
   std::string md = "# Sweep " + name +
@@ -237,30 +287,7 @@ void write_tables(const fs::path& out, const std::string& name, const json& grid
                    "seeds (n = runs); worst-site Dice: the lowest site's validation Dice, of each site's own model where the "
                    "strategy personalises.\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade | "
                    "worst-site Dice |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const auto& g : group_order) {
-    std::size_t n = 0;
-    std::string row;
-    for (const auto& m : metrics) {
-      const std::vector<double>& v = groups[g][m];
-      n = std::max(n, v.size());
-      if (v.empty()) {
-        row += " - |";
-        continue;
-      }
-      double sum = 0, sq = 0;
-      for (double x : v) sum += x;
-      const double mean = sum / static_cast<double>(v.size());
-      for (double x : v) sq += (x - mean) * (x - mean);
-      char buf[64];
-      if (v.size() > 1) {
-        std::snprintf(buf, sizeof buf, " %.3f +- %.3f |", mean, std::sqrt(sq / static_cast<double>(v.size() - 1)));
-      } else {
-        std::snprintf(buf, sizeof buf, " %.3f |", mean);
-      }
-      row += buf;
-    }
-    md += "| " + (g.empty() ? std::string("(all)") : g) + " | " + std::to_string(n) + " |" + row + "\n";
-  }
+  for (const auto& g : groups.order) md += md_row(g, groups.values[g]);
   write_file_atomic(out / "sweep.md", md);
 }
 

@@ -8,14 +8,16 @@ namespace fedglioma::models {
 
 namespace F = torch::nn::functional;
 
-LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targets, const LossWeights& weights) {
-  LossTerms terms;
-  const auto batch = output.mask_logits.size(0);
-  // In float32 whatever the forward pass ran in (mixed precision): the Dice sums run over every voxel.
-  const auto type = torch::kFloat32;
-  std::vector<at::Tensor> losses, present;  // per task: mask, then kMarkers order
+namespace {
 
-  // Mask: per-case soft Dice and mean voxel BCE, averaged over the cases that have a mask.
+// In float32 whatever the forward pass ran in (mixed precision): the Dice sums run over every voxel.
+constexpr auto kLossType = torch::kFloat32;
+
+// Mask: per-case soft Dice and mean voxel BCE, averaged over the cases that have a mask.
+void add_mask_term(const MultiTaskOutput& output, const LossTargets& targets, std::vector<at::Tensor>& losses,
+                   std::vector<at::Tensor>& present) {
+  const auto type = kLossType;
+  const auto batch = output.mask_logits.size(0);
   const at::Tensor logits = output.mask_logits.reshape({batch, -1}).to(type);
   const at::Tensor target = targets.mask.reshape({batch, -1}).to(type);
   const at::Tensor prob = torch::sigmoid(logits);
@@ -28,10 +30,26 @@ LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targe
   const at::Tensor known = targets.mask_known.to(type);
   losses.push_back(((soft_dice + bce) * known).sum() / known.sum().clamp_min(1.0));
   present.push_back((known.sum() > 0).to(type));
+}
 
-  // Markers: BCE per case, zeroed where the label is unknown (multiplication by 0 gives those
-  // logits exactly zero gradient), normalised by the labelled count per marker.
-  const at::Tensor marker_logits = output.marker_logits.to(type);
+// 3-class grade: cross-entropy over grades 2/3/4 per labelled case (class-weighted), normalised by
+// the labelled count as the binary markers are.
+at::Tensor grade_cross_entropy(const MultiTaskOutput& output, const LossTargets& targets, const LossWeights& weights,
+                               const at::Tensor& marker_logits, const at::Tensor& grade_labelled) {
+  auto ce = F::CrossEntropyFuncOptions().reduction(torch::kNone);
+  if (weights.grade_class != std::array<double, 3>{1.0, 1.0, 1.0})
+    ce.weight(torch::tensor(std::vector<double>(weights.grade_class.begin(), weights.grade_class.end()),
+                            marker_logits.options()));
+  const at::Tensor per_case_ce = F::cross_entropy(output.grade_logits.to(kLossType), targets.grade_class, ce);
+  return (per_case_ce * grade_labelled).sum() / grade_labelled.sum().clamp_min(1.0);
+}
+
+// Markers: BCE per case, zeroed where the label is unknown (multiplication by 0 gives those
+// logits exactly zero gradient), normalised by the labelled count per marker.
+void add_marker_terms(const MultiTaskOutput& output, const LossTargets& targets, const LossWeights& weights,
+                      const at::Tensor& marker_logits, std::vector<at::Tensor>& losses,
+                      std::vector<at::Tensor>& present) {
+  const auto type = kLossType;
   const bool three_class_grade = output.grade_logits.defined();
   at::Tensor labelled = targets.marker_known.to(marker_logits.scalar_type());
   const at::Tensor grade_labelled = labelled.select(1, 3);
@@ -49,31 +67,42 @@ LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targe
     present.push_back((counts[m] > 0).to(type));
   }
   if (three_class_grade) {
-    // Cross-entropy over grades 2/3/4 per labelled case (class-weighted), normalised by the
-    // labelled count as the binary markers are.
-    auto ce = F::CrossEntropyFuncOptions().reduction(torch::kNone);
-    if (weights.grade_class != std::array<double, 3>{1.0, 1.0, 1.0})
-      ce.weight(torch::tensor(std::vector<double>(weights.grade_class.begin(), weights.grade_class.end()),
-                              marker_logits.options()));
-    const at::Tensor per_case_ce = F::cross_entropy(output.grade_logits.to(type), targets.grade_class, ce);
-    losses.push_back((per_case_ce * grade_labelled).sum() / grade_labelled.sum().clamp_min(1.0));
+    losses.push_back(grade_cross_entropy(output, targets, weights, marker_logits, grade_labelled));
     present.push_back((grade_labelled.sum() > 0).to(type));
   } else {
     losses.push_back(per_marker[3]);
     present.push_back((counts[3] > 0).to(type));
   }
+}
 
+// The tasks combined: sum_t w_t L_t, or with learned task uncertainty sum_t w_t (exp(-s_t) L_t + s_t / 2),
+// where a task's s_t term counts only when the batch has cases labelled for it.
+at::Tensor weighted_total(const MultiTaskOutput& output, const LossWeights& weights,
+                          const std::vector<at::Tensor>& losses, const std::vector<at::Tensor>& present,
+                          const at::TensorOptions& options) {
   const std::array<double, 5> task_weight{weights.mask, weights.markers[0], weights.markers[1], weights.markers[2],
                                           weights.markers[3]};
-  at::Tensor total = torch::zeros({}, marker_logits.options());
+  at::Tensor total = torch::zeros({}, options);
   for (std::size_t t = 0; t < losses.size(); ++t) {
     if (output.log_variance.defined()) {
-      const at::Tensor s = output.log_variance[static_cast<std::int64_t>(t)].to(type);
+      const at::Tensor s = output.log_variance[static_cast<std::int64_t>(t)].to(kLossType);
       total = total + task_weight[t] * (torch::exp(-s) * losses[t] + 0.5 * s * present[t]);
     } else {
       total = total + task_weight[t] * losses[t];
     }
   }
+  return total;
+}
+
+}  // namespace
+
+LossTerms multitask_loss(const MultiTaskOutput& output, const LossTargets& targets, const LossWeights& weights) {
+  LossTerms terms;
+  std::vector<at::Tensor> losses, present;  // per task: mask, then kMarkers order
+  add_mask_term(output, targets, losses, present);
+  const at::Tensor marker_logits = output.marker_logits.to(kLossType);
+  add_marker_terms(output, targets, weights, marker_logits, losses, present);
+  const at::Tensor total = weighted_total(output, weights, losses, present, marker_logits.options());
   terms.parts = torch::stack(losses).detach();
   terms.total = total;
   return terms;

@@ -36,7 +36,16 @@ void sync(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 
-int bench(int argc, char** argv) {
+// The command line (see the top of this file): positional, each with its default.
+struct BenchArgs {
+  std::int64_t edge, depth, base, batch;
+  int threads;
+  c10::Device device;
+  bool amp;
+};
+
+// The arguments as argv gives them, the defaults for those it leaves out.
+BenchArgs parse_args(int argc, char** argv) {
   const std::int64_t edge = argc > 1 ? std::atoll(argv[1]) : 64;
   const std::int64_t depth = argc > 2 ? std::atoll(argv[2]) : 5;
   const std::int64_t base = argc > 3 ? std::atoll(argv[3]) : 16;
@@ -44,6 +53,53 @@ int bench(int argc, char** argv) {
   const int threads = argc > 5 ? std::atoi(argv[5]) : 2;
   const c10::Device device(argc > 6 ? argv[6] : "cpu");
   const bool amp = argc > 7 && std::atoi(argv[7]) != 0;
+  return {edge, depth, base, batch, threads, device, amp};
+}
+
+// Seconds per training step (forward, loss, backward, Adam) on random data, after one warm-up
+// step: at least 3 steps and 5 s.
+double seconds_per_step(fedglioma::models::Model& model, const BenchArgs& args) {
+  using namespace fedglioma::models;
+  const std::int64_t edge = args.edge, batch = args.batch;
+  const c10::Device& device = args.device;
+  const bool amp = args.amp;
+  torch::optim::Adam optimizer(model.parameters(), torch::optim::AdamOptions(1e-4));
+  const auto x = torch::randn({batch, 4, edge, edge, edge}, torch::TensorOptions().device(device));
+  const auto mask =
+      (torch::rand({batch, 1, edge, edge, edge}, torch::TensorOptions().device(device)) > 0.9).to(torch::kFloat32);
+  const auto known = torch::ones({batch}, torch::TensorOptions().device(device));
+  const LossTargets targets{mask, known, torch::ones({batch, 4}, torch::TensorOptions().device(device)),
+                            known.unsqueeze(1).expand({batch, 4}),
+                            torch::zeros({batch}, torch::TensorOptions().device(device).dtype(torch::kLong))};
+  fedglioma::sim::GradScaler scaler(amp && device.is_cuda());
+  auto step = [&] {
+    optimizer.zero_grad();
+    MultiTaskOutput out;
+    {
+      fedglioma::sim::AutocastScope autocast(device, amp);
+      out = model.forward(x);
+    }
+    scaler.scale(multitask_loss(out, targets, LossWeights{}).total).backward();
+    if (scaler.unscale_and_update(model.parameters())) optimizer.step();
+  };
+  step();  // warm-up
+  sync(device);
+  int steps = 0;
+  const auto t0 = Clock::now();
+  while (steps < 3 || seconds(t0) < 5.0) {
+    step();
+    ++steps;
+  }
+  sync(device);
+  return seconds(t0) / steps;
+}
+
+int bench(int argc, char** argv) {
+  const BenchArgs args = parse_args(argc, argv);
+  const std::int64_t edge = args.edge, depth = args.depth, base = args.base, batch = args.batch;
+  const int threads = args.threads;
+  const c10::Device& device = args.device;
+  const bool amp = args.amp;
   at::set_num_threads(threads);
   fedglioma::set_cuda_determinism(true, device.is_cuda());  // as runtime.deterministic's default
   torch::manual_seed(0);
@@ -56,34 +112,7 @@ int bench(int argc, char** argv) {
   model->to(device);
   const double parameters = static_cast<double>(fedglioma::sim::parameter_count(*model));
   const double step_flops = 3.0 * model->forward_flops({edge, edge, edge}) * static_cast<double>(batch);
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4));
-  const auto x = torch::randn({batch, 4, edge, edge, edge}, torch::TensorOptions().device(device));
-  const auto mask = (torch::rand({batch, 1, edge, edge, edge}, torch::TensorOptions().device(device)) > 0.9).to(torch::kFloat32);
-  const auto known = torch::ones({batch}, torch::TensorOptions().device(device));
-  const LossTargets targets{mask, known, torch::ones({batch, 4}, torch::TensorOptions().device(device)),
-                            known.unsqueeze(1).expand({batch, 4}),
-                            torch::zeros({batch}, torch::TensorOptions().device(device).dtype(torch::kLong))};
-  fedglioma::sim::GradScaler scaler(amp && device.is_cuda());
-  auto step = [&] {
-    optimizer.zero_grad();
-    MultiTaskOutput out;
-    {
-      fedglioma::sim::AutocastScope autocast(device, amp);
-      out = model->forward(x);
-    }
-    scaler.scale(multitask_loss(out, targets, LossWeights{}).total).backward();
-    if (scaler.unscale_and_update(model->parameters())) optimizer.step();
-  };
-  step();  // warm-up
-  sync(device);
-  int steps = 0;
-  const auto t0 = Clock::now();
-  while (steps < 3 || seconds(t0) < 5.0) {
-    step();
-    ++steps;
-  }
-  sync(device);
-  const double per_step = seconds(t0) / steps;
+  const double per_step = seconds_per_step(*model, args);
 
   // The ceiling: one 64 -> 64 channel 3x3x3 conv3d forward over a 64^3 volume (a 29 GFLOP call).
   torch::NoGradGuard no_grad;
