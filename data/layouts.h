@@ -10,7 +10,7 @@ namespace fedglioma::data {
 
 /// What `fedglioma manifest` reads: a public dataset's on-disk layout and its label tables.
 struct LayoutOptions {
-  std::string layout;                        ///< brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga | folder
+  std::string layout;                        ///< a name in layout_registry()
   std::filesystem::path root;                ///< the dataset's top folder
   std::vector<std::filesystem::path> labels; ///< label / partition tables (see build_manifest)
   std::string site;                          ///< site name; default: the layout's name
@@ -46,6 +46,23 @@ struct UnmatchedRows {
   std::filesystem::path table;
   std::vector<std::string> ids;
 };
+
+class TableRows;
+
+/// A dataset layout: its name (`--layout`), its reader and whether it takes `--pattern`. A layout
+/// is its file, data/layouts/<stem>.cpp, which defines <stem>_layout(), and one line in the
+/// registry's list (data/layouts.cpp); names in errors and `--help` come from the registry.
+struct LayoutEntry {
+  std::string name;
+  Manifest (*read)(const LayoutOptions& options, TableRows& tables);
+  bool patterns = false;  ///< reads LayoutOptions::patterns (the folder layout)
+};
+
+/// Every layout, in the registry's order.
+const std::vector<LayoutEntry>& layout_registry();
+
+/// The layouts' names joined by `separator` ("brats2021, ucsf-pdgm, ...").
+std::string layout_names(const std::string& separator = ", ");
 
 /// Builds the manifest (see above); `unmatched`, when given, receives each table's rows that match
 /// no case. A layout that reads one table refuses a second (it would replace the first's labels).

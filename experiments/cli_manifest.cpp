@@ -8,17 +8,91 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "data/layouts.h"
 #include "data/patients.h"
 
 namespace fedglioma::experiments {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The manifest of --layout under --root, telling which label table rows match no case.
+data::Manifest from_layout(const ManifestCliOptions& options, std::ostream& console) {
+  if (options.layout.layout.empty() || options.layout.root.empty())
+    throw ConfigError("manifest: --layout and --root go together");
+  std::vector<data::UnmatchedRows> unmatched;
+  data::Manifest manifest = data::build_manifest(options.layout, &unmatched);
+  for (const auto& rows : unmatched) {
+    std::string ids;
+    for (std::size_t i = 0; i < rows.ids.size() && i < 5; ++i) ids += (i ? ", " : "") + rows.ids[i];
+    if (rows.ids.size() > 5) ids += " and " + std::to_string(rows.ids.size() - 5) + " more";
+    console << "manifest: " << rows.ids.size() << " row(s) of '" << rows.table.string()
+            << "' match no case under --root, their labels unused: " << ids << "\n";
+  }
+  return manifest;
+}
+
+// The --merge manifests joined, one record per patient; writes the merge report beside --out and
+// prints each label conflict.
+data::Manifest from_merge(const ManifestCliOptions& options, std::ostream& console) {
+  std::vector<data::Manifest> inputs;
+  for (const auto& path : options.merge) inputs.push_back(data::load_manifest(path));
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& path : options.crosswalks) {
+    const auto more = data::read_crosswalk(path);
+    pairs.insert(pairs.end(), more.begin(), more.end());
+  }
+  data::MergeReport report;
+  data::Manifest manifest = data::merge_manifests(inputs, pairs, &report);
+  nlohmann::json merged = nlohmann::json::array();
+  for (const auto& p : report.merged)
+    merged.push_back({{"kept", p.kept}, {"dropped", p.dropped}, {"label_conflicts", p.conflicts}});
+  const fs::path report_path = options.out.parent_path() / (options.out.stem().string() + ".merge-report.json");
+  write_file_atomic(report_path, nlohmann::json{{"inputs", [&] {
+                                                    nlohmann::json list = nlohmann::json::array();
+                                                    for (const auto& p : options.merge) list.push_back(p.string());
+                                                    return list;
+                                                  }()},
+                                                 {"cases_in", report.cases_in},
+                                                 {"cases_out", report.cases_out},
+                                                 {"merged", merged}}
+                                         .dump(2) + "\n");
+  console << "merged " << report.cases_in << " records into " << report.cases_out << " patients ("
+          << report.merged.size() << " found in more than one input); report: " << report_path.string() << "\n";
+  for (const auto& p : report.merged)
+    for (const auto& conflict : p.conflicts)
+      console << "  conflict, kept " << p.kept << "'s value: " << conflict << "\n";
+  return manifest;
+}
+
+// What the written manifest holds: cases and sites, then per marker the labelled and positive
+// cases, then the cases with a mask.
+void print_summary(const data::Manifest& manifest, const fs::path& out, std::ostream& console) {
+  std::map<std::string, std::size_t> sites;
+  for (const auto& c : manifest.cases) ++sites[c.site];
+  console << "wrote " << manifest.cases.size() << " case(s) in " << sites.size() << " site(s) to "
+          << out.string() << "\n";
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
+    std::size_t known = 0, positive = 0;
+    for (const auto& c : manifest.cases)
+      if (const auto y = c.labels.binary(m)) {
+        ++known;
+        positive += static_cast<std::size_t>(*y);
+      }
+    console << "  " << data::kMarkers[m] << ": " << known << " labelled, " << positive << " positive\n";
+  }
+  std::size_t masks = 0;
+  for (const auto& c : manifest.cases) masks += c.mask.has_value();
+  console << "  mask: " << masks << " of " << manifest.cases.size() << "\n";
+}
+
+}  // namespace
+
 CLI::App* setup_manifest(CLI::App& app, ManifestCliOptions& options) {
   CLI::App* cmd = app.add_subcommand(
-      "manifest", "Build manifest.json from a public dataset's layout (brats2021, ucsf-pdgm, upenn-gbm, egd, tcga) "
-                  "and its label tables");
-  cmd->add_option("--layout", options.layout.layout, "brats2021 | ucsf-pdgm | upenn-gbm | egd | tcga | folder");
+      "manifest", "Build manifest.json from a dataset's layout (" + data::layout_names() + ") and its label tables");
+  cmd->add_option("--layout", options.layout.layout, data::layout_names(" | "));
   cmd->add_option("--pattern", options.layout.patterns,
                   "folder layout: MODALITY=REGEX on paths relative to --root, group 1 = case id (repeatable)");
   cmd->add_option("--root", options.layout.root, "The dataset's top folder");
@@ -37,65 +111,9 @@ data::Manifest run_manifest(const ManifestCliOptions& options, std::ostream& con
   const bool layout = !options.layout.layout.empty() || !options.layout.root.empty();
   if (layout == !options.merge.empty())
     throw ConfigError("manifest: give either --layout with --root, or --merge with two or more manifests");
-  data::Manifest manifest;
-  if (layout) {
-    if (options.layout.layout.empty() || options.layout.root.empty())
-      throw ConfigError("manifest: --layout and --root go together");
-    std::vector<data::UnmatchedRows> unmatched;
-    manifest = data::build_manifest(options.layout, &unmatched);
-    for (const auto& rows : unmatched) {
-      std::string ids;
-      for (std::size_t i = 0; i < rows.ids.size() && i < 5; ++i) ids += (i ? ", " : "") + rows.ids[i];
-      if (rows.ids.size() > 5) ids += " and " + std::to_string(rows.ids.size() - 5) + " more";
-      console << "manifest: " << rows.ids.size() << " row(s) of '" << rows.table.string()
-              << "' match no case under --root, their labels unused: " << ids << "\n";
-    }
-  } else {
-    std::vector<data::Manifest> inputs;
-    for (const auto& path : options.merge) inputs.push_back(data::load_manifest(path));
-    std::vector<std::pair<std::string, std::string>> pairs;
-    for (const auto& path : options.crosswalks) {
-      const auto more = data::read_crosswalk(path);
-      pairs.insert(pairs.end(), more.begin(), more.end());
-    }
-    data::MergeReport report;
-    manifest = data::merge_manifests(inputs, pairs, &report);
-    nlohmann::json merged = nlohmann::json::array();
-    for (const auto& p : report.merged)
-      merged.push_back({{"kept", p.kept}, {"dropped", p.dropped}, {"label_conflicts", p.conflicts}});
-    const fs::path report_path = options.out.parent_path() / (options.out.stem().string() + ".merge-report.json");
-    write_file_atomic(report_path, nlohmann::json{{"inputs", [&] {
-                                                      nlohmann::json list = nlohmann::json::array();
-                                                      for (const auto& p : options.merge) list.push_back(p.string());
-                                                      return list;
-                                                    }()},
-                                                   {"cases_in", report.cases_in},
-                                                   {"cases_out", report.cases_out},
-                                                   {"merged", merged}}
-                                           .dump(2) + "\n");
-    console << "merged " << report.cases_in << " records into " << report.cases_out << " patients ("
-            << report.merged.size() << " found in more than one input); report: " << report_path.string() << "\n";
-    for (const auto& p : report.merged)
-      for (const auto& conflict : p.conflicts)
-        console << "  conflict, kept " << p.kept << "'s value: " << conflict << "\n";
-  }
+  data::Manifest manifest = layout ? from_layout(options, console) : from_merge(options, console);
   data::save_manifest(manifest, options.out);
-  std::map<std::string, std::size_t> sites;
-  for (const auto& c : manifest.cases) ++sites[c.site];
-  console << "wrote " << manifest.cases.size() << " case(s) in " << sites.size() << " site(s) to "
-          << options.out.string() << "\n";
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
-    std::size_t known = 0, positive = 0;
-    for (const auto& c : manifest.cases)
-      if (const auto y = c.labels.binary(m)) {
-        ++known;
-        positive += static_cast<std::size_t>(*y);
-      }
-    console << "  " << data::kMarkers[m] << ": " << known << " labelled, " << positive << " positive\n";
-  }
-  std::size_t masks = 0;
-  for (const auto& c : manifest.cases) masks += c.mask.has_value();
-  console << "  mask: " << masks << " of " << manifest.cases.size() << "\n";
+  print_summary(manifest, options.out, console);
   return manifest;
 }
 
