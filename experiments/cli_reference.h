@@ -8,8 +8,9 @@ class App;
 
 namespace fedglioma::experiments {
 
-/// The reference subcommands, printed from the declarations that parse configs (so the README's
-/// tables, which tests keep equal to them, cannot disagree with the code).
+/// The reference subcommands, printed from the declarations that parse configs (so the tables of
+/// docs/config.md and docs/strategies.md, which tests keep equal to them, cannot disagree with
+/// the code).
 struct ReferenceCommands {
   CLI::App* strategies = nullptr;  ///< `fedglioma strategies`: every strategy, its parameters and sources
   CLI::App* config = nullptr;      ///< `fedglioma config-reference`: every config key, its default and meaning

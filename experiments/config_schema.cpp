@@ -328,7 +328,7 @@ std::vector<ConfigField> runtime_fields() {
 
 #undef MEMBER
 
-// The README's rendering of a default value.
+// The config reference's rendering of a default value.
 std::string default_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) {

@@ -32,7 +32,7 @@ struct StrategyParam {
 StrategyParam label_aware_param();
 
 /// A strategy as users and the config see it. Config parsing, the resolved config, `fedglioma
-/// strategies` and the README's table all come from these entries.
+/// strategies` and docs/strategies.md's table all come from these entries.
 struct StrategyEntry {
   std::string name;       ///< federation.strategy.name
   std::string summary;    ///< what it does, in one line
@@ -71,7 +71,7 @@ std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const Stra
 /// prints each and records them in summary.json (`warnings`).
 std::vector<std::string> strategy_warnings(const StrategyConfig& strategy, const TrainConfig& train);
 
-/// The README's strategy table (Markdown), one row per entry.
+/// The strategy table (Markdown, docs/strategies.md), one row per entry.
 std::string strategy_table_markdown();
 
 }  // namespace fedglioma::sim
