@@ -5,35 +5,12 @@
 // Option II recovers c_i from the weight change through the rate the client trained at (the
 // round's, under train.lr_schedule; carried in its update) and its local steps, which holds for
 // plain SGD only: momentum, Adam and AdamW are warned about (strategy_warnings).
-#include <torch/types.h>
-
 #include "sim/strategy/aggregators.h"
 #include "sim/state/client_state.h"
 #include "sim/strategy/strategy_registry.h"
 
 namespace fedglioma::sim {
 namespace {
-
-// The client side: c - c_i added to every parameter's gradient.
-class Correction : public ClientHook {
- public:
-  explicit Correction(FlatParams correction) : correction_(std::move(correction)) {}
-  void begin(const std::vector<at::Tensor>& parameters, const c10::Device& device) override {
-    parameters_ = parameters;
-    views_ = parameter_views(correction_, parameters, device);
-  }
-  void adjust_gradients() override {
-    torch::NoGradGuard no_grad;
-    for (std::size_t k = 0; k < parameters_.size(); ++k) {
-      torch::Tensor grad = parameters_[k].mutable_grad();
-      if (grad.defined()) grad.add_(views_[k]);
-    }
-  }
-
- private:
-  FlatParams correction_;  // the views alias it on the CPU
-  std::vector<torch::Tensor> parameters_, views_;
-};
 
 class Scaffold : public Strategy {
  public:
@@ -47,7 +24,7 @@ class Scaffold : public Strategy {
     FlatParams correction(global.size(), 0.0f);
     for (std::size_t i = 0; i < global.size(); ++i)
       correction[i] = (control_.empty() ? 0.0f : control_[i]) - (ci.empty() ? 0.0f : ci[i]);
-    t.hook = std::make_shared<Correction>(std::move(correction));
+    t.hook = correction_hook(std::move(correction));
     return t;
   }
 

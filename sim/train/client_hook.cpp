@@ -2,6 +2,8 @@
 
 #include <torch/types.h>
 
+#include <functional>
+
 namespace fedglioma::sim {
 
 std::vector<at::Tensor> parameter_views(const FlatParams& flat, const std::vector<at::Tensor>& parameters,
@@ -22,31 +24,41 @@ std::vector<at::Tensor> parameter_views(const FlatParams& flat, const std::vecto
 
 namespace {
 
-class Proximal : public ClientHook {
+// A gradient term from a flat buffer, seen per parameter on the pass's device: each parameter's
+// gradient gets term(parameter, its view of the buffer).
+class BufferTerm : public ClientHook {
  public:
-  Proximal(double mu, FlatParams anchor) : mu_(mu), anchor_(std::move(anchor)) {}
+  using Term = std::function<void(torch::Tensor& grad, const torch::Tensor& parameter, const torch::Tensor& view)>;
+  BufferTerm(FlatParams buffer, Term term) : buffer_(std::move(buffer)), term_(std::move(term)) {}
   void begin(const std::vector<at::Tensor>& parameters, const c10::Device& device) override {
     parameters_ = parameters;
-    views_ = parameter_views(anchor_, parameters, device);
+    views_ = parameter_views(buffer_, parameters, device);
   }
   void adjust_gradients() override {
     torch::NoGradGuard no_grad;
     for (std::size_t k = 0; k < parameters_.size(); ++k) {
       torch::Tensor grad = parameters_[k].mutable_grad();
-      if (grad.defined()) grad.add_(parameters_[k].detach() - views_[k], mu_);
+      if (grad.defined()) term_(grad, parameters_[k], views_[k]);
     }
   }
 
  private:
-  double mu_;
-  FlatParams anchor_;  // the views alias it on the CPU
+  FlatParams buffer_;  // the views alias it on the CPU
+  Term term_;
   std::vector<torch::Tensor> parameters_, views_;
 };
 
 }  // namespace
 
 std::shared_ptr<ClientHook> proximal_hook(double mu, FlatParams anchor) {
-  return std::make_shared<Proximal>(mu, std::move(anchor));
+  return std::make_shared<BufferTerm>(std::move(anchor), [mu](torch::Tensor& grad, const torch::Tensor& w, const torch::Tensor& a) {
+    grad.add_(w.detach() - a, mu);
+  });
+}
+
+std::shared_ptr<ClientHook> correction_hook(FlatParams correction) {
+  return std::make_shared<BufferTerm>(std::move(correction),
+                                      [](torch::Tensor& grad, const torch::Tensor&, const torch::Tensor& c) { grad.add_(c); });
 }
 
 }  // namespace fedglioma::sim

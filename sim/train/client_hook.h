@@ -51,6 +51,10 @@ class ClientHook {
 /// adds mu (w - anchor) to every parameter's gradient.
 std::shared_ptr<ClientHook> proximal_hook(double mu, FlatParams anchor);
 
+/// SCAFFOLD's gradient correction (Karimireddy et al. 2020): adds `correction` (c - c_i, a flat
+/// buffer over the parameters) to every parameter's gradient.
+std::shared_ptr<ClientHook> correction_hook(FlatParams correction);
+
 /// A flat buffer as one tensor per parameter, shaped like `parameters`, on `device` (parameters
 /// lead the flat buffer, in parameters() order); empty for an empty buffer. On the CPU the views
 /// alias `flat`, which must outlive them.
