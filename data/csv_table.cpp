@@ -19,54 +19,73 @@ std::string read_text(const std::filesystem::path& path) {
   return text;
 }
 
-// The records of `text` by RFC 4180, blank lines left out; an unterminated quote names its line.
-std::vector<std::vector<std::string>> split_records(const std::string& text, const std::filesystem::path& path) {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::string> record;
-  std::string cell;
-  bool quoted = false, cell_started = false;
-  std::size_t line = 1;
-  auto end_cell = [&] {
-    record.push_back(std::move(cell));
-    cell.clear();
-    cell_started = false;
-  };
-  auto end_record = [&] {
-    end_cell();
-    if (!(record.size() == 1 && record[0].empty())) records.push_back(std::move(record));  // skip blank lines
-    record.clear();
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          cell += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        cell += c;
-      }
-    } else if (c == '"' && !cell_started) {
-      quoted = cell_started = true;
+constexpr char kQuote = '"';
+
+// RFC 4180 records read one character at a time: inside a quoted cell, or outside one.
+class RecordSplitter {
+ public:
+  explicit RecordSplitter(const std::string& text) : text_(text) {}
+
+  // The records, blank lines left out; an unterminated quote names its line.
+  std::vector<std::vector<std::string>> split(const std::filesystem::path& path) {
+    for (i_ = 0; i_ < text_.size(); ++i_) quoted_ ? quoted_char() : plain_char();
+    if (quoted_) throw DataError("'" + path.string() + "': unterminated quoted cell (line " + std::to_string(line_) + ")");
+    if (cell_started_ || !cell_.empty() || !record_.empty()) end_record();
+    return std::move(records_);
+  }
+
+ private:
+  bool next_is(char c) const { return i_ + 1 < text_.size() && text_[i_ + 1] == c; }
+
+  // A doubled quote is one quote; a single one closes the cell.
+  void quoted_char() {
+    const char c = text_[i_];
+    if (c == kQuote && next_is(kQuote)) {
+      cell_ += kQuote;
+      ++i_;
+    } else if (c == kQuote) {
+      quoted_ = false;
+    } else {
+      if (c == '\n') ++line_;
+      cell_ += c;
+    }
+  }
+
+  void plain_char() {
+    const char c = text_[i_];
+    if (c == kQuote && !cell_started_) {
+      quoted_ = cell_started_ = true;
     } else if (c == ',') {
       end_cell();
     } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (c == '\r' && next_is('\n')) ++i_;
       end_record();
-      ++line;
+      ++line_;
     } else {
-      cell += c;
-      cell_started = true;
+      cell_ += c;
+      cell_started_ = true;
     }
   }
-  if (quoted) throw DataError("'" + path.string() + "': unterminated quoted cell (line " + std::to_string(line) + ")");
-  if (cell_started || !cell.empty() || !record.empty()) end_record();
-  return records;
-}
+
+  void end_cell() {
+    record_.push_back(std::move(cell_));
+    cell_.clear();
+    cell_started_ = false;
+  }
+
+  void end_record() {
+    end_cell();
+    if (!(record_.size() == 1 && record_[0].empty())) records_.push_back(std::move(record_));  // skip blank lines
+    record_.clear();
+  }
+
+  const std::string& text_;
+  std::size_t i_ = 0, line_ = 1;
+  bool quoted_ = false, cell_started_ = false;
+  std::string cell_;
+  std::vector<std::string> record_;
+  std::vector<std::vector<std::string>> records_;
+};
 
 }  // namespace
 
@@ -74,7 +93,7 @@ CsvTable CsvTable::read(const std::filesystem::path& path) {
   const std::string text = read_text(path);
   CsvTable table;
   table.path_ = path;
-  std::vector<std::vector<std::string>> records = split_records(text, path);
+  std::vector<std::vector<std::string>> records = RecordSplitter(text).split(path);
   if (records.empty()) throw DataError("'" + path.string() + "': empty table (expected a header row)");
   table.header_ = std::move(records.front());
   for (std::size_t r = 1; r < records.size(); ++r) {
