@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -83,18 +84,6 @@ data::Manifest other_cases(const EvaluateRequest& request, const std::set<std::s
   return chosen;
 }
 
-// The run's own partition over its loaded cases, drawn from its manifest and checked against
-// its partitions.json.
-Partition own_partition(const ExperimentConfig& config, const EvaluateRequest& request, const data::Manifest& manifest,
-                        const data::SampleStore& store) {
-  const DrawnPartition drawn = draw_partition(config, manifest);
-  const fs::path file = request.run_dir / "partitions.json";
-  if (read_file(file) != drawn.text)
-    throw ConfigError("'" + file.string() + "': the partition drawn from the run's manifest differs from the run's; "
-                      "the manifest or the data changed");
-  return bind_partition(drawn.positions, store.samples());
-}
-
 // The run's clients (without cases) and another manifest's cases as the external set.
 Partition other_partition(const RunClients& clients, const data::SampleStore& store) {
   Partition p;
@@ -110,8 +99,14 @@ Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& ru
   const EvalModels covers = eval_models(config);
   const RunClients clients = request.cases ? run_clients(request.run_dir) : RunClients{};
   const data::Manifest manifest = request.cases ? other_cases(request, clients.trained) : run_manifest;
+  // The run's own partition is drawn and checked against its partitions.json before any case is decoded.
+  std::optional<DrawnPartition> own;
+  if (!request.cases) {
+    own = draw_partition(config, manifest);
+    require_run_partition(*own, request.run_dir);
+  }
   const auto store = load_cases(config, manifest, console, {});
-  const Partition partition = request.cases ? other_partition(clients, *store) : own_partition(config, request, manifest, *store);
+  const Partition partition = own ? bind_partition(own->positions, store->samples()) : other_partition(clients, *store);
   const RunModels models(config, request.run_dir, partition, covers);
   const EvalPlan plan = eval_plan(partition, covers);
   const RuntimeConfig& rt = config.runtime;

@@ -58,17 +58,20 @@ DrawnPartition draw_partition(const ExperimentConfig& config, const data::Manife
   return {positions_of(partition, records), partitions_json(partition, config.partition.scheme)};
 }
 
+void require_run_partition(const DrawnPartition& drawn, const fs::path& run_dir) {
+  const fs::path file = run_dir / "partitions.json";
+  if (read_file(file) != drawn.text)
+    throw ConfigError("'" + file.string() + "': the partition drawn now differs from the run's; the manifest or the data changed");
+}
+
 DrawnPartition check_partition(const ExperimentConfig& config, const data::Manifest& manifest, const fs::path& run_dir,
                                const RunControl& control, bool writes) {
   DrawnPartition drawn = draw_partition(config, manifest);
-  const std::string& text = drawn.text;
   if (control.resume) {
     if (fs::exists(checkpoint_path(run_dir))) check_checkpoint_config(run_dir, control.config_json);
-    if (read_file(run_dir / "partitions.json") != text)
-      throw ConfigError("'" + (run_dir / "partitions.json").string() +
-                        "': the partition drawn now differs from the run's; the manifest or the data changed");
+    require_run_partition(drawn, run_dir);
   } else if (writes) {
-    write_file_atomic(run_dir / "partitions.json", text);
+    write_file_atomic(run_dir / "partitions.json", drawn.text);
   }
   return drawn;
 }

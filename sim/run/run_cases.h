@@ -33,6 +33,9 @@ struct DrawnPartition {
 /// min_clients and simulated time).
 DrawnPartition draw_partition(const ExperimentConfig& config, const data::Manifest& manifest);
 
+/// Throws ConfigError unless `drawn` is the partition of the run in `run_dir` (its partitions.json).
+void require_run_partition(const DrawnPartition& drawn, const std::filesystem::path& run_dir);
+
 /// draw_partition, and (on resume) the partition and config checked against the run's own, so a
 /// bad partition or a changed run fails in a second, not after preprocessing. A new run writes
 /// partitions.json when `writes` (rank 0).

@@ -44,7 +44,7 @@ class MeanAggregator : public RoundAggregator {
   std::unique_ptr<LabelAwareSum> label_aware_;
   FlatParams start_;  // label-aware only
   Step step_;
-  std::vector<LabelCounts> client_labels_;  // label-aware weights, by client (StrategyContext::client_labels)
+  const std::vector<LabelCounts>& client_labels_;  // label-aware weights, by client: the strategy's context
 };
 
 /// The mean (MeanAggregator), and each client's values in `ranges` kept in the run's
