@@ -13,6 +13,9 @@ void check_file_name(const std::string& name, const std::string& field, const st
   };
   if (name.empty()) refuse("is empty");
   if (name == "." || name == "..") refuse("is a relative folder name");
+  if (name.size() > kMaxFileNameBytes)
+    refuse("is " + std::to_string(name.size()) + " bytes long, more than " + std::to_string(kMaxFileNameBytes) +
+           " (a file name holds at most 255 bytes, and fedglioma adds prefixes and suffixes such as model-*.pt)");
   for (const unsigned char c : name) {
     if (c == '/' || c == '\\') refuse("holds a path separator");
     if (c < 0x20 || c == 0x7f) refuse("holds a control character");

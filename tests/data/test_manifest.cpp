@@ -74,6 +74,12 @@ TEST_CASE("case ids and site names that could leave their folder are refused at 
   REQUIRE_THROWS_WITH(load_manifest(write_manifest("manifest-bad-site", site)),
                       Catch::Contains("case 'case-1'") && Catch::Contains("site \"../up\"") &&
                           Catch::Contains("path separator"));
+  // A name too long for the files made from it (model-<site>.pt) is refused here, before round 1.
+  std::string long_site = record("case-2");
+  long_site.replace(long_site.find("\"site\": \"s\""), 11, "\"site\": \"" + std::string(300, 's') + "\"");
+  REQUIRE_THROWS_WITH(load_manifest(write_manifest("manifest-long-site", long_site)),
+                      Catch::Contains("case 'case-2'") && Catch::Contains("is 300 bytes long, more than 200"));
+  REQUIRE(load_manifest(write_manifest("manifest-long-id", record(std::string(200, 'i')))).cases.size() == 1);
   // Dots and dashes inside a name are fine.
   REQUIRE(load_manifest(write_manifest("manifest-good-id", record("TCGA-02.0001_v2"))).cases.size() == 1);
 }
