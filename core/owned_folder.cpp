@@ -36,19 +36,23 @@ std::string existing_output(const fs::path& dir, const OwnedFolder::Kind& kind) 
   return "";
 }
 
+// Takes the lock on the open lock file `fd` of `dir`, or closes it and says who holds it.
+void take_lock(int fd, const fs::path& dir) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return;
+  char owner[32] = {0};
+  const ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
+  ::close(fd);
+  throw ConfigError(quoted(dir) + " is in use by another fedglioma process" +
+                    (n > 0 ? " (pid " + std::string(owner, static_cast<std::size_t>(n)) + ")" : std::string()) +
+                    "; wait for it to finish, or choose another folder");
+}
+
 // Takes the folder's lock, or says who holds it. Returns the open descriptor.
 int lock(const fs::path& dir) {
   const fs::path file = dir / kLockFile;
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError("cannot open " + quoted(file) + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char owner[32] = {0};
-    const ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
-    ::close(fd);
-    throw ConfigError(quoted(dir) + " is in use by another fedglioma process" +
-                      (n > 0 ? " (pid " + std::string(owner, static_cast<std::size_t>(n)) + ")" : std::string()) +
-                      "; wait for it to finish, or choose another folder");
-  }
+  take_lock(fd, dir);
   const std::string pid = std::to_string(::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     ::close(fd);
@@ -75,6 +79,13 @@ OwnedFolder::OwnedFolder(OwnedFolder&& other) noexcept
 
 OwnedFolder::~OwnedFolder() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // closing the descriptor releases the lock
+}
+
+void OwnedFolder::require_not_in_use(const fs::path& dir) {
+  const int fd = ::open((dir / kLockFile).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;  // no lock file: nobody ever held the folder
+  take_lock(fd, dir);
+  ::close(fd);  // releases the lock just taken
 }
 
 void OwnedFolder::check(const fs::path& dir, const Kind& kind, bool force) {

@@ -30,6 +30,10 @@ class OwnedFolder {
   /// checks its output folder before a long computation and claims it afterwards.
   static void check(const std::filesystem::path& dir, const Kind& kind, bool force);
 
+  /// Throws ConfigError naming `dir` and the holder's pid when another process holds its lock
+  /// (a run still writing there); for a caller about to remove or reuse a folder it does not own.
+  static void require_not_in_use(const std::filesystem::path& dir);
+
   /// Reopens a folder that fedglioma wrote before (resume): it must carry the marker, or (a
   /// folder from a version without markers) `required`, which then gets the marker.
   static OwnedFolder reopen(const std::filesystem::path& dir, const Kind& kind,

@@ -1,6 +1,8 @@
 #include "experiments/child_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,9 +32,13 @@ pid_t spawn_self(const std::vector<std::string>& args, const std::map<std::strin
   std::vector<char*> envp;
   for (std::string& e : environment) envp.push_back(e.data());
   envp.push_back(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw Error(std::string("cannot start a process: ") + std::strerror(errno));
   if (pid != 0) return pid;
+  // The child ends with its parent, however the parent ends (SIGKILL included): a killed sweep or
+  // launch leaves no run writing on. The check after prctl covers a parent that ended before it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) ::_exit(125);
   if (!log.empty()) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd < 0) ::_exit(126);

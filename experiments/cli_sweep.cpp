@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_names.h"
 #include "core/json_document.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
@@ -89,7 +90,11 @@ std::vector<Point> expand(const json& grid, const fs::path& out, std::ostream& c
   }
   std::map<std::string, const Point*> by_name;
   for (Point& p : points) {
-    p.dir = out / "points" / p.name;
+    try {
+      p.dir = child_path(out / "points", p.name, "point name", "sweep grid point " + p.settings.dump());
+    } catch (const DataError& e) {
+      throw ConfigError(std::string(e.what()) + "; shorten the grid's values or keys");
+    }
     const auto [it, fresh] = by_name.emplace(p.name, &p);
     if (!fresh)
       throw ConfigError("sweep grid: points " + it->second->settings.dump() + " and " + p.settings.dump() +
@@ -192,6 +197,8 @@ SweepSpec read_spec(const SweepOptions& options) {
     }
   }
   sweep.fixed.insert(sweep.fixed.end(), options.overrides.begin(), options.overrides.end());
+  if (spec.contains("out") && !spec["out"].is_string())
+    throw ConfigError(source + ": \"out\": expected a folder path (a string), found " + spec["out"].dump());
   sweep.out = !options.out.empty()    ? options.out
               : spec.contains("out") ? fs::path(spec["out"].get<std::string>())
                                      : fs::path("runs") / options.sweep.stem();
@@ -273,13 +280,16 @@ std::string md_row(const std::string& group, std::map<std::string, std::vector<d
   return "| " + (group.empty() ? std::string("(all)") : group) + " | " + std::to_string(n) + " |" + row + "\n";
 }
 
-// sweep.csv: one row per point; sweep.md: mean +- sd over seeds for each other setting.
-void write_tables(const fs::path& out, const std::string& name, const json& grid, const std::vector<Point>& points) {
+// sweep.csv: one row per finished point; sweep.md: mean +- sd over seeds for each other setting,
+// and the points that failed, each with its error.
+void write_tables(const fs::path& out, const std::string& name, const json& grid, const std::vector<Point>& points,
+                  const std::vector<PointFailure>& failures) {
   std::vector<std::string> keys;
   for (const auto& [key, values] : grid.items()) keys.push_back(key);
   std::string csv = csv_header(keys);
   TableGroups groups;
-  for (const Point& p : points) csv += csv_row(p, keys, groups);
+  for (const Point& p : points)
+    if (fs::exists(p.dir / "summary.json")) csv += csv_row(p, keys, groups);
   write_file_atomic(out / "sweep.csv", csv);
 
   std::string md = "# Sweep " + name +
@@ -288,6 +298,8 @@ void write_tables(const fs::path& out, const std::string& name, const json& grid
                    "strategy personalises.\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade | "
                    "worst-site Dice |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const auto& g : groups.order) md += md_row(g, groups.values[g]);
+  if (!failures.empty()) md += "\nFailed points (not in the table):\n\n";
+  for (const PointFailure& f : failures) md += "- " + f.name + ": " + f.error + "\n";
   write_file_atomic(out / "sweep.md", md);
 }
 
@@ -347,10 +359,15 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
   fs::create_directories(out / "points");
   write_file_atomic(out / "points.json", listing.dump(2) + "\n");
 
-  run_sweep_points(points, run_options, options.jobs, out / "logs", console);
-
-  write_tables(out, options.sweep.stem().string(), sweep.grid, points);
+  const std::vector<PointFailure> failures = run_sweep_points(points, run_options, options.jobs, out / "logs", console);
+  write_tables(out, options.sweep.stem().string(), sweep.grid, points, failures);
   console << "sweep folder: " << out.string() << " (sweep.csv, sweep.md)\n";
+  if (!failures.empty()) {
+    std::string named;
+    for (const PointFailure& f : failures) named += "; " + f.name + ": " + f.error;
+    throw Error("sweep: " + std::to_string(failures.size()) + " of " + std::to_string(points.size()) +
+                " point(s) failed (the tables hold the others)" + named);
+  }
   return out;
 }
 

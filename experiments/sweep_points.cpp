@@ -9,6 +9,7 @@
 #include "core/devices.h"
 #include "core/error.h"
 #include "core/json_document.h"
+#include "core/owned_folder.h"
 #include "core/remove_tree.h"
 #include "experiments/child_process.h"
 
@@ -32,9 +33,20 @@ std::string stale_reason(const SweepPoint& p) {
 
 enum class Start { kSkip, kResume, kFresh };
 
+// Refuses a point whose folder another process is still writing (a run that an earlier, killed
+// sweep started): its folder is neither removed nor resumed nor read.
+void require_not_in_use(const SweepPoint& p) {
+  try {
+    OwnedFolder::require_not_in_use(p.dir);
+  } catch (const ConfigError& e) {
+    throw ConfigError("sweep point " + p.name + ": " + e.what());
+  }
+}
+
 // What a point needs, said on the console line its caller began; clears a folder that must start
 // again.
 Start prepare_point(const SweepPoint& p, std::ostream& console) {
+  require_not_in_use(p);
   const std::string stale = stale_reason(p);
   std::error_code ec;
   if (!stale.empty()) {
@@ -78,29 +90,40 @@ std::optional<std::string> slot_device(const SweepPoint& p, std::size_t slot) {
   return devices[slot % devices.size()];
 }
 
-void run_in_parallel(const std::vector<SweepPoint>& points, const std::function<RunOptions(const SweepPoint&)>& options_of,
-                     std::size_t jobs, const fs::path& logs_dir, std::ostream& console) {
+// `fedglioma run` for point `index` in its own process, logging to `logs_dir`/<name>.log, on the
+// GPU of job slot `slot` where there are several; nullopt when the point is finished already.
+std::optional<pid_t> start_point(const std::vector<SweepPoint>& points, std::size_t index, std::size_t slot,
+                                 const std::function<RunOptions(const SweepPoint&)>& options_of, const fs::path& logs_dir,
+                                 std::ostream& console) {
+  const SweepPoint& p = points[index];
+  console << "sweep: point " << index + 1 << "/" << points.size() << ": " << p.name;
+  const Start start = prepare_point(p, console);
+  if (start == Start::kSkip) return std::nullopt;
+  RunOptions o = start == Start::kResume ? resume_options(p) : options_of(p);
+  if (const auto device = slot_device(p, slot); device && start == Start::kFresh)
+    o.overrides.push_back("runtime.devices=" + *device);
+  const fs::path log = logs_dir / (p.name + ".log");
+  std::error_code ec;
+  fs::remove(log, ec);
+  return spawn_self(run_args(o), {}, log.string());
+}
+
+std::vector<PointFailure> run_in_parallel(const std::vector<SweepPoint>& points,
+                                          const std::function<RunOptions(const SweepPoint&)>& options_of,
+                                          std::size_t jobs, const fs::path& logs_dir, std::ostream& console) {
   fs::create_directories(logs_dir);
   std::map<pid_t, std::pair<std::size_t, std::size_t>> running;  // pid -> (point, slot)
   std::vector<bool> busy(jobs, false);
-  std::string failures;
+  std::vector<PointFailure> failures;
   std::size_t next = 0;
   auto fill = [&] {
     for (; next < points.size() && running.size() < jobs; ++next) {
-      const SweepPoint& p = points[next];
-      console << "sweep: point " << next + 1 << "/" << points.size() << ": " << p.name;
-      const Start start = prepare_point(p, console);
-      if (start == Start::kSkip) continue;
       std::size_t slot = 0;
       while (busy[slot]) ++slot;
-      RunOptions o = start == Start::kResume ? resume_options(p) : options_of(p);
-      if (const auto device = slot_device(p, slot); device && start == Start::kFresh)
-        o.overrides.push_back("runtime.devices=" + *device);
-      const fs::path log = logs_dir / (p.name + ".log");
-      std::error_code ec;
-      fs::remove(log, ec);
-      running[spawn_self(run_args(o), {}, log.string())] = {next, slot};
-      busy[slot] = true;
+      if (const auto pid = start_point(points, next, slot, options_of, logs_dir, console)) {
+        running[*pid] = {next, slot};
+        busy[slot] = true;
+      }
     }
   };
   fill();
@@ -112,29 +135,36 @@ void run_in_parallel(const std::vector<SweepPoint>& points, const std::function<
     const auto [index, slot] = it->second;
     running.erase(it);
     busy[slot] = false;
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-      failures += "; " + points[index].name + " " + describe_exit(status) + " (" + (logs_dir / (points[index].name + ".log")).string() + ")";
-    else
-      console << "sweep: point " << points[index].name << " done\n";
+    const std::string& name = points[index].name;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) console << "sweep: point " << name << " done\n";
+    else failures.push_back({name, describe_exit(status) + " (" + (logs_dir / (name + ".log")).string() + ")"});
     fill();
   }
-  if (!failures.empty()) throw Error("sweep: point(s) failed" + failures);
+  return failures;
 }
 
 }  // namespace
 
-void run_sweep_points(const std::vector<SweepPoint>& points,
-                      const std::function<RunOptions(const SweepPoint&)>& options_of, int jobs,
-                      const fs::path& logs_dir, std::ostream& console) {
+std::vector<PointFailure> run_sweep_points(const std::vector<SweepPoint>& points,
+                                           const std::function<RunOptions(const SweepPoint&)>& options_of, int jobs,
+                                           const fs::path& logs_dir, std::ostream& console) {
+  for (const SweepPoint& p : points) require_not_in_use(p);  // before any point starts
   if (jobs > 1) return run_in_parallel(points, options_of, static_cast<std::size_t>(jobs), logs_dir, console);
+  std::vector<PointFailure> failures;
   for (std::size_t i = 0; i < points.size(); ++i) {
     console << "sweep: point " << i + 1 << "/" << points.size() << ": " << points[i].name;
-    switch (prepare_point(points[i], console)) {
-      case Start::kSkip: break;
-      case Start::kResume: run_run(resume_options(points[i]), console); break;
-      case Start::kFresh: run_run(options_of(points[i]), console); break;
+    try {
+      switch (prepare_point(points[i], console)) {
+        case Start::kSkip: break;
+        case Start::kResume: run_run(resume_options(points[i]), console); break;
+        case Start::kFresh: run_run(options_of(points[i]), console); break;
+      }
+    } catch (const std::exception& e) {
+      console << "sweep: point " << points[i].name << " failed: " << e.what() << "\n";
+      failures.push_back({points[i].name, e.what()});
     }
   }
+  return failures;
 }
 
 }  // namespace fedglioma::experiments

@@ -168,8 +168,9 @@ TEST_CASE("sweep --jobs 2 runs points at once in processes of their own, with th
   REQUIRE(fedglioma::testing::run_command(std::string(FEDGLIOMA_BINARY) + " sweep '" + (dir / "failing.json").string() +
                                               "' --out '" + (dir / "failing").string() + "' --jobs 2",
                                           &output) == 1);
-  REQUIRE_THAT(output, Catch::Contains("sweep: point(s) failed; min_clients-5 exited with status 1") &&
+  REQUIRE_THAT(output, Catch::Contains("sweep: 1 of 2 point(s) failed (the tables hold the others); min_clients-5: exited with status 1") &&
                            Catch::Contains("logs/min_clients-5.log"));
   REQUIRE(fs::exists(dir / "failing" / "points" / "min_clients-1" / "summary.json"));
+  REQUIRE_THAT(fedglioma::read_file(dir / "failing" / "sweep.csv"), Catch::Contains("\nmin_clients-1,1,"));
   REQUIRE_THAT(fedglioma::read_file(dir / "failing" / "logs" / "min_clients-5.log"), Catch::Contains("federation.min_clients"));
 }
