@@ -75,6 +75,14 @@ TEST_CASE("a sweep file with an unknown key or a bad grid is refused before anyt
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console), Catch::Contains("unknown key 'seeds'"));
   fedglioma::write_file_atomic(dir / "sweep.json", R"({"base": "tiny.json", "grid": {"runtime.seed": 1}})");
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console), Catch::Contains("runtime.seed"));
+  fedglioma::write_file_atomic(dir / "sweep.json", R"({"base": "tiny.json", "grid": {"runtime.seed": [1]}, "out": 5})");
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console),
+                      Catch::Contains("\"out\": expected a folder path (a string), found 5"));
+  fedglioma::write_file_atomic(dir / "sweep.json", R"({"base": "tiny.json", "grid": {"data.cache_dir": [")" +
+                                                       std::string(250, 'c') + R"("]}})");
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_sweep(options, console),
+                      Catch::Contains("point name \"cache_dir-ccc") && Catch::Contains("more than 200") &&
+                          Catch::Contains("shorten the grid's values"));
   REQUIRE_FALSE(fs::exists(dir / "out" / "points.json"));
 }
 
