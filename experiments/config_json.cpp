@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -64,13 +65,26 @@ void apply_override(json& user, const std::string& assignment) {
   }
 }
 
+// Whether `message` names the config key `key` (or a key inside it) as a whole: "train.lr" is not
+// named by "train.lr_schedule: ...", nor "rounds" by "federation.rounds".
+bool names_key(const std::string& message, const std::string& key) {
+  const auto part_of_key = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  for (auto at = message.find(key); at != std::string::npos; at = message.find(key, at + 1)) {
+    const std::size_t end = at + key.size();
+    const bool starts = at == 0 || !part_of_key(message[at - 1]);
+    const bool ends = end == message.size() || message[end] == '.' || !part_of_key(message[end]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 // Where a problem comes from: the --set whose key the message names (the longest such key),
 // else the config file.
 std::string culprit(const std::string& message, const std::vector<std::string>& overrides, const std::string& source) {
   std::string found, key_found;
   for (const std::string& o : overrides) {
     const std::string key = o.substr(0, o.find('='));
-    if (!key.empty() && key.size() > key_found.size() && message.find(key) != std::string::npos) {
+    if (!key.empty() && key.size() > key_found.size() && names_key(message, key)) {
       found = "--set " + o;
       key_found = key;
     }

@@ -35,6 +35,9 @@ class ConfigReader {
     const json& v = at(path);
     if (!v.is_string()) throw ConfigError(path + ": expected a string, got " + json_type_name(v));
     const std::string s = v.get<std::string>();
+    // A NUL would cut the text where the C library reads it (a path would name another file).
+    if (s.find('\0') != std::string::npos)
+      throw ConfigError(path + ": holds a NUL character (\\u0000), which no path or name may hold");
     if (!allowed.empty() && !allowed.count(s)) {
       std::string options;
       for (const auto& a : allowed) options += (options.empty() ? "" : ", ") + a;
@@ -45,9 +48,11 @@ class ConfigReader {
   std::int64_t integer(const std::string& path, std::int64_t lo, std::int64_t hi) const {
     const json& v = at(path);
     if (!v.is_number_integer()) throw ConfigError(path + ": expected an integer, got " + json_type_name(v));
-    const auto x = v.get<std::int64_t>();
-    if (x < lo || x > hi)
-      throw ConfigError(path + ": " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " +
+    // An unsigned value beyond int64 (2^63 and up) would read as negative: it is out of range as written.
+    const bool too_large = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
+    const auto x = too_large ? hi : v.get<std::int64_t>();
+    if (too_large || x < lo || x > hi)
+      throw ConfigError(path + ": " + v.dump() + " is out of range [" + std::to_string(lo) + ", " +
                         std::to_string(hi) + "]");
     return x;
   }

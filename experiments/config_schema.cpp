@@ -113,6 +113,18 @@ ConfigField clients_per_round() {
           [](const ExperimentConfig& c) { return json(c.federation.clients_per_round); }};
 }
 
+ConfigField dropout() {
+  return {"federation.dropout", "probability in [0, 1) that a sampled client drops out of a round",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            const double v = r.number("federation.dropout", 0.0, 1.0);
+            if (v == 1.0)
+              throw ConfigError("federation.dropout: 1 drops every client of every round, so nothing would ever "
+                                "train; expected a probability in [0, 1)");
+            c.federation.dropout = v;
+          },
+          [](const ExperimentConfig& c) { return json(c.federation.dropout); }};
+}
+
 // A strategy's numeric parameter or switch (1 / 0).
 double strategy_number(const ConfigReader& r, const std::string& key, const sim::StrategyParam& p) {
   if (p.boolean) return r.boolean(key) ? 1.0 : 0.0;
@@ -278,8 +290,7 @@ std::vector<ConfigField> federation_fields() {
       integer("federation.min_clients", MEMBER(federation.min_clients), 1, 1000000,
               "fewer usable updates in a round: the round is skipped (global model kept) or the run stops"),
       text("federation.below_min_clients", MEMBER(federation.below_min_clients), {"skip", "stop"}, "`skip` or `stop`"),
-      number("federation.dropout", MEMBER(federation.dropout), 0.0, 1.0,
-             "probability that a sampled client drops out of a round"),
+      dropout(),
       strategy(),
       boolean("federation.simulated_time.enabled", MEMBER(federation.simulated_time.enabled),
               "log a simulated wall clock per client and round (FeTS-style)"),

@@ -178,6 +178,34 @@ TEST_CASE("command-line mistakes are one line with exit status 2, and --set erro
   }
 }
 
+TEST_CASE("a config error blames the --set that names its key, and prints the value as written", "[experiments][config]") {
+  // The file's error is the file's, although a --set's key is a prefix of the key named.
+  REQUIRE_THROWS_WITH(parse_config(R"({"train": {"lr_schedule": "bogus"}})", {"train.lr=0.1"}, "'c.json'"),
+                      Catch::StartsWith("'c.json': train.lr_schedule: 'bogus'"));
+  REQUIRE_THROWS_WITH(parse_config("{}", {"train.lr=0.1", "train.lr_schedule=bogus"}, "'c.json'"),
+                      Catch::StartsWith("--set train.lr_schedule=bogus: "));
+  REQUIRE_THROWS_WITH(parse_config("{}", {"federation.strategy={\"name\": \"fedprox\", \"mu\": -1}"}, "'c.json'"),
+                      Catch::StartsWith("--set federation.strategy="));
+  // Integers beyond int64 are out of range as written, not negative numbers.
+  REQUIRE_THROWS_WITH(parse_config("{}", {"runtime.seed=18446744073709551615"}, "x"),
+                      Catch::Contains("runtime.seed: 18446744073709551615 is out of range"));
+  REQUIRE_THROWS_WITH(parse_config("{}", {"federation.rounds=9223372036854775808"}, "x"),
+                      Catch::Contains("federation.rounds: 9223372036854775808 is out of range"));
+}
+
+TEST_CASE("federation.dropout 1 is refused at start: no round could train", "[experiments][config]") {
+  REQUIRE_THROWS_WITH(parse_config("{}", {"federation.dropout=1"}, "x"),
+                      Catch::Contains("federation.dropout: 1 drops every client of every round"));
+  REQUIRE(parse_config("{}", {"federation.dropout=0.99"}, "x").config.federation.dropout == 0.99);
+}
+
+TEST_CASE("a NUL in a config string is refused naming the key, never cut", "[experiments][config][bad-input]") {
+  REQUIRE_THROWS_WITH(parse_config(R"({"data": {"manifest": "cohort\u0000/other.json"}})", {}, "'c.json'"),
+                      Catch::Contains("'c.json': data.manifest: holds a NUL character"));
+  REQUIRE_THROWS_WITH(parse_config("{}", {"data.cache_dir=\"a\\u0000b\""}, "x"),
+                      Catch::Contains("--set data.cache_dir=") && Catch::Contains("data.cache_dir: holds a NUL"));
+}
+
 TEST_CASE("every config key is declared once: a wrong value is refused naming it, and docs/config.md documents it",
           "[experiments][config][docs]") {
   const auto& schema = fedglioma::experiments::config_schema();

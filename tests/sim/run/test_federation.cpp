@@ -234,8 +234,13 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
           summary_of(options.out)["seconds_last_process"].get<double>());
   REQUIRE(summary_of(reference_run)["processes"] == 1);
 
-  // A finished run resumes to the same files; a folder without a checkpoint cannot be resumed.
-  fedglioma::experiments::run_run(resume, console);
+  // A finished run is left as it is (its timings included) and says so; a folder without a
+  // checkpoint cannot be resumed.
+  const std::string summary = fedglioma::read_file(options.out / "summary.json");
+  std::ostringstream again;
+  fedglioma::experiments::run_run(resume, again);
+  REQUIRE_THAT(again.str(), Catch::Contains("is finished (it has summary.json): nothing to resume, nothing changed"));
+  REQUIRE(fedglioma::read_file(options.out / "summary.json") == summary);
   REQUIRE(read_rounds(options.out).size() == 4);
   fedglioma::experiments::RunOptions nothing;
   nothing.resume = fedglioma::testing::temp_dir("resume-empty");

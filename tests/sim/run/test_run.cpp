@@ -188,6 +188,7 @@ TEST_CASE("a bad partition, a min_clients above the clients and a changed resume
   // A resume with another config is refused before reading too.
   const fs::path finished = fedglioma::testing::tiny_run("partition-first-run", {"federation.rounds=1"});
   fs::copy(finished, dir / "resumed", fs::copy_options::recursive);
+  fs::remove(dir / "resumed" / "summary.json");  // as if killed after its last checkpoint
   const std::string resolved = fedglioma::read_file(dir / "resumed" / "config.resolved.json");
   auto changed = nlohmann::json::parse(resolved);
   changed["train"]["lr"] = 0.5;
