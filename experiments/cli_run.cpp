@@ -106,12 +106,12 @@ fs::path resume_run(const RunOptions& options, std::ostream& console) {
   for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl"})
     if (!fs::exists(run_dir / file))
       throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
-  OwnedFolder::require_not_in_use(run_dir);
+  const sim::LaunchEnv env = sim::read_launch_env();
+  if (env.rank == 0) OwnedFolder::require_not_in_use(run_dir);  // the other ranks find it held by rank 0
   if (fs::exists(run_dir / "summary.json")) {  // written last: the run is complete, and stays as it is
     console << "run: '" << run_dir.string() << "' is finished (it has summary.json): nothing to resume, nothing changed\n";
     return run_dir;
   }
-  const sim::LaunchEnv env = sim::read_launch_env();
   if (env.rank > 0) return resume_in(run_dir, env, console);  // rank 0 alone writes the run folder
   const OwnedFolder folder = OwnedFolder::reopen(run_dir, kRunFolder, {"config.resolved.json", "rounds.jsonl"});
   return resume_in(run_dir, env, console);

@@ -139,9 +139,12 @@ TEST_CASE("a rank killed mid-run is named by the other within the timeout, and r
   REQUIRE_FALSE(fs::exists(dir / "run" / "summary.json"));
 
   // Resumed under another world size: nothing in the results depends on it.
-  REQUIRE(run_command(std::string(FEDGLIOMA_BINARY) + " launch --procs 3 -- run --resume '" + (dir / "run").string() + "'",
-                      &output) == 0);
-  REQUIRE_THAT(output, Catch::Contains("resuming after round"));
+  std::string resumed;
+  const int resume_status =
+      run_command(std::string(FEDGLIOMA_BINARY) + " launch --procs 3 -- run --resume '" + (dir / "run").string() + "'", &resumed);
+  INFO(resumed);
+  REQUIRE(resume_status == 0);
+  REQUIRE_THAT(resumed, Catch::Contains("resuming after round"));
   const auto a = read_rounds(reference), b = read_rounds(dir / "run");
   REQUIRE(a.size() == b.size());
   for (std::size_t r = 0; r < a.size(); ++r) REQUIRE(metrics_of(a[r]).dump() == metrics_of(b[r]).dump());

@@ -107,7 +107,8 @@ TEST_CASE("client sampling takes the configured share of clients per round, draw
 
 TEST_CASE("dropped-out clients are logged and rounds below min_clients are skipped or stop the run",
           "[sim][federation]") {
-  const auto rounds = read_rounds(tiny_run("dropout", {"federation.dropout=1.0"}));
+  // 0.99 (1 is refused: nothing would ever train) drops both clients of both rounds under this seed.
+  const auto rounds = read_rounds(tiny_run("dropout", {"federation.dropout=0.99"}));
   for (const json& r : rounds) {
     for (const json& c : r["clients"]) REQUIRE(c["status"] == "dropped out");
     REQUIRE(r["skipped"].get<std::string>().find("federation.min_clients") != std::string::npos);
@@ -116,7 +117,7 @@ TEST_CASE("dropped-out clients are logged and rounds below min_clients are skipp
   std::ostringstream console;
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(
                           fedglioma::testing::tiny_run_options(
-                              dir, {"federation.dropout=1.0", "federation.below_min_clients=stop"}),
+                              dir, {"federation.dropout=0.99", "federation.below_min_clients=stop"}),
                           console),
                       Catch::Contains("round 1") && Catch::Contains("stopping"));
   REQUIRE(read_rounds(dir / "run").size() == 1);  // the failed round is logged
@@ -281,6 +282,7 @@ TEST_CASE("a run with rounds logged but no checkpoint yet resumes from round 1 t
   REQUIRE_FALSE(fs::exists(options.out / "checkpoints" / "latest.state"));
   const auto before = read_rounds(options.out);
   fedglioma::write_file_atomic(options.out / "rounds.jsonl", before.front().dump() + "\n");  // as if killed after round 1
+  fs::remove(options.out / "summary.json");
   fedglioma::experiments::RunOptions resume;
   resume.resume = options.out;
   std::ostringstream resumed;
@@ -300,7 +302,9 @@ TEST_CASE("resume refuses a config or data changed since the checkpoint, naming 
   fedglioma::experiments::run_run(options, console);
   fedglioma::experiments::RunOptions resume;
   resume.resume = options.out;
+  fs::remove(options.out / "summary.json");          // as if killed before it was written
   fedglioma::experiments::run_run(resume, console);  // unchanged: resumes (after its last round)
+  fs::remove(options.out / "summary.json");          // the refusals below are checked before anything is written
 
   const fs::path config_path = options.out / "config.resolved.json";
   const std::string original = fedglioma::read_file(config_path);
