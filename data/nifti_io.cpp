@@ -133,16 +133,17 @@ void check_finite(const fs::path& path, const NiftiHeader& header) {
   }
 }
 
-// The header is read first so that a 4D series or a vector image is rejected with a message,
-// instead of ITK silently reading its first volume.
-void check_is_3d(const fs::path& path) {
+// Opens `path`'s header (fedglioma's own checks, then ITK's), refusing a 4D series or a vector
+// image with a message instead of ITK silently reading its first volume. Nothing past the header
+// is decompressed.
+itk::ImageIOBase::Pointer open_header(const fs::path& path, std::optional<NiftiHeader>& header) {
   register_nifti();
   if (!fs::exists(path)) throw DataError("'" + path.string() + "': file does not exist");
   if (!fs::is_regular_file(path))
     throw DataError("'" + path.string() + "' is not a regular file (a folder, device or pipe); expected a NIfTI file");
   // ITK aborts the process on a non-finite or singular geometry, and would decompress whatever
   // size the header declares: the header is checked first.
-  const std::optional<NiftiHeader> header = read_nifti_header(path);
+  header = read_nifti_header(path);
   if (header) {
     check_header_extent(*header, path);
     check_header_geometry(*header, path);
@@ -164,6 +165,14 @@ void check_is_3d(const fs::path& path) {
   if (io->GetNumberOfComponents() != 1)
     throw DataError("'" + path.string() + "': expected one scalar per voxel, found " +
                     std::to_string(io->GetNumberOfComponents()) + " components");
+  return io;
+}
+
+// Before ITK reads the voxels: the file holds all of them, and a float file none that is NaN or
+// infinite.
+void check_is_3d(const fs::path& path) {
+  std::optional<NiftiHeader> header;
+  const auto io = open_header(path, header);
   check_complete(path, static_cast<std::uint64_t>(io->GetImageSizeInBytes()));
   if (header) check_finite(path, *header);
 }
@@ -265,6 +274,19 @@ bool Geometry::same_grid(const Geometry& other, double tolerance) const {
   for (int i = 0; i < 9; ++i)
     if (std::abs(direction[i] - other.direction[i]) > 1e-3) return false;
   return true;
+}
+
+Geometry read_geometry(const fs::path& path) {
+  std::optional<NiftiHeader> header;
+  const auto io = open_header(path, header);
+  Geometry g;
+  for (unsigned d = 0; d < 3; ++d) {
+    g.size[d] = static_cast<std::int64_t>(io->GetDimensions(d));
+    g.spacing[d] = io->GetSpacing(d);
+    g.origin[d] = io->GetOrigin(d);
+    for (unsigned c = 0; c < 3; ++c) g.direction[d * 3 + c] = io->GetDirection(c)[d];  // column c: axis c
+  }
+  return g;
 }
 
 FloatVolume read_image(const fs::path& path) {

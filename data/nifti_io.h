@@ -10,6 +10,10 @@ namespace fedglioma::data {
 /// the file for a missing/unreadable file, a non-3D image or non-finite voxels.
 FloatVolume read_image(const std::filesystem::path& path);
 
+/// The grid of a 3D NIfTI image from its header alone (nothing past it is decompressed), as
+/// read_image would give it. Throws DataError naming the file as read_image does for the header.
+Geometry read_geometry(const std::filesystem::path& path);
+
 /// Reads a 3D NIfTI label image. Values must be whole numbers in [0, 255] (within 1e-4, for
 /// files stored with scl_slope/scl_inter scaling); throws DataError naming the file otherwise.
 MaskVolume read_labels(const std::filesystem::path& path);

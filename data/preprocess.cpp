@@ -10,6 +10,8 @@
 namespace fedglioma::data {
 namespace {
 
+namespace fs = std::filesystem;
+
 std::string grid_text(const Geometry& g) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%lldx%lldx%lld voxels of %.3gx%.3gx%.3g mm", static_cast<long long>(g.size[0]),
@@ -109,20 +111,38 @@ void zscore_inside(std::vector<float>& image, const std::vector<std::uint8_t>& f
   }
 }
 
+DataError off_grid(const std::string& where, const std::string& what, const Geometry& grid, const fs::path& reference,
+                   const Geometry& reference_grid) {
+  return DataError(where + ": " + what + " (" + grid_text(grid) + ") is not on the grid of '" + reference.string() + "' (" +
+                   grid_text(reference_grid) + ")");
+}
+
+// The grids as the headers declare them, compared before any voxel is decompressed: a scan on
+// another grid (a 512^3 series among 240x240x155 ones, say) is refused in milliseconds, not after
+// a gigabyte of inflating. The modalities are compared only when they may not be resampled.
+void check_header_grids(const Case& record, const PreprocessOptions& options, const std::string& where) {
+  const Geometry reference = read_geometry(record.images[0]);
+  for (std::size_t m = 1; m < 4 && options.on_mismatch != "resample"; ++m) {
+    const Geometry grid = read_geometry(record.images[m]);
+    if (!grid.same_grid(reference))
+      throw DataError(off_grid(where, "'" + record.images[m].string() + "'", grid, record.images[0], reference).what() +
+                      std::string("; co-register the modalities or set data.on_geometry_mismatch to \"resample\""));
+  }
+  if (!record.mask) return;
+  const Geometry grid = read_geometry(*record.mask);
+  if (!grid.same_grid(reference)) throw off_grid(where, "mask '" + record.mask->string() + "'", grid, record.images[0], reference);
+}
+
 }  // namespace
 
 Sample preprocess_case(const Case& record, const PreprocessOptions& options, GridMapping* mapping) {
   const std::string where = "case '" + record.id + "'";
+  check_header_grids(record, options, where);
   std::array<FloatVolume, 4> images;
   for (std::size_t m = 0; m < 4; ++m) {
     images[m] = read_image(record.images[m]);
-    if (m == 0 || images[m].geometry.same_grid(images[0].geometry)) continue;
-    if (options.on_mismatch != "resample")
-      throw DataError(where + ": '" + record.images[m].string() + "' (" + grid_text(images[m].geometry) +
-                      ") is not on the grid of '" + record.images[0].string() + "' (" +
-                      grid_text(images[0].geometry) +
-                      "); co-register the modalities or set data.on_geometry_mismatch to \"resample\"");
-    images[m] = resample(images[m], images[0].geometry, Interpolation::kLinear);
+    if (m > 0 && !images[m].geometry.same_grid(images[0].geometry))
+      images[m] = resample(images[m], images[0].geometry, Interpolation::kLinear);  // on_mismatch is "resample"
   }
   const Geometry& original = images[0].geometry;
   const auto n0 = static_cast<std::size_t>(original.voxel_count());
@@ -145,10 +165,7 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
   zscore_inside(sample.image, foreground, n, where);
 
   if (record.mask) {
-    const MaskVolume labels = read_labels(*record.mask);
-    if (!labels.geometry.same_grid(original))
-      throw DataError(where + ": mask '" + record.mask->string() + "' (" + grid_text(labels.geometry) +
-                      ") is not on the grid of '" + record.images[0].string() + "' (" + grid_text(original) + ")");
+    const MaskVolume labels = read_labels(*record.mask);  // on the grid: check_header_grids
     FloatVolume binary;
     binary.geometry = labels.geometry;
     binary.voxels.resize(labels.voxels.size());

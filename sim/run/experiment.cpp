@@ -8,8 +8,6 @@
 #include <set>
 #include <sstream>
 
-#include <unistd.h>
-
 #include "core/aggregate.h"
 #include "core/atomic_file.h"
 #include "core/byte_codec.h"
@@ -18,7 +16,7 @@
 #include "core/file_names.h"
 #include "core/numerics.h"
 #include "core/random.h"
-#include "core/remove_tree.h"
+#include "core/process_scratch.h"
 #include "data/patients.h"
 #include "data/sample_store.h"
 #include "models/model.h"
@@ -127,11 +125,17 @@ void write_outputs(const fs::path& run_dir, int eval_round, const std::vector<Ca
                     identity_of_model);
 }
 
+// The private temporary folder where a rank other than 0, which never writes the run folder,
+// spills its clients' state; removed on every way out (see ProcessScratch). Rank 0 has none.
+std::unique_ptr<ProcessScratch> rank_scratch(int rank) {
+  if (rank == 0) return nullptr;
+  return std::make_unique<ProcessScratch>("fedglioma-rank", std::to_string(rank));
+}
+
 // Where per-client state spills: the run folder's client_state/ for rank 0 (its checkpoints link
-// the files), a private temporary folder for the other ranks, which never write the run folder.
-fs::path client_state_dir(const fs::path& run_dir, int rank) {
-  if (rank == 0) return run_dir / "client_state";
-  return fs::temp_directory_path() / ("fedglioma-rank" + std::to_string(rank) + "-" + std::to_string(::getpid()));
+// the files), the rank's scratch folder for the others.
+fs::path client_state_dir(const fs::path& run_dir, const ProcessScratch* scratch) {
+  return scratch ? scratch->path() : run_dir / "client_state";
 }
 
 RoundLoopSettings loop_settings(const ExperimentConfig& config, const Partition& partition) {
@@ -163,7 +167,8 @@ class ExperimentRun {
         store_(load_cases(config, manifest, console, needed_cases(config, manifest, drawn_, processes_))),
         partition_(bind_partition(drawn_.positions, store_->samples())),
         identity_{control.config_json, shared_data_identity(*store_, processes_)},
-        client_state_(client_state_dir(run_dir, processes_.rank()), gigabytes(config.runtime.client_state_ram_gb)) {
+        scratch_(rank_scratch(processes_.rank())),
+        client_state_(client_state_dir(run_dir, scratch_.get()), gigabytes(config.runtime.client_state_ram_gb)) {
     const RuntimeConfig& rt = config.runtime;
     const FederationConfig& fed = config.federation;
     // The initial global model is built once, here, from the run's seed.
@@ -218,7 +223,6 @@ class ExperimentRun {
     if (writes_) write_files();
     client_state_.clear();  // the last checkpoint holds its own links to the files
     if (processes_.size() > 1) processes_.allgather({}, "the end of the run");
-    if (!writes_) remove_tree(client_state_dir(run_dir_, processes_.rank()));
   }
 
   // The final models of the clients, each on every client's validation cases (cross_site.csv).
@@ -318,6 +322,7 @@ class ExperimentRun {
   const std::unique_ptr<data::SampleStore> store_;
   const Partition partition_;
   const RunIdentity identity_;
+  const std::unique_ptr<ProcessScratch> scratch_;  // destroyed after client_state_, which spills there
   ClientStateStore client_state_;
   std::shared_ptr<models::Model> initial_;
   FlatParams global_;

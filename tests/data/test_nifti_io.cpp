@@ -53,6 +53,26 @@ TEST_CASE("reading a real BraTS-space sample gives its geometry", "[data][io][sh
   REQUIRE(seg.geometry.same_grid(t1.geometry));
 }
 
+TEST_CASE("a scan's grid read from its header alone is the grid read with its voxels", "[data][io][shared][may_skip]") {
+  const fs::path root = fedglioma::testing::shared_data_dir();
+  if (root.empty()) {
+    fedglioma::testing::skip("../shared/data not present");
+    return;
+  }
+  const fs::path tcia = root / "brainlesion-tutorials/BraTS-Toolkit/data/OtherEXampleFromTCIA";
+  for (const fs::path& file :  // an oblique native series, a BraTS-space scan, a BraTS 2015 mask
+       {tcia / "T1_AX_OtherEXampleTCIA_TCGA-FG-6692_Si_TCGA-FG-6692_T1_AX_SE_10_se2d1_t1.nii.gz",
+        tcia / "OtherEXampleFromTCIA_brainles/fusion/mav.nii.gz",
+        root / "deepmedic-brats2015/examples/dataForExamples/brats2015TrainingData/test/brats_2013_pat0001_1/OTMultiClass.nii.gz"}) {
+    INFO(file);
+    const Geometry header = read_geometry(file), full = read_image(file).geometry;
+    REQUIRE(header.size == full.size);
+    REQUIRE(header.spacing == full.spacing);
+    REQUIRE(header.origin == full.origin);
+    REQUIRE(header.direction == full.direction);
+  }
+}
+
 TEST_CASE("bad image files give errors naming the file", "[data][io]") {
   using Catch::Contains;
   const fs::path dir = fedglioma::testing::temp_dir("io-bad");

@@ -93,6 +93,37 @@ TEST_CASE("preprocessing a BraTS-space case gives the shape and z-scores and an 
   REQUIRE(fedglioma::dice(back.voxels.data(), original_binary.data(), back.voxels.size()) == 1.0);
 }
 
+TEST_CASE("a modality or mask on another grid is refused from its header, before its voxels are read",
+          "[data][preprocess]") {
+  // Each off-grid file is cut after its header: had its voxels been read (a 512^3 series would
+  // have been inflated in full first), the error would be "truncated", not the grid.
+  const fs::path dir = fedglioma::testing::temp_dir("preprocess-header-grid");
+  FloatVolume scan;
+  scan.geometry.size = {6, 6, 4};
+  for (int i = 0; i < 144; ++i) scan.voxels.push_back(static_cast<float>(i % 7));
+  FloatVolume other = scan;
+  other.geometry.size = {12, 6, 2};
+  const auto header_only = [&](const fs::path& path) {
+    write_image(path, other);
+    fs::resize_file(path, 352);
+    return path;
+  };
+  Case c;
+  c.id = "case-7";
+  for (std::size_t m = 0; m < 4; ++m) {
+    c.images[m] = dir / ("m" + std::to_string(m) + ".nii");
+    write_image(c.images[m], scan);
+  }
+  const fs::path on_grid = c.images[2];
+  c.images[2] = header_only(dir / "big.nii");
+  PreprocessOptions options;
+  REQUIRE_THROWS_WITH(preprocess_case(c, options), Contains("case 'case-7'") && Contains("big.nii' (12x6x2 voxels") &&
+                                                       Contains("is not on the grid of") && !Contains("truncated"));
+  c.images[2] = on_grid;
+  c.mask = header_only(dir / "mask.nii");
+  REQUIRE_THROWS_WITH(preprocess_case(c, options), Contains("mask '") && Contains("is not on the grid of") && !Contains("truncated"));
+}
+
 TEST_CASE("native oblique scans on different grids are rejected or resampled by config",
           "[data][preprocess][shared][may_skip]") {
   const fs::path root = fedglioma::testing::shared_data_dir();

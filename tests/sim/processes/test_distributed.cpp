@@ -117,16 +117,25 @@ TEST_CASE("three processes over four clients (uneven shards) give one process's 
 TEST_CASE("a rank killed mid-run is named by the other within the timeout, and resume (3 ranks) gives the uninterrupted run",
           "[distributed][slow][may_skip]") {
   if (skip_without_gloo()) return;
+  // Client state on disk: rank 1 spills its clients' SCAFFOLD controls into its scratch folder.
   const std::vector<std::string> overrides = {"federation.rounds=4", "runtime.distributed_timeout_s=20",
-                                              "federation.strategy.name=scaffold"};
+                                              "federation.strategy.name=scaffold", "runtime.client_state_ram_gb=0"};
   const fs::path reference = fedglioma::testing::tiny_run("dist-kill-reference", overrides);
   const fs::path dir = fedglioma::testing::temp_dir("dist-kill");
+  const fs::path tmp = dir / "tmp";
+  fs::create_directories(tmp);
+  const std::string tmpdir = "TMPDIR='" + tmp.string() + "' ";
+  const auto scratch_folders = [&] {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(tmp)) n += e.path().filename().string().rfind("fedglioma-rank", 0) == 0;
+    return n;
+  };
   const std::string rounds = (dir / "run" / "rounds.jsonl").string();
   // Launch, wait for round 2's line, SIGKILL rank 1 (found by its RANK), and wait for the launcher.
   std::string output;
   const auto start = std::chrono::steady_clock::now();
   const int status = run_command(
-      "(" + launch_command(dir, 2, overrides) + " & lp=$!; "
+      "(" + tmpdir + launch_command(dir, 2, overrides) + " & lp=$!; "
       "while [ \"$(cat '" + rounds + "' 2>/dev/null | wc -l)\" -lt 2 ]; do sleep 0.02; done; "
       "for p in $(pgrep -P $lp); do if tr '\\0' '\\n' < /proc/$p/environ | grep -qx RANK=1; then kill -9 $p; fi; done; "
       "wait $lp)",
@@ -137,14 +146,16 @@ TEST_CASE("a rank killed mid-run is named by the other within the timeout, and r
   REQUIRE_THAT(output, Catch::Contains("rank 0 of 2: lost rank 1") && Catch::Contains("launch: rank 1 of 2 was killed by signal 9"));
   REQUIRE(seconds < 60);
   REQUIRE_FALSE(fs::exists(dir / "run" / "summary.json"));
+  REQUIRE(scratch_folders() == 1);  // the killed rank's, which it could not remove
 
   // Resumed under another world size: nothing in the results depends on it.
   std::string resumed;
   const int resume_status =
-      run_command(std::string(FEDGLIOMA_BINARY) + " launch --procs 3 -- run --resume '" + (dir / "run").string() + "'", &resumed);
+      run_command(tmpdir + FEDGLIOMA_BINARY + " launch --procs 3 -- run --resume '" + (dir / "run").string() + "'", &resumed);
   INFO(resumed);
   REQUIRE(resume_status == 0);
   REQUIRE_THAT(resumed, Catch::Contains("resuming after round"));
+  REQUIRE(scratch_folders() == 0);  // the dead rank's removed by the next, the new ranks' by themselves
   const auto a = read_rounds(reference), b = read_rounds(dir / "run");
   REQUIRE(a.size() == b.size());
   for (std::size_t r = 0; r < a.size(); ++r) REQUIRE(metrics_of(a[r]).dump() == metrics_of(b[r]).dump());
