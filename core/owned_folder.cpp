@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/remove_tree.h"
 
 namespace fedglioma {
 namespace fs = std::filesystem;
@@ -118,10 +119,22 @@ OwnedFolder OwnedFolder::claim(const fs::path& dir, const Kind& kind, bool force
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create " + quoted(dir) + ": " + ec.message());
   }
-  OwnedFolder folder(dir, !existed, lock(dir));
-  if (!ours) write_marker(dir, kind);
-  folder.marked_ = !ours;
-  return folder;
+  try {
+    OwnedFolder folder(dir, !existed, lock(dir));
+    if (!ours) write_marker(dir, kind);
+    folder.marked_ = !ours;
+    return folder;
+  } catch (...) {
+    // A full disk (or a quota) after the folder was made: leave it as it was found, so that the
+    // retry is not refused for a folder that is neither the user's nor marked as fedglioma's.
+    if (!existed) {
+      remove_tree(dir, ec);
+    } else if (!ours) {
+      fs::remove(dir / kLockFile, ec);
+      fs::remove(dir / marker_name(kind), ec);
+    }
+    throw;
+  }
 }
 
 void OwnedFolder::unmark(const Kind& kind) {

@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/numerics.h"
 #include "core/owned_folder.h"
+#include "core/remove_tree.h"
 #include "data/csv_table.h"
 #include "experiments/cli_run.h"
 #include "sim/record/reporters.h"
@@ -229,6 +230,27 @@ TEST_CASE("run writes only into its own folder: a user's folder is refused, forc
   fedglioma::experiments::RunOptions resume;
   resume.resume = options.out;
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(resume, console), Catch::Contains("in use by another"));
+}
+
+TEST_CASE("a full disk while the run folder is made leaves it as it was, so the retry runs", "[sim][run][owned_folder]") {
+  // ulimit -f 0 (SIGXFSZ ignored) fails every write with EFBIG, as a full disk fails it with ENOSPC:
+  // here the lock file's pid, the first byte a run writes.
+  const fs::path dir = fedglioma::testing::temp_dir("run-disk-full");
+  const auto options = fedglioma::testing::tiny_run_options(dir, {"federation.rounds=1"});
+  std::string run = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" + options.out.string() + "'";
+  for (const std::string& o : options.overrides) run += " --set '" + o + "'";
+  for (const bool existed : {false, true}) {
+    INFO((existed ? "an empty folder of the user's" : "a folder the run makes"));
+    if (existed) fs::create_directories(options.out);
+    std::string output;
+    REQUIRE(fedglioma::testing::run_command("bash -c \"trap '' XFSZ; ulimit -f 0; " + run + "\"", &output) != 0);
+    REQUIRE_THAT(output, Catch::Contains(".fedglioma-lock") && Catch::Contains("File too large"));
+    REQUIRE(fs::exists(options.out) == existed);
+    if (existed) REQUIRE(fs::is_empty(options.out));
+    REQUIRE(fedglioma::testing::run_command(run, &output) == 0);
+    REQUIRE(fs::exists(options.out / "summary.json"));
+    fedglioma::remove_tree(options.out);
+  }
 }
 
 TEST_CASE("CSV files quote ids and sites with commas and quotes, so every row keeps its width",
