@@ -25,6 +25,9 @@ struct NumericsReport {
   std::string onednn_max_cpu_isa;             ///< the cap oneDNN reads; empty = none (all the CPU has)
   std::vector<std::string> user_environment;  ///< pinning variables set by the user ("NAME=value"), which win
   bool cuda_deterministic = true;             ///< cuDNN deterministic, no autotuning, deterministic algorithms
+  /// runtime.threads_per_worker: a CPU convolution's sums are split over the intra-op threads,
+  /// so the count is part of the numbers (filled in by the run; 0 outside one).
+  int threads_per_worker = 0;
 };
 
 /// Thrown, before anything is written, when a config asks for the other runtime.cpu_numerics

@@ -318,7 +318,9 @@ std::vector<ConfigField> runtime_fields() {
            "`auto` (all CUDA devices, else CPU), `cpu`, or `cuda:0,cuda:1,...`"),
       integer("runtime.workers", MEMBER(runtime.workers), 1, 256,
               "worker threads, each with its own model replica, bound to devices round-robin"),
-      integer("runtime.threads_per_worker", MEMBER(runtime.threads_per_worker), 1, 256, "intra-op threads per worker on CPU"),
+      integer("runtime.threads_per_worker", MEMBER(runtime.threads_per_worker), 1, 256,
+              "intra-op threads per worker on CPU; part of the numerics, not only the speed: another count gives other "
+              "numbers ([determinism.md](determinism.md))"),
       integer("runtime.seed", MEMBER(runtime.seed), 0, INT64_MAX, "seed of every random draw in the run"),
       integer("runtime.checkpoint_every", MEMBER(runtime.checkpoint_every), 0, 1000000,
               "rounds between checkpoints (`0`: none; the last round always)"),

@@ -42,13 +42,17 @@ class MetricsCsv : public Reporter {
 
 class Summary : public Reporter {
  public:
-  Summary(fs::path path, std::vector<std::string> warnings) : path_(std::move(path)), warnings_(std::move(warnings)) {}
+  Summary(fs::path path, int threads_per_worker, std::vector<std::string> warnings)
+      : path_(std::move(path)), threads_per_worker_(threads_per_worker), warnings_(std::move(warnings)) {}
   void finish(const std::vector<RoundRecord>& history, const RunTiming& timing) override {
-    write_file_atomic(path_, summary_json(history, timing, numerics_report(), warnings_));
+    NumericsReport numerics = numerics_report();
+    numerics.threads_per_worker = threads_per_worker_;
+    write_file_atomic(path_, summary_json(history, timing, numerics, warnings_));
   }
 
  private:
   fs::path path_;
+  int threads_per_worker_;
   std::vector<std::string> warnings_;
 };
 
@@ -57,17 +61,17 @@ class Summary : public Reporter {
 std::unique_ptr<Reporter> jsonl_reporter(fs::path path) { return std::make_unique<Jsonl>(std::move(path)); }
 std::unique_ptr<Reporter> console_reporter(std::ostream& out) { return std::make_unique<Console>(out); }
 std::unique_ptr<Reporter> metrics_csv_reporter(fs::path path) { return std::make_unique<MetricsCsv>(std::move(path)); }
-std::unique_ptr<Reporter> summary_reporter(fs::path path, std::vector<std::string> warnings) {
-  return std::make_unique<Summary>(std::move(path), std::move(warnings));
+std::unique_ptr<Reporter> summary_reporter(fs::path path, int threads_per_worker, std::vector<std::string> warnings) {
+  return std::make_unique<Summary>(std::move(path), threads_per_worker, std::move(warnings));
 }
 
 std::vector<std::unique_ptr<Reporter>> run_reporters(const fs::path& run_dir, std::ostream& console,
-                                                     std::vector<std::string> warnings) {
+                                                     int threads_per_worker, std::vector<std::string> warnings) {
   std::vector<std::unique_ptr<Reporter>> out;
   out.push_back(jsonl_reporter(run_dir / "rounds.jsonl"));
   out.push_back(console_reporter(console));
   out.push_back(metrics_csv_reporter(run_dir / "metrics.csv"));
-  out.push_back(summary_reporter(run_dir / "summary.json", std::move(warnings)));
+  out.push_back(summary_reporter(run_dir / "summary.json", threads_per_worker, std::move(warnings)));
   return out;
 }
 

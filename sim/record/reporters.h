@@ -31,12 +31,14 @@ std::unique_ptr<Reporter> console_reporter(std::ostream& out);
 std::unique_ptr<Reporter> metrics_csv_reporter(std::filesystem::path path);
 /// summary.json: the final and best rounds, timing, numerics; written last, it marks the run
 /// finished (sweep skips a point that has one).
-/// `warnings`: what the run warned about at its start (summary.json's `warnings`).
-std::unique_ptr<Reporter> summary_reporter(std::filesystem::path path, std::vector<std::string> warnings = {});
+/// `threads_per_worker`: the run's intra-op threads, recorded with the numerics; `warnings`: what
+/// the run warned about at its start (summary.json's `warnings`).
+std::unique_ptr<Reporter> summary_reporter(std::filesystem::path path, int threads_per_worker,
+                                           std::vector<std::string> warnings = {});
 
 /// A run folder's reporters, in the order they report: rounds.jsonl, the console, metrics.csv,
 /// summary.json.
 std::vector<std::unique_ptr<Reporter>> run_reporters(const std::filesystem::path& run_dir, std::ostream& console,
-                                                     std::vector<std::string> warnings = {});
+                                                     int threads_per_worker, std::vector<std::string> warnings = {});
 
 }  // namespace fedglioma::sim

@@ -358,7 +358,8 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming
                      {"aten_cpu_capability", numerics.aten_cpu_capability},
                      {"onednn_max_cpu_isa", numerics.onednn_max_cpu_isa},
                      {"user_environment", numerics.user_environment},
-                     {"cuda_deterministic", numerics.cuda_deterministic}};
+                     {"cuda_deterministic", numerics.cuda_deterministic},
+                     {"threads_per_worker", numerics.threads_per_worker}};
   out["warnings"] = warnings;
   return out.dump(2) + "\n";
 }

@@ -187,7 +187,7 @@ class ExperimentRun {
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local") warnings_ = strategy_warnings(fed.strategy, config.train);
     for (const std::string& warning : warnings_) console << "fedglioma: warning: " << warning << "\n";
-    if (writes_) reporters_ = run_reporters(run_dir_, console_, warnings_);
+    if (writes_) reporters_ = run_reporters(run_dir_, console_, rt.threads_per_worker, warnings_);
     if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_);
     else at_.before.processes = 0;
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
