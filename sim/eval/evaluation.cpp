@@ -26,6 +26,9 @@ CaseOutput run_case(models::Model& model, const c10::Device& device, const data:
     out.markers.grade.emplace();
     for (std::size_t c = 0; c < 3; ++c) (*out.markers.grade)[c] = grade[static_cast<std::int64_t>(c)].item<double>();
   }
+  out.finite = torch::isfinite(output.mask_logits).all().item<bool>() &&
+               torch::isfinite(output.marker_logits).all().item<bool>() &&
+               (!output.grade_logits.defined() || torch::isfinite(output.grade_logits).all().item<bool>());
   const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
   out.mask.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
   return out;
@@ -36,7 +39,8 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
   CasePrediction out;
   out.sample = &sample;
   out.markers = output.markers;
-  if (!sample.mask.empty()) {
+  out.finite = output.finite;
+  if (!sample.mask.empty() && out.finite) {
     out.dice = dice(output.mask.data(), sample.mask.data(), sample.mask.size());
     out.hd95 = hd95(output.mask.data(), sample.mask.data(), sample.geometry.size, sample.geometry.spacing);
   }
@@ -46,6 +50,13 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
 EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed) {
   EvalSummary s;
   s.n = predictions.size();
+  const auto non_finite = std::count_if(predictions.begin(), predictions.end(), [](const auto* p) { return !p->finite; });
+  if (non_finite > 0) {
+    s.diverged = "the model's outputs are NaN or infinite for " + std::to_string(non_finite) + " of " +
+                 std::to_string(s.n) + " case(s): it diverged, so nothing is scored";
+    for (const SetMetric& metric : set_metrics()) s.named[metric.name] = std::nullopt;
+    return s;
+  }
   std::vector<double> dices;
   for (const CasePrediction* p : predictions)
     if (p->dice) dices.push_back(*p->dice);
@@ -91,6 +102,13 @@ EvalSummary mean_summary(const std::vector<EvalSummary>& parts) {
   EvalSummary out;
   if (parts.empty()) return out;
   out.n = parts.front().n;
+  const auto diverged = std::count_if(parts.begin(), parts.end(), [](const EvalSummary& p) { return p.diverged.has_value(); });
+  if (diverged > 0) {
+    out.diverged = std::to_string(diverged) + " of " + std::to_string(parts.size()) +
+                   " model(s) diverged (each one's own block says which), so their mean is not scored";
+    for (const SetMetric& metric : set_metrics()) out.named[metric.name] = std::nullopt;
+    return out;
+  }
   auto average = [&](auto get) {
     std::vector<double> values;
     for (const EvalSummary& p : parts)

@@ -30,6 +30,7 @@ struct MarkerProbabilities {
 struct CaseOutput {
   MarkerProbabilities markers;     ///< sigmoids of the marker logits; with 3-class grade the softmax over grades
   std::vector<std::uint8_t> mask;  ///< whole tumour at p >= 0.5 on the network grid (x fastest)
+  bool finite = true;              ///< every logit finite; false: the model diverged and nothing here means anything
 };
 
 /// Runs `model` on `sample` alone on `device`, in eval mode without gradients: the one forward
@@ -42,6 +43,7 @@ struct CasePrediction {
   std::optional<double> dice;    ///< whole-tumour Dice at p >= 0.5; nullopt without a mask
   std::optional<double> hd95;    ///< mm; nullopt without a mask
   MarkerProbabilities markers;
+  bool finite = true;            ///< false: a logit was NaN or infinite (dice and hd95 are then nullopt)
 };
 
 /// 3-class WHO grade (model.grade_classes 3): one-vs-rest AUCs over the cases with a known grade.
@@ -54,6 +56,9 @@ struct GradeSummary {
 /// Metrics of a set of cases (DESIGN.md, rounds.jsonl "eval" blocks).
 struct EvalSummary {
   std::size_t n = 0;
+  /// Set when the model diverged: its predictions for some of the cases were not finite. Every
+  /// metric is then nullopt (a NaN score would rank as 0 or 1 and pass for an AUC), and this says why.
+  std::optional<std::string> diverged;
   std::optional<double> dice_mean, dice_median;
   /// The table's metrics (sim/eval/set_metrics.h: hd95_median, ...) by name.
   std::map<std::string, std::optional<double>> named;
@@ -80,12 +85,14 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample);
 /// Dice mean/median, HD95 median and, per marker over its labelled cases, the ROC AUC with its
 /// DeLong and bootstrap (kBootstrapResamples, generator from `seed`) 95% intervals and the
 /// sensitivity / specificity / balanced accuracy at 0.5 and at the Youden threshold; with 3-class
-/// grade predictions also the macro one-vs-rest grade AUC (GradeSummary).
+/// grade predictions also the macro one-vs-rest grade AUC (GradeSummary). A prediction that is not
+/// finite makes the whole summary `diverged`, with no metric.
 EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed);
 
 /// The metric-wise mean of several summaries of the same cases (local mode: the external set
 /// over the local models): Dice, HD95, AUCs and the 3-class grade AUCs, each over the parts where
-/// it is defined; intervals and rates are left empty (they do not average).
+/// it is defined; intervals and rates are left empty (they do not average). When any part
+/// diverged, so does the mean (a mean over the others would hide it; each part says which).
 EvalSummary mean_summary(const std::vector<EvalSummary>& parts);
 
 }  // namespace fedglioma::sim

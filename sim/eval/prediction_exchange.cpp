@@ -32,6 +32,7 @@ void exchange_predictions(Processes& processes, const std::vector<std::size_t>& 
     w.put<std::uint64_t>(i);
     put_optional(w, p.dice);
     put_optional(w, p.hd95);
+    w.put<std::uint8_t>(p.finite);
     for (double prob : p.markers.prob) w.put(prob);
     w.put<std::uint8_t>(p.markers.grade.has_value());
     for (double g : p.markers.grade.value_or(std::array<double, 3>{})) w.put(g);
@@ -45,6 +46,7 @@ void exchange_predictions(Processes& processes, const std::vector<std::size_t>& 
       CasePrediction& p = all[i];
       p.dice = get_optional(r);
       p.hd95 = get_optional(r);
+      p.finite = r.get<std::uint8_t>() != 0;
       for (double& prob : p.markers.prob) prob = r.get<double>();
       const bool has_grade = r.get<std::uint8_t>() != 0;
       std::array<double, 3> grade{};

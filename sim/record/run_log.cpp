@@ -46,6 +46,10 @@ json eval_json(const EvalSummary& s) {
               {"auc_ci", ci},
               {"rates", rates}};
   for (const SetMetric& metric : set_metrics()) out[metric.name] = optional_json(s.metric(metric.name));
+  if (s.diverged) {
+    out["status"] = "diverged";
+    out["reason"] = *s.diverged;
+  }
   if (s.grade3)
     out["grade_3class"] = {{"auc_macro_ovr", optional_json(s.grade3->auc_macro)},
                            {"auc_macro_ovr_ci_bootstrap", interval_json(s.grade3->auc_macro_ci_bootstrap)},
@@ -109,6 +113,7 @@ EvalSummary eval_from(const json& j) {
   s.dice_mean = optional_from(j.at("dice_mean"));
   s.dice_median = optional_from(j.at("dice_median"));
   for (const SetMetric& metric : set_metrics()) s.named[metric.name] = optional_from(j.at(metric.name));
+  if (j.contains("reason")) s.diverged = j["reason"].get<std::string>();
   for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
     const char* marker = data::kMarkers[m];
     s.auc[m] = optional_from(j.at("auc").at(marker));
@@ -261,14 +266,14 @@ RoundFairness round_fairness(const RoundEval& eval) {
 std::string metrics_csv_field_names() {
   std::string names = "n,dice_mean,dice_median";
   for (const SetMetric& metric : set_metrics()) names += "," + metric.name;
-  return names + ",auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr";
+  return names + ",auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr,status";
 }
 
 std::string metrics_csv_fields(const EvalSummary& s) {
   std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(s.dice_median);
   for (const SetMetric& metric : set_metrics()) row += "," + number(s.metric(metric.name));
   for (const auto& auc : s.auc) row += "," + number(auc);
-  return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string());
+  return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string()) + "," + (s.diverged ? "diverged" : "ok");
 }
 
 std::string cross_site_csv(const Partition& partition, const std::vector<CrossSiteCell>& cells) {
@@ -377,7 +382,27 @@ void print_round_row(std::ostream& out, const RoundRecord& r) {
     out << cell(e.dice_mean, 10) << cell(e.auc[0], 9) << cell(e.auc[1], 11) << cell(e.auc[2], 10)
         << cell(e.auc[3], 11);
   }
-  out << "\n" << std::flush;
+  out << "\n";
+  if (r.eval)
+    for (const auto& [set, reason] : diverged_sets(*r.eval))
+      out << "fedglioma: warning: round " << r.round << ", " << set << ": " << reason << "\n";
+  out << std::flush;
+}
+
+std::vector<std::pair<std::string, std::string>> diverged_sets(const RoundEval& e) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto add = [&](const std::string& set, const EvalSummary& s) {
+    if (s.diverged) out.emplace_back(set, *s.diverged);
+  };
+  add("the external set", e.external);
+  add("the validation cases", e.val);
+  if (e.test) add("the test split", *e.test);
+  for (const auto& [site, s] : e.sites) add("site " + site + "'s validation cases", s);
+  for (const auto& [client, own] : e.personal) {
+    add(client + "'s own model on its validation cases", own.val);
+    add(client + "'s own model on the external set", own.external);
+  }
+  return out;
 }
 
 }  // namespace fedglioma::sim

@@ -9,6 +9,8 @@
 
 #include "core/atomic_file.h"
 #include "core/random.h"
+#include "data/csv_table.h"
+#include "experiments/cli_run.h"
 #include "models/model.h"
 #include "models/model_factory.h"
 #include "sim/state/client_state.h"
@@ -229,6 +231,35 @@ TEST_CASE("fine-tuning evaluates each site's fine-tuned model and leaves the glo
 
 // Every new strategy is deterministic across worker counts (as every other, test_strategies.cpp)
 // and resumes after SIGKILL to the uninterrupted run.
+TEST_CASE("a diverged model is flagged per site and never scored", "[sim][personal][eval]") {
+  // Ditto with SGD and lambda 1e6 (inside its range): the personal models' outputs are NaN by
+  // round 3. NaN scores would have ranked as AUCs of 0 or 1; they are null, with the reason.
+  const fs::path dir = fedglioma::testing::temp_dir("diverged");
+  const auto options = fedglioma::testing::tiny_run_options(
+      dir, {"federation.strategy.name=ditto", "federation.strategy.lambda=1e6", "train.optimizer=sgd", "federation.rounds=3"});
+  std::ostringstream console;
+  fedglioma::experiments::run_run(options, console);
+  const json eval = read_rounds(options.out).back()["eval"];
+  REQUIRE(eval["personal"].size() == 2);
+  for (const auto& [site, own] : eval["personal"].items())
+    for (const char* set : {"val", "external"}) {
+      INFO(site << " " << set);
+      REQUIRE(own[set]["status"] == "diverged");
+      REQUIRE_THAT(own[set]["reason"].get<std::string>(), Catch::Contains("NaN or infinite"));
+      REQUIRE(own[set]["dice_mean"].is_null());
+      for (const auto& [marker, auc] : own[set]["auc"].items()) REQUIRE(auc.is_null());
+      REQUIRE_THAT(console.str(), Catch::Contains("warning: round 3, " + site + "'s own model on the external set"));
+    }
+  REQUIRE_FALSE(eval["external"].contains("status"));  // the global model did not diverge
+  REQUIRE(eval["external"]["auc"]["idh"].is_number());
+  const auto metrics = fedglioma::data::CsvTable::read(options.out / "metrics.csv");
+  std::size_t diverged_rows = 0;
+  for (const auto& row : metrics.rows()) diverged_rows += row[metrics.column("status")] == "diverged";
+  REQUIRE(diverged_rows == 4);  // the two sites' own models on their validation cases and the external set
+  const auto cross = fedglioma::data::CsvTable::read(options.out / "cross_site.csv");
+  for (const auto& row : cross.rows()) REQUIRE(row[cross.column("status")] == "diverged");
+}
+
 TEST_CASE("ditto resumes after SIGKILL to the uninterrupted run", "[sim][personal][resume]") {
   check_kill_and_resume("ditto", {"federation.strategy.name=ditto", "federation.rounds=4",
                                   "runtime.client_state_ram_gb=0"});
