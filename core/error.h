@@ -25,6 +25,14 @@ class DataError : public Error {
   using Error::Error;
 };
 
+/// Data that a running run checked at its start and that changed under it (a source scan edited
+/// while its cases stream from the disk cache): unlike a client's other failures, which leave it
+/// out of one round, this stops the run, since every later round would train on other data.
+class DataChangedError : public DataError {
+ public:
+  using DataError::DataError;
+};
+
 /// A file that cannot be read or written (permissions, disk full, missing folder).
 class IoError : public Error {
  public:

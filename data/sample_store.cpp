@@ -77,6 +77,13 @@ std::shared_ptr<const Sample> SampleStore::load_voxels(std::size_t index) const 
     sample = preprocess_case(*records_[index], options_);
     cache_.store(*records_[index], options_, *sample);
   }
+  // An edited source misses the cache (its key holds the files' sizes and times) and is
+  // preprocessed again: what a resident run never rereads must not change under a streaming one.
+  if (sample_fingerprint(*sample) != samples_[index].fingerprint)
+    throw DataChangedError("case '" + samples_[index].id + "': its source files (" + records_[index]->images[0].string() +
+                           ", ...) changed while the run was going (they no longer give what the run checked at its "
+                           "start); the run stops so that no round trains on other data: restore the files and "
+                           "`run --resume`, or start a new run");
   return std::make_shared<const Sample>(std::move(*sample));
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/atomic_file.h"
 #include "core/numerics.h"
+#include "sim/record/console_table.h"
 
 namespace fedglioma::sim {
 namespace {

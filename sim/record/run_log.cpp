@@ -168,26 +168,6 @@ std::string csv_row(int round, const std::string& set, const EvalSummary& s) {
   return std::to_string(round) + "," + data::csv_field(set) + "," + metrics_csv_fields(s) + "\n";
 }
 
-std::string cell(const std::optional<double>& v, int width) {
-  char buf[32];
-  if (v) {
-    std::snprintf(buf, sizeof buf, "%*.3f", width, *v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%*s", width, "-");
-  }
-  return buf;
-}
-
-std::optional<double> weighted_loss(const RoundRecord& r) {
-  double sum = 0, weight = 0;
-  for (const ClientRecord& c : r.clients)
-    if (c.train_loss) {
-      sum += *c.train_loss * static_cast<double>(c.samples);
-      weight += static_cast<double>(c.samples);
-    }
-  return weight > 0 ? std::optional<double>(sum / weight) : std::nullopt;
-}
-
 }  // namespace
 
 std::string round_eval_json_text(const RoundEval& eval) { return round_eval_json(eval).dump(); }
@@ -367,42 +347,6 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming
                      {"threads_per_worker", numerics.threads_per_worker}};
   out["warnings"] = warnings;
   return out.dump(2) + "\n";
-}
-
-void print_round_header(std::ostream& out) {
-  out << "round  seconds  train_loss  ext_dice  auc_idh  auc_1p19q  auc_mgmt  auc_grade\n";
-}
-
-void print_round_row(std::ostream& out, const RoundRecord& r) {
-  char head[64];
-  std::snprintf(head, sizeof head, "%5d  %7.1f  ", r.round, r.seconds);
-  out << head << cell(weighted_loss(r), 10);
-  if (r.eval) {
-    const EvalSummary& e = r.eval->external.n ? r.eval->external : r.eval->val;
-    out << cell(e.dice_mean, 10) << cell(e.auc[0], 9) << cell(e.auc[1], 11) << cell(e.auc[2], 10)
-        << cell(e.auc[3], 11);
-  }
-  out << "\n";
-  if (r.eval)
-    for (const auto& [set, reason] : diverged_sets(*r.eval))
-      out << "fedglioma: warning: round " << r.round << ", " << set << ": " << reason << "\n";
-  out << std::flush;
-}
-
-std::vector<std::pair<std::string, std::string>> diverged_sets(const RoundEval& e) {
-  std::vector<std::pair<std::string, std::string>> out;
-  const auto add = [&](const std::string& set, const EvalSummary& s) {
-    if (s.diverged) out.emplace_back(set, *s.diverged);
-  };
-  add("the external set", e.external);
-  add("the validation cases", e.val);
-  if (e.test) add("the test split", *e.test);
-  for (const auto& [site, s] : e.sites) add("site " + site + "'s validation cases", s);
-  for (const auto& [client, own] : e.personal) {
-    add(client + "'s own model on its validation cases", own.val);
-    add(client + "'s own model on the external set", own.external);
-  }
-  return out;
 }
 
 }  // namespace fedglioma::sim

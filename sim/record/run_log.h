@@ -7,7 +7,6 @@
 #include <optional>
 #include <ostream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "core/numerics.h"
@@ -109,13 +108,5 @@ struct RunTiming {
 /// `warnings`: what the run warned about (an array, empty when nothing).
 std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics,
                          const std::vector<std::string>& warnings = {});
-
-/// The console table printed while a run goes: a header, then one row per round.
-void print_round_header(std::ostream& out);
-/// A row, followed by a warning line for each evaluated set whose model diverged.
-void print_round_row(std::ostream& out, const RoundRecord& record);
-
-/// The evaluated sets of a round whose model diverged, as (which set, in words; the reason).
-std::vector<std::pair<std::string, std::string>> diverged_sets(const RoundEval& eval);
 
 }  // namespace fedglioma::sim

@@ -30,6 +30,16 @@ std::string describe(const std::exception_ptr& error) {
   }
 }
 
+// A client's failure leaves it out of the round, except data changed under the run, which stops it.
+void rethrow_if_data_changed(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const DataChangedError&) {
+    throw;
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
 // What became of one training client, as far as its record is concerned.
@@ -141,6 +151,7 @@ RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
     ClientRecord& c = record.clients[r];
     Outcome& o = outcomes[j];
     if (o.error) {
+      rethrow_if_data_changed(o.error);
       c.status = "failed: " + describe(o.error);
       continue;
     }

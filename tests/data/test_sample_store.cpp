@@ -102,6 +102,23 @@ TEST_CASE("a streamed case whose source and cache entry vanished fails with the 
   REQUIRE_THROWS_WITH(prefetcher.next(), Catch::Contains("t1.nii.gz"));
 }
 
+TEST_CASE("a streamed case whose source was edited during the run stops it, naming the case", "[data][store]") {
+  // A resident run never rereads its sources; a streaming one must not train on edited ones.
+  const fs::path dir = fedglioma::testing::temp_dir("store-edited");
+  Cohort cohort;
+  const fs::path copy = dir / "t1.nii.gz";
+  fs::copy_file(cohort.manifest.cases[0].images[0], copy);
+  cohort.manifest.cases[0].images[0] = copy;
+  const SampleStore store(cohort.records, cohort.options, SampleCache(dir / "cache"), cohort.per_case, 1);
+  REQUIRE(store.streaming());
+  store.fetch(store.samples()[0]);
+  store.fetch(store.samples()[1]);  // the budget holds one case: case 0 leaves memory
+  fs::copy_file(cohort.manifest.cases[1].images[0], copy, fs::copy_options::overwrite_existing);  // edited
+  REQUIRE_THROWS_AS(store.fetch(store.samples()[0]), fedglioma::DataChangedError);
+  REQUIRE_THROWS_WITH(store.fetch(store.samples()[0]), Catch::Contains("case '" + cohort.manifest.cases[0].id + "'") &&
+                                                           Catch::Contains("changed while the run was going"));
+}
+
 TEST_CASE("a store loads only the cases it is asked for and keeps the others' records", "[data][store]") {
   const Cohort cohort;
   std::vector<bool> needed(cohort.records.size(), false);

@@ -84,6 +84,18 @@ TEST_CASE("a client that fails or returns non-finite weights or loss is logged a
   }
 }
 
+TEST_CASE("data changed under the run stops it instead of leaving the client out", "[sim][round_loop]") {
+  Fixture f("fedavg");
+  FlatParams global = {0, 0};
+  RoundLoop loop(*f.strategy, f.executor,
+                 [](Worker&, const ClientTask& task, std::size_t client, int) {
+                   if (client == 3) throw fedglioma::DataChangedError("case d-1: its source files changed");
+                   return injected(task, client);
+                 },
+                 f.state, f.settings, f.progress, f.processes);
+  REQUIRE_THROWS_AS(loop.train_round(1, global), fedglioma::DataChangedError);
+}
+
 TEST_CASE("a round with fewer usable updates than min_clients keeps the model, and stop ends the run after logging it",
           "[sim][round_loop]") {
   Fixture f("fedavg", 3);  // only a and d are usable
