@@ -66,6 +66,23 @@ std::uint64_t file_content_hash(const std::filesystem::path& path) {
   return h;
 }
 
+std::uint64_t file_sample_hash(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw IoError("'" + path.string() + "': cannot be read");
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  constexpr std::uint64_t kBlock = 1 << 16;
+  std::vector<char> block(kBlock);
+  std::uint64_t h = kFnvOffset ^ size;
+  for (const std::uint64_t at : {std::uint64_t{0}, size / 2, size > kBlock ? size - kBlock : 0}) {
+    in.seekg(static_cast<std::streamoff>(at));
+    in.read(block.data(), static_cast<std::streamsize>(kBlock));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    in.clear();
+    h = (h ^ content_hash(block.data(), got)) * kGolden;
+  }
+  return h;
+}
+
 std::string hex64(std::uint64_t h) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));

@@ -150,7 +150,7 @@ class SharedFiles {
       const auto sized = by_size_.find(size);
       if (sized == by_size_.end()) continue;
       for (const Owner& other : sized->second)
-        if (hash(other.file) == hash(file))
+        if (sample(other.file) == sample(file) && hash(other.file) == hash(file))
           return {other.owner, "'" + file.string() + "' and '" + other.file.string() + "' have identical contents"};
     }
     return {nullptr, {}};
@@ -161,14 +161,19 @@ class SharedFiles {
     const Case* owner;
     std::filesystem::path file;
   };
-  std::uint64_t hash(const std::filesystem::path& file) {
-    const auto it = hashes_.find(file.string());
-    if (it != hashes_.end()) return it->second;
-    return hashes_[file.string()] = file_content_hash(file);
+  // Lazily, and the whole file only when a sample of it already matched: uncompressed .nii files
+  // of one grid all share a size, and hashing each in full took 20 s for a small cohort.
+  std::uint64_t hash(const std::filesystem::path& file) { return cached(hashes_, file, file_content_hash); }
+  std::uint64_t sample(const std::filesystem::path& file) { return cached(samples_, file, file_sample_hash); }
+  static std::uint64_t cached(std::map<std::string, std::uint64_t>& memo, const std::filesystem::path& file,
+                              std::uint64_t (*compute)(const std::filesystem::path&)) {
+    const auto it = memo.find(file.string());
+    if (it != memo.end()) return it->second;
+    return memo[file.string()] = compute(file);
   }
   std::map<std::string, Owner> by_path_;
   std::map<std::uintmax_t, std::vector<Owner>> by_size_;
-  std::map<std::string, std::uint64_t> hashes_;
+  std::map<std::string, std::uint64_t> hashes_, samples_;
 };
 
 [[noreturn]] void refuse_leak(const Case& held_out, const Case& trained, const std::string& why) {

@@ -1,9 +1,11 @@
 #include "experiments/cli_evaluate.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_names.h"
 #include "core/owned_folder.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
@@ -15,6 +17,28 @@ namespace {
 namespace fs = std::filesystem;
 
 const OwnedFolder::Kind kEvaluateFolder{"evaluate", "--force", {"evaluation.json", "predictions.csv"}};
+
+// RUN_DIR/evaluate-own, or RUN_DIR/evaluate-<cohort folder>-<manifest name>: cohorts whose
+// manifests share a name (every layout writes manifest.json) get folders of their own.
+fs::path default_out(const EvaluateOptions& options) {
+  if (options.cases.empty()) return options.run_dir / "evaluate-own";
+  const std::string folder = fs::absolute(options.cases).lexically_normal().parent_path().filename().string();
+  return child_path(options.run_dir, "evaluate-" + (folder.empty() ? "root" : folder) + "-" + options.cases.stem().string(),
+                    "--cases", "an evaluation folder (give --out)");
+}
+
+// An evaluation is never replaced: a folder that holds one is refused, naming what it evaluated.
+void require_no_evaluation(const fs::path& out) {
+  const fs::path file = out / "evaluation.json";
+  if (!fs::exists(file)) return;
+  std::string what = "an earlier evaluation";
+  try {
+    what = "the evaluation of " + nlohmann::json::parse(read_file(file)).at("cases").get<std::string>();
+  } catch (const std::exception&) {
+  }
+  throw ConfigError("'" + out.string() + "' already holds " + what +
+                    "; evaluate never replaces one: give another --out, or remove that folder");
+}
 
 }  // namespace
 
@@ -28,6 +52,8 @@ CLI::App* setup_evaluate(CLI::App& app, EvaluateOptions& options) {
   cmd->add_option("--out", options.out, "Output folder (default: RUN_DIR/evaluate-<manifest name>, or evaluate-own)");
   cmd->add_flag("--force", options.force,
                 "Write into an existing folder that evaluate did not make (refused if it holds either output)");
+  cmd->add_flag("--allow-changed-data", options.allow_changed_data,
+                "Evaluate the run's own sets even if their files changed since training (flagged data_changed)");
   return cmd;
 }
 
@@ -36,15 +62,17 @@ fs::path run_evaluate(const EvaluateOptions& options, std::ostream& console) {
   if (!fs::exists(config_path))
     throw ConfigError("'" + options.run_dir.string() + "' is not a run folder: it has no config.resolved.json");
   if (!options.split.empty() && options.cases.empty()) throw ConfigError("--split needs --cases");
-  const fs::path out = !options.out.empty()        ? options.out
-                       : options.cases.empty()     ? options.run_dir / "evaluate-own"
-                                                   : options.run_dir / ("evaluate-" + options.cases.stem().string());
+  if (options.allow_changed_data && !options.cases.empty())
+    throw ConfigError("--allow-changed-data is for the run's own sets; --cases evaluates other data anyway");
+  const fs::path out = options.out.empty() ? default_out(options) : options.out;
   OwnedFolder::check(out, kEvaluateFolder, options.force);  // before the work, not after
+  require_no_evaluation(out);
   const LoadedConfig loaded = load_config(config_path, {});
   const data::Manifest run_manifest = data::load_manifest(loaded.config.data.manifest);
   data::Manifest other;
   if (!options.cases.empty()) other = data::load_manifest(options.cases);
-  sim::EvaluateRequest request{options.run_dir, options.cases.empty() ? nullptr : &other, options.cases, options.split};
+  sim::EvaluateRequest request{options.run_dir, options.cases.empty() ? nullptr : &other, options.cases, options.split,
+                               loaded.resolved_json, options.allow_changed_data};
   const sim::Evaluation result = sim::evaluate_run(loaded.config, run_manifest, request, console);
   const OwnedFolder folder = OwnedFolder::claim(out, kEvaluateFolder, options.force);
   write_file_atomic(out / "predictions.csv", result.predictions_csv);

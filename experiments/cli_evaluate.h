@@ -17,6 +17,7 @@ struct EvaluateOptions {
   std::string split;            ///< --split S: only that split of --cases
   std::filesystem::path out;    ///< empty: RUN_DIR/evaluate-<manifest name>, or RUN_DIR/evaluate-own
   bool force = false;
+  bool allow_changed_data = false;  ///< --allow-changed-data
 };
 
 CLI::App* setup_evaluate(CLI::App& app, EvaluateOptions& options);

@@ -13,7 +13,10 @@
 #include "models/model_factory.h"
 #include "sim/eval/eval_plan.h"
 #include "sim/workers/executor.h"
+#include "sim/state/model_identity.h"
 #include "sim/state/model_state.h"
+#include "data/patients.h"
+#include "sim/run/checkpoint.h"
 #include "sim/processes/processes.h"
 #include "sim/run/run_cases.h"
 #include "sim/record/run_log.h"
@@ -66,6 +69,53 @@ RunClients run_clients(const fs::path& run_dir) {
   return out;
 }
 
+// The model files evaluate reads: model.pt and/or each client's model-<id>.pt.
+std::vector<fs::path> model_files(const fs::path& run_dir, const std::vector<std::string>& client_ids, EvalModels covers) {
+  std::vector<fs::path> files;
+  if (covers != EvalModels::kPersonal) files.push_back(run_dir / "model.pt");
+  if (covers != EvalModels::kGlobal)
+    for (const std::string& id : client_ids) files.push_back(run_dir / ("model-" + id + ".pt"));
+  return files;
+}
+
+// Before any case is decoded: each model file exists and was written by this run (its config's
+// fingerprint); a model of an older fedglioma records none and is taken as it is.
+void require_run_models(const std::vector<fs::path>& files, const EvaluateRequest& request) {
+  const std::string expected = model_identity(request.config_json, "the data are compared after loading");
+  for (const fs::path& file : files) {
+    if (!fs::exists(file)) throw ConfigError("'" + file.string() + "' does not exist: the run has not finished");
+    const ModelRunMatch match = check_model_run(file.string(), expected);
+    if (match.recorded && !match.same_config)
+      throw ConfigError("'" + file.string() + "' is not this run's model: it records another config than '" +
+                        (request.run_dir / "config.resolved.json").string() +
+                        "' (copied from another run?); evaluate each run folder with its own models");
+  }
+}
+
+// Whether the run's own cases differ from those its models were trained on.
+bool data_changed(const std::vector<fs::path>& files, const EvaluateRequest& request,
+                  const std::vector<data::Sample>& samples) {
+  const std::string expected = model_identity(request.config_json, data_identity(samples));
+  for (const fs::path& file : files) {
+    const ModelRunMatch match = check_model_run(file.string(), expected);
+    if (match.recorded && !match.same_data) return true;
+  }
+  return false;
+}
+
+// Run's leakage check between the cases the run trained on and another manifest's.
+void require_no_leakage(const data::Manifest& run_manifest, const std::set<std::string>& trained,
+                        const data::Manifest& other) {
+  data::Manifest both;
+  for (const data::Case& c : run_manifest.cases)
+    if (trained.count(c.id)) {
+      both.cases.push_back(c);
+      both.cases.back().split = "train";
+    }
+  both.cases.insert(both.cases.end(), other.cases.begin(), other.cases.end());
+  data::check_patient_leakage(both);
+}
+
 // Another manifest's cases (of `split`, when given) as the external set of the run's clients.
 data::Manifest other_cases(const EvaluateRequest& request, const std::set<std::string>& trained) {
   data::Manifest chosen = *request.cases;
@@ -97,8 +147,11 @@ Partition other_partition(const RunClients& clients, const data::SampleStore& st
 Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& run_manifest,
                         const EvaluateRequest& request, std::ostream& console) {
   const EvalModels covers = eval_models(config);
-  const RunClients clients = request.cases ? run_clients(request.run_dir) : RunClients{};
+  const RunClients clients = run_clients(request.run_dir);
+  const std::vector<fs::path> files = model_files(request.run_dir, clients.ids, covers);
+  require_run_models(files, request);
   const data::Manifest manifest = request.cases ? other_cases(request, clients.trained) : run_manifest;
+  if (request.cases) require_no_leakage(run_manifest, clients.trained, manifest);
   // The run's own partition is drawn and checked against its partitions.json before any case is decoded.
   std::optional<DrawnPartition> own;
   if (!request.cases) {
@@ -106,6 +159,13 @@ Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& ru
     require_run_partition(*own, request.run_dir);
   }
   const auto store = load_cases(config, manifest, console, {});
+  const bool changed = !request.cases && data_changed(files, request, store->samples());
+  if (changed && !request.allow_changed_data)
+    throw DataError("the cases of '" + config.data.manifest +
+                    "' differ from those the run's models were trained on (a scan regenerated or edited since the "
+                    "run): its own evaluation would describe other data; restore the files, or pass "
+                    "--allow-changed-data to evaluate them anyway (flagged \"data_changed\": true)");
+  if (changed) console << "fedglioma: warning: the run's cases changed since training; evaluation.json says \"data_changed\": true\n";
   const Partition partition = own ? bind_partition(own->positions, store->samples()) : other_partition(clients, *store);
   const RunModels models(config, request.run_dir, partition, covers);
   const EvalPlan plan = eval_plan(partition, covers);
@@ -122,6 +182,7 @@ Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& ru
   out.json = json{{"run", request.run_dir.string()},
                   {"cases", request.cases ? request.cases_file.string() : std::string("the run's own evaluation sets")},
                   {"split", request.split},
+                  {"data_changed", changed},
                   {"eval", json::parse(round_eval_json_text(eval))}}
                  .dump(2) + "\n";
   out.predictions_csv = predictions_csv_header() + predictions_csv_rows(round, predictions, names);

@@ -17,6 +17,8 @@ struct EvaluateRequest {
   const data::Manifest* cases = nullptr;  ///< another cohort; null: the run's own evaluation sets
   std::filesystem::path cases_file;       ///< where `cases` came from (for messages)
   std::string split;                      ///< with `cases`: only the cases of this split; "" = all
+  std::string config_json;                ///< the run's resolved config, as text (the models' identity)
+  bool allow_changed_data = false;        ///< evaluate the run's own sets even if their data changed, flagged
 };
 
 /// evaluation.json (the "eval" block of rounds.jsonl, plus what was evaluated) and predictions.csv.
@@ -27,9 +29,14 @@ struct Evaluation {
 
 /// Evaluates without training. On the run's own sets, with the run's own seed for the bootstrap,
 /// the result is the run's final evaluation exactly. Another manifest's cases are the "external"
-/// set (and each site's own model's); a case the run trained on (by id, partitions.json) is
-/// refused, naming it. `config` is the run's config.resolved.json and `run_manifest` its manifest.
-/// Throws ConfigError / DataError naming the file or case.
+/// set (and each site's own model's). As strict as `run`, and before any case is decoded: every
+/// model file exists and records this run (a model.pt copied from another run of the same
+/// architecture is refused); another manifest's case that is a patient the run trained on (by id,
+/// alias, the same file or identical contents: run's leakage check) is refused, naming both.
+/// After loading, the run's own sets must hold the data the models were trained on (their
+/// fingerprint), unless `allow_changed_data` (then `data_changed` is true in evaluation.json).
+/// `config` is the run's config.resolved.json and `run_manifest` its manifest. Throws
+/// ConfigError / DataError naming the file or case.
 Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& run_manifest,
                         const EvaluateRequest& request, std::ostream& console);
 

@@ -238,7 +238,7 @@ class ExperimentRun {
     if (!cross_site_csv_.empty()) write_file_atomic(run_dir_ / "cross_site.csv", cross_site_csv_);
     write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_,
                   [this](std::size_t k) { return model_for(k); }, *initial_,
-                  control_.config_json.empty() ? "" : model_identity(control_.config_json));
+                  control_.config_json.empty() ? "" : model_identity(control_.config_json, identity_.data));
     if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
       console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
                << client_state_.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";

@@ -78,8 +78,8 @@ DrawnPartition check_partition(const ExperimentConfig& config, const data::Manif
 
 std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
                                               std::ostream& console, std::vector<bool> needed) {
+  check_thread_budget(config.runtime);  // cheap checks first: the leakage check may hash files
   data::check_patient_leakage(manifest);
-  check_thread_budget(config.runtime);
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
   const auto start = Clock::now();

@@ -3,12 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/json_document.h"
 #include "sim/state/model_state.h"
 
 namespace fedglioma::sim {
 
-std::string model_identity(const std::string& resolved_config_json) {
+std::string model_identity(const std::string& resolved_config_json, const std::string& data_identity) {
   const nlohmann::json config = parse_json_document(resolved_config_json);
   nlohmann::json identity;
   identity["fedglioma"] = FEDGLIOMA_VERSION;
@@ -16,7 +17,33 @@ std::string model_identity(const std::string& resolved_config_json) {
   identity["preprocessing"] = {{"size", config.at("data").at("size")},
                                {"spacing", config.at("data").at("spacing")},
                                {"on_geometry_mismatch", config.at("data").at("on_geometry_mismatch")}};
+  if (!data_identity.empty())
+    identity["run"] = {{"config", hex64(fnv1a(resolved_config_json))}, {"data", hex64(fnv1a(data_identity))}};
   return identity.dump(2) + "\n";
+}
+
+namespace {
+
+nlohmann::json parsed_record(const std::string& model_path, const std::string& text) {
+  try {
+    return parse_json_document(text);
+  } catch (const std::exception& e) {
+    throw IoError("'" + model_path + "': its fedglioma.json record is damaged (" + std::string(e.what()) + ")");
+  }
+}
+
+}  // namespace
+
+ModelRunMatch check_model_run(const std::string& model_path, const std::string& expected) {
+  const std::string stored = read_model_identity(model_path);
+  ModelRunMatch out;
+  if (stored.empty()) return out;
+  const nlohmann::json was = parsed_record(model_path, stored), now = parsed_record(model_path, expected);
+  if (!was.contains("run") || !now.contains("run")) return out;
+  out.recorded = true;
+  out.same_config = was["run"].value("config", "") == now["run"].value("config", "");
+  out.same_data = was["run"].value("data", "") == now["run"].value("data", "");
+  return out;
 }
 
 void check_model_identity(const std::string& model_path, const std::string& expected) {
@@ -26,15 +53,11 @@ void check_model_identity(const std::string& model_path, const std::string& expe
                       "' records no model config or preprocessing (written by an older fedglioma, or saved from "
                       "Python), so predict cannot check that it matches the config; pass --skip-identity-check to "
                       "use it with this config anyway");
-  nlohmann::json was, now;
-  try {
-    was = parse_json_document(stored);
-    now = parse_json_document(expected);
-  } catch (const std::exception& e) {
-    throw IoError("'" + model_path + "': its fedglioma.json record is damaged (" + std::string(e.what()) + ")");
+  nlohmann::json was = parsed_record(model_path, stored), now = parsed_record(model_path, expected);
+  for (const char* reader_only : {"fedglioma", "run"}) {  // which run made it does not matter to predict
+    was.erase(reader_only);
+    now.erase(reader_only);
   }
-  was.erase("fedglioma");
-  now.erase("fedglioma");
   if (was != now)
     throw ConfigError("'" + model_path + "' was trained with another model or preprocessing than the config gives (" +
                       "in the model -> in the config: " + json_differences(was, now) +

@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "data/patients.h"
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_run.h"
@@ -131,6 +132,26 @@ TEST_CASE("run refuses a manifest whose external case is a training patient", "[
   std::ostringstream console;
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console), Contains("same patient"));
   REQUIRE_FALSE(fs::exists(dir / "run"));
+  // Cheap checks come first: a thread count the machine cannot hold is named before the leakage
+  // check, which may hash files, has run.
+  auto threads = options;
+  threads.overrides.push_back("runtime.workers=256");
+  threads.overrides.push_back("runtime.threads_per_worker=256");
+  REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(threads, console),
+                      Contains("runtime.workers x runtime.threads_per_worker") && !Contains("same patient"));
+}
+
+TEST_CASE("files of one size are told apart by a sample of their blocks before any is hashed whole", "[data][leakage]") {
+  const fs::path dir = fedglioma::testing::temp_dir("sample-hash");
+  std::string a(300000, 'x'), b = a;
+  b[150000] = 'y';  // the middle block differs
+  fedglioma::write_file_atomic(dir / "a", a);
+  fedglioma::write_file_atomic(dir / "b", b);
+  fedglioma::write_file_atomic(dir / "c", a);
+  REQUIRE(fedglioma::file_sample_hash(dir / "a") != fedglioma::file_sample_hash(dir / "b"));
+  REQUIRE(fedglioma::file_sample_hash(dir / "a") == fedglioma::file_sample_hash(dir / "c"));
+  fedglioma::write_file_atomic(dir / "short", "tiny");
+  REQUIRE(fedglioma::file_sample_hash(dir / "short") != fedglioma::file_sample_hash(dir / "a"));
 }
 
 TEST_CASE("fedglioma manifest --merge writes the merged manifest and a report", "[experiments][merge]") {
