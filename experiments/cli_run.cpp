@@ -1,6 +1,7 @@
 #include "experiments/cli_run.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -47,14 +48,53 @@ std::ostream& quiet() {
   return sink;
 }
 
+// The manifest as every rank sees it without decoding a voxel: each case's id, site, split,
+// labels and source files' sizes (the voxels' own fingerprints are the checkpoint's, on resume).
+std::string manifest_fingerprint(const data::Manifest& manifest) {
+  std::string text;
+  for (const data::Case& c : manifest.cases) {
+    text += c.id + "\n" + c.site + "\n" + c.split + "\n";
+    for (const auto& label : {c.labels.idh, c.labels.codeletion_1p19q, c.labels.mgmt, c.labels.grade})
+      text += (label ? std::to_string(*label) : "-") + " ";
+    std::vector<fs::path> files(c.images.begin(), c.images.end());
+    if (c.mask) files.push_back(*c.mask);
+    for (const fs::path& file : files) {
+      std::error_code ec;
+      text += std::to_string(fs::file_size(file, ec)) + " ";
+    }
+  }
+  return hex64(content_hash(text.data(), text.size()));
+}
+
+// Where this rank starts: a new run, or the run folder's checkpoint it resumes from.
+std::string start_of(bool resume, const fs::path& run_dir) {
+  if (!resume) return "a new run";
+  const fs::path checkpoint = run_dir / "checkpoints" / "latest.state";
+  if (!fs::exists(checkpoint)) return "a resume with no checkpoint (from round 1)";
+  return "a resume from the checkpoint " + hex64(file_content_hash(checkpoint));
+}
+
+// What every rank proves at the rendezvous, compared field by field with rank 0's: the build,
+// the resolved config, the data, the CPU numerics and where the run starts.
+std::string rank_proof(const LoadedConfig& loaded, const data::Manifest& manifest, bool resume, const fs::path& run_dir) {
+  const NumericsReport numerics = numerics_report();
+  nlohmann::json proof = {
+      {"fedglioma", FEDGLIOMA_VERSION},
+      {"config", hex64(content_hash(loaded.resolved_json.data(), loaded.resolved_json.size()))},
+      {"data", manifest_fingerprint(manifest)},
+      {"numerics", {{"cpu_numerics", numerics.cpu_numerics}, {"aten_cpu_capability", numerics.aten_cpu_capability},
+                    {"onednn_max_cpu_isa", numerics.onednn_max_cpu_isa}, {"user_environment", numerics.user_environment}}},
+      {"start", start_of(resume, run_dir)}};
+  return proof.dump();
+}
+
 // The run's processes from the launch environment (RANK, WORLD_SIZE, ...), joined before the run
-// starts; null for one process. Every rank's fingerprint (version, resolved config) must match.
-std::unique_ptr<sim::Processes> join_run(const LoadedConfig& loaded, const sim::LaunchEnv& env) {
+// starts; null for one process. Every rank's proof (rank_proof) must match rank 0's.
+std::unique_ptr<sim::Processes> join_run(const LoadedConfig& loaded, const data::Manifest& manifest, const sim::LaunchEnv& env,
+                                         bool resume, const fs::path& run_dir) {
   if (env.world == 1) return nullptr;
-  const std::string fingerprint = std::string("fedglioma ") + FEDGLIOMA_VERSION + ", config " +
-                                  hex64(content_hash(loaded.resolved_json.data(), loaded.resolved_json.size()));
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(loaded.config.runtime.distributed_timeout_s * 1000));
-  return sim::join_processes(env, fingerprint, timeout);
+  return sim::join_processes(env, rank_proof(loaded, manifest, resume, run_dir), timeout);
 }
 
 sim::RunControl control_of(bool resume, std::ostream& console, const LoadedConfig& loaded, sim::Processes* processes,
@@ -70,7 +110,7 @@ fs::path resume_in(const fs::path& run_dir, const sim::LaunchEnv& env, std::ostr
   const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
-  const auto processes = join_run(loaded, env);
+  const auto processes = join_run(loaded, manifest, env, true, run_dir);
   std::ostream& out = env.rank == 0 ? console : quiet();
   sim::run_experiment(loaded.config, manifest, run_dir, out, control_of(true, out, loaded, processes.get(), env.local_rank));
   out << "run folder: " << run_dir.string() << "\n";
@@ -80,7 +120,7 @@ fs::path resume_in(const fs::path& run_dir, const sim::LaunchEnv& env, std::ostr
 // A rank other than 0 of a new run: it trains its clients and writes nothing in the run folder.
 fs::path run_as_peer(const LoadedConfig& loaded, const data::Manifest& manifest, const fs::path& run_dir,
                      const sim::LaunchEnv& env) {
-  const auto processes = join_run(loaded, env);
+  const auto processes = join_run(loaded, manifest, env, false, run_dir);
   sim::run_experiment(loaded.config, manifest, run_dir, quiet(), control_of(false, quiet(), loaded, processes.get(), env.local_rank));
   return run_dir;
 }
@@ -133,7 +173,7 @@ fs::path run_run(const RunOptions& options, std::ostream& console) {
   OwnedFolder folder = OwnedFolder::claim(run_dir, kRunFolder, options.force);
   try {
     write_file_atomic(run_dir / "config.resolved.json", loaded.resolved_json);
-    const auto processes = join_run(loaded, env);
+    const auto processes = join_run(loaded, manifest, env, false, run_dir);
     sim::run_experiment(loaded.config, manifest, run_dir, console, control_of(false, console, loaded, processes.get(), env.local_rank));
   } catch (...) {
     // A run that never finished a round leaves nothing behind that could pass for a result, and

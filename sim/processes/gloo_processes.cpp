@@ -10,6 +10,9 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "core/json_document.h"
 
 #include <algorithm>
 #include <atomic>
@@ -129,7 +132,7 @@ class GlooProcesses : public Processes {
   }
 
   // Every rank publishes its fingerprint; all compare with rank 0's, so a stranger is refused and
-  // every rank says why.
+  // every rank says why, naming the fields that differ when the fingerprints are JSON objects.
   void check_fingerprints(const std::string& fingerprint) {
     const std::string key = "fedglioma/fingerprint/";
     store_->set(key + std::to_string(rank_), bytes_of(fingerprint));
@@ -137,8 +140,17 @@ class GlooProcesses : public Processes {
     for (int r = 1; r < size_; ++r) {
       const std::string theirs = text_of(store_->get(key + std::to_string(r)));
       if (theirs != first)
-        throw ConfigError("rank " + std::to_string(r) + " runs another config or fedglioma version than rank 0 (" +
-                          theirs + " vs " + first + "): refused; start every rank with the same config and build");
+        throw ConfigError("rank " + std::to_string(r) + " does not belong to rank 0's run (rank 0 -> rank " +
+                          std::to_string(r) + ": " + fingerprint_differences(first, theirs) +
+                          "): refused; start every rank with the same build, config, data, numerics and --resume");
+    }
+  }
+
+  static std::string fingerprint_differences(const std::string& first, const std::string& theirs) {
+    try {
+      return json_differences(parse_json_document(first), parse_json_document(theirs));
+    } catch (const std::exception&) {
+      return first + " -> " + theirs;
     }
   }
 

@@ -176,8 +176,41 @@ TEST_CASE("a process with another config is refused, never joined", "[distribute
                                  &output);
   INFO(output);
   REQUIRE(status == 0);  // both exited non-zero
-  REQUIRE_THAT(output, Catch::Contains("rank 1 runs another config or fedglioma version than rank 0"));
+  REQUIRE_THAT(output, Catch::Contains("rank 1 does not belong to rank 0's run") && Catch::Contains("config:"));
   REQUIRE_FALSE(fs::exists(options.out / "rounds.jsonl"));
+}
+
+TEST_CASE("ranks started by hand prove the same run: a fresh rank beside a resuming one, or other numerics, are refused",
+          "[distributed][slow][may_skip]") {
+  if (skip_without_gloo()) return;
+  const fs::path dir = fedglioma::testing::temp_dir("dist-proof");
+  const std::vector<std::string> overrides = {"federation.rounds=3", "runtime.distributed_timeout_s=20"};
+  const auto options = fedglioma::testing::run_and_kill(dir, overrides, 1);  // one round logged, then SIGKILL
+  const std::string before = fedglioma::read_file(options.out / "rounds.jsonl");
+  const auto pair = [&](const std::string& rank0, const std::string& rank1) {
+    const std::string env =
+        "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(fedglioma::experiments::free_loopback_port()) + " WORLD_SIZE=2 ";
+    std::string output;
+    const int status = run_command("(" + env + "RANK=0 " + rank0 + " & " + env + "RANK=1 " + rank1 + " > " +
+                                       (dir / "rank1.log").string() + " 2>&1; r1=$?; wait $!; r0=$?; cat " +
+                                       (dir / "rank1.log").string() + "; [ $r0 -ne 0 ] && [ $r1 -ne 0 ])",
+                                   &output);
+    INFO(output);
+    REQUIRE(status == 0);  // both exited non-zero
+    return output;
+  };
+  const std::string resume = std::string(FEDGLIOMA_BINARY) + " run --resume '" + options.out.string() + "'";
+  std::string fresh = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" + options.out.string() + "'";
+  for (const auto& o : overrides) fresh += " --set " + o;
+  // A rank started fresh on the same config beside a resuming rank 0 (it paired up and folded its
+  // round-1 updates into rounds 2-3 before).
+  const std::string fresh_output = pair(resume, fresh);
+  REQUIRE_THAT(fresh_output, Catch::Contains("does not belong to rank 0's run") && Catch::Contains("start:") &&
+                                 Catch::Contains("a new run"));
+  // Other CPU numerics on rank 1 (ATen's kernels pinned elsewhere).
+  const std::string numerics_output = pair(resume, "ATEN_CPU_CAPABILITY=default " + resume);
+  REQUIRE_THAT(numerics_output, Catch::Contains("does not belong to rank 0's run") && Catch::Contains("numerics."));
+  REQUIRE(fedglioma::read_file(options.out / "rounds.jsonl") == before);  // nothing was run
 }
 
 TEST_CASE("the launch environment is read as PyTorch's launchers set it, and bad values are named",
