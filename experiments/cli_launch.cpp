@@ -15,7 +15,10 @@
 #include <thread>
 
 #include "core/error.h"
+#include "data/manifest.h"
 #include "experiments/child_process.h"
+#include "experiments/cli_run.h"
+#include "experiments/config_json.h"
 #include "sim/processes/processes.h"
 
 namespace fedglioma::experiments {
@@ -28,6 +31,41 @@ pid_t start_rank(int rank, const LaunchOptions& options, int port) {
                                       {"WORLD_SIZE", std::to_string(options.procs)},
                                       {"RANK", std::to_string(rank)},
                                       {"LOCAL_RANK", std::to_string(rank)}});
+}
+
+// The `run` every rank would start, checked here once (its config and manifest, or the folder it
+// resumes): a mistake is printed once by the launcher, not once by every rank.
+void check_run_command(const std::vector<std::string>& command) {
+  CLI::App app;
+  RunOptions run;
+  setup_run(app, run);
+  std::vector<std::string> args(command.rbegin(), command.rend());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw ConfigError("launch: the command after --: " + std::string(e.what()));
+  }
+  if (!run.resume.empty() && !std::filesystem::exists(run.resume / "config.resolved.json"))
+    throw ConfigError("'" + run.resume.string() + "' cannot be resumed: it has no config.resolved.json");
+  if (run.resume.empty() && run.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
+  const LoadedConfig loaded = run.resume.empty() ? load_config(run.config, run.overrides)
+                                                 : load_config(run.resume / "config.resolved.json", {});
+  data::load_manifest(loaded.config.data.manifest);
+}
+
+// A --port another process listens on (another launch) is refused before any rank starts: the
+// ranks would otherwise fail at the rendezvous, or join the other launch's store.
+void require_free_port(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool free = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!free)
+    throw ConfigError("launch: --port " + std::to_string(port) +
+                      " is in use on this machine (another launch?); give another port, or none to take a free one");
 }
 
 }  // namespace
@@ -61,6 +99,8 @@ int run_launch(const LaunchOptions& options, std::ostream& console) {
   if (options.command.empty() || options.command.front() != "run")
     throw ConfigError("launch runs `run` across processes (launch --procs N -- run CONFIG --out DIR); for a sweep use "
                       "`sweep --jobs K`");
+  check_run_command(options.command);
+  if (options.port != 0) require_free_port(options.port);
   const int port = options.port != 0 ? options.port : free_loopback_port();
   std::map<pid_t, int> ranks;
   for (int r = 0; r < options.procs; ++r) ranks[start_rank(r, options, port)] = r;

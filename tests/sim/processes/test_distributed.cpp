@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "core/atomic_file.h"
 #include "core/devices.h"
 #include "experiments/cli_launch.h"
@@ -211,6 +216,35 @@ TEST_CASE("ranks started by hand prove the same run: a fresh rank beside a resum
   const std::string numerics_output = pair(resume, "ATEN_CPU_CAPABILITY=default " + resume);
   REQUIRE_THAT(numerics_output, Catch::Contains("does not belong to rank 0's run") && Catch::Contains("numerics."));
   REQUIRE(fedglioma::read_file(options.out / "rounds.jsonl") == before);  // nothing was run
+}
+
+TEST_CASE("launch says a config mistake once and refuses a port in use before any rank starts", "[distributed][may_skip]") {
+  if (skip_without_gloo()) return;
+  const fs::path dir = fedglioma::testing::temp_dir("dist-launch-checks");
+  std::string output;
+  REQUIRE(run_command(launch_command(dir, 3, {"train.lr=-1"}), &output) == 1);
+  INFO(output);
+  std::size_t said = 0;
+  for (auto at = output.find("is out of range"); at != std::string::npos; at = output.find("is out of range", at + 1)) ++said;
+  REQUIRE(said == 1);  // once, by the launcher: every rank printed it before
+  REQUIRE_FALSE(fs::exists(dir / "run"));
+  // A port another process listens on (another launch's rendezvous).
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  std::string command = launch_command(dir, 2, {});
+  command.replace(command.find(" launch ") + 8, 0, "--port " + port + " ");
+  const int status = run_command(command, &output);
+  ::close(fd);
+  REQUIRE(status == 1);
+  REQUIRE_THAT(output, Catch::Contains("--port " + port + " is in use") && !Catch::Contains("Socket Timeout"));
+  REQUIRE_FALSE(fs::exists(dir / "run"));
 }
 
 TEST_CASE("the launch environment is read as PyTorch's launchers set it, and bad values are named",
