@@ -24,13 +24,17 @@
 namespace fedglioma::experiments {
 namespace {
 
-// Starts rank `rank`: this executable with `command`, in the launch environment.
+// Starts rank `rank`: this executable with `command`, in the launch environment. c10d's glog
+// lines ("[c10d] The client socket has timed out ...") are silenced unless GLOG_minloglevel is
+// set: fedglioma reports each failure itself, in one line naming the rank.
 pid_t start_rank(int rank, const LaunchOptions& options, int port) {
+  const char* glog = std::getenv("GLOG_minloglevel");
   return spawn_self(options.command, {{"MASTER_ADDR", "127.0.0.1"},
                                       {"MASTER_PORT", std::to_string(port)},
                                       {"WORLD_SIZE", std::to_string(options.procs)},
                                       {"RANK", std::to_string(rank)},
-                                      {"LOCAL_RANK", std::to_string(rank)}});
+                                      {"LOCAL_RANK", std::to_string(rank)},
+                                      {"GLOG_minloglevel", glog ? glog : "3"}});
 }
 
 // The `run` every rank would start, checked here once (its config and manifest, or the folder it

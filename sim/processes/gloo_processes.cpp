@@ -68,16 +68,22 @@ class GlooProcesses : public Processes {
     options.port = static_cast<std::uint16_t>(env.master_port);
     options.isServer = env.rank == 0 && !env.agent_store;
     options.numWorkers = static_cast<std::size_t>(env.world);
-    options.waitWorkers = true;
+    options.waitWorkers = false;  // the fingerprints below say which rank is missing
     options.timeout = timeout;
+    const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
     try {
       store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
     } catch (const std::exception& e) {
-      throw DistributedError("rank " + std::to_string(rank_) + ": the rendezvous at " + env.master_addr + ":" +
-                             std::to_string(env.master_port) + " failed within runtime.distributed_timeout_s: " +
-                             message_of(e));
+      const std::string cause = message_of(e);
+      if (options.isServer)
+        throw DistributedError("rank 0 cannot serve the rendezvous on port " + std::to_string(env.master_port) +
+                               (cause.find("in use") != std::string::npos ? " (in use by another process: choose another MASTER_PORT)" : "") +
+                               ": " + cause);
+      throw DistributedError("rank " + std::to_string(rank_) + " cannot reach the rendezvous at " + where +
+                             " (rank 0's) within runtime.distributed_timeout_s: " + cause);
     }
-    check_fingerprints(fingerprint);
+    publish_and_wait(fingerprint, where);
+    check_fingerprints();
     auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
     gloo->devices.push_back(gloo_device(env));
     gloo->threads = 2;
@@ -131,11 +137,30 @@ class GlooProcesses : public Processes {
     return output[0];
   }
 
-  // Every rank publishes its fingerprint; all compare with rank 0's, so a stranger is refused and
-  // every rank says why, naming the fields that differ when the fingerprints are JSON objects.
-  void check_fingerprints(const std::string& fingerprint) {
+  // Every rank publishes its fingerprint and waits for the others' within the timeout; the ranks
+  // that never published are named.
+  void publish_and_wait(const std::string& fingerprint, const std::string& where) {
     const std::string key = "fedglioma/fingerprint/";
     store_->set(key + std::to_string(rank_), bytes_of(fingerprint));
+    std::vector<std::string> keys;
+    for (int r = 0; r < size_; ++r) keys.push_back(key + std::to_string(r));
+    try {
+      store_->wait(keys, timeout_);
+    } catch (const std::exception& e) {
+      std::string missing;
+      for (int r = 0; r < size_; ++r)
+        if (!store_->check({keys[r]})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+      throw DistributedError("rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": rank(s) " +
+                             (missing.empty() ? std::string("?") : missing) + " did not join the rendezvous at " + where +
+                             " within runtime.distributed_timeout_s (not started, failed before joining, or cannot "
+                             "reach it)");
+    }
+  }
+
+  // Every rank publishes its fingerprint; all compare with rank 0's, so a stranger is refused and
+  // every rank says why, naming the fields that differ when the fingerprints are JSON objects.
+  void check_fingerprints() {
+    const std::string key = "fedglioma/fingerprint/";
     const std::string first = text_of(store_->get(key + "0"));
     for (int r = 1; r < size_; ++r) {
       const std::string theirs = text_of(store_->get(key + std::to_string(r)));

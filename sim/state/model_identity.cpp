@@ -9,6 +9,19 @@
 
 namespace fedglioma::sim {
 
+namespace {
+
+// The resolved config without the settings that change no number (determinism.md): two runs
+// that differ only in these train the same model, byte for byte, and record the same run.
+nlohmann::json numeric_config(nlohmann::json config) {
+  for (const char* key : {"workers", "distributed_timeout_s", "client_state_ram_gb", "checkpoint_every"})
+    config["runtime"].erase(key);
+  for (const char* key : {"cache_dir", "cache_ram_gb"}) config["data"].erase(key);
+  return config;
+}
+
+}  // namespace
+
 std::string model_identity(const std::string& resolved_config_json, const std::string& data_identity) {
   const nlohmann::json config = parse_json_document(resolved_config_json);
   nlohmann::json identity;
@@ -18,7 +31,7 @@ std::string model_identity(const std::string& resolved_config_json, const std::s
                                {"spacing", config.at("data").at("spacing")},
                                {"on_geometry_mismatch", config.at("data").at("on_geometry_mismatch")}};
   if (!data_identity.empty())
-    identity["run"] = {{"config", hex64(fnv1a(resolved_config_json))}, {"data", hex64(fnv1a(data_identity))}};
+    identity["run"] = {{"config", hex64(fnv1a(numeric_config(config).dump()))}, {"data", hex64(fnv1a(data_identity))}};
   return identity.dump(2) + "\n";
 }
 

@@ -247,6 +247,24 @@ TEST_CASE("launch says a config mistake once and refuses a port in use before an
   REQUIRE_FALSE(fs::exists(dir / "run"));
 }
 
+TEST_CASE("a rank that never joins is named by the rendezvous, in one line and within the timeout", "[distributed][may_skip]") {
+  if (skip_without_gloo()) return;
+  const fs::path dir = fedglioma::testing::temp_dir("dist-lonely");
+  const auto options = fedglioma::testing::tiny_run_options(dir, {});
+  const std::string port = std::to_string(fedglioma::experiments::free_loopback_port());
+  const std::string run = std::string(FEDGLIOMA_BINARY) + " run '" + options.config.string() + "' --out '" +
+                          options.out.string() + "' --set runtime.distributed_timeout_s=3";
+  std::string output;
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(run_command("MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " WORLD_SIZE=3 RANK=0 " + run, &output) == 1);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(output);
+  REQUIRE_THAT(output, Catch::Contains("rank 0 of 3: rank(s) 1, 2 did not join the rendezvous at 127.0.0.1:" + port) &&
+                           !Catch::Contains("Socket Timeout"));
+  REQUIRE(seconds < 20);
+  REQUIRE_FALSE(fs::exists(options.out / "rounds.jsonl"));
+}
+
 TEST_CASE("the launch environment is read as PyTorch's launchers set it, and bad values are named",
           "[distributed]") {
   std::string output;
