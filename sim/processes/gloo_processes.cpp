@@ -60,6 +60,14 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnv& env) {
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+// What the heartbeat thread shares with its process: shared, so that a thread left blocked on a
+// lost store never touches freed memory.
+struct Beating {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stop = false;
+};
+
 class GlooProcesses : public Processes {
  public:
   GlooProcesses(const LaunchEnv& env, const std::string& fingerprint, std::chrono::milliseconds timeout)
@@ -84,21 +92,31 @@ class GlooProcesses : public Processes {
     }
     publish_and_wait(fingerprint, where);
     check_fingerprints();
+    // The heartbeat has a connection of its own with a short timeout: a store that stops answering
+    // (rank 0 stopped) must not hold the beating thread, and so this process's exit, for the
+    // whole timeout.
+    c10d::TCPStoreOptions beating = options;
+    beating.isServer = false;
+    beating.timeout = 4 * kHeartbeat;
+    beat_store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, beating);
     auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
     gloo->devices.push_back(gloo_device(env));
     gloo->threads = 2;
     group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", store_), rank_,
                                                          size_, gloo);
-    heartbeat_ = std::thread([this] { beat(); });
+    heartbeat_ = std::thread(beat, beat_store_, beating_, "fedglioma/alive/" + std::to_string(rank_));
   }
 
   ~GlooProcesses() override {
     {
-      std::lock_guard<std::mutex> lock(stop_mutex_);
-      stop_ = true;
+      std::lock_guard<std::mutex> lock(beating_->mutex);
+      beating_->stop = true;
     }
-    stop_cv_.notify_all();
-    heartbeat_.join();
+    beating_->wake.notify_all();
+    // After a loss the heartbeat may be blocked on a store that no longer answers (LibTorch 1.13's
+    // TCPStore reads without a timeout): it owns what it uses, and is left to end with the process.
+    if (lost_) heartbeat_.detach();
+    else heartbeat_.join();
   }
 
   int rank() const override { return rank_; }
@@ -108,6 +126,7 @@ class GlooProcesses : public Processes {
     const std::string op = std::to_string(++op_);
     try {
       store_->set("fedglioma/arrived/" + op + "/" + std::to_string(rank_), {});
+      wait_for_all(op, what);
       std::vector<at::Tensor> sizes = gather_tensor(at::tensor({static_cast<std::int64_t>(mine.size())}, at::kLong));
       std::int64_t longest = 0;
       for (const at::Tensor& s : sizes) longest = std::max(longest, s.item<std::int64_t>());
@@ -118,6 +137,8 @@ class GlooProcesses : public Processes {
       for (int r = 0; r < size_; ++r)
         out.emplace_back(static_cast<const char*>(all[r].data_ptr()), static_cast<std::size_t>(sizes[r].item<std::int64_t>()));
       return out;
+    } catch (const DistributedError&) {
+      throw;
     } catch (const std::exception& e) {
       throw DistributedError(lost_message(what, op, message_of(e)));
     }
@@ -179,23 +200,69 @@ class GlooProcesses : public Processes {
     }
   }
 
-  void beat() {
-    std::unique_lock<std::mutex> lock(stop_mutex_);
-    while (!stop_) {
+  // Adds to this rank's counter every kHeartbeat until stopped, on a connection of its own; it
+  // holds no lock while the store answers, so stopping it never waits on the store.
+  static void beat(c10::intrusive_ptr<c10d::TCPStore> store, std::shared_ptr<Beating> beating, std::string key) {
+    for (;;) {
       try {
-        store_->add("fedglioma/alive/" + std::to_string(rank_), 1);
+        store->add(key, 1);
       } catch (...) {
         return;  // the store (rank 0) is gone; the next collective says so
       }
-      stop_cv_.wait_for(lock, kHeartbeat);
+      std::unique_lock<std::mutex> lock(beating->mutex);
+      if (beating->wake.wait_for(lock, kHeartbeat, [&] { return beating->stop; })) return;
     }
+  }
+
+
+  // Before a collective: waits until every rank has arrived at it, for as long as the missing ones'
+  // heartbeats go on (a slower rank is alive, not lost: runtime.distributed_timeout_s bounds how
+  // long a heartbeat may stop, not how long a rank may compute). A rank whose heartbeat stops for
+  // the timeout is lost; rank 0's store not answering within it means rank 0 is.
+  void wait_for_all(const std::string& op, const std::string& what) {
+    using Clock = std::chrono::steady_clock;
+    std::vector<std::int64_t> beats(size_, -1);
+    std::vector<Clock::time_point> changed(size_, Clock::now());
+    for (;;) {
+      std::vector<int> missing, lost;
+      try {
+        for (int r = 0; r < size_; ++r)
+          if (r != rank_ && !store_->check({"fedglioma/arrived/" + op + "/" + std::to_string(r)})) missing.push_back(r);
+        const auto now = Clock::now();
+        for (int r : missing) {
+          const std::int64_t beat = store_->add("fedglioma/alive/" + std::to_string(r), 0);
+          if (beat != beats[r]) beats[r] = beat, changed[r] = now;
+          else if (now - changed[r] > timeout_) lost.push_back(r);
+        }
+      } catch (const std::exception& e) {
+        lost_ = true;
+        throw DistributedError(lost_text(what, {0}, "the rendezvous store it serves stopped answering: " + message_of(e)));
+      }
+      if (missing.empty()) return;
+      if (!lost.empty()) {
+        lost_ = true;
+        throw DistributedError(lost_text(what, lost, "its heartbeat stopped for runtime.distributed_timeout_s"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  std::string lost_text(const std::string& what, const std::vector<int>& lost, const std::string& cause) const {
+    std::string who;
+    for (int r : lost) who += (who.empty() ? "rank " : ", rank ") + std::to_string(r);
+    return "rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": lost " + who + " during " + what +
+           " (dead, stopped or unreachable): " + cause;
   }
 
   // Which ranks were lost: those whose heartbeat stopped, else those that never reached the
   // collective (hung); rank 0 when the rendezvous store (which it serves) is unreachable.
   std::string lost_message(const std::string& what, const std::string& op, const std::string& cause) {
+    lost_ = true;
     std::vector<int> lost;
     try {
+      // The collective has already waited out the timeout: a store that does not answer within a
+      // few heartbeats now is rank 0's, stopped or gone (detection stays near the timeout, not 2x).
+      store_->setTimeout(8 * kHeartbeat);
       std::vector<std::int64_t> before(size_);
       for (int r = 0; r < size_; ++r) before[r] = store_->add("fedglioma/alive/" + std::to_string(r), 0);
       std::this_thread::sleep_for(4 * kHeartbeat);
@@ -217,13 +284,12 @@ class GlooProcesses : public Processes {
   int rank_, size_;
   std::chrono::milliseconds timeout_;
   std::uint64_t op_ = 0;
-  c10::intrusive_ptr<c10d::TCPStore> store_;
+  c10::intrusive_ptr<c10d::TCPStore> store_, beat_store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
   c10::intrusive_ptr<c10d::Work> last_work_;
+  std::shared_ptr<Beating> beating_ = std::make_shared<Beating>();
   std::thread heartbeat_;
-  std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;
+  bool lost_ = false;  // a rank was lost: the heartbeat is not waited for
 };
 
 }  // namespace

@@ -167,6 +167,58 @@ TEST_CASE("a rank killed mid-run is named by the other within the timeout, and r
   REQUIRE(fedglioma::read_file(reference / "model.pt") == fedglioma::read_file(dir / "run" / "model.pt"));
 }
 
+TEST_CASE("a healthy rank slower than the timeout is waited for, not taken for lost", "[distributed][slow][may_skip]") {
+  if (skip_without_gloo()) return;
+  // Three clients over two ranks: rank 0 trains two, so rank 1 waits for it well past the 3 s
+  // timeout every round; its heartbeat goes on, so it is slow, not lost (it failed the run before).
+  const std::vector<std::string> overrides = {"partition.scheme=iid", "partition.num_clients=3", "federation.rounds=2",
+                                              "train.local_epochs=150", "runtime.distributed_timeout_s=3"};
+  const fs::path dir = fedglioma::testing::temp_dir("dist-slow");
+  std::string output;
+  const auto start = std::chrono::steady_clock::now();
+  const int status = run_command(launch_command(dir, 2, overrides), &output);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(output);
+  REQUIRE(status == 0);
+  REQUIRE(fs::exists(dir / "run" / "summary.json"));
+  // Rank 1 (client-1) waited for rank 0 longer than the timeout in each round, else this proves nothing.
+  for (const auto& round : read_rounds(dir / "run")) {
+    double rank1 = 0;
+    for (const auto& c : round["clients"])
+      if (c["id"] == "client-1") rank1 = c["train_seconds"].get<double>();
+    REQUIRE(round["seconds"].get<double>() - rank1 > 3.0);
+  }
+  REQUIRE(seconds < 300);
+}
+
+TEST_CASE("a stopped rank 0 is named by the others within about the timeout", "[distributed][slow][may_skip]") {
+  if (skip_without_gloo()) return;
+  // SIGSTOP: rank 0's process (and the rendezvous store it serves) stops answering but its
+  // connections stay open. Detection took about twice the timeout.
+  const fs::path dir = fedglioma::testing::temp_dir("dist-stop0");
+  const std::vector<std::string> overrides = {"federation.rounds=30", "runtime.distributed_timeout_s=6"};
+  const std::string rounds = (dir / "run" / "rounds.jsonl").string();
+  std::string output;
+  std::string launch = launch_command(dir, 2, overrides);
+  launch.replace(launch.find(" launch ") + 8, 0, "--grace 0 ");
+  const int status = run_command(
+      "(" + launch + " & lp=$!; "
+      "while [ \"$(cat '" + rounds + "' 2>/dev/null | wc -l)\" -lt 1 ]; do sleep 0.02; done; "
+      "for p in $(pgrep -P $lp); do if tr '\\0' '\\n' < /proc/$p/environ | grep -qx RANK=0; then kill -STOP $p; fi; done; "
+      "echo \"stopped at $(date +%s%N)\"; wait $lp; echo \"ended at $(date +%s%N)\")",
+      &output);
+  INFO(output);
+  REQUIRE(status == 0);  // the subshell's last command, the echo
+  REQUIRE_THAT(output, Catch::Contains("rank 1 of 2: lost rank 0"));
+  const auto stamp = [&](const std::string& label) {
+    const auto at = output.find(label);
+    REQUIRE(at != std::string::npos);
+    return std::stod(output.substr(at + label.size())) / 1e9;
+  };
+  const double seconds = stamp("ended at ") - stamp("stopped at ");
+  REQUIRE(seconds < 6 * 1.5 + 2);  // the timeout and a few heartbeats, not twice the timeout
+}
+
 TEST_CASE("a process with another config is refused, never joined", "[distributed][may_skip]") {
   if (skip_without_gloo()) return;
   const fs::path dir = fedglioma::testing::temp_dir("dist-stranger");
