@@ -104,7 +104,7 @@ class GlooProcesses : public Processes {
     gloo->threads = 2;
     group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", store_), rank_,
                                                          size_, gloo);
-    heartbeat_ = std::thread(beat, beat_store_, beating_, "fedglioma/alive/" + std::to_string(rank_));
+    heartbeat_ = std::thread(beat, beat_store_, beating_, alive_key(rank_));
   }
 
   ~GlooProcesses() override {
@@ -125,7 +125,7 @@ class GlooProcesses : public Processes {
   std::vector<std::string> allgather(const std::string& mine, const std::string& what) override {
     const std::string op = std::to_string(++op_);
     try {
-      store_->set("fedglioma/arrived/" + op + "/" + std::to_string(rank_), {});
+      store_->set(arrived_key(op, rank_), {});
       wait_for_all(op, what);
       std::vector<at::Tensor> sizes = gather_tensor(at::tensor({static_cast<std::int64_t>(mine.size())}, at::kLong));
       std::int64_t longest = 0;
@@ -145,6 +145,11 @@ class GlooProcesses : public Processes {
   }
 
  private:
+  // The store's keys: each rank's fingerprint, heartbeat counter, and arrival at collective `op`.
+  static std::string fingerprint_key(int r) { return "fedglioma/fingerprint/" + std::to_string(r); }
+  static std::string alive_key(int r) { return "fedglioma/alive/" + std::to_string(r); }
+  static std::string arrived_key(const std::string& op, int r) { return "fedglioma/arrived/" + op + "/" + std::to_string(r); }
+
   std::vector<at::Tensor> gather_tensor(const at::Tensor& mine) {
     std::vector<at::Tensor> input{mine};
     std::vector<std::vector<at::Tensor>> output(1);
@@ -161,10 +166,9 @@ class GlooProcesses : public Processes {
   // Every rank publishes its fingerprint and waits for the others' within the timeout; the ranks
   // that never published are named.
   void publish_and_wait(const std::string& fingerprint, const std::string& where) {
-    const std::string key = "fedglioma/fingerprint/";
-    store_->set(key + std::to_string(rank_), bytes_of(fingerprint));
+    store_->set(fingerprint_key(rank_), bytes_of(fingerprint));
     std::vector<std::string> keys;
-    for (int r = 0; r < size_; ++r) keys.push_back(key + std::to_string(r));
+    for (int r = 0; r < size_; ++r) keys.push_back(fingerprint_key(r));
     try {
       store_->wait(keys, timeout_);
     } catch (const std::exception& e) {
@@ -181,10 +185,9 @@ class GlooProcesses : public Processes {
   // Every rank publishes its fingerprint; all compare with rank 0's, so a stranger is refused and
   // every rank says why, naming the fields that differ when the fingerprints are JSON objects.
   void check_fingerprints() {
-    const std::string key = "fedglioma/fingerprint/";
-    const std::string first = text_of(store_->get(key + "0"));
+    const std::string first = text_of(store_->get(fingerprint_key(0)));
     for (int r = 1; r < size_; ++r) {
-      const std::string theirs = text_of(store_->get(key + std::to_string(r)));
+      const std::string theirs = text_of(store_->get(fingerprint_key(r)));
       if (theirs != first)
         throw ConfigError("rank " + std::to_string(r) + " does not belong to rank 0's run (rank 0 -> rank " +
                           std::to_string(r) + ": " + fingerprint_differences(first, theirs) +
@@ -214,7 +217,6 @@ class GlooProcesses : public Processes {
     }
   }
 
-
   // Before a collective: waits until every rank has arrived at it, for as long as the missing ones'
   // heartbeats go on (a slower rank is alive, not lost: runtime.distributed_timeout_s bounds how
   // long a heartbeat may stop, not how long a rank may compute). A rank whose heartbeat stops for
@@ -227,10 +229,10 @@ class GlooProcesses : public Processes {
       std::vector<int> missing, lost;
       try {
         for (int r = 0; r < size_; ++r)
-          if (r != rank_ && !store_->check({"fedglioma/arrived/" + op + "/" + std::to_string(r)})) missing.push_back(r);
+          if (r != rank_ && !store_->check({arrived_key(op, r)})) missing.push_back(r);
         const auto now = Clock::now();
         for (int r : missing) {
-          const std::int64_t beat = store_->add("fedglioma/alive/" + std::to_string(r), 0);
+          const std::int64_t beat = store_->add(alive_key(r), 0);
           if (beat != beats[r]) beats[r] = beat, changed[r] = now;
           else if (now - changed[r] > timeout_) lost.push_back(r);
         }
@@ -247,11 +249,14 @@ class GlooProcesses : public Processes {
     }
   }
 
-  std::string lost_text(const std::string& what, const std::vector<int>& lost, const std::string& cause) const {
+  // "rank R of N: lost rank A, rank B during WHAT (WHY): CAUSE"; "a rank" when none is known.
+  std::string lost_text(const std::string& what, const std::vector<int>& lost, const std::string& cause,
+                        const std::string& why = "dead, stopped or unreachable") const {
     std::string who;
     for (int r : lost) who += (who.empty() ? "rank " : ", rank ") + std::to_string(r);
+    if (who.empty()) who = "a rank";
     return "rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": lost " + who + " during " + what +
-           " (dead, stopped or unreachable): " + cause;
+           " (" + why + "): " + cause;
   }
 
   // Which ranks were lost: those whose heartbeat stopped, else those that never reached the
@@ -264,21 +269,17 @@ class GlooProcesses : public Processes {
       // few heartbeats now is rank 0's, stopped or gone (detection stays near the timeout, not 2x).
       store_->setTimeout(8 * kHeartbeat);
       std::vector<std::int64_t> before(size_);
-      for (int r = 0; r < size_; ++r) before[r] = store_->add("fedglioma/alive/" + std::to_string(r), 0);
+      for (int r = 0; r < size_; ++r) before[r] = store_->add(alive_key(r), 0);
       std::this_thread::sleep_for(4 * kHeartbeat);
       for (int r = 0; r < size_; ++r)
-        if (r != rank_ && store_->add("fedglioma/alive/" + std::to_string(r), 0) == before[r]) lost.push_back(r);
+        if (r != rank_ && store_->add(alive_key(r), 0) == before[r]) lost.push_back(r);
       if (lost.empty())
         for (int r = 0; r < size_; ++r)
-          if (!store_->check({"fedglioma/arrived/" + op + "/" + std::to_string(r)})) lost.push_back(r);
+          if (!store_->check({arrived_key(op, r)})) lost.push_back(r);
     } catch (...) {
       lost = {0};
     }
-    std::string who;
-    for (int r : lost) who += (who.empty() ? "rank " : ", rank ") + std::to_string(r);
-    if (who.empty()) who = "a rank";
-    return "rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ": lost " + who + " during " + what +
-           " (dead, hung past runtime.distributed_timeout_s, or unreachable): " + cause;
+    return lost_text(what, lost, cause, "dead, hung past runtime.distributed_timeout_s, or unreachable");
   }
 
   int rank_, size_;
