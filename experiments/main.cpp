@@ -15,6 +15,7 @@
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
 #include "experiments/cli_reference.h"
+#include "experiments/cli_report.h"
 #include "experiments/cli_sweep.h"
 #include "experiments/cli_synth.h"
 
@@ -74,6 +75,8 @@ int run_subcommand(int argc, char** argv) {
   CLI::App* predict_cmd = setup_predict(app, predict);
   EvaluateOptions evaluate;
   CLI::App* evaluate_cmd = setup_evaluate(app, evaluate);
+  ReportOptions report;
+  CLI::App* report_cmd = setup_report(app, report);
   LaunchOptions launch;
   CLI::App* launch_cmd = setup_launch(app, launch);
   const ReferenceCommands reference = setup_reference(app);
@@ -90,6 +93,7 @@ int run_subcommand(int argc, char** argv) {
   if (sweep_cmd->parsed()) run_sweep(sweep, std::cout);
   if (predict_cmd->parsed()) run_predict(predict, std::cout);
   if (evaluate_cmd->parsed()) run_evaluate(evaluate, std::cout);
+  if (report_cmd->parsed()) run_report(report, std::cout);
   if (launch_cmd->parsed()) return run_launch(launch, std::cout);
   run_reference(reference, std::cout);
   return 0;
