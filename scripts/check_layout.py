@@ -182,7 +182,9 @@ def size_findings(root: pathlib.Path, max_file: int, max_function: int):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    summary, _, details = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source_dir", nargs="?", default=str(pathlib.Path(__file__).resolve().parent.parent))
     parser.add_argument("--max-file-lines", type=int, default=400)
     parser.add_argument("--max-function-lines", type=int, default=60)

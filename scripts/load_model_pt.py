@@ -238,7 +238,9 @@ def describe(array):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    summary, _, details = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a model.pt (a torch.save-format name -> tensor dictionary)")
     parser.add_argument("--json", metavar="OUT", help="write name -> shape, dtype, sum, finite, sha256 as JSON")
     parser.add_argument("--reader", choices=("auto", "torch", "format"), default="auto",

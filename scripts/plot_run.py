@@ -245,6 +245,9 @@ def read_cross_site(path):
     models = list(dict.fromkeys(r["model"] for r in rows))
     data = list(dict.fromkeys(r["data"] for r in rows))
     grids = {m: [[math.nan] * len(data) for _ in models] for m in metrics}
+    grids["n"] = [[0] * len(data) for _ in models]
+    for r in rows:
+        grids["n"][models.index(r["model"])][data.index(r["data"])] = int(r.get("n") or 0)
     for n, r in enumerate(rows, 2):
         for m in metrics:
             try:
@@ -256,30 +259,38 @@ def read_cross_site(path):
 
 
 def plot_cross_site(models, data, grids, title):
-    """One heatmap per metric: rows are the sites' models, columns the sites' validation cases."""
-    size = 0.55 * max(len(models), len(data)) + 1.2
-    fig, axes = plt.subplots(1, len(grids), figsize=(size * len(grids) + 2.5, size + 2.2), sharey=True)
+    """One heatmap per metric: rows are the models (the global one first, when the run has one,
+    then the sites' own), columns the sites' validation cases and the external set; each cell
+    shows its value and its n. The figure is sized to its cells."""
+    counts = grids.pop("n")
+    cell = 0.75
+    width, height = cell * len(data) + 0.9, cell * len(models) + 1.9
+    fig, axes = plt.subplots(1, len(grids), figsize=(width * len(grids) + 1.6, height), sharey=True,
+                             squeeze=False)
+    axes = axes[0]
     labels = {"dice_mean": "Dice (mean)", **{f"auc_{m}": f"AUC {name}" for m, name in MARKERS.items()}}
     for ax, (metric, grid) in zip(axes, grids.items()):
         image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis")
         ax.set_xticks(range(len(data)), data, rotation=45, ha="right")
         ax.set_yticks(range(len(models)), models)
-        ax.set_xlabel("validation cases of")
+        ax.set_xlabel("cases of (sites: validation)")
         if ax is axes[0]:
             ax.set_ylabel("model of")
         ax.set_title(labels[metric], fontsize="medium")
         for i, row in enumerate(grid):
             for j, value in enumerate(row):
-                text = "-" if math.isnan(value) else f"{value:.2f}"
+                text = ("-" if math.isnan(value) else f"{value:.2f}") + f"\nn={counts[i][j]}"
                 ax.text(j, i, text, ha="center", va="center", color="white" if value < 0.6 else "black",
                         fontsize="small")
-    fig.colorbar(image, ax=list(axes), shrink=0.7, pad=0.02)
+    fig.colorbar(image, ax=list(axes), shrink=0.8, pad=0.01, fraction=0.02)
     fig.suptitle(f"cross-site matrix of the final models: {title}", fontsize="medium", wrap=True)
     return fig
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    summary, _, details = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--out", metavar="FILE.png", help="default: RUN_DIR/plot.png")
     parser.add_argument("--cross-site-out", metavar="FILE.png", help="default: RUN_DIR/cross_site.png")

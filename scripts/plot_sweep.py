@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plots a fedglioma sweep: Dice and marker ROC AUCs per round, one line per group of points that
-differ only in their seed (the mean over seeds, shaded +-1 sample sd when there are several).
+differ only in their seed (the mean over seeds, shaded with the seeds' 95 % t-interval when there
+are several, clipped to [0, 1]).
 
 Usage:
     /usr/bin/python3 scripts/plot_sweep.py SWEEP_DIR [--out FILE.png] [--set external|val]
@@ -59,8 +60,15 @@ def group_points(points):
     return groups
 
 
+# Student's t 97.5 % quantiles for 1-30 degrees of freedom (beyond: the 30's, conservative).
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042]
+
+
 def seed_stats(runs, set_name, metric):
-    """Rounds, mean and sd over runs of one metric; null values are left out, sd needs two."""
+    """Rounds, mean and the half-width of the seeds' 95 % t-interval of one metric over runs; null
+    values are left out, the interval needs two."""
     by_round = {}
     for rounds in runs:
         for r in rounds:
@@ -70,8 +78,9 @@ def seed_stats(runs, set_name, metric):
     x = sorted(by_round)
     kept = [[v for v in by_round[k] if not math.isnan(v)] for k in x]
     mean = [np.mean(v) if v else math.nan for v in kept]
-    sd = [np.std(v, ddof=1) if len(v) > 1 else math.nan for v in kept]
-    return np.array(x), np.array(mean), np.array(sd)
+    half = [T975[min(len(v) - 1, 30) - 1] * np.std(v, ddof=1) / math.sqrt(len(v)) if len(v) > 1 else math.nan
+            for v in kept]
+    return np.array(x), np.array(mean), np.array(half)
 
 
 def plot_sweep(groups, set_name, title):
@@ -89,10 +98,11 @@ def plot_sweep(groups, set_name, title):
         style = styles[(i // len(colours)) % len(styles)]
         seeds = f"{len(runs)} seed" + ("s" if len(runs) > 1 else "")
         for ax, (metric, _, _) in zip(axes.flat, panels):
-            x, mean, sd = seed_stats(runs, set_name, metric)
+            x, mean, half = seed_stats(runs, set_name, metric)
             ax.plot(x, mean, color=colour, ls=style, marker="o", ms=3, lw=1.8, label=f"{label} ({seeds})")
             if len(runs) > 1:
-                ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
+                ax.fill_between(x, np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1), color=colour,
+                                alpha=0.2, lw=0)
     for ax, (metric, panel_title, ylabel) in zip(axes.flat, panels):
         if metric != "dice_mean":
             ax.axhline(0.5, color="grey", lw=0.8, ls=":")
@@ -100,14 +110,16 @@ def plot_sweep(groups, set_name, title):
     legend_ax = axes.flat[5]
     legend_ax.axis("off")
     legend_ax.legend(*axes.flat[0].get_legend_handles_labels(), loc="center",
-                     title="line: mean over seeds\nband: ±1 sd over seeds")
+                     title="line: mean over seeds\nband: 95 % t-interval over seeds")
     fig.suptitle(f"{title} — {set_name} set")
     fig.tight_layout()
     return fig
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    summary, _, details = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sweep_dir", metavar="SWEEP_DIR")
     parser.add_argument("--out", metavar="FILE.png", help="default: SWEEP_DIR/sweep.png")
     parser.add_argument("--set", choices=("external", "val"), default="external")

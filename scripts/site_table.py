@@ -114,7 +114,9 @@ def deployed_sites(e):
 
 
 def tables(groups, ci_settings):
-    out = ["External set (30 cases, never trained on): the global model, local mode the mean of the "
+    sizes = sorted({e["external"].get("n") for evals in groups.values() for e in evals} - {None})
+    n = " or ".join(str(k) for k in sizes) if sizes else "no"
+    out = [f"External set ({n} cases, never trained on): the global model, local mode the mean of the "
            "local models; mean +- sd over seeds.", "",
            "| setting | seeds | " + " | ".join(HEAD) + " |", "|" + " --- |" * (len(HEAD) + 2)]
     for name, evals in groups.items():
@@ -152,7 +154,9 @@ def tables(groups, ci_settings):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    summary, _, details = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(description=" ".join(summary.split()), epilog=details,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sweeps", nargs="+", metavar="SWEEP_DIR")
     parser.add_argument("--ci-setting", action="append", default=[], metavar="TEXT")
     args = parser.parse_args()

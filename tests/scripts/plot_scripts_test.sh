@@ -94,6 +94,29 @@ grep -q "warning: skipping point 'fedavg-2'" "$TMP/err" || fail "site_table.py: 
 grep -q '^| fedavg | 2 | 0.630 +- 0.042 |' "$TMP/sites.md" || fail "site_table.py: no external row for fedavg over 2 seeds"
 grep -q '^| fedprox | site-b | 0.740 +- 0.000 |' "$TMP/sites.md" || fail "site_table.py: wrong site-b row for fedprox"
 grep -q '^| fedprox | 1 | ' "$TMP/sites.md" || fail "site_table.py: no per-seed AUC rows for --ci-setting"
+grep -q '^External set (6 cases' "$TMP/sites.md" || fail "site_table.py: the external set's size is not the runs' n"
+
+# --help gives the whole description, not its first line cut mid-sentence.
+for script in plot_run plot_sweep site_table load_model_pt check_layout; do
+  "$PY" "$SCRIPTS/$script.py" --help >"$TMP/help" || fail "$script.py --help failed"
+  grep -q 'Usage:\|usage:' "$TMP/help" && ! grep -q 'points that$\|per group of$' "$TMP/help" ||
+    fail "$script.py --help is cut short: $(cat "$TMP/help")"
+done
+"$PY" "$SCRIPTS/plot_sweep.py" --help | grep -q "Needs matplotlib" || fail "plot_sweep.py --help lacks its details"
+
+# The sweep's seed bands are 95 % intervals kept inside [0, 1], even for values near 1.
+"$PY" - "$SCRIPTS" <<'PYTHON' || fail "plot_sweep.py: a band leaves [0, 1]"
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot_sweep
+runs = [[{"round": 1, "eval": {"external": {"dice_mean": v, **{m: v for m in plot_sweep.MARKERS}}}}] for v in (0.99, 0.6)]
+fig = plot_sweep.plot_sweep({"near one": runs}, "external", "t")
+for ax in fig.axes:
+    for band in ax.collections:
+        for path in band.get_paths():
+            ys = path.vertices[:, 1]
+            assert ys.min() >= 0 and ys.max() <= 1, (ys.min(), ys.max())
+PYTHON
 
 # Bad input: exit status 1, the file (and line) named, and no PNG left behind.
 expect_error "missing run folder" "$TMP/nowhere: no such folder" \
