@@ -92,10 +92,30 @@ std::string culprit(const std::string& message, const std::vector<std::string>& 
   return found.empty() ? source : found;
 }
 
+// The config's paths. A relative path written in a config file is relative to that file's folder
+// (`base`); one given with --set, and a default, to the working directory. config.resolved.json
+// holds them absolute, so a run folder resumes, and a sweep runs, from any working directory.
+const char* const kPathKeys[][2] = {{"data", "manifest"}, {"data", "cache_dir"}};
+
+void resolve_file_paths(json& user, const std::filesystem::path& base) {
+  if (base.empty()) return;
+  for (const auto& [section, key] : kPathKeys) {
+    if (!user.contains(section) || !user[section].is_object() || !user[section].contains(key)) continue;
+    json& value = user[section][key];
+    if (value.is_string() && !value.get<std::string>().empty() && std::filesystem::path(value.get<std::string>()).is_relative())
+      value = (base / value.get<std::string>()).lexically_normal().string();
+  }
+}
+
+void make_absolute(ExperimentConfig& config) {
+  for (std::string* path : {&config.data.manifest, &config.data.cache_dir})
+    if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
+}
+
 }  // namespace
 
 LoadedConfig parse_config(const std::string& text, const std::vector<std::string>& overrides,
-                          const std::string& source) {
+                          const std::string& source, const std::filesystem::path& base_dir) {
   json user;
   try {
     user = parse_json_document(text);
@@ -103,6 +123,7 @@ LoadedConfig parse_config(const std::string& text, const std::vector<std::string
     throw ConfigError(source + ": " + e.what());
   }
   if (!user.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
+  resolve_file_paths(user, base_dir);
   for (const std::string& o : overrides) apply_override(user, o);
   // federation.strategy may be given as a bare name; its parameters depend on the name.
   ExperimentConfig defaults;
@@ -117,6 +138,7 @@ LoadedConfig parse_config(const std::string& text, const std::vector<std::string
     merge_checked(merged, user, "");
     LoadedConfig out;
     out.config = config_from_json(merged);
+    make_absolute(out.config);
     out.resolved_json = config_to_json(out.config).dump(2) + "\n";
     return out;
   } catch (const ConfigError& e) {
@@ -125,7 +147,8 @@ LoadedConfig parse_config(const std::string& text, const std::vector<std::string
 }
 
 LoadedConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-  return parse_config(read_file(path, kMaxTextInputBytes), overrides, "'" + path.string() + "'");
+  return parse_config(read_file(path, kMaxTextInputBytes), overrides, "'" + path.string() + "'",
+                      std::filesystem::absolute(path).parent_path());
 }
 
 }  // namespace fedglioma::experiments

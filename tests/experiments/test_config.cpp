@@ -162,7 +162,7 @@ TEST_CASE("command-line mistakes are one line with exit status 2, and --set erro
     std::string says;
   };
   const std::vector<Case> cases = {
-      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, run, sweep, predict, evaluate, launch, strategies, config-reference)"},
+      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, run, sweep, predict, evaluate, report, launch, strategies, config-reference)"},
       {"", 2, "give a subcommand"},
       {"run --bogus", 2, "--bogus"},
       {"run " + config + " --out " + out + " --set train.lr=abc", 1, "error: --set train.lr=abc: train.lr: expected a number"},
@@ -225,4 +225,25 @@ TEST_CASE("every config key is declared once: a wrong value is refused naming it
   REQUIRE(a != std::string::npos);
   REQUIRE(b != std::string::npos);
   REQUIRE(readme.substr(a + begin.size(), b - a - begin.size()) == fedglioma::experiments::config_reference_markdown());
+}
+
+TEST_CASE("a config's relative paths are relative to its file, --set ones to the working directory",
+          "[experiments][config]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fedglioma::testing::temp_dir("config-paths");
+  fs::create_directories(dir / "configs");
+  fedglioma::write_file_atomic(dir / "configs" / "c.json",
+                               R"({"data": {"manifest": "../cohort/manifest.json", "cache_dir": "cache"}})");
+  // Read from whatever the working directory is: the file's folder anchors its paths.
+  const auto loaded = fedglioma::experiments::load_config(dir / "configs" / "c.json", {});
+  REQUIRE(loaded.config.data.manifest == (dir / "cohort" / "manifest.json").string());
+  REQUIRE(loaded.config.data.cache_dir == (dir / "configs" / "cache").string());
+  REQUIRE_THAT(loaded.resolved_json, Catch::Contains((dir / "cohort" / "manifest.json").string()));
+  // --set: the working directory's; absolute paths stay as they are.
+  const auto set = fedglioma::experiments::load_config(dir / "configs" / "c.json", {"data.manifest=m.json",
+                                                                                    "data.cache_dir=/tmp/x/../y"});
+  REQUIRE(set.config.data.manifest == (fs::current_path() / "m.json").string());
+  REQUIRE(set.config.data.cache_dir == "/tmp/y");
+  // An empty cache_dir (no cache) stays empty.
+  REQUIRE(fedglioma::experiments::load_config(dir / "configs" / "c.json", {"data.cache_dir="}).config.data.cache_dir.empty());
 }
