@@ -254,9 +254,29 @@ std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, cons
                                          int resamples, std::uint64_t seed) {
   std::vector<std::size_t> pos, neg;
   for (std::size_t i = 0; i < scores.size(); ++i) (labels[i] == 1 ? pos : neg).push_back(i);
-  if (pos.empty() || neg.empty() || resamples < 1) return std::nullopt;
+  if (pos.size() < 2 || neg.size() < 2 || resamples < 1) return std::nullopt;
   return stratified_bootstrap(scores, labels, {pos, neg}, resamples, seed,
                               [](const std::vector<double>& s, const std::vector<int>& y) { return *roc_auc(s, y); });
+}
+
+std::optional<Interval> mean_ci_bootstrap(const std::vector<double>& values, int resamples, std::uint64_t seed) {
+  if (values.size() < 2 || resamples < 1 ||
+      std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); }))
+    return std::nullopt;
+  std::vector<std::size_t> all(values.size());
+  std::iota(all.begin(), all.end(), 0);
+  const std::vector<int> unused(values.size(), 0);
+  return stratified_bootstrap(values, unused, {all}, resamples, seed,
+                              [](const std::vector<double>& v, const std::vector<int>&) { return *mean(v); });
+}
+
+std::optional<std::string> auc_interval_missing(std::size_t positives, std::size_t negatives) {
+  if (positives >= 2 && negatives >= 2) return std::nullopt;
+  auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  return count(positives, "positive") + " and " + count(negatives, "negative") +
+         ": an AUC interval needs at least 2 of each";
 }
 
 std::vector<std::optional<double>> roc_auc_one_vs_rest(const std::vector<std::vector<double>>& scores,

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace fedglioma {
@@ -39,9 +40,19 @@ std::optional<Interval> auc_ci_delong(const std::vector<double>& scores, const s
 /// 95% confidence interval of the ROC AUC by stratified bootstrap: positives and negatives are
 /// resampled separately with replacement (so every resample has both classes), `resamples`
 /// times, from a generator seeded with `seed`; the 2.5th and 97.5th percentiles (linear
-/// interpolation, as numpy's default). nullopt when the labels hold fewer than two classes.
+/// interpolation, as numpy's default). nullopt with fewer than two cases of either class (one
+/// positive resamples to itself: the interval would only show the other class's spread).
 std::optional<Interval> auc_ci_bootstrap(const std::vector<double>& scores, const std::vector<int>& labels,
                                          int resamples, std::uint64_t seed);
+
+/// 95% percentile-bootstrap interval of the mean of `values` (resampled with replacement
+/// `resamples` times from a generator seeded with `seed`; percentiles as auc_ci_bootstrap).
+/// nullopt with fewer than two values or when every value is the same (no spread to resample).
+std::optional<Interval> mean_ci_bootstrap(const std::vector<double>& values, int resamples, std::uint64_t seed);
+
+/// Why an AUC of `positives` and `negatives` cases has no 95% interval (DeLong and the stratified
+/// bootstrap both need two of each class), or nullopt when it can have one.
+std::optional<std::string> auc_interval_missing(std::size_t positives, std::size_t negatives);
 
 /// One-vs-rest ROC AUC of each class of a `classes`-class problem: `scores[i][c]` is case i's
 /// probability of class c, `labels[i]` its class in [0, classes); entry c is

@@ -3,12 +3,16 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <set>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/file_names.h"
 #include "core/owned_folder.h"
 #include "data/manifest.h"
 #include "experiments/config_json.h"
+#include "sim/record/console_table.h"
 #include "sim/run/evaluate_run.h"
 
 namespace fedglioma::experiments {
@@ -57,6 +61,52 @@ CLI::App* setup_evaluate(CLI::App& app, EvaluateOptions& options) {
   return cmd;
 }
 
+namespace {
+
+// "0.812 [0.760, 0.853] n=30", "-" undefined, "0.500 (no interval) n=2+/0-".
+std::string with_interval(const std::optional<double>& v, const std::optional<Interval>& ci, const std::string& n) {
+  char text[96];
+  if (!v) return "- " + n;
+  if (ci)
+    std::snprintf(text, sizeof text, "%.3f [%.3f, %.3f] %s", *v, ci->lower, ci->upper, n.c_str());
+  else
+    std::snprintf(text, sizeof text, "%.3f (no interval) %s", *v, n.c_str());
+  return text;
+}
+
+void print_set(std::ostream& console, const std::string& name, const sim::EvalSummary& s) {
+  console << "  " << name << " (n=" << s.n << "): Dice "
+          << with_interval(s.dice_mean, s.dice_mean_ci, "n=" + std::to_string(s.n_dice));
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
+    console << "; AUC " << data::kMarkers[m] << " "
+            << with_interval(s.auc[m], s.auc_ci_delong[m],
+                             "n=" + std::to_string(s.n_positive[m]) + "+/" + std::to_string(s.n_negative[m]) + "-");
+  console << (s.diverged ? " (diverged: " + *s.diverged + ")" : std::string()) << "\n";
+}
+
+// The pooled sets, the external set site by site, and a note per number without an interval.
+void print_evaluation(std::ostream& console, const sim::Evaluation& result, bool own) {
+  console << "fedglioma: evaluation (95 % intervals: bootstrap for Dice, DeLong for AUCs)\n";
+  print_set(console, own ? "external" : "cases", result.eval.external);
+  if (own) print_set(console, "val", result.eval.val);
+  if (result.eval.test) print_set(console, "test", *result.eval.test);
+  if (result.external_sites.size() > 1)
+    for (const auto& [site, summary] : result.external_sites) print_set(console, "  site " + site, summary);
+  std::set<std::string> seen;
+  for (const std::string& note : sim::interval_notes("evaluation", result.eval, seen))
+    console << "fedglioma: warning: " << note << "\n";
+  for (const auto& [site, s] : result.external_sites) {
+    std::string missing = s.dice_mean && s.dice_mean_ci_missing ? "mean Dice" : "";
+    for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
+      if (s.auc[m] && s.auc_ci_missing[m]) missing += (missing.empty() ? "AUC " : ", AUC ") + std::string(data::kMarkers[m]);
+    if (result.external_sites.size() > 1 && !missing.empty())
+      console << "fedglioma: warning: site " << site << " (n=" << s.n << "): " << missing
+              << " without an interval (too few cases of a class; evaluation.json external_sites gives each reason)\n";
+  }
+}
+
+}  // namespace
+
 fs::path run_evaluate(const EvaluateOptions& options, std::ostream& console) {
   const fs::path config_path = options.run_dir / "config.resolved.json";
   if (!fs::exists(config_path))
@@ -77,6 +127,7 @@ fs::path run_evaluate(const EvaluateOptions& options, std::ostream& console) {
   const OwnedFolder folder = OwnedFolder::claim(out, kEvaluateFolder, options.force);
   write_file_atomic(out / "predictions.csv", result.predictions_csv);
   write_file_atomic(out / "evaluation.json", result.json);  // last: its presence means both are there
+  print_evaluation(console, result, options.cases.empty());
   console << "fedglioma: wrote " << (out / "evaluation.json").string() << " and predictions.csv\n";
   return out;
 }

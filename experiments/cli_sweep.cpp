@@ -22,6 +22,7 @@
 #include "experiments/cli_run.h"
 #include "experiments/config_json.h"
 #include "experiments/sweep_points.h"
+#include "experiments/sweep_tables.h"
 #include "sim/processes/processes.h"
 #include "sim/record/run_log.h"
 
@@ -32,7 +33,6 @@ namespace fs = std::filesystem;
 // ordered_json keeps the grid's keys in the order the user wrote them.
 using json = nlohmann::ordered_json;
 
-using data::kMarkers;
 
 using Point = SweepPoint;
 
@@ -128,42 +128,6 @@ std::vector<Point> resolve_points(std::vector<Point> points, const std::function
   return kept;
 }
 
-// The best of `values` (by the metric's direction: all of these grow with quality).
-struct Outcome {
-  std::optional<double> final_value, best_value;
-};
-
-// The outcome of each metric over one round's evaluation (external, else validation).
-void take_round(const sim::RoundRecord& round, std::map<std::string, Outcome>& out) {
-  if (!round.eval) return;
-  const sim::EvalSummary& e = round.eval->external.n > 0 ? round.eval->external : round.eval->val;
-  auto take = [&](const std::string& metric, const std::optional<double>& v) {
-    Outcome& o = out[metric];
-    o.final_value = v;
-    if (o.final_value && (!o.best_value || *o.final_value > *o.best_value)) o.best_value = o.final_value;
-  };
-  take("dice", e.dice_mean);
-  for (std::size_t m = 0; m < kMarkers.size(); ++m) take(std::string("auc_") + kMarkers[m], e.auc[m]);
-  // The worst site's validation Dice, of the models the sites deploy (their own, where they have one).
-  const sim::RoundFairness f = sim::round_fairness(*round.eval);
-  take("worst_site_dice", f.personal ? f.personal->dice.worst : f.sites.dice.worst);
-}
-
-std::map<std::string, Outcome> outcomes(const fs::path& run) {
-  std::map<std::string, Outcome> out;
-  for (const sim::RoundRecord& round :
-       sim::read_rounds_file(run / "rounds.jsonl", "delete the point's folder to run it again").rounds)
-    take_round(round, out);
-  return out;
-}
-
-std::string cell(const std::optional<double>& v) {
-  if (!v) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", *v);
-  return buf;
-}
-
 // A sweep file, read and checked: the base config, its grid, the settings every point shares
 // ("set" and --set) and the sweep folder.
 struct SweepSpec {
@@ -204,103 +168,6 @@ SweepSpec read_spec(const SweepOptions& options) {
                                      : fs::path("runs") / options.sweep.stem();
   sweep.grid = spec["grid"];
   return sweep;
-}
-
-// The metrics sweep.csv and sweep.md report, in their column order.
-const std::vector<std::string> kTableMetrics = {"dice",     "auc_idh",   "auc_codeletion_1p19q",
-                                                "auc_mgmt", "auc_grade", "worst_site_dice"};
-
-// The points grouped by their settings other than the seed (the rows of sweep.md), in the order
-// their first point comes: group -> metric -> final values.
-struct TableGroups {
-  std::map<std::string, std::map<std::string, std::vector<double>>> values;
-  std::vector<std::string> order;
-};
-
-// sweep.csv's header line: the point, each grid key, then each metric's final and best value.
-std::string csv_header(const std::vector<std::string>& keys) {
-  std::string csv = "point";
-  for (const auto& k : keys) csv += "," + data::csv_field(k);
-  for (const auto& m : kTableMetrics) csv += ",final_" + m + ",best_" + m;
-  csv += "\n";
-  return csv;
-}
-
-// One point's sweep.csv line; adds its final values to its group.
-std::string csv_row(const Point& p, const std::vector<std::string>& keys, TableGroups& groups) {
-  const auto o = outcomes(p.dir);
-  std::string csv = data::csv_field(p.name);
-  std::string group;
-  for (const auto& k : keys) {
-    const json& v = p.settings[k];
-    csv += "," + data::csv_field(v.is_string() ? v.get<std::string>() : v.dump());
-    if (k != "runtime.seed")
-      group += (group.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : last_key(k) + "=" + v.dump());
-  }
-  if (!groups.values.count(group)) groups.order.push_back(group);
-  for (const auto& m : kTableMetrics) {
-    const auto it = o.find(m);
-    const Outcome outcome = it == o.end() ? Outcome{} : it->second;
-    csv += "," + cell(outcome.final_value) + "," + cell(outcome.best_value);
-    if (outcome.final_value) groups.values[group][m].push_back(*outcome.final_value);
-    else groups.values[group][m];
-  }
-  csv += "\n";
-  return csv;
-}
-
-// A sweep.md cell: the mean +- sample sd of `v` (the mean alone for one value).
-std::string mean_sd_cell(const std::vector<double>& v) {
-  double sum = 0, sq = 0;
-  for (double x : v) sum += x;
-  const double mean = sum / static_cast<double>(v.size());
-  for (double x : v) sq += (x - mean) * (x - mean);
-  char buf[64];
-  if (v.size() > 1) {
-    std::snprintf(buf, sizeof buf, " %.3f +- %.3f |", mean, std::sqrt(sq / static_cast<double>(v.size() - 1)));
-  } else {
-    std::snprintf(buf, sizeof buf, " %.3f |", mean);
-  }
-  return buf;
-}
-
-// One sweep.md line: the group's setting, its run count and each metric's cell ("-" without values).
-std::string md_row(const std::string& group, std::map<std::string, std::vector<double>>& by_metric) {
-  std::size_t n = 0;
-  std::string row;
-  for (const auto& m : kTableMetrics) {
-    const std::vector<double>& v = by_metric[m];
-    n = std::max(n, v.size());
-    if (v.empty()) {
-      row += " - |";
-      continue;
-    }
-    row += mean_sd_cell(v);
-  }
-  return "| " + (group.empty() ? std::string("(all)") : group) + " | " + std::to_string(n) + " |" + row + "\n";
-}
-
-// sweep.csv: one row per finished point; sweep.md: mean +- sd over seeds for each other setting,
-// and the points that failed, each with its error.
-void write_tables(const fs::path& out, const std::string& name, const json& grid, const std::vector<Point>& points,
-                  const std::vector<PointFailure>& failures) {
-  std::vector<std::string> keys;
-  for (const auto& [key, values] : grid.items()) keys.push_back(key);
-  std::string csv = csv_header(keys);
-  TableGroups groups;
-  for (const Point& p : points)
-    if (fs::exists(p.dir / "summary.json")) csv += csv_row(p, keys, groups);
-  write_file_atomic(out / "sweep.csv", csv);
-
-  std::string md = "# Sweep " + name +
-                   "\n\nFinal-round metrics on the external set (validation when there is none): mean +- sd over "
-                   "seeds (n = runs); worst-site Dice: the lowest site's validation Dice, of each site's own model where the "
-                   "strategy personalises.\n\n| setting | n | Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade | "
-                   "worst-site Dice |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  for (const auto& g : groups.order) md += md_row(g, groups.values[g]);
-  if (!failures.empty()) md += "\nFailed points (not in the table):\n\n";
-  for (const PointFailure& f : failures) md += "- " + f.name + ": " + f.error + "\n";
-  write_file_atomic(out / "sweep.md", md);
 }
 
 }  // namespace
@@ -360,7 +227,9 @@ fs::path run_sweep(const SweepOptions& options, std::ostream& console) {
   write_file_atomic(out / "points.json", listing.dump(2) + "\n");
 
   const std::vector<PointFailure> failures = run_sweep_points(points, run_options, options.jobs, out / "logs", console);
-  write_tables(out, options.sweep.stem().string(), sweep.grid, points, failures);
+  std::vector<std::string> keys;
+  for (const auto& [key, values] : sweep.grid.items()) keys.push_back(key);
+  write_sweep_tables(out, options.sweep.stem().string(), keys, points, failures);
   console << "sweep folder: " << out.string() << " (sweep.csv, sweep.md)\n";
   if (!failures.empty()) {
     std::string named;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "data/manifest.h"
 #include "experiments/config_reader.h"
+#include "experiments/config_schema_parts.h"
 #include "models/model_factory.h"
 #include "sim/strategy/strategy_registry.h"
 
@@ -180,13 +181,15 @@ ConfigField strategy() {
 
 std::vector<ConfigField> data_fields() {
   return {
-      text("data.manifest", MEMBER(data.manifest), {}, "manifest, relative to the working directory"),
+      text("data.manifest", MEMBER(data.manifest), {}, "manifest; a relative path written in a config file is relative to that file's folder, one given "
+           "with `--set` relative to the working directory (config.resolved.json holds it absolute)"),
       grid_size(),
       grid_spacing(),
       text("data.on_geometry_mismatch", MEMBER(data.on_geometry_mismatch), {"error", "resample"},
            "modalities on different grids: `error`, or `resample` onto the T1 grid"),
       text("data.cache_dir", MEMBER(data.cache_dir), {},
-           "preprocessed-case cache, relative to the working directory; `\"\"` disables it"),
+           "preprocessed-case cache (a relative path as for `data.manifest`; the default is relative to the working "
+           "directory); `\"\"` disables it"),
       number("data.cache_ram_gb", MEMBER(data.cache_ram_gb), 1e-6, 1e6, "RAM budget for a run's preprocessed cases"),
       text("partition.scheme", MEMBER(partition.scheme), {"natural", "iid", "dirichlet", "quantity"},
            "`natural` (one client per site), `iid`, `dirichlet` or `quantity` (see "
@@ -308,37 +311,6 @@ std::vector<ConfigField> federation_fields() {
   };
 }
 
-std::vector<ConfigField> runtime_fields() {
-  return {
-      integer("eval.every", MEMBER(eval.every), 1, 100000, "evaluate every N rounds (the last round always)"),
-      integer("eval.finetune_epochs", MEMBER(eval.finetune_epochs), 0, 100000,
-              "before each evaluation, every client fine-tunes the model it deploys for N epochs on its own training "
-              "cases; those models are evaluated as the sites' own (`personal`); 0: none"),
-      text("runtime.devices", MEMBER(runtime.devices), {},
-           "`auto` (all CUDA devices, else CPU), `cpu`, or `cuda:0,cuda:1,...`"),
-      integer("runtime.workers", MEMBER(runtime.workers), 1, 256,
-              "worker threads, each with its own model replica, bound to devices round-robin"),
-      integer("runtime.threads_per_worker", MEMBER(runtime.threads_per_worker), 1, 256,
-              "intra-op threads per worker on CPU; part of the numerics, not only the speed: another count gives other "
-              "numbers ([determinism.md](determinism.md))"),
-      integer("runtime.seed", MEMBER(runtime.seed), 0, INT64_MAX, "seed of every random draw in the run"),
-      integer("runtime.checkpoint_every", MEMBER(runtime.checkpoint_every), 0, 1000000,
-              "rounds between checkpoints (`0`: none; the last round always)"),
-      number("runtime.client_state_ram_gb", MEMBER(runtime.client_state_ram_gb), 0.0, 1e6,
-             "RAM for what clients keep across rounds (SCAFFOLD's control variates, FedBN's norm layers, local mode's "
-             "models, kept optimizers); beyond it each client's state lives on disk in the run folder's "
-             "`client_state/` (`0`: all of it on disk); never changes a result"),
-      text("runtime.cpu_numerics", MEMBER(runtime.cpu_numerics), {"portable", "native"},
-           "`portable`: torch's CPU kernels pinned to AVX2, bit-identical results on every x86-64 CPU with AVX2; "
-           "`native`: this CPU's fastest kernels (see [Determinism](#determinism) for what each costs)"),
-      boolean("runtime.deterministic", MEMBER(runtime.deterministic),
-              "CUDA: deterministic cuDNN and ATen algorithms, no autotuning; `false` trades reproducibility for speed"),
-      number("runtime.distributed_timeout_s", MEMBER(runtime.distributed_timeout_s), 1.0, 86400.0,
-             "across processes (see [Several processes and hosts](#several-processes-and-hosts)): how long a rank waits "
-             "for the rendezvous and for each exchange before it names the lost rank and exits non-zero"),
-  };
-}
-
 #undef MEMBER
 
 // The config reference's rendering of a default value.
@@ -362,7 +334,7 @@ std::string default_text(const json& v) {
 const std::vector<ConfigField>& config_schema() {
   static const std::vector<ConfigField> fields = [] {
     std::vector<ConfigField> all;
-    for (auto part : {data_fields(), model_fields(), train_fields(), federation_fields(), runtime_fields()})
+    for (auto part : {data_fields(), model_fields(), train_fields(), federation_fields(), eval_fields(), runtime_fields()})
       all.insert(all.end(), part.begin(), part.end());
     return all;
   }();

@@ -13,9 +13,12 @@ PACKAGES=(
   ninja-build                  # the build tool (scripts/build.sh): only what a change touches rebuilds
   zlib1g-dev                   # scanning float NIfTI voxels for NaN/Inf before ITK reads them
   python3-matplotlib python3-numpy  # scripts/plot_*.py (Debian's /usr/bin/python3), tested by ctest
+  python3-sklearn              # ctest curves_sklearn: roc.csv, calibration.csv and Brier against scikit-learn
+  python3-protobuf             # scripts/read_tensorboard.py, the independent reader of the TensorBoard files
+  chromium                     # ctest report_browser: report.html rendered in a real headless browser
 )
 if [[ "${FEDGLIOMA_WITH_REFERENCE_TOOLS:-0}" == "1" ]]; then
-  PACKAGES+=(python3-sklearn python3-scipy python3-nibabel)
+  PACKAGES+=(python3-scipy python3-nibabel)
 fi
 
 missing=()

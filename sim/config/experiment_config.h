@@ -114,11 +114,14 @@ struct FederationConfig {
 struct EvalConfig {
   int every = 1;  ///< evaluate every N rounds; the last round is always evaluated
   int finetune_epochs = 0;  ///< epochs each client fine-tunes its deployed model on its own cases before evaluation
+  std::string select_by = "val.dice_mean";  ///< the round a run reports, chosen on validation (sim/record/selection.h)
 };
 
 /// `runtime`: threads, devices, seed.
 struct RuntimeConfig {
   std::string devices = "auto";  ///< auto | cpu | cuda:0,cuda:1,...
+  bool tensorboard = true;       ///< TensorBoard event files in RUN_DIR/tensorboard/
+  bool report = true;            ///< report.html in the run folder when the run ends
   int workers = 2;
   int threads_per_worker = 1;
   std::uint64_t seed = 0;

@@ -26,22 +26,30 @@ Cases range(const std::vector<CasePrediction>& predictions, std::size_t begin, s
   return out;
 }
 
-std::map<std::string, EvalSummary> by_site(const Cases& cases, std::uint64_t seed) {
+std::map<std::string, EvalSummary> by_site(const Cases& cases, std::uint64_t seed, const MarkerThresholds& thresholds) {
   std::map<std::string, Cases> grouped;
   for (const CasePrediction* p : cases) grouped[p->sample->site].push_back(p);
   std::map<std::string, EvalSummary> out;
-  for (const auto& [site, members] : grouped) out[site] = summarize(members, seed);
+  for (const auto& [site, members] : grouped) out[site] = summarize(members, seed, &thresholds);
   return out;
+}
+
+// Validation cases' summary, whose own Youden thresholds are the ones chosen on validation.
+EvalSummary summarize_val(const Cases& cases, std::uint64_t seed) {
+  EvalSummary val = summarize(cases, seed);
+  val.at_val_threshold = val.at_youden;
+  return val;
 }
 
 // The global model's part of the plan.
 void summarize_global(const EvalPlan& plan, const std::vector<CasePrediction>& predictions, bool has_test,
                       std::uint64_t seed, RoundEval& e) {
-  e.external = summarize(range(predictions, 0, plan.external_end), seed);
   const Cases val = range(predictions, plan.external_end, plan.val_end);
-  e.val = summarize(val, seed);
-  if (has_test) e.test = summarize(range(predictions, plan.val_end, plan.global_end), seed);
-  e.sites = by_site(val, seed);
+  e.val = summarize_val(val, seed);
+  const MarkerThresholds chosen = youden_thresholds(e.val);
+  e.external = summarize(range(predictions, 0, plan.external_end), seed, &chosen);
+  if (has_test) e.test = summarize(range(predictions, plan.val_end, plan.global_end), seed, &chosen);
+  e.sites = by_site(val, seed, chosen);
 }
 
 // The personal part: per client, its model's external, validation and test cases, in that order.
@@ -60,16 +68,17 @@ void summarize_personal(const EvalPlan& plan, const Partition& partition, const 
     i += partition.test.size();
     val.insert(val.end(), own.begin(), own.end());
     OwnModelEval& mine = e.personal[client.id];
-    mine.external = summarize(ext, seed);
-    mine.val = summarize(own, seed);
+    mine.val = summarize_val(own, seed);
+    const MarkerThresholds chosen = youden_thresholds(mine.val);
+    mine.external = summarize(ext, seed, &chosen);
     external_parts.push_back(mine.external);
-    test_parts.push_back(summarize(test, seed));
+    test_parts.push_back(summarize(test, seed, &chosen));
   }
   if (plan.covers != EvalModels::kPersonal) return;
   e.external = mean_summary(external_parts);
-  e.val = summarize(val, seed);
+  e.val = summarize_val(val, seed);
   if (!partition.test.empty()) e.test = mean_summary(test_parts);
-  e.sites = by_site(val, seed);
+  e.sites = by_site(val, seed, youden_thresholds(e.val));
 }
 
 }  // namespace
@@ -89,6 +98,20 @@ EvalPlan eval_plan(const Partition& partition, EvalModels covers) {
   for (std::size_t k = 0; k < partition.clients.size(); ++k)
     for (const auto* part : {&partition.external, &partition.clients[k].val, &partition.test}) add_cases(plan, *part, k);
   return plan;
+}
+
+std::vector<std::string> eval_set_names(const EvalPlan& plan, const Partition& partition) {
+  std::vector<std::string> out;
+  out.insert(out.end(), plan.external_end, "external");
+  out.insert(out.end(), plan.val_end - plan.external_end, "val");
+  out.insert(out.end(), plan.global_end - plan.val_end, "test");
+  if (plan.covers == EvalModels::kGlobal) return out;
+  for (const Client& c : partition.clients) {
+    out.insert(out.end(), partition.external.size(), "external");
+    out.insert(out.end(), c.val.size(), "val");
+    out.insert(out.end(), partition.test.size(), "test");
+  }
+  return out;
 }
 
 std::vector<CasePrediction> predict_plan(const EvalPlan& plan, Executor& executor, const data::SampleStore& store,

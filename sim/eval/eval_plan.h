@@ -37,6 +37,10 @@ struct EvalPlan {
 
 EvalPlan eval_plan(const Partition& partition, EvalModels covers = EvalModels::kGlobal);
 
+/// The evaluation set of each case of `plan`, in its order: "external", "val" or "test" (for the
+/// personal part too: a client's model on the external cases, its own validation cases, the test cases).
+std::vector<std::string> eval_set_names(const EvalPlan& plan, const Partition& partition);
+
 /// The predictions of every case of `plan` (in its order), made on the executor's workers; each
 /// worker loads the model `model_of(plan.models[i])` (kGlobalModel: the global one) when its case
 /// needs another than the one it holds. Across processes each predicts the cases at positions

@@ -42,6 +42,7 @@ struct CasePrediction {
   const data::Sample* sample = nullptr;
   std::optional<double> dice;    ///< whole-tumour Dice at p >= 0.5; nullopt without a mask
   std::optional<double> hd95;    ///< mm; nullopt without a mask
+  std::optional<double> volume_ml, reference_volume_ml;  ///< whole tumour, predicted and in the mask; nullopt without a mask
   MarkerProbabilities markers;
   bool finite = true;            ///< false: a logit was NaN or infinite (dice and hd95 are then nullopt)
 };
@@ -60,13 +61,23 @@ struct EvalSummary {
   /// metric is then nullopt (a NaN score would rank as 0 or 1 and pass for an AUC), and this says why.
   std::optional<std::string> diverged;
   std::optional<double> dice_mean, dice_median;
+  std::size_t n_dice = 0;                      ///< the cases with a mask, over which the Dice values go
+  std::optional<Interval> dice_mean_ci;        ///< 95%, bootstrap of the mean over the cases with a mask
+  std::optional<std::string> dice_mean_ci_missing;  ///< why dice_mean_ci is absent (too few cases, no spread)
   /// The table's metrics (sim/eval/set_metrics.h: hd95_median, ...) by name.
   std::map<std::string, std::optional<double>> named;
   std::array<std::optional<double>, 4> auc;  ///< nullopt when the labelled cases hold one class
   std::array<std::optional<Interval>, 4> auc_ci_delong;     ///< 95% CI, DeLong
   std::array<std::optional<Interval>, 4> auc_ci_bootstrap;  ///< 95% CI, stratified bootstrap
+  std::array<std::optional<std::string>, 4> auc_ci_missing; ///< why a marker's AUC has no interval
+  std::array<std::size_t, 4> n_positive{}, n_negative{};    ///< the labelled cases of each marker, by class
+  std::array<std::optional<double>, 4> brier, ece;          ///< calibration (core/curves.h); nullopt without labels
   std::array<std::optional<ThresholdRates>, 4> at_05;       ///< rates at probability 0.5
-  std::array<std::optional<ThresholdRates>, 4> at_youden;   ///< rates at the Youden threshold
+  std::array<std::optional<ThresholdRates>, 4> at_youden;   ///< rates at this set's own Youden threshold (optimistic)
+  /// Rates at the threshold chosen on validation cases (their Youden threshold): the honest
+  /// thresholded numbers of every other set; on the validation cases themselves, at_youden (the
+  /// round's evaluation sets them: sim/eval/eval_plan.h).
+  std::array<std::optional<ThresholdRates>, 4> at_val_threshold;
   std::optional<GradeSummary> grade3;                       ///< with 3-class grade predictions only
 
   /// A table metric's value; nullopt where it is undefined or not computed.
@@ -82,12 +93,21 @@ inline constexpr int kBootstrapResamples = 2000;
 /// Runs the model loaded in `worker` on one case (eval mode, no gradients).
 CasePrediction predict_case(Worker& worker, const data::Sample& sample);
 
-/// Dice mean/median, HD95 median and, per marker over its labelled cases, the ROC AUC with its
-/// DeLong and bootstrap (kBootstrapResamples, generator from `seed`) 95% intervals and the
-/// sensitivity / specificity / balanced accuracy at 0.5 and at the Youden threshold; with 3-class
-/// grade predictions also the macro one-vs-rest grade AUC (GradeSummary). A prediction that is not
-/// finite makes the whole summary `diverged`, with no metric.
-EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed);
+/// Per marker, the thresholds chosen on validation cases (nullopt: none could be chosen).
+using MarkerThresholds = std::array<std::optional<double>, 4>;
+
+/// The Youden thresholds of a summary (its at_youden), for the other sets' at_val_threshold.
+MarkerThresholds youden_thresholds(const EvalSummary& val);
+
+/// Dice mean (with its bootstrap interval) and median, HD95 median and, per marker over its
+/// labelled cases, the ROC AUC with its DeLong and bootstrap (kBootstrapResamples, generator from
+/// `seed`) 95% intervals (or why there are none), the Brier score and expected calibration error,
+/// and the sensitivity / specificity / balanced accuracy at 0.5, at the set's own Youden
+/// threshold and at `val_thresholds` (when given); with 3-class grade predictions also the macro
+/// one-vs-rest grade AUC (GradeSummary). A prediction that is not finite makes the whole summary
+/// `diverged`, with no metric.
+EvalSummary summarize(const std::vector<const CasePrediction*>& predictions, std::uint64_t seed,
+                      const MarkerThresholds* val_thresholds = nullptr);
 
 /// The metric-wise mean of several summaries of the same cases (local mode: the external set
 /// over the local models): Dice, HD95, AUCs and the 3-class grade AUCs, each over the parts where

@@ -39,4 +39,14 @@ Fairness fairness(const std::vector<const EvalSummary*>& sites) {
   return f;
 }
 
+RoundFairness round_fairness(const RoundEval& eval) {
+  RoundFairness f;
+  std::vector<const EvalSummary*> sites, own;
+  for (const auto& [site, summary] : eval.sites) sites.push_back(&summary);
+  for (const auto& [client, mine] : eval.personal) own.push_back(&mine.val);
+  f.sites = fairness(sites);
+  if (!own.empty()) f.personal = fairness(own);
+  return f;
+}
+
 }  // namespace fedglioma::sim

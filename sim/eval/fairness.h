@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/eval/evaluation.h"
+#include "sim/eval/round_eval.h"
 
 namespace fedglioma::sim {
 
@@ -27,5 +28,13 @@ struct Fairness {
 
 Spread spread(const std::vector<std::optional<double>>& values);
 Fairness fairness(const std::vector<const EvalSummary*>& sites);
+
+/// The spread across sites of the global model's per-site validation metrics (`sites`), and of
+/// the clients' own models on their own validation cases (`personal`, when there are any).
+struct RoundFairness {
+  Fairness sites;
+  std::optional<Fairness> personal;
+};
+RoundFairness round_fairness(const RoundEval& eval);
 
 }  // namespace fedglioma::sim

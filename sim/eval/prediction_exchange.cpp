@@ -32,6 +32,8 @@ void exchange_predictions(Processes& processes, const std::vector<std::size_t>& 
     w.put<std::uint64_t>(i);
     put_optional(w, p.dice);
     put_optional(w, p.hd95);
+    put_optional(w, p.volume_ml);
+    put_optional(w, p.reference_volume_ml);
     w.put<std::uint8_t>(p.finite);
     for (double prob : p.markers.prob) w.put(prob);
     w.put<std::uint8_t>(p.markers.grade.has_value());
@@ -46,6 +48,8 @@ void exchange_predictions(Processes& processes, const std::vector<std::size_t>& 
       CasePrediction& p = all[i];
       p.dice = get_optional(r);
       p.hd95 = get_optional(r);
+      p.volume_ml = get_optional(r);
+      p.reference_volume_ml = get_optional(r);
       p.finite = r.get<std::uint8_t>() != 0;
       for (double& prob : p.markers.prob) prob = r.get<double>();
       const bool has_grade = r.get<std::uint8_t>() != 0;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "data/manifest.h"
+
 namespace fedglioma::sim {
 namespace {
 
@@ -61,6 +63,24 @@ std::vector<std::pair<std::string, std::string>> diverged_sets(const RoundEval& 
     add(client + "'s own model on the external set", own.external);
   }
   return out;
+}
+
+std::vector<std::string> interval_notes(const std::string& where, const RoundEval& eval, std::set<std::string>& seen) {
+  std::vector<std::pair<std::string, const EvalSummary*>> sets = {{"external", &eval.external}, {"val", &eval.val}};
+  if (eval.test) sets.emplace_back("test", &*eval.test);
+  std::vector<std::string> notes;
+  auto note = [&](const std::string& set, const std::string& metric, const std::string& why) {
+    if (!seen.insert(set + " " + metric).second) return;
+    notes.push_back(where + " " + set + ": " + metric + " has no interval (" + why + ")");
+  };
+  for (const auto& [set, s] : sets) {
+    if (s->n == 0 || s->diverged) continue;
+    if (s->dice_mean && s->dice_mean_ci_missing) note(set, "mean Dice", *s->dice_mean_ci_missing);
+    for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
+      if (s->n_positive[m] + s->n_negative[m] > 0 && s->auc_ci_missing[m])
+        note(set, std::string("AUC ") + data::kMarkers[m], *s->auc_ci_missing[m]);
+  }
+  return notes;
 }
 
 }  // namespace fedglioma::sim

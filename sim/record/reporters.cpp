@@ -1,8 +1,12 @@
 #include "sim/record/reporters.h"
 
+#include <set>
+
 #include "core/atomic_file.h"
 #include "core/numerics.h"
 #include "sim/record/console_table.h"
+#include "sim/record/outcome_tables.h"
+#include "sim/record/tensorboard.h"
 
 namespace fedglioma::sim {
 namespace {
@@ -22,10 +26,16 @@ class Console : public Reporter {
  public:
   explicit Console(std::ostream& out) : out_(out) {}
   void start() override { print_round_header(out_); }
-  void round(const RoundRecord& record) override { print_round_row(out_, record); }
+  void round(const RoundRecord& record) override {
+    print_round_row(out_, record);
+    if (record.eval)
+      for (const std::string& note : interval_notes("round " + std::to_string(record.round), *record.eval, noted_))
+        out_ << "fedglioma: warning: " << note << " (noted once; rounds.jsonl gives the reason for every round and site)\n";
+  }
 
  private:
   std::ostream& out_;
+  std::set<std::string> noted_;  // (set, metric) already noted
 };
 
 class MetricsCsv : public Reporter {
@@ -43,18 +53,18 @@ class MetricsCsv : public Reporter {
 
 class Summary : public Reporter {
  public:
-  Summary(fs::path path, int threads_per_worker, std::vector<std::string> warnings)
-      : path_(std::move(path)), threads_per_worker_(threads_per_worker), warnings_(std::move(warnings)) {}
+  Summary(fs::path path, RunFacts facts) : path_(std::move(path)), facts_(std::move(facts)) {}
   void finish(const std::vector<RoundRecord>& history, const RunTiming& timing) override {
-    NumericsReport numerics = numerics_report();
-    numerics.threads_per_worker = threads_per_worker_;
-    write_file_atomic(path_, summary_json(history, timing, numerics, warnings_));
+    RunFacts facts = facts_;
+    const int threads = facts.numerics.threads_per_worker;
+    facts.numerics = numerics_report();  // as the run ends: what it computed with
+    facts.numerics.threads_per_worker = threads;
+    write_file_atomic(path_, summary_json(history, timing, facts));
   }
 
  private:
   fs::path path_;
-  int threads_per_worker_;
-  std::vector<std::string> warnings_;
+  RunFacts facts_;
 };
 
 }  // namespace
@@ -62,17 +72,26 @@ class Summary : public Reporter {
 std::unique_ptr<Reporter> jsonl_reporter(fs::path path) { return std::make_unique<Jsonl>(std::move(path)); }
 std::unique_ptr<Reporter> console_reporter(std::ostream& out) { return std::make_unique<Console>(out); }
 std::unique_ptr<Reporter> metrics_csv_reporter(fs::path path) { return std::make_unique<MetricsCsv>(std::move(path)); }
-std::unique_ptr<Reporter> summary_reporter(fs::path path, int threads_per_worker, std::vector<std::string> warnings) {
-  return std::make_unique<Summary>(std::move(path), threads_per_worker, std::move(warnings));
+std::unique_ptr<Reporter> summary_reporter(fs::path path, RunFacts facts) {
+  return std::make_unique<Summary>(std::move(path), std::move(facts));
 }
 
 std::vector<std::unique_ptr<Reporter>> run_reporters(const fs::path& run_dir, std::ostream& console,
-                                                     int threads_per_worker, std::vector<std::string> warnings) {
+                                                     const ReporterSettings& settings) {
   std::vector<std::unique_ptr<Reporter>> out;
   out.push_back(jsonl_reporter(run_dir / "rounds.jsonl"));
   out.push_back(console_reporter(console));
   out.push_back(metrics_csv_reporter(run_dir / "metrics.csv"));
-  out.push_back(summary_reporter(run_dir / "summary.json", threads_per_worker, std::move(warnings)));
+  if (settings.tensorboard) {
+    const SelectionRule rule = settings.facts.rule;
+    out.push_back(tensorboard_reporter(run_dir / "tensorboard", settings.resumed,
+                                       [rule](const std::vector<RoundRecord>& history) -> std::optional<int> {
+                                         const Selection s = select_round(history, rule);
+                                         return s.round && s.score ? std::optional<int>(s.round->round) : std::nullopt;
+                                       }));
+  }
+  out.push_back(outcome_tables_reporter(run_dir, settings.facts.rule));
+  out.push_back(summary_reporter(run_dir / "summary.json", settings.facts));
   return out;
 }
 

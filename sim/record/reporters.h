@@ -29,16 +29,22 @@ std::unique_ptr<Reporter> jsonl_reporter(std::filesystem::path path);
 std::unique_ptr<Reporter> console_reporter(std::ostream& out);
 /// metrics.csv: every evaluated set of every round, flat, written at the end.
 std::unique_ptr<Reporter> metrics_csv_reporter(std::filesystem::path path);
-/// summary.json: the final and best rounds, timing, numerics; written last, it marks the run
-/// finished (sweep skips a point that has one).
-/// `threads_per_worker`: the run's intra-op threads, recorded with the numerics; `warnings`: what
-/// the run warned about at its start (summary.json's `warnings`).
-std::unique_ptr<Reporter> summary_reporter(std::filesystem::path path, int threads_per_worker,
-                                           std::vector<std::string> warnings = {});
+/// summary.json (sim/record/run_log.h's summary_json); written after the curves, it marks the
+/// run finished (sweep skips a point that has one). `facts.numerics` is read again as the run ends,
+/// keeping its threads_per_worker.
+std::unique_ptr<Reporter> summary_reporter(std::filesystem::path path, RunFacts facts);
+
+/// What a run folder's reporters need besides the folder.
+struct ReporterSettings {
+  RunFacts facts;
+  bool tensorboard = true;            ///< runtime.tensorboard
+  std::vector<RoundRecord> resumed;   ///< the rounds an earlier process logged (resume), which TensorBoard rewrites
+};
 
 /// A run folder's reporters, in the order they report: rounds.jsonl, the console, metrics.csv,
-/// summary.json.
+/// TensorBoard, roc.csv / calibration.csv / cases.csv, summary.json (report.html comes after
+/// them: sim/report/report_reporter.h).
 std::vector<std::unique_ptr<Reporter>> run_reporters(const std::filesystem::path& run_dir, std::ostream& console,
-                                                     int threads_per_worker, std::vector<std::string> warnings = {});
+                                                     const ReporterSettings& settings);
 
 }  // namespace fedglioma::sim

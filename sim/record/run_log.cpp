@@ -11,127 +11,12 @@
 #include "data/csv_table.h"
 #include "data/manifest.h"
 #include "sim/eval/set_metrics.h"
+#include "sim/record/eval_json.h"
 
 namespace fedglioma::sim {
 namespace {
 
 using nlohmann::json;
-
-json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-
-json interval_json(const std::optional<Interval>& i) {
-  return i ? json::array({i->lower, i->upper}) : json(nullptr);
-}
-
-json rates_json(const std::optional<ThresholdRates>& r) {
-  if (!r) return nullptr;
-  return {{"threshold", r->threshold},
-          {"sensitivity", r->sensitivity},
-          {"specificity", r->specificity},
-          {"balanced_accuracy", r->balanced_accuracy}};
-}
-
-json eval_json(const EvalSummary& s) {
-  json auc = json::object(), ci = json::object(), rates = json::object();
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
-    auc[data::kMarkers[m]] = optional_json(s.auc[m]);
-    ci[data::kMarkers[m]] = {{"delong", interval_json(s.auc_ci_delong[m])},
-                             {"bootstrap", interval_json(s.auc_ci_bootstrap[m])}};
-    rates[data::kMarkers[m]] = {{"at_0.5", rates_json(s.at_05[m])}, {"youden", rates_json(s.at_youden[m])}};
-  }
-  json out = {{"n", s.n},
-              {"dice_mean", optional_json(s.dice_mean)},
-              {"dice_median", optional_json(s.dice_median)},
-              {"auc", auc},
-              {"auc_ci", ci},
-              {"rates", rates}};
-  for (const SetMetric& metric : set_metrics()) out[metric.name] = optional_json(s.metric(metric.name));
-  if (s.diverged) {
-    out["status"] = "diverged";
-    out["reason"] = *s.diverged;
-  }
-  if (s.grade3)
-    out["grade_3class"] = {{"auc_macro_ovr", optional_json(s.grade3->auc_macro)},
-                           {"auc_macro_ovr_ci_bootstrap", interval_json(s.grade3->auc_macro_ci_bootstrap)},
-                           {"auc_ovr", {{"2", optional_json(s.grade3->auc_ovr[0])},
-                                        {"3", optional_json(s.grade3->auc_ovr[1])},
-                                        {"4", optional_json(s.grade3->auc_ovr[2])}}}};
-  return out;
-}
-
-json spread_json(const Spread& s) {
-  return {{"worst", optional_json(s.worst)}, {"best", optional_json(s.best)}, {"sd", optional_json(s.sd)},
-          {"sites", s.defined}, {"undefined", s.undefined}};
-}
-
-json fairness_json(const Fairness& f) {
-  json auc = json::object();
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) auc[data::kMarkers[m]] = spread_json(f.auc[m]);
-  return {{"dice_mean", spread_json(f.dice)}, {"auc", auc}};
-}
-
-json round_eval_json(const RoundEval& e) {
-  json out = {{"external", eval_json(e.external)}, {"val", eval_json(e.val)}};
-  if (e.test) out["test"] = eval_json(*e.test);
-  json sites = json::object();
-  for (const auto& [site, summary] : e.sites) sites[site] = eval_json(summary);
-  out["sites"] = sites;
-  if (!e.personal.empty()) {
-    json personal = json::object();
-    for (const auto& [client, own] : e.personal)
-      personal[client] = {{"val", eval_json(own.val)}, {"external", eval_json(own.external)}};
-    out["personal"] = personal;
-  }
-  const RoundFairness f = round_fairness(e);
-  out["fairness"] = {{"sites", fairness_json(f.sites)}};
-  if (f.personal) out["fairness"]["personal"] = fairness_json(*f.personal);
-  return out;
-}
-
-std::optional<double> optional_from(const json& v) {
-  return v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
-}
-
-std::optional<Interval> interval_from(const json& v) {
-  if (v.is_null()) return std::nullopt;
-  return Interval{v.at(0).get<double>(), v.at(1).get<double>()};
-}
-
-std::optional<ThresholdRates> rates_from(const json& v) {
-  if (v.is_null()) return std::nullopt;
-  ThresholdRates r;
-  r.threshold = v.at("threshold").get<double>();
-  r.sensitivity = v.at("sensitivity").get<double>();
-  r.specificity = v.at("specificity").get<double>();
-  r.balanced_accuracy = v.at("balanced_accuracy").get<double>();
-  return r;
-}
-
-EvalSummary eval_from(const json& j) {
-  EvalSummary s;
-  s.n = j.at("n").get<std::size_t>();
-  s.dice_mean = optional_from(j.at("dice_mean"));
-  s.dice_median = optional_from(j.at("dice_median"));
-  for (const SetMetric& metric : set_metrics()) s.named[metric.name] = optional_from(j.at(metric.name));
-  if (j.contains("reason")) s.diverged = j["reason"].get<std::string>();
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
-    const char* marker = data::kMarkers[m];
-    s.auc[m] = optional_from(j.at("auc").at(marker));
-    s.auc_ci_delong[m] = interval_from(j.at("auc_ci").at(marker).at("delong"));
-    s.auc_ci_bootstrap[m] = interval_from(j.at("auc_ci").at(marker).at("bootstrap"));
-    s.at_05[m] = rates_from(j.at("rates").at(marker).at("at_0.5"));
-    s.at_youden[m] = rates_from(j.at("rates").at(marker).at("youden"));
-  }
-  if (j.contains("grade_3class")) {
-    const json& g = j["grade_3class"];
-    GradeSummary grade;
-    grade.auc_macro = optional_from(g.at("auc_macro_ovr"));
-    grade.auc_macro_ci_bootstrap = interval_from(g.at("auc_macro_ovr_ci_bootstrap"));
-    for (std::size_t c = 0; c < 3; ++c) grade.auc_ovr[c] = optional_from(g.at("auc_ovr").at(std::to_string(c + 2)));
-    s.grade3 = grade;
-  }
-  return s;
-}
 
 json round_json(const RoundRecord& r) {
   json clients = json::array();
@@ -215,51 +100,47 @@ RoundRecord round_from_json_line(const std::string& line) {
       for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
         (*r.task_log_variance)[m + 1] = s.at(data::kMarkers[m]).get<double>();
     }
-    if (j.contains("eval")) {
-      const json& e = j["eval"];
-      RoundEval eval;
-      eval.external = eval_from(e.at("external"));
-      eval.val = eval_from(e.at("val"));
-      if (e.contains("test")) eval.test = eval_from(e["test"]);
-      for (const auto& [site, block] : e.at("sites").items()) eval.sites[site] = eval_from(block);
-      if (e.contains("personal"))
-        for (const auto& [client, block] : e["personal"].items())
-          eval.personal[client] = {eval_from(block.at("val")), eval_from(block.at("external"))};
-      r.eval = eval;
-    }
+    if (j.contains("eval")) r.eval = round_eval_from(j["eval"]);
     return r;
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("malformed rounds.jsonl line: ") + e.what());
   }
 }
 
-RoundFairness round_fairness(const RoundEval& eval) {
-  RoundFairness f;
-  std::vector<const EvalSummary*> sites, own;
-  for (const auto& [site, summary] : eval.sites) sites.push_back(&summary);
-  for (const auto& [client, mine] : eval.personal) own.push_back(&mine.val);
-  f.sites = fairness(sites);
-  if (!own.empty()) f.personal = fairness(own);
-  return f;
-}
-
 std::string metrics_csv_field_names() {
-  std::string names = "n,dice_mean,dice_median";
+  std::string names = "n,dice_mean,dice_mean_bootstrap_lo,dice_mean_bootstrap_hi,dice_n,dice_median";
   for (const SetMetric& metric : set_metrics()) names += "," + metric.name;
-  return names + ",auc_idh,auc_codeletion_1p19q,auc_mgmt,auc_grade,auc_grade_macro_ovr,status";
+  for (const char* m : data::kMarkers) {
+    const std::string auc = std::string("auc_") + m;
+    names += "," + auc + "," + auc + "_delong_lo," + auc + "_delong_hi," + auc + "_n_pos," + auc + "_n_neg";
+  }
+  for (const char* m : data::kMarkers) names += std::string(",brier_") + m + ",ece_" + m;
+  return names + ",auc_grade_macro_ovr,interval_notes,status";
 }
 
 std::string metrics_csv_fields(const EvalSummary& s) {
-  std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(s.dice_median);
+  auto lo = [](const std::optional<Interval>& i) { return i ? std::optional<double>(i->lower) : std::nullopt; };
+  auto hi = [](const std::optional<Interval>& i) { return i ? std::optional<double>(i->upper) : std::nullopt; };
+  std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(lo(s.dice_mean_ci)) + "," +
+                    number(hi(s.dice_mean_ci)) + "," + std::to_string(s.n_dice) + "," + number(s.dice_median);
   for (const SetMetric& metric : set_metrics()) row += "," + number(s.metric(metric.name));
-  for (const auto& auc : s.auc) row += "," + number(auc);
-  return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string()) + "," + (s.diverged ? "diverged" : "ok");
+  std::string notes = s.dice_mean_ci_missing && s.dice_mean ? "dice_mean: " + *s.dice_mean_ci_missing : "";
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
+    row += "," + number(s.auc[m]) + "," + number(lo(s.auc_ci_delong[m])) + "," + number(hi(s.auc_ci_delong[m])) + "," +
+           std::to_string(s.n_positive[m]) + "," + std::to_string(s.n_negative[m]);
+    if (s.auc_ci_missing[m] && s.auc[m])
+      notes += (notes.empty() ? "" : "; ") + std::string("auc_") + data::kMarkers[m] + ": " + *s.auc_ci_missing[m];
+  }
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) row += "," + number(s.brier[m]) + "," + number(s.ece[m]);
+  return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string()) + "," + data::csv_field(notes) + "," +
+         (s.diverged ? "diverged" : "ok");
 }
 
 std::string cross_site_csv(const Partition& partition, const std::vector<CrossSiteCell>& cells) {
   std::string out = "model,data," + metrics_csv_field_names() + "\n";
   for (const CrossSiteCell& c : cells)
-    out += data::csv_field(partition.clients[c.model].id) + "," + data::csv_field(partition.clients[c.data].id) + "," +
+    out += data::csv_field(c.model == kGlobalModel ? "global" : partition.clients[c.model].id) + "," +
+           data::csv_field(c.data == kExternalData ? "external" : partition.clients[c.data].id) + "," +
            metrics_csv_fields(c.summary) + "\n";
   return out;
 }
@@ -281,11 +162,11 @@ std::string metrics_csv_rows(const RoundRecord& record) {
 
 std::string predictions_csv_header() {
   return "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,y_codeletion_1p19q,"
-         "y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade\n";
+         "y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade,set,hd95,volume_ml,reference_volume_ml\n";
 }
 
 std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions,
-                                 const std::vector<std::string>& models) {
+                                 const std::vector<std::string>& models, const std::vector<std::string>& sets) {
   std::string rows;
   for (std::size_t i = 0; i < predictions.size(); ++i) {
     const CasePrediction& p = predictions[i];
@@ -297,7 +178,8 @@ std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& p
     rows += "," + data::csv_field(models[i]);
     for (std::size_t c = 0; c < 3; ++c)
       rows += "," + (p.markers.grade ? number((*p.markers.grade)[c]) : std::string());
-    rows += "," + label(s.labels.grade) + "\n";
+    rows += "," + label(s.labels.grade) + "," + data::csv_field(sets[i]) + "," + number(p.hd95) + "," +
+            number(p.volume_ml) + "," + number(p.reference_volume_ml) + "\n";
   }
   return rows;
 }
@@ -314,19 +196,34 @@ std::string partitions_json(const Partition& partition, const std::string& schem
              .dump(2) + "\n";
 }
 
-std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics,
-                         const std::vector<std::string>& warnings) {
+namespace {
+
+// summary.json's "selected": the round's line, the rule that chose it and its score (or, when
+// the final round stands in, why).
+json selected_json(const Selection& selection) {
+  if (!selection.round) return nullptr;
+  json out = round_json(*selection.round);
+  out["rule"] = selection.rule;
+  out["score"] = optional_json(selection.score);
+  if (selection.reason) out["reason"] = *selection.reason;
+  return out;
+}
+
+json numerics_json(const NumericsReport& numerics) {
+  return {{"cpu_numerics", numerics.cpu_numerics},
+          {"aten_cpu_capability", numerics.aten_cpu_capability},
+          {"onednn_max_cpu_isa", numerics.onednn_max_cpu_isa},
+          {"user_environment", numerics.user_environment},
+          {"cuda_deterministic", numerics.cuda_deterministic},
+          {"threads_per_worker", numerics.threads_per_worker}};
+}
+
+}  // namespace
+
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const RunFacts& facts) {
   const RoundRecord* final_eval = nullptr;
-  const RoundRecord* best = nullptr;
-  auto score = [](const RoundRecord& r) {
-    const auto& e = *r.eval;
-    return e.external.n ? e.external.dice_mean.value_or(-1) : e.val.dice_mean.value_or(-1);
-  };
-  for (const RoundRecord& r : rounds) {
-    if (!r.eval) continue;
-    final_eval = &r;
-    if (!best || score(r) > score(*best)) best = &r;
-  }
+  for (const RoundRecord& r : rounds)
+    if (r.eval) final_eval = &r;
   json out = {{"rounds", rounds.size()},
               {"seconds_total", timing.seconds_total},
               {"seconds_last_process", timing.seconds_last_process},
@@ -336,16 +233,11 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmHWM:", 0) == 0) out["peak_rss_mb"] = std::stod(line.substr(6)) / 1024.0;
+  out["selected"] = selected_json(select_round(rounds, facts.rule));
   out["final"] = final_eval ? round_json(*final_eval) : json(nullptr);
-  out["best"] = best ? round_json(*best) : json(nullptr);
-  out["best_by"] = best && best->eval->external.n ? "external.dice_mean" : "val.dice_mean";
-  out["numerics"] = {{"cpu_numerics", numerics.cpu_numerics},
-                     {"aten_cpu_capability", numerics.aten_cpu_capability},
-                     {"onednn_max_cpu_isa", numerics.onednn_max_cpu_isa},
-                     {"user_environment", numerics.user_environment},
-                     {"cuda_deterministic", numerics.cuda_deterministic},
-                     {"threads_per_worker", numerics.threads_per_worker}};
-  out["warnings"] = warnings;
+  out["identity"] = {{"config", facts.config_fingerprint}, {"data", facts.data_fingerprint}};
+  out["numerics"] = numerics_json(facts.numerics);
+  out["warnings"] = facts.warnings;
   return out.dump(2) + "\n";
 }
 

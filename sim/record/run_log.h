@@ -15,6 +15,7 @@
 #include "sim/eval/fairness.h"
 #include "sim/eval/round_eval.h"
 #include "sim/clients/partition.h"
+#include "sim/record/selection.h"
 
 namespace fedglioma::sim {
 
@@ -32,14 +33,6 @@ struct ClientRecord {
   std::int64_t skipped_steps = 0;    ///< float16 loss-scaling overflows (logged when non-zero)
   std::optional<double> simulated_seconds;  ///< federation.simulated_time: compute + transfer
 };
-
-/// The spread across sites of the global model's per-site validation metrics (`sites`), and of
-/// the clients' own models on their own validation cases (`personal`, when there are any).
-struct RoundFairness {
-  Fairness sites;
-  std::optional<Fairness> personal;
-};
-RoundFairness round_fairness(const RoundEval& eval);
 
 /// Everything a round logs; one line of rounds.jsonl.
 struct RoundRecord {
@@ -77,7 +70,8 @@ RoundsFile read_rounds_file(const std::filesystem::path& path, const std::string
 std::string metrics_csv_field_names();
 std::string metrics_csv_fields(const EvalSummary& summary);
 
-/// cross_site.csv: model, data (client ids), then metrics.csv's metric columns.
+/// cross_site.csv: model (a client id, or `global`), data (a client id: its validation cases; or
+/// `external`), then metrics.csv's metric columns.
 std::string cross_site_csv(const Partition& partition, const std::vector<CrossSiteCell>& cells);
 
 /// The metrics.csv header and its rows for `record` (one row per evaluated set).
@@ -86,9 +80,10 @@ std::string metrics_csv_rows(const RoundRecord& record);
 
 /// predictions.csv header and one row per prediction (DESIGN.md columns).
 std::string predictions_csv_header();
-/// `models[i]` names the model that made prediction i ("global", or the client in local mode).
+/// `models[i]` names the model that made prediction i ("global", or the client in local mode);
+/// `sets[i]` the evaluation set it belongs to ("external", "val", "test", or a cohort's split).
 std::string predictions_csv_rows(int round, const std::vector<CasePrediction>& predictions,
-                                 const std::vector<std::string>& models);
+                                 const std::vector<std::string>& models, const std::vector<std::string>& sets);
 
 /// partitions.json: the clients with their training and validation case ids, and the held-out sets.
 std::string partitions_json(const Partition& partition, const std::string& scheme);
@@ -101,12 +96,19 @@ struct RunTiming {
   int processes = 1;
 };
 
-/// summary.json: the final round's evaluation and the best round by external (else validation)
-/// mean Dice, the run's timing (and the last process's peak RSS), and the numerics the run
-/// computed with (`numerics`: cpu mode, ATen's kernels, oneDNN's cap, user-set variables, CUDA
-/// determinism).
-/// `warnings`: what the run warned about (an array, empty when nothing).
-std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const NumericsReport& numerics,
-                         const std::vector<std::string>& warnings = {});
+/// What summary.json records about a run besides its rounds.
+struct RunFacts {
+  NumericsReport numerics;            ///< cpu mode, ATen's kernels, oneDNN's cap, user-set variables, CUDA determinism
+  std::vector<std::string> warnings;  ///< what the run warned about at its start
+  SelectionRule rule;                 ///< eval.select_by
+  std::string config_fingerprint, data_fingerprint;  ///< hex64 of the resolved config and of the data identity
+};
+
+/// summary.json: `selected` (the round eval.select_by chooses on validation, with the rule and
+/// its score; the final round, with the reason, when no round has a score), `final` (the last
+/// evaluated round), the run's timing (and the last process's peak RSS), `identity` (config and
+/// data fingerprints), `numerics` and `warnings` (an array, empty when nothing). There is no
+/// "best": a maximum over rounds is only ever taken on validation cases.
+std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming& timing, const RunFacts& facts);
 
 }  // namespace fedglioma::sim

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 
@@ -19,6 +20,7 @@
 #include "sim/run/checkpoint.h"
 #include "sim/processes/processes.h"
 #include "sim/run/run_cases.h"
+#include "sim/record/eval_json.h"
 #include "sim/record/run_log.h"
 
 namespace fedglioma::sim {
@@ -142,6 +144,16 @@ Partition other_partition(const RunClients& clients, const data::SampleStore& st
   return p;
 }
 
+// The external set's cases (another cohort's, with --cases) site by site, as the pooled block.
+std::map<std::string, EvalSummary> external_sites(const EvalPlan& plan, const std::vector<CasePrediction>& predictions,
+                                                  std::uint64_t seed) {
+  std::map<std::string, std::vector<const CasePrediction*>> by_site;
+  for (std::size_t i = 0; i < plan.external_end; ++i) by_site[predictions[i].sample->site].push_back(&predictions[i]);
+  std::map<std::string, EvalSummary> out;
+  for (const auto& [site, cases] : by_site) out[site] = summarize(cases, seed);
+  return out;
+}
+
 }  // namespace
 
 Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& run_manifest,
@@ -174,18 +186,23 @@ Evaluation evaluate_run(const ExperimentConfig& config, const data::Manifest& ru
   SingleProcess single;
   const auto predictions = predict_plan(plan, executor, *store, std::cref(models), single);
   const int round = config.federation.rounds;
-  const RoundEval eval = summarize_plan(plan, partition, predictions,
-                                        derive_seed(config.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
+  const std::uint64_t seed = derive_seed(config.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap);
+  const RoundEval eval = summarize_plan(plan, partition, predictions, seed);
   std::vector<std::string> names;
   for (std::size_t m : plan.models) names.push_back(m == kGlobalModel ? "global" : partition.clients[m].id);
   Evaluation out;
-  out.json = json{{"run", request.run_dir.string()},
-                  {"cases", request.cases ? request.cases_file.string() : std::string("the run's own evaluation sets")},
-                  {"split", request.split},
-                  {"data_changed", changed},
-                  {"eval", json::parse(round_eval_json_text(eval))}}
-                 .dump(2) + "\n";
-  out.predictions_csv = predictions_csv_header() + predictions_csv_rows(round, predictions, names);
+  out.external_sites = external_sites(plan, predictions, seed);
+  json by_site = json::object();
+  for (const auto& [site, summary] : out.external_sites) by_site[site] = eval_json(summary);
+  json record = {{"run", request.run_dir.string()},
+                 {"cases", request.cases ? request.cases_file.string() : std::string("the run's own evaluation sets")},
+                 {"split", request.split},
+                 {"data_changed", changed},
+                 {"eval", round_eval_json(eval)},
+                 {"external_sites", by_site}};
+  out.json = record.dump(2) + "\n";
+  out.predictions_csv = predictions_csv_header() + predictions_csv_rows(round, predictions, names, eval_set_names(plan, partition));
+  out.eval = eval;
   return out;
 }
 

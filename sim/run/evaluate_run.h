@@ -1,6 +1,9 @@
 #pragma once
 
+#include "sim/eval/round_eval.h"
+
 #include <filesystem>
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -23,8 +26,10 @@ struct EvaluateRequest {
 
 /// evaluation.json (the "eval" block of rounds.jsonl, plus what was evaluated) and predictions.csv.
 struct Evaluation {
-  std::string json;
+  std::string json;             ///< evaluation.json: the round's eval block, and `external_sites` (the external set site by site)
   std::string predictions_csv;
+  RoundEval eval;               ///< what json holds, for the console
+  std::map<std::string, EvalSummary> external_sites;  ///< the external set site by site (json's external_sites)
 };
 
 /// Evaluates without training. On the run's own sets, with the run's own seed for the bootstrap,

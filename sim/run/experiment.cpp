@@ -35,7 +35,10 @@
 #include "sim/clients/partition.h"
 #include "sim/processes/processes.h"
 #include "sim/record/progress.h"
+#include "sim/record/outcome_tables.h"
 #include "sim/record/reporters.h"
+#include "sim/record/selection.h"
+#include "sim/report/report_reporter.h"
 #include "sim/run/round_loop.h"
 #include "sim/record/run_log.h"
 #include "sim/run/simulated_time.h"
@@ -114,8 +117,10 @@ void write_outputs(const fs::path& run_dir, int eval_round, const std::vector<Ca
   std::vector<std::string> models;
   for (std::size_t i = 0; i < plan.cases.size(); ++i)
     models.push_back(plan.models[i] == kGlobalModel ? "global" : partition.clients[plan.models[i]].id);
-  write_file_atomic(run_dir / "predictions.csv",
-                    predictions_csv_header() + predictions_csv_rows(eval_round, predictions, models));
+  fs::create_directories(run_dir);
+  write_file_atomic(run_dir / "predictions.csv", predictions_csv_header() +
+                                                     predictions_csv_rows(eval_round, predictions, models,
+                                                                          eval_set_names(plan, partition)));
   if (plan.covers != EvalModels::kPersonal)
     save_state_dict(model, model_of(kGlobalModel), (run_dir / "model.pt").string(), identity_of_model);
   if (plan.covers == EvalModels::kGlobal) return;
@@ -187,15 +192,18 @@ class ExperimentRun {
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local") warnings_ = strategy_warnings(fed.strategy, config.train);
     for (const std::string& warning : warnings_) console << "fedglioma: warning: " << warning << "\n";
-    if (writes_) reporters_ = run_reporters(run_dir_, console_, rt.threads_per_worker, warnings_);
     if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_);
     else at_.before.processes = 0;
+    if (writes_) reporters_ = make_reporters();
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
                                            config.model);
     console << "fedglioma: " << partition_.clients.size() << " client(s), " << executor_->size() << " worker(s)"
             << (processes_.size() > 1 ? " x " + std::to_string(processes_.size()) + " processes" : "") << " on "
-            << devices_.front() << (devices_.size() > 1 ? " and more" : "") << ", " << fed.strategy.name
-            << (strategy_->personal() ? " (local mode: no aggregation)" : "") << "\n";
+            << devices_.front() << (devices_.size() > 1 ? " and more" : "") << ", "
+            << (fed.mode == "local"    ? std::string("local mode: no aggregation")
+                : strategy_->personal() ? fed.strategy.name + " (each site also keeps a model of its own)"
+                                        : fed.strategy.name)
+            << "\n";
     plan_ = eval_plan(partition_, eval_models(config));
   }
 
@@ -227,18 +235,17 @@ class ExperimentRun {
 
   // The final models of the clients, each on every client's validation cases (cross_site.csv).
   std::string cross_site(int round) {
-    const EvalPlan plan = cross_site_plan(partition_);
+    const EvalPlan plan = cross_site_plan(partition_, plan_.covers == EvalModels::kBoth);
     const auto predictions =
         predict_plan(plan, *executor_, *store_, [this](std::size_t k) { return model_for(k); }, processes_);
     const std::uint64_t seed = derive_seed(config_.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap);
-    return cross_site_csv(partition_, summarize_cross_site(partition_, predictions, seed));
+    return cross_site_csv(partition_, summarize_cross_site(partition_, plan, predictions, seed));
   }
 
   void write_files() {
     if (!cross_site_csv_.empty()) write_file_atomic(run_dir_ / "cross_site.csv", cross_site_csv_);
     write_outputs(run_dir_, last_eval_round_, last_predictions_, plan_, partition_,
-                  [this](std::size_t k) { return model_for(k); }, *initial_,
-                  control_.config_json.empty() ? "" : model_identity(control_.config_json, identity_.data));
+                  [this](std::size_t k) { return model_for(k); }, *initial_, model_file_identity());
     if (client_state_.ram_bytes() + client_state_.disk_bytes() > 0)
       console_ << "fedglioma: client state: " << client_state_.ram_bytes() / 1000000 << " MB in RAM, "
                << client_state_.disk_bytes() / 1000000 << " MB on disk (runtime.client_state_ram_gb)\n";
@@ -256,6 +263,7 @@ class ExperimentRun {
     hooks.report = [this](const RoundRecord& record) {
       for (const auto& r : reporters_) r->round(record);
       at_.history.push_back(record);
+      if (writes_ && record.eval) keep_if_selected(record.round);
     };
     hooks.checkpoint = [this](int round) {
       const int every = config_.runtime.checkpoint_every;
@@ -275,6 +283,33 @@ class ExperimentRun {
     const auto [begin, end] = flat_range(*initial_, "task_log_variance");
     record.task_log_variance.emplace();
     for (std::size_t t = 0; t < std::min<std::size_t>(end - begin, 5); ++t) (*record.task_log_variance)[t] = now[begin + t];
+  }
+
+  // The reporters of rank 0, once the resume point (and so the rounds already logged) is known.
+  std::vector<std::unique_ptr<Reporter>> make_reporters() const {
+    ReporterSettings settings;
+    const RunFingerprint fingerprint = run_fingerprint(control_.config_json.empty() ? "{}" : control_.config_json,
+                                                       identity_.data);
+    settings.facts = {{}, warnings_, parse_selection_rule(config_.eval.select_by), fingerprint.config, fingerprint.data};
+    settings.facts.numerics.threads_per_worker = config_.runtime.threads_per_worker;
+    settings.tensorboard = config_.runtime.tensorboard;
+    settings.resumed = at_.history;
+    auto out = run_reporters(run_dir_, console_, settings);
+    if (config_.runtime.report) out.push_back(report_reporter(run_dir_, console_));
+    return out;
+  }
+
+  // When the round just logged is the one eval.select_by chooses so far, its predictions and
+  // models go to selected/ (what roc.csv, calibration.csv and cases.csv read for `selected`).
+  void keep_if_selected(int round) {
+    const Selection selection = select_round(at_.history, parse_selection_rule(config_.eval.select_by));
+    if (!selection.score || selection.round->round != round) return;
+    write_outputs(selected_dir(run_dir_), round, last_predictions_, plan_, partition_,
+                  [this](std::size_t k) { return model_for(k); }, *initial_, model_file_identity());
+  }
+
+  std::string model_file_identity() const {
+    return control_.config_json.empty() ? "" : model_identity(control_.config_json, identity_.data);
   }
 
   RoundEval evaluate(int round, std::uint64_t seed) {

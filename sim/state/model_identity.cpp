@@ -14,13 +14,21 @@ namespace {
 // The resolved config without the settings that change no number (determinism.md): two runs
 // that differ only in these train the same model, byte for byte, and record the same run.
 nlohmann::json numeric_config(nlohmann::json config) {
-  for (const char* key : {"workers", "distributed_timeout_s", "client_state_ram_gb", "checkpoint_every"})
+  for (const char* key : {"workers", "distributed_timeout_s", "client_state_ram_gb", "checkpoint_every", "tensorboard",
+                          "report"})
     config["runtime"].erase(key);
-  for (const char* key : {"cache_dir", "cache_ram_gb"}) config["data"].erase(key);
+  // The manifest's path, which differs between hosts and checkouts, is not the data: the data
+  // identity fingerprints the cases themselves.
+  for (const char* key : {"manifest", "cache_dir", "cache_ram_gb"}) config["data"].erase(key);
+  if (config.contains("eval")) config["eval"].erase("select_by");  // picks a round to report; trains nothing
   return config;
 }
 
 }  // namespace
+
+RunFingerprint run_fingerprint(const std::string& resolved_config_json, const std::string& data_identity) {
+  return {hex64(fnv1a(numeric_config(parse_json_document(resolved_config_json)).dump())), hex64(fnv1a(data_identity))};
+}
 
 std::string model_identity(const std::string& resolved_config_json, const std::string& data_identity) {
   const nlohmann::json config = parse_json_document(resolved_config_json);
@@ -30,8 +38,10 @@ std::string model_identity(const std::string& resolved_config_json, const std::s
   identity["preprocessing"] = {{"size", config.at("data").at("size")},
                                {"spacing", config.at("data").at("spacing")},
                                {"on_geometry_mismatch", config.at("data").at("on_geometry_mismatch")}};
-  if (!data_identity.empty())
-    identity["run"] = {{"config", hex64(fnv1a(numeric_config(config).dump()))}, {"data", hex64(fnv1a(data_identity))}};
+  if (!data_identity.empty()) {
+    const RunFingerprint run = run_fingerprint(resolved_config_json, data_identity);
+    identity["run"] = {{"config", run.config}, {"data", run.data}};
+  }
   return identity.dump(2) + "\n";
 }
 

@@ -12,6 +12,15 @@ namespace fedglioma::sim {
 /// then `run` holds the fingerprints of both, which evaluate checks (check_model_run).
 std::string model_identity(const std::string& resolved_config_json, const std::string& data_identity = {});
 
+/// A run's fingerprints: of its resolved config without the settings that change no number
+/// (workers, timeouts, RAM budgets, checkpoint spacing, cache paths, TensorBoard, the report,
+/// eval.select_by), and of its data identity; hex64 of FNV-1a each. model.pt's `run` record and
+/// summary.json's `identity` hold them.
+struct RunFingerprint {
+  std::string config, data;
+};
+RunFingerprint run_fingerprint(const std::string& resolved_config_json, const std::string& data_identity);
+
 /// Throws ConfigError naming `model_path` when the identity stored in it differs from `expected`
 /// (each differing key with both values), or when it stores none (an older fedglioma's model, or
 /// a state dict saved from Python): such a model would run on inputs it was not trained for.

@@ -144,3 +144,40 @@ TEST_CASE("every evaluation gets a folder of its own and none is ever replaced",
   REQUIRE_THROWS_WITH(evaluate(run, b, "external", out_a), Catch::Contains("already holds"));
   REQUIRE(fedglioma::read_file(out_a / "evaluation.json") == before);
 }
+
+TEST_CASE("evaluate on a multi-site cohort breaks the cases down by site and warns where n is too small",
+          "[experiments][evaluate]") {
+  const fs::path run = tiny_run("evaluate-by-site", {});
+  // The other cohort's four external cases, as two hospitals of two.
+  const fs::path cohort = fedglioma::testing::synthetic_cohort("evaluate-by-site-cohort", 3, 98).parent_path();
+  json manifest = json::parse(fedglioma::read_file(cohort / "manifest.json"));
+  json kept = json::array();
+  for (json c : manifest["cases"])
+    if (c["split"] == "external") {
+      c["site"] = kept.size() % 2 ? "hospital-y" : "hospital-x";
+      kept.push_back(c);
+    }
+  manifest["cases"] = kept;
+  fedglioma::write_file_atomic(cohort / "two-sites.json", manifest.dump());
+  fedglioma::experiments::EvaluateOptions options;
+  options.run_dir = run;
+  options.cases = cohort / "two-sites.json";
+  std::ostringstream console;
+  const fs::path out = fedglioma::experiments::run_evaluate(options, console);
+  const json evaluation = json::parse(fedglioma::read_file(out / "evaluation.json"));
+  REQUIRE(evaluation["eval"]["external"]["n"] == 4);
+  const json& sites = evaluation["external_sites"];
+  REQUIRE(sites.size() == 2);
+  REQUIRE(sites["hospital-x"]["n"] == 2);
+  REQUIRE(sites["hospital-y"]["n"] == 2);
+  // Two cases per site: each AUC interval is null with the reason, never [0, 0].
+  for (const auto& [site, block] : sites.items())
+    for (const auto& [marker, ci] : block["auc_ci"].items()) {
+      REQUIRE(ci["delong"].is_null());
+      REQUIRE(ci["bootstrap"].is_null());
+      REQUIRE_THAT(ci["reason"].get<std::string>(), Catch::Contains("an AUC interval needs at least 2 of each"));
+    }
+  REQUIRE_THAT(console.str(), Catch::Contains("site hospital-x (n=2)") && Catch::Contains("site hospital-y (n=2)"));
+  REQUIRE_THAT(console.str(), Catch::Contains("warning: site hospital-x (n=2):") &&
+                                 Catch::Contains("without an interval"));
+}

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "data/csv_table.h"
 #include "experiments/cli_sweep.h"
 #include "tests/support/fixtures.h"
 
@@ -33,23 +34,32 @@ TEST_CASE("a sweep runs every grid point once and writes the comparison tables",
   for (const json& p : points) REQUIRE(fs::exists(dir / "out" / p["dir"].get<std::string>() / "summary.json"));
   const std::string csv = fedglioma::read_file(dir / "out" / "sweep.csv");
   REQUIRE(std::count(csv.begin(), csv.end(), '\n') == 5);
-  REQUIRE_THAT(csv, Catch::StartsWith("point,federation.strategy.name,runtime.seed,final_dice,best_dice"));
+  REQUIRE_THAT(csv, Catch::StartsWith("point,federation.strategy.name,runtime.seed,final_round,final_set,final_dice,"
+                                      "final_dice_lo,final_dice_hi,final_dice_n,final_auc_idh,final_auc_idh_lo,"
+                                      "final_auc_idh_hi,final_auc_idh_n_pos,final_auc_idh_n_neg,"));
+  REQUIRE_THAT(csv, Catch::Contains(",selected_round,selected_set,selected_dice,"));
+  REQUIRE_THAT(csv, !Catch::Contains("best"));
   const std::string md = fedglioma::read_file(dir / "out" / "sweep.md");
-  REQUIRE_THAT(md, Catch::Contains("| fedavg | 2 |") && Catch::Contains("| fedmedian | 2 |") && Catch::Contains("+-"));
-  // The worst-site column: the lowest site's validation Dice of the point's final round.
-  REQUIRE_THAT(md, Catch::Contains("worst-site Dice |"));
-  REQUIRE_THAT(csv, Catch::Contains(",final_worst_site_dice,best_worst_site_dice\n"));
+  // Two seeds per setting: the mean with the seeds' 95 % t-interval.
+  REQUIRE_THAT(md, Catch::Contains("| fedavg | 2 |") && Catch::Contains("| fedmedian | 2 |") && Catch::Contains(" ["));
+  REQUIRE_THAT(md, Catch::Contains("selected round") && Catch::Contains("worst-site Dice |"));
   {
-    const std::string first = csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n') - 1);
-    std::vector<std::string> fields;
-    std::istringstream cells(first);
-    for (std::string f; std::getline(cells, f, ',');) fields.push_back(f);
+    // The worst-site column: the lowest site's validation Dice of the point's final round.
+    const auto table = fedglioma::data::CsvTable::read(dir / "out" / "sweep.csv");
+    const auto& first = table.rows().at(0);
     const auto rounds = fedglioma::testing::read_rounds(dir / "out/points/name-fedavg__seed-1");
     double worst = 2.0;
     for (const auto& [site, e] : rounds.back()["eval"]["sites"].items()) worst = std::min(worst, e["dice_mean"].get<double>());
     char text[32];
     std::snprintf(text, sizeof text, "%.4f", worst);
-    REQUIRE(fields.at(fields.size() - 2) == text);
+    REQUIRE(first.at(table.column("final_worst_site_dice")) == text);
+    // One round, with validation cases: the selected round is round 1, as the final one.
+    REQUIRE(first.at(table.column("selected_round")) == "1");
+    REQUIRE(first.at(table.column("final_set")) == "external");
+    // Each value with its interval: lo <= value <= hi.
+    const double dice = std::stod(first.at(table.column("final_dice")));
+    REQUIRE(std::stod(first.at(table.column("final_dice_lo"))) <= dice);
+    REQUIRE(std::stod(first.at(table.column("final_dice_hi"))) >= dice);
   }
   // The seed changes the result, so the spread over seeds is real.
   const json a = json::parse(fedglioma::read_file(dir / "out/points/name-fedavg__seed-1/summary.json"));

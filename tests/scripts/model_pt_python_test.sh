@@ -21,16 +21,7 @@ LOAD="$(cd "$(dirname "$0")/../../scripts" && pwd)/load_model_pt.py"
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
-"$FEDGLIOMA" synth --out "$TMP/cohort" --sites 2 --cases-per-site 6 --external-cases 4 --size 16 --seed 7 \
-  >"$TMP/synth.log" || fail "synth: $(cat "$TMP/synth.log")"
-cat >"$TMP/tiny.json" <<EOF
-{"data": {"manifest": "$TMP/cohort/manifest.json", "size": [16, 16, 16], "spacing": 12, "cache_dir": "$TMP/cache"},
- "partition": {"val_fraction": 0.34},
- "model": {"depth": 2, "base_channels": 4, "head_hidden": 8},
- "train": {"local_epochs": 1, "batch_size": 2, "lr": 0.003},
- "federation": {"rounds": 2},
- "runtime": {"devices": "cpu", "workers": 1, "threads_per_worker": 1, "seed": 3}}
-EOF
+tiny_config
 
 # check_run NAME [--set ...]: runs the tiny config into $TMP/NAME, loads its model.pt and checks it.
 check_run() {

@@ -47,9 +47,15 @@ std::string launch_command(const fs::path& dir, int procs, const std::vector<std
          options.config.string() + "' --out '" + options.out.string() + "'" + sets(overrides);
 }
 
+// The files of a run folder; a TensorBoard file's name ends with the second it was opened (TensorBoard's
+// convention), so only its prefix counts.
 std::set<std::string> files_in(const fs::path& dir) {
   std::set<std::string> names;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) names.insert(fs::relative(e.path(), dir).string());
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string name = fs::relative(e.path(), dir).string();
+    const auto events = name.find("events.out.tfevents.");
+    names.insert(events == std::string::npos ? name : name.substr(0, events + 20));
+  }
   return names;
 }
 

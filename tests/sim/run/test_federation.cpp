@@ -224,7 +224,7 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   const auto summary_of = [](const fs::path& run) {
     return json::parse(fedglioma::read_file(run / "summary.json"));
   };
-  for (const char* which : {"final", "best"}) {
+  for (const char* which : {"final", "selected"}) {
     REQUIRE(summary_of(options.out)[which]["eval"] == summary_of(reference_run)[which]["eval"]);
     REQUIRE(summary_of(options.out)[which]["task_log_variance"] == summary_of(reference_run)[which]["task_log_variance"]);
   }

@@ -15,6 +15,7 @@
 #include "experiments/cli_run.h"
 #include "sim/record/reporters.h"
 #include "sim/record/run_log.h"
+#include "sim/record/selection.h"
 #include "tests/support/fixtures.h"
 
 using fedglioma::testing::metrics_of;
@@ -84,7 +85,8 @@ TEST_CASE("predictions.csv gives exactly the AUCs in rounds.jsonl", "[sim][run]"
   std::string header;
   for (const std::string& name : table.header()) header += (header.empty() ? "" : ",") + name;
   REQUIRE(header == "round,case_id,site,split,dice,p_idh,p_codeletion_1p19q,p_mgmt,p_grade,y_idh,"
-                    "y_codeletion_1p19q,y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade");
+                    "y_codeletion_1p19q,y_mgmt,y_grade,model,p_grade2,p_grade3,p_grade4,who_grade,set,hd95,volume_ml,"
+                    "reference_volume_ml");
   // Mann-Whitney AUC of p_idh against y_idh over the external rows, computed here from the CSV.
   std::vector<std::pair<double, int>> rows;
   for (const auto& cells : table.rows())
@@ -321,7 +323,7 @@ TEST_CASE("3-class grade with dropout, learned task weights and mixed precision 
   std::map<std::string, std::vector<std::vector<double>>> scores;
   std::map<std::string, std::vector<int>> grades;
   const auto table = fedglioma::data::CsvTable::read(run / "predictions.csv");
-  REQUIRE(table.header().size() == 18);
+  REQUIRE(table.header().size() == 22);
   const std::size_t split = table.column("split"), p_grade = table.column("p_grade"), p2 = table.column("p_grade2"),
                     p3 = table.column("p_grade3"), p4 = table.column("p_grade4"), who = table.column("who_grade");
   for (const auto& cells : table.rows()) {
@@ -353,7 +355,9 @@ TEST_CASE("the run's reporters write rounds.jsonl as rounds end, which the one r
           "[sim][run][reporters]") {
   const fs::path dir = fedglioma::testing::temp_dir("reporters");
   std::ostringstream console;
-  const auto reporters = fedglioma::sim::run_reporters(dir, console, 1);
+  fedglioma::sim::ReporterSettings settings;
+  settings.facts.rule = fedglioma::sim::parse_selection_rule("val.dice_mean");
+  const auto reporters = fedglioma::sim::run_reporters(dir, console, settings);
   std::vector<fedglioma::sim::RoundRecord> history(2);
   for (int r = 0; r < 2; ++r) {
     history[r].round = r + 1;
@@ -377,6 +381,8 @@ TEST_CASE("the run's reporters write rounds.jsonl as rounds end, which the one r
   for (const auto& rep : reporters) rep->finish(history, {1.5, 1.5, 1});
   REQUIRE(fs::exists(dir / "metrics.csv"));
   REQUIRE(nlohmann::json::parse(fedglioma::read_file(dir / "summary.json"))["seconds_total"] == 1.5);
+  REQUIRE(fs::exists(dir / "tensorboard"));
+  REQUIRE_FALSE(fs::exists(dir / "roc.csv"));  // no round was evaluated: nothing selected, no curves
   // A damaged line is named by file and line.
   fedglioma::append_line(dir / "rounds.jsonl", "{\"round\": ");
   REQUIRE_THROWS_WITH(fedglioma::sim::read_rounds_file(dir / "rounds.jsonl", "delete it"),

@@ -257,7 +257,8 @@ TEST_CASE("a diverged model is flagged per site and never scored", "[sim][person
   for (const auto& row : metrics.rows()) diverged_rows += row[metrics.column("status")] == "diverged";
   REQUIRE(diverged_rows == 4);  // the two sites' own models on their validation cases and the external set
   const auto cross = fedglioma::data::CsvTable::read(options.out / "cross_site.csv");
-  for (const auto& row : cross.rows()) REQUIRE(row[cross.column("status")] == "diverged");
+  for (const auto& row : cross.rows())
+    REQUIRE(row[cross.column("status")] == (row[cross.column("model")] == "global" ? "ok" : "diverged"));
 }
 
 TEST_CASE("ditto resumes after SIGKILL to the uninterrupted run", "[sim][personal][resume]") {
@@ -281,7 +282,7 @@ TEST_CASE("the cross-site matrix has a cell per pair and its diagonal is each si
     for (std::string f; std::getline(cells, f, ',');) fields.push_back(f);
     rows.push_back(fields);
   }
-  REQUIRE(rows.size() == 1 + 2 * 2);
+  REQUIRE(rows.size() == 1 + 2 * 3);  // local mode: no global row; each model on both sites and the external set
   REQUIRE(rows[0][0] == "model");
   REQUIRE(rows[0][3] == "dice_mean");
   const json personal = read_rounds(run).back()["eval"]["personal"];
@@ -316,13 +317,20 @@ TEST_CASE("the cross-site plan puts each client's model on every client's valida
     predictions[p].sample = plan.cases[p];
     predictions[p].dice = static_cast<double>(plan.models[p]) * 10.0 + static_cast<double>(p % 5);
   }
-  const auto cells = summarize_cross_site(partition, predictions, 0);
-  REQUIRE(cells.size() == 9);
+  const auto cells = summarize_cross_site(partition, plan, predictions, 0);
+  REQUIRE(cells.size() == 3 * 4);  // each model on the three sites and on the (empty) external set
   REQUIRE(cells[1].model == 0);
   REQUIRE(cells[1].data == 1);
   REQUIRE(*cells[1].summary.dice_mean == 2.0);   // model 0 on case 2
-  REQUIRE(*cells[5].summary.dice_mean == 13.5);  // model 1 on cases 3 and 4
-  REQUIRE(cells[8].summary.n == 2);
+  REQUIRE(cells[3].data == fedglioma::sim::kExternalData);
+  REQUIRE(*cells[6].summary.dice_mean == 13.5);  // model 1 on cases 3 and 4
+  REQUIRE(cells[10].summary.n == 2);
   const std::string csv = cross_site_csv(partition, cells);
   REQUIRE(csv.find("\nb,c,2,13.5,") != std::string::npos);
+  REQUIRE(csv.find("\na,external,0,") != std::string::npos);
+  // With a global model (personalising strategies), its row comes first.
+  const EvalPlan both = cross_site_plan(partition, true);
+  REQUIRE(both.cases.size() == 4 * 5);
+  REQUIRE(both.models[0] == fedglioma::sim::kGlobalModel);
+  REQUIRE(both.models[5] == 0);
 }
