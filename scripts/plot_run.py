@@ -6,7 +6,9 @@ Usage:
 
 Reads RUN_DIR/rounds.jsonl (and RUN_DIR/config.resolved.json, when present, for the title) and
 writes RUN_DIR/plot.png unless --out names another file. The Dice and AUC panels show the external
-set, the pooled validation set, the test set when the run has one, and each site (solid); with
+set, the pooled validation set, the test set when the run has one (each shaded with its 95 %
+interval: bootstrap for Dice, DeLong for AUCs, within [0, 1]), and each site (solid), every line
+with its n in the legend; with
 models of the sites' own (personalising strategies, fine-tuning, local mode) also each site's own
 model on its validation cases (dash-dotted, "own:<site>"). Rounds without evaluation are skipped
 there, and a null AUC (one class or none among the cases) is a gap. The loss panel is the mean
@@ -62,10 +64,25 @@ def number(obj, *keys):
     return float(value)
 
 
+def interval(block, *keys):
+    """(lower, upper) of a 95 % interval at block[keys...] ([lo, hi] or null); (nan, nan) when it
+    is null or the run predates intervals."""
+    for key in keys:
+        block = block.get(key) if isinstance(block, dict) else None
+    if isinstance(block, list) and len(block) == 2 and all(isinstance(v, (int, float)) for v in block):
+        return float(block[0]), float(block[1])
+    return math.nan, math.nan
+
+
 def summary(obj, *keys):
-    """The plotted numbers of one evaluation summary: {metric or marker: value}."""
+    """The plotted numbers of one evaluation summary: {metric or marker: value}, each one's 95 %
+    interval as "<name>_ci" (bootstrap for Dice, DeLong for AUCs) and the set's n."""
     values = {m: number(obj, *keys, "auc", m) for m in MARKERS}
     values.update({m: number(obj, *keys, m) for m in ("dice_mean", "dice_median")})
+    block = field(obj, *keys)
+    values["dice_mean_ci"] = interval(block, "dice_mean_ci", "interval")
+    values.update({f"{m}_ci": interval(block, "auc_ci", m, "delong") for m in MARKERS})
+    values["n"] = block.get("n") if isinstance(block.get("n"), int) else None
     return values
 
 
@@ -190,6 +207,18 @@ def plot_run(rounds, title):
     def values(name, metric):
         return [r["eval"].get(name, {}).get(metric, math.nan) for r in evaluated]
 
+    def band(ax, name, metric, colour):
+        """A pooled set's 95 % interval, shaded and kept within [0, 1]."""
+        ci = [r["eval"].get(name, {}).get(f"{metric}_ci", (math.nan, math.nan)) for r in evaluated]
+        lo = [min(max(c[0], 0.0), 1.0) for c in ci]
+        hi = [min(max(c[1], 0.0), 1.0) for c in ci]
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.15, lw=0)
+
+    def label(name):
+        """The legend's name with the set's n (the last evaluated round's)."""
+        n = evaluated[-1]["eval"].get(name, {}).get("n") if evaluated else None
+        return name if n is None else f"{name} (n={n})"
+
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     dice_ax, auc_axes, loss_ax = axes.flat[0], axes.flat[1:5], axes.flat[5]
     site_colour = {}
@@ -203,11 +232,15 @@ def plot_run(rounds, title):
         style = {"color": colour, "lw": 2 if name in POOLED else 1.2}
         if name.startswith("own:"):
             style["ls"] = "-."
-        dice_ax.plot(x, values(name, "dice_mean"), marker="o", ms=3, label=name, **style)
+        dice_ax.plot(x, values(name, "dice_mean"), marker="o", ms=3, label=label(name), **style)
         if not name.startswith("own:"):
             dice_ax.plot(x, values(name, "dice_median"), **{**style, "ls": "--"})
         for ax, marker in zip(auc_axes, MARKERS):
             ax.plot(x, values(name, marker), marker="o", ms=3, **style)
+        if name in POOLED:
+            band(dice_ax, name, "dice_mean", colour)
+            for ax, marker in zip(auc_axes, MARKERS):
+                band(ax, name, marker, colour)
     style_axis(dice_ax, "(a) Whole-tumour Dice", "Dice", all_rounds)
     dice_ax.legend([Line2D([], [], color="grey"), Line2D([], [], color="grey", ls="--")],
                    ["mean", "median"], loc="lower right", fontsize="small")

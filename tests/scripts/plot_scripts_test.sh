@@ -104,6 +104,29 @@ for script in plot_run plot_sweep site_table load_model_pt check_layout; do
 done
 "$PY" "$SCRIPTS/plot_sweep.py" --help | grep -q "Needs matplotlib" || fail "plot_sweep.py --help lacks its details"
 
+# plot_run.py: the pooled sets' 95 % intervals as bands within [0, 1], and each line's n.
+"$PY" - "$SCRIPTS" <<'PYTHON' || fail "plot_run.py: intervals or n missing"
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot_run
+def block(n, dice, lo, hi):
+    return {"n": n, "dice_mean": dice, "dice_median": dice, "dice_mean_ci": {"interval": [lo, hi]},
+            "auc": {m: 0.9 for m in plot_run.MARKERS},
+            "auc_ci": {m: {"delong": [0.7, 1.3]} for m in plot_run.MARKERS}}
+rounds = [plot_run.parse_round({"round": r, "clients": [], "eval": {
+    "external": block(30, 0.6, 0.5, 0.7), "val": block(18, 0.8, 0.7, 0.9),
+    "sites": {"site-a": block(6, 0.7, None, None)}}}) for r in (1, 2)]
+fig = plot_run.plot_run(rounds, "t")
+bands = [p for ax in fig.axes for band in ax.collections for p in band.get_paths()]
+assert len(bands) == 2 * 5, len(bands)  # external and val, on the Dice and the four AUC panels
+for path in bands:
+    ys = path.vertices[:, 1]
+    assert ys.min() >= 0 and ys.max() <= 1, (ys.min(), ys.max())
+labels = fig.legends[0].get_texts()
+assert [t.get_text() for t in labels][:3] == ["external (n=30)", "val (n=18)", "site:site-a (n=6)"], \
+    [t.get_text() for t in labels]
+PYTHON
+
 # The sweep's seed bands are 95 % intervals kept inside [0, 1], even for values near 1.
 "$PY" - "$SCRIPTS" <<'PYTHON' || fail "plot_sweep.py: a band leaves [0, 1]"
 import sys
