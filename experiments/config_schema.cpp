@@ -283,6 +283,19 @@ std::vector<ConfigField> train_fields() {
   return f;
 }
 
+// A number >= 0 that orders arrivals on the virtual clock: it needs federation.simulated_time.enabled.
+template <class Get>
+ConfigField clock_option(const std::string& key, Get get, double hi, std::string help) {
+  ConfigField f = number(key, get, 0.0, hi, std::move(help));
+  f.read = [key, get, read = f.read](const ConfigReader& r, ExperimentConfig& c) {
+    read(r, c);
+    if (get(c) > 0 && !c.federation.simulated_time.enabled)
+      throw ConfigError(key + ": " + r.at(key).dump() +
+                        " needs the virtual clock: set federation.simulated_time.enabled to true (and the sites' speeds)");
+  };
+  return f;
+}
+
 std::vector<ConfigField> federation_fields() {
   return {
       text("federation.mode", MEMBER(federation.mode), {"federated", "centralized", "local"},
@@ -296,7 +309,7 @@ std::vector<ConfigField> federation_fields() {
       dropout(),
       strategy(),
       boolean("federation.simulated_time.enabled", MEMBER(federation.simulated_time.enabled),
-              "log a simulated wall clock per client and round (FeTS-style)"),
+              "the virtual clock: each participation's simulated download, training and upload time, logged per client and round, and what `deadline_s` and `over_select` decide by ([the virtual clock](strategies.md#the-virtual-clock))"),
       number("federation.simulated_time.samples_per_second", MEMBER(federation.simulated_time.samples_per_second),
              1e-12, 1e12, "training samples per second of a client's site"),
       number("federation.simulated_time.megabits_per_second", MEMBER(federation.simulated_time.megabits_per_second),
@@ -308,6 +321,19 @@ std::vector<ConfigField> federation_fields() {
       per_client("federation.simulated_time.site_megabits_per_second",
                  MEMBER(federation.simulated_time.site_megabits_per_second),
                  "per-client `megabits_per_second`, by client id; an id that is not a client of the partition is an error"),
+      number("federation.simulated_time.jitter", MEMBER(federation.simulated_time.jitter), 0.0, 0.99,
+             "each participation's compute and transfer times times one factor drawn from U(1 - jitter, 1 + jitter), "
+             "keyed by (seed, round, client)"),
+      text("federation.simulated_time.profile", MEMBER(federation.simulated_time.profile), {"none", "fets2022"},
+           "`none` (the speeds above), or `fets2022`: the FeTS challenge's measured per-institution timings (21 "
+           "compute, 16 network profiles), one of each assigned to every client by a seeded draw, each time drawn per "
+           "participation as max(1, N(mean, sd)) s (see [the clock](strategies.md#the-virtual-clock))"),
+      clock_option("federation.deadline_s", MEMBER(federation.deadline_s), 1e9,
+                   "simulated seconds a round waits for updates: a selected client whose update would arrive later is "
+                   "cancelled (status `late`), the round lasts until the deadline; `0`: no deadline"),
+      clock_option("federation.over_select", MEMBER(federation.over_select), 10.0,
+                   "select ceil(x times the round's clients) more, drawn from the others; the first arrivals count, the "
+                   "rest are `surplus`; `0`: none"),
   };
 }
 

@@ -96,6 +96,8 @@ struct SimulatedTimeConfig {
   double megabits_per_second = 100.0;
   std::map<std::string, double> site_samples_per_second;  ///< by client id
   std::map<std::string, double> site_megabits_per_second;
+  double jitter = 0.0;            ///< each participation's times x U(1 - jitter, 1 + jitter)
+  std::string profile = "none";   ///< none | fets2022 (measured per-institution timings)
 };
 
 /// `federation`: the rounds.
@@ -108,6 +110,8 @@ struct FederationConfig {
   double dropout = 0.0;            ///< probability that a selected client drops out of a round
   StrategyConfig strategy;
   SimulatedTimeConfig simulated_time;
+  double deadline_s = 0.0;   ///< simulated seconds a round waits for updates; 0: no deadline
+  double over_select = 0.0;  ///< extra clients selected (a fraction of the round's); the first arrivals count
 };
 
 /// `eval`: when to evaluate the global model.

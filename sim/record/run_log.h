@@ -21,6 +21,12 @@ namespace fedglioma::sim {
 
 /// ClientRecord::status of a selected client that dropped out before training (federation.dropout).
 inline constexpr const char* kDroppedOut = "dropped out";
+/// ClientRecord::status (its start) of a selected client whose update would arrive after the
+/// round's deadline (federation.deadline_s): the server cancels its task.
+inline constexpr const char* kLate = "late";
+/// ClientRecord::status (its start) of an extra client (federation.over_select) that would arrive
+/// after the round already had the updates it asked for.
+inline constexpr const char* kSurplus = "surplus";
 
 /// One client's part in a round, as logged.
 struct ClientRecord {

@@ -143,19 +143,6 @@ fs::path client_state_dir(const fs::path& run_dir, const ProcessScratch* scratch
   return scratch ? scratch->path() : run_dir / "client_state";
 }
 
-RoundLoopSettings loop_settings(const ExperimentConfig& config, const Partition& partition) {
-  RoundLoopSettings settings;
-  for (const Client& c : partition.clients) {
-    settings.client_ids.push_back(c.id);
-    settings.client_samples.push_back(c.train.size());
-  }
-  settings.dropout = config.federation.dropout;
-  settings.min_clients = config.federation.min_clients;
-  settings.stop_below_min_clients = config.federation.below_min_clients == "stop";
-  settings.keep_optimizer_state = config.train.keep_optimizer_state;
-  settings.seed = config.runtime.seed;
-  return settings;
-}
 
 // One run, wired: the constructor checks the inputs and builds every part (cases, partition,
 // model, client state, strategy, resume point, workers); run() drives the round loop and writes
@@ -181,6 +168,7 @@ class ExperimentRun {
     initial_ = models::make_model(config.model);
     global_ = flatten_state(*initial_);
     print_model_line(console, *initial_, config.data);
+    clock_ = make_site_clock(config, partition_, static_cast<double>(global_.size()) * 32.0 / 1e6);
     // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
     // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
     client_state_.clear();
@@ -214,7 +202,7 @@ class ExperimentRun {
                           round_lr(config_.train, round, config_.federation.rounds), config_.runtime.seed, round, client);
     };
     RoundProgress progress(console_, control_.progress, at_.first_round, fed.rounds);
-    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, loop_settings(config_, partition_), progress,
+    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, round_loop_settings(config_, partition_, *clock_), progress,
                    processes_);
     for (const auto& r : reporters_) r->start();
     loop.run(at_.first_round, fed.rounds, global_, hooks());
@@ -276,8 +264,8 @@ class ExperimentRun {
   }
 
   void annotate(RoundRecord& record, const FlatParams& now) const {
-    add_simulated_time(record, config_.federation.simulated_time, config_.train.local_epochs,
-                       static_cast<double>(global_.size()) * 32.0 / 1e6);
+    if (config_.federation.simulated_time.enabled)
+      add_simulated_time(record, *clock_, client_ids(partition_), config_.federation.deadline_s);
     if (!config_.model.task_uncertainty || strategy_->personal()) return;
     // By name: LibTorch lists a module's own parameters (this one) before its children's.
     const auto [begin, end] = flat_range(*initial_, "task_log_variance");
@@ -362,6 +350,7 @@ class ExperimentRun {
   std::shared_ptr<models::Model> initial_;
   FlatParams global_;
   std::unique_ptr<Strategy> strategy_;
+  std::unique_ptr<SiteClock> clock_;  // federation.simulated_time: each participation's simulated seconds
   ResumePoint at_;
   std::unique_ptr<Executor> executor_;
   EvalPlan plan_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <exception>
 #include <mutex>
@@ -51,6 +52,25 @@ struct RoundLoop::Outcome {
   std::string optimizer_state;
 };
 
+RoundLoopSettings round_loop_settings(const ExperimentConfig& config, const Partition& partition, const SiteClock& clock) {
+  RoundLoopSettings settings;
+  for (const Client& c : partition.clients) {
+    settings.client_ids.push_back(c.id);
+    settings.client_samples.push_back(c.train.size());
+  }
+  settings.dropout = config.federation.dropout;
+  settings.min_clients = config.federation.min_clients;
+  settings.stop_below_min_clients = config.federation.below_min_clients == "stop";
+  settings.keep_optimizer_state = config.train.keep_optimizer_state;
+  settings.seed = config.runtime.seed;
+  const FederationConfig& fed = config.federation;
+  if (fed.deadline_s > 0 || fed.over_select > 0)
+    settings.arrival = [&clock](std::size_t client, int round) { return clock.participation(client, round).total(); };
+  settings.deadline_s = fed.deadline_s;
+  settings.over_select = fed.over_select;
+  return settings;
+}
+
 RoundLoop::RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer trainer, ClientStateStore& client_state,
                      RoundLoopSettings settings, RoundProgress& progress, Processes& processes)
     : strategy_(strategy),
@@ -61,19 +81,72 @@ RoundLoop::RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer train
       progress_(progress),
       processes_(processes) {}
 
-// The strategy's selection, less the clients that drop out (a draw per round and client).
+// The strategy's selection (with federation.over_select's extra clients), less the clients that
+// drop out (a draw per round and client) and, on the virtual clock, those that would arrive too
+// late or after the round had its updates.
 std::vector<std::size_t> RoundLoop::participants(int round, RoundRecord& record) const {
-  std::vector<std::size_t> training;
-  for (std::size_t i : strategy_.select(round)) {
+  const std::vector<std::size_t> chosen = strategy_.select(round);
+  std::vector<std::size_t> candidates;
+  for (std::size_t i : with_extra_clients(chosen, round)) {
     ClientRecord c;
     c.id = settings_.client_ids[i];
     c.samples = settings_.client_samples[i];
     Rng dropout(derive_seed(settings_.seed, static_cast<std::uint64_t>(round), i, RngPurpose::kDropout));
     if (settings_.dropout > 0 && dropout.bernoulli(settings_.dropout)) c.status = kDroppedOut;
-    else training.push_back(i);
+    else candidates.push_back(i);
     record.clients.push_back(c);
   }
-  return training;
+  return settings_.arrival ? on_time(candidates, chosen.size(), round, record) : candidates;
+}
+
+// federation.over_select: ceil(fraction x selected) more clients, drawn from the others with a
+// generator of the round's, the whole selection then in client-id order.
+std::vector<std::size_t> RoundLoop::with_extra_clients(std::vector<std::size_t> selected, int round) const {
+  if (settings_.over_select <= 0) return selected;
+  std::vector<std::size_t> others;
+  for (std::size_t i = 0; i < settings_.client_ids.size(); ++i)
+    if (std::find(selected.begin(), selected.end(), i) == selected.end()) others.push_back(i);
+  const auto extra = std::min(others.size(), static_cast<std::size_t>(std::ceil(
+                                                 settings_.over_select * static_cast<double>(selected.size()) - 1e-9)));
+  Rng rng(derive_seed(settings_.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kOverSelect));
+  for (std::size_t k = 0; k < extra; ++k) {  // a partial Fisher-Yates shuffle
+    std::swap(others[k], others[k + rng.below(others.size() - k)]);
+    selected.push_back(others[k]);
+  }
+  std::sort(selected.begin(), selected.end());
+  return selected;
+}
+
+// The candidates whose update reaches the server in time: by the clock's arrival (ties by client
+// id), at most `wanted` of them, none after the deadline. The others are marked late (the server
+// cancels their task at the deadline: their work and what they would keep from it are discarded)
+// or surplus (an extra client arriving after the round had its updates).
+std::vector<std::size_t> RoundLoop::on_time(const std::vector<std::size_t>& candidates, std::size_t wanted, int round,
+                                            RoundRecord& record) const {
+  std::vector<std::pair<double, std::size_t>> arrivals;
+  for (std::size_t i : candidates) arrivals.emplace_back(settings_.arrival(i, round), i);
+  std::sort(arrivals.begin(), arrivals.end());
+  std::vector<std::size_t> kept;
+  for (const auto& [seconds, i] : arrivals) {
+    const bool late = settings_.deadline_s > 0 && seconds > settings_.deadline_s;
+    char status[160];
+    if (late)
+      std::snprintf(status, sizeof status, "%s: its update would arrive at %.1f s, after the %.1f s deadline", kLate,
+                    seconds, settings_.deadline_s);
+    else if (kept.size() >= wanted)
+      std::snprintf(status, sizeof status, "%s: its update would arrive at %.1f s, after the round's %zu updates",
+                    kSurplus, seconds, wanted);
+    if (!late && kept.size() < wanted) {
+      kept.push_back(i);
+      continue;
+    }
+    for (ClientRecord& c : record.clients)
+      if (c.id == settings_.client_ids[i]) c.status = status;
+  }
+  std::vector<std::size_t> in_order;  // the candidates' order, which the record's follows
+  for (std::size_t i : candidates)
+    if (std::find(kept.begin(), kept.end(), i) != kept.end()) in_order.push_back(i);
+  return in_order;
 }
 
 // Trains the clients of `training` this process owns on the executor and hands every update to

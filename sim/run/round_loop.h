@@ -10,6 +10,7 @@
 #include "core/aggregate.h"
 #include "sim/train/client_training.h"
 #include "sim/record/run_log.h"
+#include "sim/run/simulated_time.h"
 
 namespace fedglioma::sim {
 
@@ -36,7 +37,17 @@ struct RoundLoopSettings {
   bool stop_below_min_clients = false;
   bool keep_optimizer_state = false;  ///< train.keep_optimizer_state: kept in the ClientStateStore
   std::uint64_t seed = 0;
+  /// The virtual clock's time of client i's participation in a round (sim/run/simulated_time.h);
+  /// set when the clock orders arrivals (federation.deadline_s or federation.over_select).
+  std::function<double(std::size_t client, int round)> arrival;
+  double deadline_s = 0.0;   ///< > 0: updates arriving later are cancelled (status "late")
+  double over_select = 0.0;  ///< extra clients selected, as a fraction of the strategy's selection
 };
+
+/// The settings of a run's round loop from its config: the clients, dropout, min_clients,
+/// optimizer state, seed, and the virtual clock's arrivals for federation.deadline_s and
+/// federation.over_select (`clock` outlives the settings).
+RoundLoopSettings round_loop_settings(const ExperimentConfig& config, const Partition& partition, const SiteClock& clock);
 
 /// What a run does around training and aggregation, at fixed points of each round.
 struct RoundHooks {
@@ -75,6 +86,9 @@ class RoundLoop {
  private:
   struct Outcome;
   std::vector<std::size_t> participants(int round, RoundRecord& record) const;
+  std::vector<std::size_t> with_extra_clients(std::vector<std::size_t> selected, int round) const;
+  std::vector<std::size_t> on_time(const std::vector<std::size_t>& candidates, std::size_t wanted, int round,
+                                   RoundRecord& record) const;
   std::vector<Outcome> train_and_add(int round, const FlatParams& global, const std::vector<std::size_t>& training,
                                      RoundAggregator& aggregator);
 
