@@ -49,12 +49,7 @@ void check_run_command(const std::vector<std::string>& command) {
   } catch (const CLI::ParseError& e) {
     throw ConfigError("launch: the command after --: " + std::string(e.what()));
   }
-  if (!run.resume.empty() && !std::filesystem::exists(run.resume / "config.resolved.json"))
-    throw ConfigError("'" + run.resume.string() + "' cannot be resumed: it has no config.resolved.json");
-  if (run.resume.empty() && run.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
-  const LoadedConfig loaded = run.resume.empty() ? load_config(run.config, run.overrides)
-                                                 : load_config(run.resume / "config.resolved.json", {});
-  data::load_manifest(loaded.config.data.manifest);
+  data::load_manifest(load_run_config(run).config.data.manifest);
 }
 
 // A --port another process listens on (another launch) is refused before any rank starts: the

@@ -106,8 +106,8 @@ sim::RunControl control_of(bool resume, std::ostream& console, const LoadedConfi
 }
 
 // Resumes the run in `run_dir` as this process's rank.
-fs::path resume_in(const fs::path& run_dir, const sim::LaunchEnv& env, std::ostream& console) {
-  const LoadedConfig loaded = load_config(run_dir / "config.resolved.json", {});
+fs::path resume_in(const fs::path& run_dir, const LoadedConfig& loaded, const sim::LaunchEnv& env,
+                   std::ostream& console) {
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
   const auto processes = join_run(loaded, manifest, env, true, run_dir);
@@ -139,31 +139,39 @@ CLI::App* setup_run(CLI::App& app, RunOptions& options) {
   return cmd;
 }
 
-fs::path resume_run(const RunOptions& options, std::ostream& console) {
+LoadedConfig load_run_config(const RunOptions& options) {
+  if (options.resume.empty()) {
+    if (options.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
+    return load_config(options.config, options.overrides);
+  }
   if (!options.config.empty() || !options.overrides.empty())
     throw ConfigError("run --resume takes no config and no --set: a resumed run keeps the config it started with");
-  const fs::path& run_dir = options.resume;
   for (const char* file : {"config.resolved.json", "partitions.json", "rounds.jsonl"})
-    if (!fs::exists(run_dir / file))
-      throw ConfigError("'" + run_dir.string() + "' cannot be resumed: it has no " + file);
+    if (!fs::exists(options.resume / file))
+      throw ConfigError("'" + options.resume.string() + "' cannot be resumed: it has no " + file);
+  return load_config(options.resume / "config.resolved.json", {});
+}
+
+fs::path resume_run(const RunOptions& options, std::ostream& console) {
+  const LoadedConfig loaded = load_run_config(options);
+  const fs::path& run_dir = options.resume;
   const sim::LaunchEnv env = sim::read_launch_env();
   if (env.rank == 0) OwnedFolder::require_not_in_use(run_dir);  // the other ranks find it held by rank 0
   if (fs::exists(run_dir / "summary.json")) {  // written last: the run is complete, and stays as it is
     console << "run: '" << run_dir.string() << "' is finished (it has summary.json): nothing to resume, nothing changed\n";
     return run_dir;
   }
-  if (env.rank > 0) return resume_in(run_dir, env, console);  // rank 0 alone writes the run folder
+  if (env.rank > 0) return resume_in(run_dir, loaded, env, console);  // rank 0 alone writes the run folder
   const OwnedFolder folder = OwnedFolder::reopen(run_dir, kRunFolder, {"config.resolved.json", "rounds.jsonl"});
-  return resume_in(run_dir, env, console);
+  return resume_in(run_dir, loaded, env, console);
 }
 
 fs::path run_run(const RunOptions& options, std::ostream& console) {
   const sim::LaunchEnv env = sim::read_launch_env();
   if (!options.resume.empty()) return resume_run(options, console);
-  if (options.config.empty()) throw ConfigError("run: give a config (JSON) or --resume RUN_DIR");
-  if (env.world > 1 && options.out.empty())
+  if (env.world > 1 && options.out.empty() && !options.config.empty())
     throw ConfigError("WORLD_SIZE=" + std::to_string(env.world) + ": give --out, the same run folder for every rank");
-  const LoadedConfig loaded = load_config(options.config, options.overrides);
+  const LoadedConfig loaded = load_run_config(options);
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);  // before anything is written
   const data::Manifest manifest = data::load_manifest(loaded.config.data.manifest);
   if (env.rank > 0) return run_as_peer(loaded, manifest, options.out, env);

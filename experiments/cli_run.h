@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "experiments/config_json.h"
+
 namespace CLI {
 class App;
 }
@@ -22,6 +24,12 @@ struct RunOptions {
 
 /// `fedglioma run`: registers the subcommand and its flags, bound to `options`.
 CLI::App* setup_run(CLI::App& app, RunOptions& options);
+
+/// The config `run` with `options` runs under, checked as run checks it: a config file and its
+/// --set, or with --resume (and neither of those) the folder's config.resolved.json, once its
+/// partitions.json and rounds.jsonl are there. Throws ConfigError naming what is missing; the one
+/// check of a run command, which `launch` makes too before it starts any rank.
+LoadedConfig load_run_config(const RunOptions& options);
 
 /// Runs the experiment; returns the run folder. The config, the manifest and the output folder
 /// are checked before anything is written; the folder must be new, empty, a run folder (it
