@@ -22,6 +22,14 @@ struct Cohort {
     grid.size = options.size;
     per_case = SampleStore::sample_bytes(grid);
   }
+  /// Case 0's T1 copied to `dir` and the manifest pointed at the copy, which a test then edits or
+  /// removes; returns the copy.
+  fs::path own_first_t1(const fs::path& dir) {
+    const fs::path copy = dir / "t1.nii.gz";
+    fs::copy_file(manifest.cases[0].images[0], copy);
+    manifest.cases[0].images[0] = copy;
+    return copy;
+  }
 };
 
 }  // namespace
@@ -91,9 +99,7 @@ TEST_CASE("the prefetcher hands out a schedule in order, reading ahead in the ba
 TEST_CASE("a streamed case whose source and cache entry vanished fails with the file named", "[data][store]") {
   const fs::path dir = fedglioma::testing::temp_dir("store-vanished");
   Cohort cohort;
-  const fs::path copy = dir / "t1.nii.gz";
-  fs::copy_file(cohort.manifest.cases[0].images[0], copy);
-  cohort.manifest.cases[0].images[0] = copy;
+  const fs::path copy = cohort.own_first_t1(dir);
   const SampleCache cache(dir / "cache");
   const SampleStore store(cohort.records, cohort.options, cache, cohort.per_case, 1);
   fs::remove(cache.entry_path(cohort.manifest.cases[0], cohort.options));
@@ -106,9 +112,7 @@ TEST_CASE("a streamed case whose source was edited during the run stops it, nami
   // A resident run never rereads its sources; a streaming one must not train on edited ones.
   const fs::path dir = fedglioma::testing::temp_dir("store-edited");
   Cohort cohort;
-  const fs::path copy = dir / "t1.nii.gz";
-  fs::copy_file(cohort.manifest.cases[0].images[0], copy);
-  cohort.manifest.cases[0].images[0] = copy;
+  const fs::path copy = cohort.own_first_t1(dir);
   const SampleStore store(cohort.records, cohort.options, SampleCache(dir / "cache"), cohort.per_case, 1);
   REQUIRE(store.streaming());
   store.fetch(store.samples()[0]);
