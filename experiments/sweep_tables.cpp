@@ -39,6 +39,7 @@ struct RoundValues {
   std::optional<int> round;
   std::string set;
   std::map<std::string, Value> metrics;
+  std::string notes;  ///< why a defined value has no interval ("auc_mgmt: 1 positive and ...")
 };
 
 Value with_interval(const std::optional<double>& v, const std::optional<Interval>& ci) {
@@ -56,6 +57,12 @@ RoundValues round_values(const json& block) {
   out.set = e.external.n > 0 ? "external" : "val";
   out.metrics["dice"] = with_interval(s.dice_mean, s.dice_mean_ci);
   out.metrics["dice"].n = s.n_dice;
+  auto note = [&](const std::string& metric, const std::optional<std::string>& why) {
+    if (why) out.notes += (out.notes.empty() ? "" : "; ") + metric + ": " + *why;
+  };
+  if (s.dice_mean) note("dice", s.dice_mean_ci_missing);
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
+    if (s.auc[m]) note(std::string("auc_") + data::kMarkers[m], s.auc_ci_missing[m]);
   for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
     Value& v = out.metrics[std::string("auc_") + data::kMarkers[m]] = with_interval(s.auc[m], s.auc_ci_delong[m]);
     v.n = s.n_positive[m];
@@ -83,7 +90,7 @@ std::string csv_header(const std::vector<std::string>& keys) {
   for (const auto& k : keys) csv += "," + data::csv_field(k);
   for (const char* which : {"final", "selected"}) {
     const std::string w = which;
-    csv += "," + w + "_round," + w + "_set";
+    csv += "," + w + "_round," + w + "_set," + w + "_interval_notes";
     for (const auto& m : table_metrics()) {
       csv += "," + w + "_" + m + "," + w + "_" + m + "_lo," + w + "_" + m + "_hi";
       csv += m.rfind("auc_", 0) == 0 ? "," + w + "_" + m + "_n_pos," + w + "_" + m + "_n_neg" : "," + w + "_" + m + "_n";
@@ -93,7 +100,8 @@ std::string csv_header(const std::vector<std::string>& keys) {
 }
 
 std::string csv_cells(const RoundValues& r) {
-  std::string csv = "," + (r.round ? std::to_string(*r.round) : std::string()) + "," + r.set;
+  std::string csv = "," + (r.round ? std::to_string(*r.round) : std::string()) + "," + r.set + "," +
+                    data::csv_field(r.notes);
   for (const auto& m : table_metrics()) {
     const auto it = r.metrics.find(m);
     const Value v = it == r.metrics.end() ? Value{} : it->second;

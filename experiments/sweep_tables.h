@@ -11,7 +11,8 @@ namespace fedglioma::experiments {
 /// sweep.csv and sweep.md of a sweep folder `out` (docs/cli.md#sweep), from each finished point's
 /// summary.json. sweep.csv: one row per finished point: its name, each grid key's value, then
 /// for the `final` and the `selected` round (eval.select_by, chosen on validation) the round,
-/// the set the values are from (`external`, else `val`), and per metric (dice, auc_<marker>,
+/// the set the values are from (`external`, else `val`), why a value has no interval
+/// (`_interval_notes`, the reasons summary.json gives), and per metric (dice, auc_<marker>,
 /// worst_site_dice) its value, its 95 % interval (`_lo`, `_hi`: bootstrap for Dice, DeLong for an
 /// AUC, empty when it has none) and its n (`_n`; AUCs `_n_pos`, `_n_neg`). Every value of a row's
 /// `final_*` (or `selected_*`) columns is from one round. sweep.md: per setting other than the

@@ -34,10 +34,10 @@ TEST_CASE("a sweep runs every grid point once and writes the comparison tables",
   for (const json& p : points) REQUIRE(fs::exists(dir / "out" / p["dir"].get<std::string>() / "summary.json"));
   const std::string csv = fedglioma::read_file(dir / "out" / "sweep.csv");
   REQUIRE(std::count(csv.begin(), csv.end(), '\n') == 5);
-  REQUIRE_THAT(csv, Catch::StartsWith("point,federation.strategy.name,runtime.seed,final_round,final_set,final_dice,"
+  REQUIRE_THAT(csv, Catch::StartsWith("point,federation.strategy.name,runtime.seed,final_round,final_set,final_interval_notes,final_dice,"
                                       "final_dice_lo,final_dice_hi,final_dice_n,final_auc_idh,final_auc_idh_lo,"
                                       "final_auc_idh_hi,final_auc_idh_n_pos,final_auc_idh_n_neg,"));
-  REQUIRE_THAT(csv, Catch::Contains(",selected_round,selected_set,selected_dice,"));
+  REQUIRE_THAT(csv, Catch::Contains(",selected_round,selected_set,selected_interval_notes,selected_dice,"));
   REQUIRE_THAT(csv, !Catch::Contains("best"));
   const std::string md = fedglioma::read_file(dir / "out" / "sweep.md");
   // Two seeds per setting: the mean with the seeds' 95 % t-interval.
@@ -57,6 +57,12 @@ TEST_CASE("a sweep runs every grid point once and writes the comparison tables",
     REQUIRE(first.at(table.column("selected_round")) == "1");
     REQUIRE(first.at(table.column("final_set")) == "external");
     // Each value with its interval: lo <= value <= hi.
+    // An AUC without its interval says why (the tiny cohort's external set has 4 cases).
+    for (const char* m : {"idh", "codeletion_1p19q", "mgmt", "grade"}) {
+      const std::string auc = first.at(table.column(std::string("final_auc_") + m));
+      if (!auc.empty() && first.at(table.column(std::string("final_auc_") + m + "_lo")).empty())
+        REQUIRE_THAT(first.at(table.column("final_interval_notes")), Catch::Contains(std::string("auc_") + m + ": "));
+    }
     const double dice = std::stod(first.at(table.column("final_dice")));
     REQUIRE(std::stod(first.at(table.column("final_dice_lo"))) <= dice);
     REQUIRE(std::stod(first.at(table.column("final_dice_hi"))) >= dice);
