@@ -23,7 +23,8 @@ SUPP=$ROOT/scripts/sanitizers
 configure() {  # DIR CC CXX SANITIZE [extra cmake args]
   local dir=$1 cc=$2 cxx=$3 sanitize=$4
   shift 4
-  if [[ ! -f $dir/CMakeCache.txt ]]; then
+  # A configure that failed (packages missing) leaves a cache without a build system: configure again.
+  if [[ ! -f $dir/CMakeCache.txt || ! -f $dir/Makefile ]]; then
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
       -DFEDGLIOMA_SANITIZE="$sanitize" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; exit 1; }
   fi
