@@ -37,7 +37,9 @@ fs::path default_run_dir(const fs::path& config) {
 const OwnedFolder::Kind kRunFolder{"run",
                                    "--force",
                                    {"config.resolved.json", "partitions.json", "rounds.jsonl", "metrics.csv",
-                                    "predictions.csv", "summary.json", "checkpoints", "client_state", "model.pt", "model-*"}};
+                                    "predictions.csv", "summary.json", "checkpoints", "client_state", "model.pt", "model-*",
+                                    "cross_site.csv", "roc.csv", "calibration.csv", "cases.csv", "report.html",
+                                    "selected", "tensorboard"}};
 
 // The progress line redraws itself with carriage returns: only for a terminal, never in a log.
 bool progress_wanted(const std::ostream& console) { return &console == &std::cout && ::isatty(STDOUT_FILENO); }

@@ -232,6 +232,17 @@ TEST_CASE("run writes only into its own folder: a user's folder is refused, forc
   REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(options, console),
                       Catch::Contains("config.resolved.json") && Catch::Contains("never overwrites"));
   REQUIRE(fedglioma::read_file(options.out / "config.resolved.json") == "the user's own file");
+  // Each of the other names a run writes is refused as well: a user's tensorboard/ or report.html
+  // would be replaced.
+  fs::create_directories(dir / "other");
+  for (const char* name : {"report.html", "tensorboard", "roc.csv", "selected"}) {
+    fedglioma::write_file_atomic(dir / "other" / name, "the user's own file");
+    auto other = options;
+    other.out = dir / "other";
+    REQUIRE_THROWS_WITH(fedglioma::experiments::run_run(other, console),
+                        Catch::Contains(name) && Catch::Contains("never overwrites"));
+    fs::remove(dir / "other" / name);
+  }
   // A failure before round 1 in a forced folder removes what the run wrote, and only that.
   fs::rename(options.out / "config.resolved.json", options.out / "notes.txt");
   auto failing = options;
