@@ -96,9 +96,9 @@ void print_evaluation(std::ostream& console, const sim::Evaluation& result, bool
   for (const std::string& note : sim::interval_notes("evaluation", result.eval, seen))
     console << "fedglioma: warning: " << note << "\n";
   for (const auto& [site, s] : result.external_sites) {
-    std::string missing = s.dice_mean && s.dice_mean_ci_missing ? "mean Dice" : "";
-    for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
-      if (s.auc[m] && s.auc_ci_missing[m]) missing += (missing.empty() ? "AUC " : ", AUC ") + std::string(data::kMarkers[m]);
+    std::string missing;
+    for (const sim::MissingInterval& m : sim::missing_intervals(s))
+      missing += (missing.empty() ? "" : ", ") + (m.marker ? "AUC " + std::string(data::kMarkers[*m.marker]) : "mean Dice");
     if (result.external_sites.size() > 1 && !missing.empty())
       console << "fedglioma: warning: site " << site << " (n=" << s.n << "): " << missing
               << " without an interval (too few cases of a class; evaluation.json external_sites gives each reason)\n";

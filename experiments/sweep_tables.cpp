@@ -57,12 +57,10 @@ RoundValues round_values(const json& block) {
   out.set = e.external.n > 0 ? "external" : "val";
   out.metrics["dice"] = with_interval(s.dice_mean, s.dice_mean_ci);
   out.metrics["dice"].n = s.n_dice;
-  auto note = [&](const std::string& metric, const std::optional<std::string>& why) {
-    if (why) out.notes += (out.notes.empty() ? "" : "; ") + metric + ": " + *why;
-  };
-  if (s.dice_mean) note("dice", s.dice_mean_ci_missing);
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
-    if (s.auc[m]) note(std::string("auc_") + data::kMarkers[m], s.auc_ci_missing[m]);
+  for (const sim::MissingInterval& missing : sim::missing_intervals(s))
+    out.notes += (out.notes.empty() ? "" : "; ") +
+                 (missing.marker ? std::string("auc_") + data::kMarkers[*missing.marker] : std::string("dice")) + ": " +
+                 missing.reason;
   for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
     Value& v = out.metrics[std::string("auc_") + data::kMarkers[m]] = with_interval(s.auc[m], s.auc_ci_delong[m]);
     v.n = s.n_positive[m];

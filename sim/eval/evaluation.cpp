@@ -126,6 +126,16 @@ std::optional<GradeSummary> summarize_grade3(const std::vector<const CasePredict
 
 }  // namespace
 
+std::vector<MissingInterval> missing_intervals(const EvalSummary& s, bool labelled_too) {
+  std::vector<MissingInterval> out;
+  if (s.dice_mean && s.dice_mean_ci_missing) out.push_back({std::nullopt, *s.dice_mean_ci_missing});
+  for (std::size_t m = 0; m < s.auc.size(); ++m) {
+    const bool counted = s.auc[m] || (labelled_too && s.n_positive[m] + s.n_negative[m] > 0);
+    if (counted && s.auc_ci_missing[m]) out.push_back({m, *s.auc_ci_missing[m]});
+  }
+  return out;
+}
+
 MarkerThresholds youden_thresholds(const EvalSummary& val) {
   MarkerThresholds out;
   for (std::size_t m = 0; m < out.size(); ++m)

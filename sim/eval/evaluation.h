@@ -87,6 +87,17 @@ struct EvalSummary {
   }
 };
 
+/// A number of a summary that has no 95 % interval, and why (EvalSummary's *_missing reasons).
+struct MissingInterval {
+  std::optional<std::size_t> marker;  ///< the marker's AUC (kMarkers index); nullopt: the mean Dice
+  std::string reason;
+};
+
+/// The defined mean Dice and AUCs of `s` that have no interval; with `labelled_too`, also the
+/// AUCs left undefined although the marker has labelled cases (one class). The one rule the
+/// console, metrics.csv, sweep.csv and evaluate report them by.
+std::vector<MissingInterval> missing_intervals(const EvalSummary& s, bool labelled_too = false);
+
 /// Resamples of the stratified bootstrap AUC interval.
 inline constexpr int kBootstrapResamples = 2000;
 

@@ -75,10 +75,8 @@ std::vector<std::string> interval_notes(const std::string& where, const RoundEva
   };
   for (const auto& [set, s] : sets) {
     if (s->n == 0 || s->diverged) continue;
-    if (s->dice_mean && s->dice_mean_ci_missing) note(set, "mean Dice", *s->dice_mean_ci_missing);
-    for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
-      if (s->n_positive[m] + s->n_negative[m] > 0 && s->auc_ci_missing[m])
-        note(set, std::string("AUC ") + data::kMarkers[m], *s->auc_ci_missing[m]);
+    for (const MissingInterval& missing : missing_intervals(*s, true))
+      note(set, missing.marker ? std::string("AUC ") + data::kMarkers[*missing.marker] : "mean Dice", missing.reason);
   }
   return notes;
 }

@@ -124,13 +124,14 @@ std::string metrics_csv_fields(const EvalSummary& s) {
   std::string row = std::to_string(s.n) + "," + number(s.dice_mean) + "," + number(lo(s.dice_mean_ci)) + "," +
                     number(hi(s.dice_mean_ci)) + "," + std::to_string(s.n_dice) + "," + number(s.dice_median);
   for (const SetMetric& metric : set_metrics()) row += "," + number(s.metric(metric.name));
-  std::string notes = s.dice_mean_ci_missing && s.dice_mean ? "dice_mean: " + *s.dice_mean_ci_missing : "";
-  for (std::size_t m = 0; m < data::kMarkers.size(); ++m) {
+  for (std::size_t m = 0; m < data::kMarkers.size(); ++m)
     row += "," + number(s.auc[m]) + "," + number(lo(s.auc_ci_delong[m])) + "," + number(hi(s.auc_ci_delong[m])) + "," +
            std::to_string(s.n_positive[m]) + "," + std::to_string(s.n_negative[m]);
-    if (s.auc_ci_missing[m] && s.auc[m])
-      notes += (notes.empty() ? "" : "; ") + std::string("auc_") + data::kMarkers[m] + ": " + *s.auc_ci_missing[m];
-  }
+  std::string notes;
+  for (const MissingInterval& missing : missing_intervals(s))
+    notes += (notes.empty() ? "" : "; ") +
+             (missing.marker ? std::string("auc_") + data::kMarkers[*missing.marker] : std::string("dice_mean")) + ": " +
+             missing.reason;
   for (std::size_t m = 0; m < data::kMarkers.size(); ++m) row += "," + number(s.brier[m]) + "," + number(s.ece[m]);
   return row + "," + (s.grade3 ? number(s.grade3->auc_macro) : std::string()) + "," + data::csv_field(notes) + "," +
          (s.diverged ? "diverged" : "ok");
