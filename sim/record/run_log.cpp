@@ -55,8 +55,6 @@ std::string csv_row(int round, const std::string& set, const EvalSummary& s) {
 
 }  // namespace
 
-std::string round_eval_json_text(const RoundEval& eval) { return round_eval_json(eval).dump(); }
-
 std::string round_json_line(const RoundRecord& record) { return round_json(record).dump(); }
 
 RoundsFile read_rounds_file(const std::filesystem::path& path, const std::string& remedy, std::size_t max_rounds) {

@@ -52,9 +52,6 @@ struct RoundRecord {
   std::optional<RoundEval> eval;
 };
 
-/// The "eval" block of a rounds.jsonl line for `eval` (JSON text).
-std::string round_eval_json_text(const RoundEval& eval);
-
 /// The rounds.jsonl line of `record` (DESIGN.md schema), without the trailing newline.
 std::string round_json_line(const RoundRecord& record);
 

@@ -278,7 +278,7 @@ class ExperimentRun {
     ReporterSettings settings;
     const RunFingerprint fingerprint = run_fingerprint(control_.config_json.empty() ? "{}" : control_.config_json,
                                                        identity_.data);
-    settings.facts = {{}, warnings_, parse_selection_rule(config_.eval.select_by), fingerprint.config, fingerprint.data};
+    settings.facts = {{}, warnings_, rule_, fingerprint.config, fingerprint.data};
     settings.facts.numerics.threads_per_worker = config_.runtime.threads_per_worker;
     settings.tensorboard = config_.runtime.tensorboard;
     settings.resumed = at_.history;
@@ -290,7 +290,7 @@ class ExperimentRun {
   // When the round just logged is the one eval.select_by chooses so far, its predictions and
   // models go to selected/ (what roc.csv, calibration.csv and cases.csv read for `selected`).
   void keep_if_selected(int round) {
-    const Selection selection = select_round(at_.history, parse_selection_rule(config_.eval.select_by));
+    const Selection selection = select_round(at_.history, rule_);
     if (!selection.score || selection.round->round != round) return;
     write_outputs(selected_dir(run_dir_), round, last_predictions_, plan_, partition_,
                   [this](std::size_t k) { return model_for(k); }, *initial_, model_file_identity());
@@ -350,6 +350,7 @@ class ExperimentRun {
   std::shared_ptr<models::Model> initial_;
   FlatParams global_;
   std::unique_ptr<Strategy> strategy_;
+  const SelectionRule rule_ = parse_selection_rule(config_.eval.select_by);  // eval.select_by, checked at load
   std::unique_ptr<SiteClock> clock_;  // federation.simulated_time: each participation's simulated seconds
   ResumePoint at_;
   std::unique_ptr<Executor> executor_;
