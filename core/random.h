@@ -22,6 +22,7 @@ enum class RngPurpose : std::uint64_t {
   kFineTune = 12,      ///< eval.finetune_epochs: fine-tuning's data order and augmentation (as the run seed)
   kSimulatedTime = 13, ///< federation.simulated_time: site profiles (round 0) and each participation's draws
   kOverSelect = 14,    ///< federation.over_select: the extra clients of a round
+  kAsyncSelect = 15,   ///< federation.aggregation fedbuff/fedasync: the idle client a free slot takes
 };
 
 /// Derives an independent 64-bit seed from (run seed, round, client, purpose) with SplitMix64

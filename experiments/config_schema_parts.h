@@ -8,6 +8,9 @@
 
 namespace fedglioma::experiments {
 
+/// `federation.*`: rounds, selection, the strategy, the virtual clock and the asynchronous federations.
+std::vector<ConfigField> federation_fields();
+
 /// `eval.*`: when to evaluate, fine-tuning before it, and the rule that picks the reported round.
 std::vector<ConfigField> eval_fields();
 

@@ -2,7 +2,7 @@
 """Plots one fedglioma run: whole-tumour Dice, marker ROC AUCs and client training loss per round.
 
 Usage:
-    /usr/bin/python3 scripts/plot_run.py RUN_DIR [--out FILE.png]
+    /usr/bin/python3 scripts/plot_run.py RUN_DIR [--out FILE.png] [--x round|simulated-hours]
 
 Reads RUN_DIR/rounds.jsonl (and RUN_DIR/config.resolved.json, when present, for the title) and
 writes RUN_DIR/plot.png unless --out names another file. The Dice and AUC panels show the external
@@ -12,7 +12,9 @@ with its n in the legend; with
 models of the sites' own (personalising strategies, fine-tuning, local mode) also each site's own
 model on its validation cases (dash-dotted, "own:<site>"). Rounds without evaluation are skipped
 there, and a null AUC (one class or none among the cases) is a gap. The loss panel is the mean
-train_loss of the clients whose status is "ok".
+train_loss of the clients whose status is "ok". With --x simulated-hours the x axis is the
+virtual clock (each line's clock_seconds, in hours) instead of the round (or, in an asynchronous
+run, the server step); it needs a run with federation.simulated_time enabled.
 
 When RUN_DIR/cross_site.csv exists (local mode, personalising strategies, fine-tuning), it also
 writes the cross-site matrix as heatmaps, the model of each site (rows) on the validation cases of
@@ -100,6 +102,8 @@ def parse_round(record):
     losses = [x for x in losses if not math.isnan(x)]
     parsed = {"round": round_, "loss": sum(losses) / len(losses) if losses else math.nan,
               "eval": None}
+    if "clock_seconds" in record:
+        parsed["hours"] = number(record, "clock_seconds") / 3600.0
     if "eval" in record:
         sites = field(record, "eval", "sites")
         if not isinstance(sites, dict):
@@ -169,14 +173,19 @@ def run_title(run_dir):
     return f"{title} ({', '.join(parts)})" if parts else title
 
 
-def style_axis(ax, title, ylabel, rounds, unit_range=True):
-    """Common look: title, labelled axes, the same integer rounds on every panel, a light grid."""
+X_LABELS = {"round": "round", "hours": "simulated hours"}
+
+
+def style_axis(ax, title, ylabel, rounds, unit_range=True, x_key="round"):
+    """Common look: title, labelled axes, the same x range on every panel (integer rounds, or
+    simulated hours), a light grid."""
     ax.set_title(title)
-    ax.set_xlabel("round")
+    ax.set_xlabel(X_LABELS[x_key])
     ax.set_ylabel(ylabel)
-    pad = max(0.5, 0.03 * (max(rounds) - min(rounds)))
+    pad = max(0.5 if x_key == "round" else 0.0, 0.03 * (max(rounds) - min(rounds))) or 0.5
     ax.set_xlim(min(rounds) - pad, max(rounds) + pad)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if x_key == "round":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     if unit_range:
         ax.set_ylim(-0.02, 1.02)
@@ -195,14 +204,15 @@ def save_png(fig, out):
             os.remove(tmp)
 
 
-def plot_run(rounds, title):
-    """The run figure: Dice, the four AUCs and the training loss, one line per evaluation set."""
+def plot_run(rounds, title, x_key="round"):
+    """The run figure: Dice, the four AUCs and the training loss, one line per evaluation set,
+    against the round or (x_key "hours") the virtual clock."""
     evaluated = [r for r in rounds if r["eval"] is not None]
     names = list(dict.fromkeys(s for r in evaluated for s in r["eval"]))  # first-seen order
     sites = iter(SITE_COLOURS * len(names))
     colours = {s: POOLED.get(s) or next(sites) for s in names}
-    x = [r["round"] for r in evaluated]
-    all_rounds = [r["round"] for r in rounds]
+    x = [r[x_key] for r in evaluated]
+    all_rounds = [r[x_key] for r in rounds]
 
     def values(name, metric):
         return [r["eval"].get(name, {}).get(metric, math.nan) for r in evaluated]
@@ -241,19 +251,19 @@ def plot_run(rounds, title):
             band(dice_ax, name, "dice_mean", colour)
             for ax, marker in zip(auc_axes, MARKERS):
                 band(ax, name, marker, colour)
-    style_axis(dice_ax, "(a) Whole-tumour Dice", "Dice", all_rounds)
+    style_axis(dice_ax, "(a) Whole-tumour Dice", "Dice", all_rounds, x_key=x_key)
     dice_ax.legend([Line2D([], [], color="grey"), Line2D([], [], color="grey", ls="--")],
                    ["mean", "median"], loc="lower right", fontsize="small")
     for ax, letter, label in zip(auc_axes, "bcde", MARKERS.values()):
         ax.axhline(0.5, color="grey", lw=0.8, ls=":")
-        style_axis(ax, f"({letter}) {label}", "ROC AUC", all_rounds)
+        style_axis(ax, f"({letter}) {label}", "ROC AUC", all_rounds, x_key=x_key)
     if not evaluated:
         for ax in axes.flat[:5]:
             ax.text(0.5, 0.5, "no evaluated rounds", ha="center", transform=ax.transAxes)
 
     loss_ax.plot(all_rounds, [r["loss"] for r in rounds], color="black", marker="o", ms=3)
     style_axis(loss_ax, '(f) Mean client train loss (status "ok")', "train loss", all_rounds,
-               unit_range=False)
+               unit_range=False, x_key=x_key)
 
     fig.suptitle(title)
     ncol = min(len(names), 6) or 1
@@ -327,16 +337,24 @@ def main():
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--out", metavar="FILE.png", help="default: RUN_DIR/plot.png")
     parser.add_argument("--cross-site-out", metavar="FILE.png", help="default: RUN_DIR/cross_site.png")
+    parser.add_argument("--x", choices=("round", "simulated-hours"), default="round",
+                        help="the x axis: rounds (default) or the virtual clock's hours")
     args = parser.parse_args()
     out = args.out or os.path.join(args.run_dir, "plot.png")
     try:
         rounds = read_rounds(args.run_dir)
         if not rounds:
             raise InputError(f"{os.path.join(args.run_dir, 'rounds.jsonl')}: no rounds yet")
+        x_key = "hours" if args.x == "simulated-hours" else "round"
+        untimed = [r["round"] for r in rounds if x_key not in r]
+        if untimed:
+            raise InputError(f"{os.path.join(args.run_dir, 'rounds.jsonl')}: round {untimed[0]} has no "
+                             "clock_seconds; --x simulated-hours needs a run with "
+                             "federation.simulated_time enabled")
         title = run_title(args.run_dir)
         cross_site = os.path.join(args.run_dir, "cross_site.csv")
         matrix = read_cross_site(cross_site) if os.path.exists(cross_site) else None
-        save_png(plot_run(rounds, title), out)
+        save_png(plot_run(rounds, title, x_key), out)
         if matrix:
             save_png(plot_cross_site(*matrix, title),
                      args.cross_site_out or os.path.join(args.run_dir, "cross_site.png"))

@@ -98,6 +98,15 @@ struct SimulatedTimeConfig {
   std::map<std::string, double> site_megabits_per_second;
   double jitter = 0.0;            ///< each participation's times x U(1 - jitter, 1 + jitter)
   std::string profile = "none";   ///< none | fets2022 (measured per-institution timings)
+  double budget_s = 0.0;          ///< the asynchronous federations stop at this simulated time; 0: none
+};
+
+/// `federation.staleness`: how much an asynchronous update counts after tau server steps
+/// (sim/run/staleness.h).
+struct StalenessConfig {
+  std::string function = "polynomial";  ///< constant | polynomial | hinge
+  double exponent = 0.5;                ///< polynomial: 1 / (1 + tau)^exponent
+  double hinge_a = 10.0, hinge_b = 4.0;  ///< hinge: 1 while tau <= b, then 1 / (a (tau - b) + 1)
 };
 
 /// `federation`: the rounds.
@@ -112,6 +121,15 @@ struct FederationConfig {
   SimulatedTimeConfig simulated_time;
   double deadline_s = 0.0;   ///< simulated seconds a round waits for updates; 0: no deadline
   double over_select = 0.0;  ///< extra clients selected (a fraction of the round's); the first arrivals count
+  /// synchronous (rounds) | fedbuff (Nguyen et al. 2022) | fedasync (Xie et al. 2019): the last two
+  /// on the virtual clock, one rounds.jsonl line per server step (sim/run/async_loop.h).
+  std::string aggregation = "synchronous";
+  int concurrency = 0;       ///< clients training at once; 0: every client
+  int buffer_size = 0;       ///< fedbuff: K, the arrivals each server step applies
+  double server_lr = 1.0;    ///< fedbuff: eta_g, for strategies without a server optimizer of their own
+  double mixing = 0.6;       ///< fedasync: alpha
+  int max_staleness = 0;     ///< updates older than this many server steps are dropped; 0: no limit
+  StalenessConfig staleness;
 };
 
 /// `eval`: when to evaluate the global model.

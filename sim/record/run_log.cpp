@@ -18,6 +18,21 @@ namespace {
 
 using nlohmann::json;
 
+// An asynchronous arrival's fields: base_version, staleness, staleness_weight, arrival_seconds.
+void add_async_fields(const ClientRecord& c, json& out) {
+  if (c.base_version) out["base_version"] = *c.base_version;
+  if (c.staleness) out["staleness"] = *c.staleness;
+  if (c.staleness_weight) out["staleness_weight"] = *c.staleness_weight;
+  if (c.arrival_seconds) out["arrival_seconds"] = *c.arrival_seconds;
+}
+
+void read_async_fields(const json& c, ClientRecord& out) {
+  if (c.contains("base_version")) out.base_version = c["base_version"].get<std::int64_t>();
+  if (c.contains("staleness")) out.staleness = c["staleness"].get<std::int64_t>();
+  if (c.contains("staleness_weight")) out.staleness_weight = c["staleness_weight"].get<double>();
+  if (c.contains("arrival_seconds")) out.arrival_seconds = c["arrival_seconds"].get<double>();
+}
+
 json round_json(const RoundRecord& r) {
   json clients = json::array();
   for (const ClientRecord& c : r.clients)
@@ -27,10 +42,12 @@ json round_json(const RoundRecord& r) {
   for (std::size_t i = 0; i < r.clients.size(); ++i) {
     if (r.clients[i].simulated_seconds) clients[i]["simulated_seconds"] = *r.clients[i].simulated_seconds;
     if (r.clients[i].skipped_steps) clients[i]["skipped_steps"] = r.clients[i].skipped_steps;
+    add_async_fields(r.clients[i], clients[i]);
   }
   json out = {{"round", r.round}, {"seconds", r.seconds}, {"clients", clients}};
   if (r.skipped) out["skipped"] = *r.skipped;
   if (r.simulated_seconds) out["simulated_seconds"] = *r.simulated_seconds;
+  if (r.clock_seconds) out["clock_seconds"] = *r.clock_seconds;
   if (r.task_log_variance) {
     json s = {{"mask", (*r.task_log_variance)[0]}};
     for (std::size_t m = 0; m < data::kMarkers.size(); ++m) s[data::kMarkers[m]] = (*r.task_log_variance)[m + 1];
@@ -88,10 +105,12 @@ RoundRecord round_from_json_line(const std::string& line) {
       record.train_seconds = c.value("train_seconds", 0.0);
       record.skipped_steps = c.value("skipped_steps", std::int64_t{0});
       if (c.contains("simulated_seconds")) record.simulated_seconds = c["simulated_seconds"].get<double>();
+      read_async_fields(c, record);
       r.clients.push_back(record);
     }
     if (j.contains("skipped")) r.skipped = j["skipped"].get<std::string>();
     if (j.contains("simulated_seconds")) r.simulated_seconds = j["simulated_seconds"].get<double>();
+    if (j.contains("clock_seconds")) r.clock_seconds = j["clock_seconds"].get<double>();
     if (j.contains("task_log_variance")) {
       const json& s = j["task_log_variance"];
       r.task_log_variance = {s.at("mask").get<double>(), 0, 0, 0, 0};

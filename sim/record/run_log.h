@@ -27,6 +27,8 @@ inline constexpr const char* kLate = "late";
 /// ClientRecord::status (its start) of an extra client (federation.over_select) that would arrive
 /// after the round already had the updates it asked for.
 inline constexpr const char* kSurplus = "surplus";
+/// ClientRecord::status (its start) of an asynchronous update older than federation.max_staleness.
+inline constexpr const char* kStale = "stale";
 
 /// One client's part in a round, as logged.
 struct ClientRecord {
@@ -38,6 +40,10 @@ struct ClientRecord {
   double train_seconds = 0.0;        ///< wall time of its local training
   std::int64_t skipped_steps = 0;    ///< float16 loss-scaling overflows (logged when non-zero)
   std::optional<double> simulated_seconds;  ///< federation.simulated_time: compute + transfer
+  /// The asynchronous federations: the server version its model came from, the server steps
+  /// applied since (its staleness tau), the weight s(tau), and when its update arrived (simulated).
+  std::optional<std::int64_t> base_version, staleness;
+  std::optional<double> staleness_weight, arrival_seconds;
 };
 
 /// Everything a round logs; one line of rounds.jsonl.
@@ -47,6 +53,7 @@ struct RoundRecord {
   std::vector<ClientRecord> clients;
   std::optional<std::string> skipped;       ///< why the global model was not updated this round
   std::optional<double> simulated_seconds;  ///< federation.simulated_time: the slowest client
+  std::optional<double> clock_seconds;      ///< the virtual clock at the round's (server step's) end
   /// model.task_uncertainty: the global model's s_t = log sigma_t^2 (mask, then kMarkers order)
   std::optional<std::array<double, 5>> task_log_variance;
   std::optional<RoundEval> eval;

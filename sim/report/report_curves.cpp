@@ -22,17 +22,27 @@ std::optional<double> bound(const json& interval, std::size_t i) {
              : std::nullopt;
 }
 
+// Where a round lies on the x axis: its number, or (hours) the virtual clock at its end in hours.
+std::optional<double> x_of(const json& round, bool hours) {
+  if (!hours) {
+    const std::optional<int> number = round_number(round);
+    return number ? std::optional<double>(*number) : std::nullopt;
+  }
+  const std::optional<double> clock = number_at(round, {"clock_seconds"});
+  return clock ? std::optional<double>(*clock / 3600.0) : std::nullopt;
+}
+
 // A series over the evaluated rounds: `value` and `interval` of the set at `set` of each.
 LineSeries eval_series(const RunFiles& run, const SetKey& set, std::initializer_list<const char*> value,
-                       std::initializer_list<const char*> interval) {
+                       std::initializer_list<const char*> interval, bool hours = false) {
   LineSeries s;
   s.name = set.title;
   s.dashed = std::string(set.key) == "external";
   for (const json& r : run.rounds) {
     const json& summary = json_at(r, {"eval", set.key});
-    const std::optional<int> number = round_number(r);
-    if (!summary.is_object() || !number) continue;
-    s.x.push_back(*number);
+    const std::optional<double> x = x_of(r, hours);
+    if (!summary.is_object() || !x) continue;
+    s.x.push_back(*x);
     s.y.push_back(number_at(summary, value));
     const json& ci = json_at(summary, interval);
     s.lower.push_back(bound(ci, 0));
@@ -105,6 +115,26 @@ LineChart loss_chart(const RunFiles& run) {
   return chart;
 }
 
+// Mean Dice against the virtual clock, when the run kept one (federation.simulated_time): empty
+// otherwise.
+std::string clock_figure(const RunFiles& run) {
+  bool clocked = false;
+  for (const json& r : run.rounds) clocked = clocked || number_at(r, {"clock_seconds"}).has_value();
+  if (!clocked) return "";
+  LineChart dice;
+  dice.title = "Mean Dice against simulated time";
+  dice.x_label = "simulated hours";
+  dice.y_label = "mean Dice";
+  dice.y_min = 0;
+  dice.y_max = 1;
+  for (const SetKey& set : kCurveSets)
+    dice.series.push_back(eval_series(run, set, {"dice_mean"}, {"dice_mean_ci", "interval"}, true));
+  return figure(line_chart_svg(dice), "mean Dice against simulated hours",
+                "Mean Dice on the pooled validation cases and the external set against the virtual clock "
+                "(clock_seconds: each round's, or asynchronous server step's, simulated end); shaded: 95 % bootstrap "
+                "interval.");
+}
+
 }  // namespace
 
 std::string round_curves_section(const RunFiles& run) {
@@ -130,6 +160,7 @@ std::string round_curves_section(const RunFiles& run) {
                    marker_title(marker) + " AUC on the validation and external cases" + in_parentheses(auc.note, "") +
                        "; shaded: 95 % DeLong interval, clipped to [0, 1]." + gaps);
   }
+  body += clock_figure(run);
   body += figure(line_chart_svg(loss_chart(run)), "training loss per round",
                  "Mean of the clients' local training loss (multi-task: segmentation plus markers); clients that "
                  "dropped out or failed are left out of the mean.");

@@ -8,6 +8,7 @@
 #include "core/json_document.h"
 #include "core/remove_tree.h"
 #include "core/state_bundle.h"
+#include "sim/run/async_state.h"
 #include "sim/state/client_state.h"
 #include "sim/strategy/strategy.h"
 
@@ -84,7 +85,8 @@ void check_checkpoint_config(const fs::path& run_dir, const std::string& config_
 }
 
 void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const FlatParams& global,
-                     const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity) {
+                     const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity,
+                     const AsyncState* async) {
   const fs::path dir = run_dir / "checkpoints";
   const std::string snapshot = "clients-r" + std::to_string(progress.round);
   remove_tree(dir / snapshot);  // left by an attempt killed before latest.state named it
@@ -96,6 +98,7 @@ void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const
   state.texts["identity_data"] = identity.data;
   state.buffers["global"] = global;
   strategy.save(state);
+  if (async) async->save(state);
   state.texts["client_state"] = snapshot;
   state.texts["client_state_entries"] = clients.snapshot(dir / snapshot);
   save_bundle(state, checkpoint_path(run_dir));
@@ -106,7 +109,7 @@ void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const
 }
 
 RunProgress load_checkpoint(const fs::path& run_dir, FlatParams& global, ClientStateStore& clients,
-                            Strategy& strategy, const RunIdentity& expected) {
+                            Strategy& strategy, const RunIdentity& expected, AsyncState* async) {
   const fs::path file = checkpoint_path(run_dir);
   const StateBundle state = load_bundle(file);
   check_identity(file, state, expected);
@@ -118,9 +121,16 @@ RunProgress load_checkpoint(const fs::path& run_dir, FlatParams& global, ClientS
                       "resumed: start the run again");
   if (snapshot->second.rfind("clients-r", 0) != 0 || snapshot->second.find('/') != std::string::npos)
     throw IoError("'" + file.string() + "': checkpoint state is truncated or corrupt");
+  AsyncState server;
+  try {
+    if (async) server.load(state);
+  } catch (const IoError& e) {
+    throw IoError("'" + file.string() + "': " + e.what());
+  }
   clients.restore(file.parent_path() / snapshot->second, entries->second);
   global = state.buffers.at("global");
   strategy.load(state);
+  if (async) *async = std::move(server);
   RunProgress progress;
   progress.round = static_cast<int>(state.integers.at("round"));
   const auto ms = state.integers.find("milliseconds"), processes = state.integers.find("processes");

@@ -11,6 +11,7 @@ namespace fedglioma::sim {
 
 class ClientStateStore;
 class Strategy;
+struct AsyncState;
 
 /// What a run trains from: its resolved config (JSON text) and one fingerprint per case ("id hex"
 /// lines in manifest order, see data::Sample::fingerprint). A checkpoint carries the identity it
@@ -43,9 +44,11 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);
 /// hard-linked, not copied). `latest.state` is written last and atomically and names its
 /// snapshot, so a kill at any point leaves the previous checkpoint whole; older snapshots are
 /// removed after it. Nothing else is needed to resume: every random draw is keyed by (seed,
-/// round, client, purpose).
+/// round, client, purpose). An asynchronous run adds its server's state (`async`: the clock, the
+/// clients in flight and the models they started from).
 void save_checkpoint(const std::filesystem::path& run_dir, const RunProgress& progress, const FlatParams& global,
-                     const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity);
+                     const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity,
+                     const AsyncState* async = nullptr);
 
 /// Refuses (ConfigError naming each changed key with both values) a resume whose resolved config
 /// `config_json` differs from the one the run's checkpoint was written under; reads only the
@@ -55,8 +58,9 @@ void check_checkpoint_config(const std::filesystem::path& run_dir, const std::st
 /// Restores what save_checkpoint wrote into `global`, `clients` and `strategy`; returns the progress
 /// it was written with. Throws IoError naming the file when it is missing or damaged, and
 /// ConfigError naming what changed (config keys with both values, case ids) when `expected` is
-/// not the identity it was written under: nothing is restored then.
+/// not the identity it was written under: nothing is restored then. `async` receives an
+/// asynchronous run's server state.
 RunProgress load_checkpoint(const std::filesystem::path& run_dir, FlatParams& global, ClientStateStore& clients,
-                            Strategy& strategy, const RunIdentity& expected);
+                            Strategy& strategy, const RunIdentity& expected, AsyncState* async = nullptr);
 
 }  // namespace fedglioma::sim

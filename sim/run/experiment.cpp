@@ -21,6 +21,7 @@
 #include "data/sample_store.h"
 #include "models/model.h"
 #include "models/model_factory.h"
+#include "sim/run/async_loop.h"
 #include "sim/run/checkpoint.h"
 #include "sim/run/run_cases.h"
 #include "sim/state/client_state.h"
@@ -75,17 +76,18 @@ std::vector<std::string> run_devices(const ExperimentConfig& config, const RunCo
 // `strategy`), with the rounds logged up to it. Later lines (and one cut short by a kill) go.
 struct ResumePoint {
   int first_round = 1;
+  AsyncState async;  // an asynchronous run's server at the checkpoint
   std::vector<RoundRecord> history;
   RunProgress before;  // the processes before this one, up to the checkpoint
 };
 
 ResumePoint resume_run(const fs::path& run_dir, FlatParams& global, ClientStateStore& clients, Strategy& strategy,
-                       const RunIdentity& identity, std::ostream& console, bool writes) {
+                       const RunIdentity& identity, std::ostream& console, bool writes, bool async) {
   ResumePoint at;
   at.before.processes = 0;
   // Without a checkpoint (runtime.checkpoint_every 0, a kill or a full disk before the first
   // one) the run starts over: round 1 follows from the seed alone.
-  if (fs::exists(checkpoint_path(run_dir))) at.before = load_checkpoint(run_dir, global, clients, strategy, identity);
+  if (fs::exists(checkpoint_path(run_dir))) at.before = load_checkpoint(run_dir, global, clients, strategy, identity, async ? &at.async : nullptr);
   at.first_round = at.before.round + 1;
   const fs::path rounds_path = run_dir / "rounds.jsonl";
   RoundsFile logged = read_rounds_file(rounds_path, "the run cannot be resumed from it",
@@ -180,7 +182,8 @@ class ExperimentRun {
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local") warnings_ = strategy_warnings(fed.strategy, config.train);
     for (const std::string& warning : warnings_) console << "fedglioma: warning: " << warning << "\n";
-    if (control.resume) at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_);
+    if (control.resume)
+      at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_, asynchronous());
     else at_.before.processes = 0;
     if (writes_) reporters_ = make_reporters();
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
@@ -197,22 +200,42 @@ class ExperimentRun {
 
   void run() {
     const FederationConfig& fed = config_.federation;
+    // The learning rate follows the server version the client starts from (round - 1 in a
+    // synchronous round); `round` keys the client's draws.
     const ClientTrainer trainer = [this](Worker& worker, const ClientTask& task, std::size_t client, int round) {
-      return train_client(worker, task, *store_, partition_.clients[client].train, config_.train,
-                          round_lr(config_.train, round, config_.federation.rounds), config_.runtime.seed, round, client);
+      const double lr = round_lr(config_.train, static_cast<int>(task.model_version) + 1, config_.federation.rounds);
+      return train_client(worker, task, *store_, partition_.clients[client].train, config_.train, lr,
+                          config_.runtime.seed, round, client);
     };
     RoundProgress progress(console_, control_.progress, at_.first_round, fed.rounds);
-    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, round_loop_settings(config_, partition_, *clock_), progress,
-                   processes_);
     for (const auto& r : reporters_) r->start();
-    loop.run(at_.first_round, fed.rounds, global_, hooks());
+    const int last = asynchronous() ? run_async(trainer, progress) : run_rounds(trainer, progress);
     // A run resumed after its last round re-evaluates the final model for predictions.csv.
-    if (last_eval_round_ == 0) evaluate(fed.rounds, 0);  // predictions only; the metrics were logged before
-    if (plan_.covers != EvalModels::kGlobal) cross_site_csv_ = cross_site(fed.rounds);
+    if (last_eval_round_ == 0) evaluate(last, 0);  // predictions only; the metrics were logged before
+    if (plan_.covers != EvalModels::kGlobal) cross_site_csv_ = cross_site(last);
     finish();
   }
 
  private:
+  bool asynchronous() const { return config_.federation.aggregation != "synchronous"; }
+
+  int run_rounds(const ClientTrainer& trainer, RoundProgress& progress) {
+    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, round_loop_settings(config_, partition_, *clock_),
+                   progress, processes_);
+    loop.run(at_.first_round, config_.federation.rounds, global_, hooks());
+    return config_.federation.rounds;
+  }
+
+  // Server steps on the virtual clock; the last one taken (the budget may end the run early).
+  int run_async(const ClientTrainer& trainer, RoundProgress& progress) {
+    AsyncLoop loop(*strategy_, *executor_, trainer, async_settings(config_, partition_, *clock_), progress, processes_);
+    if (at_.first_round > 1) loop.restore(std::move(at_.async));
+    async_loop_ = &loop;
+    const int last = loop.run(at_.first_round, config_.federation.rounds, global_, hooks());
+    async_loop_ = nullptr;
+    return last;
+  }
+
   // The run's files (rank 0) and the end: every process waits for the others here, so rank 0,
   // which serves the rendezvous, is the last to leave.
   void finish() {
@@ -244,8 +267,8 @@ class ExperimentRun {
   RoundHooks hooks() {
     RoundHooks hooks;
     hooks.annotate = [this](RoundRecord& record, const FlatParams& now) { annotate(record, now); };
-    hooks.evaluate = [this](int round) -> std::optional<RoundEval> {
-      if (round % config_.eval.every != 0 && round != config_.federation.rounds) return std::nullopt;
+    hooks.evaluate = [this](int round, bool last) -> std::optional<RoundEval> {
+      if (round % config_.eval.every != 0 && !last) return std::nullopt;
       return evaluate(round, derive_seed(config_.runtime.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kBootstrap));
     };
     hooks.report = [this](const RoundRecord& record) {
@@ -253,19 +276,22 @@ class ExperimentRun {
       at_.history.push_back(record);
       if (writes_ && record.eval) keep_if_selected(record.round);
     };
-    hooks.checkpoint = [this](int round) {
+    hooks.checkpoint = [this](int round, bool last) {
       const int every = config_.runtime.checkpoint_every;
       if (!writes_) return;  // rank 0's checkpoint holds the state every process shares
-      if (every <= 0 || (round % every != 0 && round != config_.federation.rounds)) return;
+      if (every <= 0 || (round % every != 0 && !last)) return;
       save_checkpoint(run_dir_, {round, at_.before.seconds + seconds_since(start_), at_.before.processes + 1}, global_,
-                      client_state_, *strategy_, identity_);
+                      client_state_, *strategy_, identity_, async_loop_ ? &async_loop_->checkpoint_state() : nullptr);
     };
     return hooks;
   }
 
   void annotate(RoundRecord& record, const FlatParams& now) const {
-    if (config_.federation.simulated_time.enabled)
+    if (config_.federation.simulated_time.enabled && !asynchronous()) {
       add_simulated_time(record, *clock_, client_ids(partition_), config_.federation.deadline_s);
+      const double before = at_.history.empty() ? 0.0 : at_.history.back().clock_seconds.value_or(0.0);
+      record.clock_seconds = before + record.simulated_seconds.value_or(0.0);
+    }
     if (!config_.model.task_uncertainty || strategy_->personal()) return;
     // By name: LibTorch lists a module's own parameters (this one) before its children's.
     const auto [begin, end] = flat_range(*initial_, "task_log_variance");
@@ -352,6 +378,7 @@ class ExperimentRun {
   std::unique_ptr<Strategy> strategy_;
   const SelectionRule rule_ = parse_selection_rule(config_.eval.select_by);  // eval.select_by, checked at load
   std::unique_ptr<SiteClock> clock_;  // federation.simulated_time: each participation's simulated seconds
+  const AsyncLoop* async_loop_ = nullptr;  // while an asynchronous run's loop runs: its checkpoint state
   ResumePoint at_;
   std::unique_ptr<Executor> executor_;
   EvalPlan plan_;

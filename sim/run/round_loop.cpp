@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "sim/run/client_failure.h"
 #include "sim/state/client_state.h"
 #include "sim/train/update_exchange.h"
 #include "sim/workers/executor.h"
@@ -20,26 +21,6 @@ namespace fedglioma::sim {
 namespace {
 
 constexpr const char* kOptimizer = "optimizer";  // train.keep_optimizer_state: the client's serialised optimizer
-
-std::string describe(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return message_of(e);
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
-// A client's failure leaves it out of the round, except data changed under the run, which stops it.
-void rethrow_if_data_changed(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const DataChangedError&) {
-    throw;
-  } catch (...) {
-  }
-}
 
 }  // namespace
 
@@ -192,7 +173,7 @@ std::vector<RoundLoop::Outcome> RoundLoop::train_and_add(int round, const FlatPa
     } catch (...) {
       outcomes[j].error = std::current_exception();
     }
-    if (shared) sent[k] = {j, outcomes[j].error ? describe(outcomes[j].error) : "", outcomes[j].error ? ClientUpdate() : updates[j]};
+    if (shared) sent[k] = {j, outcomes[j].error ? failure_message(outcomes[j].error) : "", outcomes[j].error ? ClientUpdate() : updates[j]};
     std::lock_guard<std::mutex> lock(order_mutex);
     done[j] = 1;
     drain();
@@ -225,7 +206,7 @@ RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
     Outcome& o = outcomes[j];
     if (o.error) {
       rethrow_if_data_changed(o.error);
-      c.status = "failed: " + describe(o.error);
+      c.status = "failed: " + failure_message(o.error);
       continue;
     }
     if (!o.usable) {
@@ -256,13 +237,13 @@ void RoundLoop::run(int first, int last, FlatParams& global, const RoundHooks& h
     const auto start = Clock::now();
     RoundRecord record = train_round(round, global);
     if (hooks.annotate) hooks.annotate(record, global);
-    if (hooks.evaluate) record.eval = hooks.evaluate(round);
+    if (hooks.evaluate) record.eval = hooks.evaluate(round, round == last);
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     hooks.report(record);
     if (record.skipped && settings_.stop_below_min_clients)
       throw Error("round " + std::to_string(round) + ": " + *record.skipped +
                   "; stopping (federation.below_min_clients = \"stop\")");
-    if (hooks.checkpoint) hooks.checkpoint(round);
+    if (hooks.checkpoint) hooks.checkpoint(round, round == last);
   }
 }
 

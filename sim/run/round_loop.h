@@ -10,6 +10,7 @@
 #include "core/aggregate.h"
 #include "sim/train/client_training.h"
 #include "sim/record/run_log.h"
+#include "sim/run/round_hooks.h"
 #include "sim/run/simulated_time.h"
 
 namespace fedglioma::sim {
@@ -21,11 +22,6 @@ class RoundAggregator;
 class RoundProgress;
 class Strategy;
 struct Worker;
-
-/// Trains `client` in `round` from `task` on `worker`: train_client in a run; tests inject clients
-/// that fail or return non-finite weights.
-using ClientTrainer =
-    std::function<ClientUpdate(Worker& worker, const ClientTask& task, std::size_t client, int round)>;
 
 /// The clients as the loop sees them, in client-id order (the aggregation order), and the rules
 /// of participation (federation.dropout, min_clients, below_min_clients).
@@ -48,19 +44,6 @@ struct RoundLoopSettings {
 /// optimizer state, seed, and the virtual clock's arrivals for federation.deadline_s and
 /// federation.over_select (`clock` outlives the settings).
 RoundLoopSettings round_loop_settings(const ExperimentConfig& config, const Partition& partition, const SiteClock& clock);
-
-/// What a run does around training and aggregation, at fixed points of each round.
-struct RoundHooks {
-  /// Adds what the run knows to the round's record after aggregation (task log variances,
-  /// simulated time). May be empty.
-  std::function<void(RoundRecord& record, const FlatParams& global)> annotate;
-  /// The round's evaluation, or nullopt when the round is not evaluated.
-  std::function<std::optional<RoundEval>(int round)> evaluate;
-  /// Reports the finished round (rounds.jsonl, the console, the history).
-  std::function<void(const RoundRecord& record)> report;
-  /// After the report: writes a checkpoint when one is due.
-  std::function<void(int round)> checkpoint;
-};
 
 /// The federated round, written once for every strategy and mode:
 /// select -> configure -> train on the executor -> collect in client-id order -> aggregate ->

@@ -48,6 +48,28 @@ write_run "$TMP/run" fedprox 0 0
 check_png "$TMP/run/plot.png"
 "$PY" "$SCRIPTS/plot_run.py" "$TMP/run" --out "$TMP/run-custom.png"
 check_png "$TMP/run-custom.png"
+# Against the virtual clock: every line needs clock_seconds, and the axis says hours.
+expect_error "no clock" "round 1 has no clock_seconds; --x simulated-hours needs" \
+  "$PY" "$SCRIPTS/plot_run.py" "$TMP/run" --x simulated-hours --out "$TMP/hours.png"
+[[ ! -e "$TMP/hours.png" ]] || fail "plot_run.py left a PNG after an error"
+cp -r "$TMP/run" "$TMP/clocked"
+"$PY" -c 'import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+for l in lines: l["clock_seconds"] = 1800 * l["round"]
+open(sys.argv[1], "w").write("".join(json.dumps(l) + "\n" for l in lines))' "$TMP/clocked/rounds.jsonl"
+"$PY" "$SCRIPTS/plot_run.py" "$TMP/clocked" --x simulated-hours --out "$TMP/hours.png"
+check_png "$TMP/hours.png"
+"$PY" - "$SCRIPTS" "$TMP/clocked" <<'PYTHON' || fail "plot_run.py: the simulated-hours axis is wrong"
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot_run
+rounds = plot_run.read_rounds(sys.argv[2])
+fig = plot_run.plot_run(rounds, "t", "hours")
+dice = fig.axes[0]
+assert dice.get_xlabel() == "simulated hours", dice.get_xlabel()
+xs = list(dice.lines[0].get_xdata())
+assert xs == [0.5, 1.5, 2.0], xs  # rounds 1, 3, 4 evaluated, at 1800 s, 5400 s, 7200 s
+PYTHON
 
 # A personalised run: each site's own model per round, and the cross-site matrix.
 write_run "$TMP/own" fedper 0 0

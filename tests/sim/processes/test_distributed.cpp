@@ -92,6 +92,29 @@ TEST_CASE("two processes give one process's metrics and files for fedavg, fedada
   }
 }
 
+TEST_CASE("two processes give one process's metrics for FedBuff, FedAsync and a round deadline",
+          "[distributed][async][slow][may_skip]") {
+  if (skip_without_gloo()) return;
+  const std::vector<std::string> clock = {"partition.scheme=iid", "partition.num_clients=4", "federation.rounds=4",
+                                          "federation.simulated_time.enabled=true",
+                                          "federation.simulated_time.profile=fets2022"};
+  const std::vector<std::vector<std::string>> variants = {
+      {"federation.aggregation=fedbuff", "federation.concurrency=3", "federation.buffer_size=2"},
+      {"federation.aggregation=fedasync", "federation.concurrency=2"},
+      {"federation.deadline_s=600"}};
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    std::vector<std::string> overrides = clock;
+    overrides.insert(overrides.end(), variants[v].begin(), variants[v].end());
+    INFO(variants[v].front());
+    const fs::path one = fedglioma::testing::tiny_run("dist-async-one-" + std::to_string(v), overrides);
+    const fs::path dir = fedglioma::testing::temp_dir("dist-async-two-" + std::to_string(v));
+    std::string output;
+    REQUIRE(run_command(launch_command(dir, 2, overrides), &output) == 0);
+    INFO(output);
+    require_same_run(one, dir / "run");
+  }
+}
+
 TEST_CASE("two processes give one process's own models for ditto, fedrep and fine-tuning", "[distributed][slow][may_skip]") {
   if (skip_without_gloo()) return;
   const std::vector<std::vector<std::string>> variants = {

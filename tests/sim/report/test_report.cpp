@@ -367,3 +367,20 @@ TEST_CASE("fedglioma report refuses a folder that is not a finished run, naming 
   CHECK_THROWS_WITH(fedglioma::experiments::run_report({damaged, {}}, console), Catch::Contains("summary.json"));
   CHECK_FALSE(fs::exists(damaged / "report.html"));
 }
+
+TEST_CASE("a run on the virtual clock also plots Dice against simulated hours", "[report]") {
+  const fs::path run = fake_run("report-clock");
+  REQUIRE(fedglioma::sim::report_html(run).find("against simulated hours") == std::string::npos);
+  std::ifstream in(run / "rounds.jsonl");
+  std::string clocked;
+  for (std::string line; std::getline(in, line);) {
+    json r = json::parse(line);
+    r["clock_seconds"] = 1800 * r["round"].get<int>();  // round 2 ends at 1 h, round 4 at 2 h
+    clocked += r.dump() + "\n";
+  }
+  in.close();
+  write(run / "rounds.jsonl", clocked);
+  const std::string svg = image(fedglioma::sim::report_html(run), "mean Dice against simulated hours");
+  CHECK_THAT(svg, Catch::Contains("simulated hours"));
+  CHECK_THAT(svg, Catch::Contains("validation"));
+}

@@ -108,7 +108,7 @@ TEST_CASE("a round with fewer usable updates than min_clients keeps the model, a
   std::vector<int> reported, checkpointed;
   RoundHooks hooks;
   hooks.report = [&](const RoundRecord& r) { reported.push_back(r.round); };
-  hooks.checkpoint = [&](int round) { checkpointed.push_back(round); };
+  hooks.checkpoint = [&](int round, bool) { checkpointed.push_back(round); };
   REQUIRE_THROWS_WITH(f.loop().run(1, 3, global, hooks), Catch::Contains("round 1") && Catch::Contains("stopping"));
   REQUIRE(reported == std::vector<int>{1});
   REQUIRE(checkpointed.empty());
@@ -123,13 +123,15 @@ TEST_CASE("the round loop runs annotate, evaluate, report and checkpoint in that
   hooks.annotate = [&](RoundRecord& r, const FlatParams& now) {
     calls.push_back("annotate " + std::to_string(r.round) + " " + std::to_string(now[0]));
   };
-  hooks.evaluate = [&](int round) -> std::optional<RoundEval> {
-    calls.push_back("evaluate " + std::to_string(round));
+  hooks.evaluate = [&](int round, bool last) -> std::optional<RoundEval> {
+    calls.push_back("evaluate " + std::to_string(round) + (last ? " last" : ""));
     return std::nullopt;
   };
   hooks.report = [&](const RoundRecord& r) { calls.push_back("report " + std::to_string(r.round)); };
-  hooks.checkpoint = [&](int round) { calls.push_back("checkpoint " + std::to_string(round)); };
+  hooks.checkpoint = [&](int round, bool last) {
+    calls.push_back("checkpoint " + std::to_string(round) + (last ? " last" : ""));
+  };
   f.loop().run(2, 3, global, hooks);
   REQUIRE(calls == std::vector<std::string>{"annotate 2 3.400000", "evaluate 2", "report 2", "checkpoint 2",
-                                            "annotate 3 3.400000", "evaluate 3", "report 3", "checkpoint 3"});
+                                            "annotate 3 3.400000", "evaluate 3 last", "report 3", "checkpoint 3 last"});
 }
