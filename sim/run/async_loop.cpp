@@ -220,10 +220,13 @@ void AsyncLoop::step_fedbuff(std::vector<Arrived>& buffer, FlatParams& global) {
   const auto aggregator = strategy_.aggregator(global);
   for (Arrived& a : buffer) {
     require_weights(a.update, "FedBuff's buffer");
-    const FlatParams& base = *state_.models.at(a.job.base_version);
-    const float s = static_cast<float>(a.weight), keep = 1.0f - s;
-    FlatParams& w = a.update.params;
-    for (std::size_t k = 0; k < w.size(); ++k) w[k] = (s * w[k] + keep * base[k]) + (global[k] - base[k]);
+    // A fresh update (s(0) is 1) is its own corrected model: the loop would return w_i unchanged.
+    if (a.job.base_version != state_.version || a.weight != 1.0) {
+      const FlatParams& base = *state_.models.at(a.job.base_version);
+      const float s = static_cast<float>(a.weight), keep = 1.0f - s;
+      FlatParams& w = a.update.params;
+      for (std::size_t k = 0; k < w.size(); ++k) w[k] = (s * w[k] + keep * base[k]) + (global[k] - base[k]);
+    }
     aggregator->add(a.job.client, std::move(a.update));
   }
   std::optional<FlatParams> next = aggregator->finish();
