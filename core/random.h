@@ -23,6 +23,9 @@ enum class RngPurpose : std::uint64_t {
   kSimulatedTime = 13, ///< federation.simulated_time: site profiles (round 0) and each participation's draws
   kOverSelect = 14,    ///< federation.over_select: the extra clients of a round
   kAsyncSelect = 15,   ///< federation.aggregation fedbuff/fedasync: the idle client a free slot takes
+  kDpSampling = 16,    ///< federation.dp: whether a client takes part in a round (Poisson sampling)
+  kDpNoise = 17,       ///< federation.dp: the Gaussian noise of a round (central) or a client's (local)
+  kDpClipCount = 18,   ///< federation.dp.adaptive_clipping: the noise on the count of unclipped updates
 };
 
 /// Derives an independent 64-bit seed from (run seed, round, client, purpose) with SplitMix64

@@ -16,6 +16,16 @@ struct StateBundle {
   std::map<std::string, std::string> texts;
 };
 
+/// A part of a run's state that a checkpoint carries besides the model, the strategy and the
+/// clients' state (the asynchronous server between events, the privacy accounts): it adds itself
+/// to a bundle and restores itself from one (IoError when the bundle holds none or a damaged one).
+class BundlePart {
+ public:
+  virtual ~BundlePart() = default;
+  virtual void save(StateBundle& out) const = 0;
+  virtual void load(const StateBundle& in) = 0;
+};
+
 /// Writes `bundle` to `path` atomically. Throws IoError.
 void save_bundle(const StateBundle& bundle, const std::filesystem::path& path);
 

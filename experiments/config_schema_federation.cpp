@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "core/error.h"
@@ -274,11 +275,85 @@ std::vector<ConfigField> async_fields() {
   };
 }
 
+
+// The strategies whose aggregate is a mean that DP can replace by its noised one.
+bool dp_composes(const sim::StrategyConfig& s) {
+  static const std::set<std::string> mean_based = {"fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad"};
+  return mean_based.count(s.name) && !s.flag("label_aware");
+}
+
+// federation.dp needs of the rest of the config, and without it none of its options is set.
+void check_dp(const ExperimentConfig& c) {
+  const sim::FederationConfig& f = c.federation;
+  const sim::DpConfig& dp = f.dp;
+  if (!dp.enabled) {
+    const sim::DpConfig d;
+    if (dp.mode != d.mode || dp.noise_multiplier != d.noise_multiplier || dp.clip_norm != d.clip_norm ||
+        dp.adaptive_clipping || dp.target_quantile != d.target_quantile || dp.clip_lr != d.clip_lr ||
+        dp.count_noise != d.count_noise || dp.weight_cap != d.weight_cap || dp.delta != d.delta ||
+        dp.target_epsilon != d.target_epsilon)
+      throw ConfigError("federation.dp: its options are set but federation.dp.enabled is false; enable it or remove them");
+    return;
+  }
+  if (f.mode != "federated") throw ConfigError("federation.dp needs federation.mode \"federated\", not \"" + f.mode + "\"");
+  if (!dp_composes(f.strategy))
+    throw ConfigError("federation.dp does not compose with federation.strategy \"" + f.strategy.name + "\"" +
+                      (f.strategy.flag("label_aware") ? " with label_aware (its per-group weights have no bounded sensitivity)"
+                                                      : "") +
+                      ": it replaces a round's weighted mean by a clipped, noised one, so it wraps fedavg, fedprox, "
+                      "fedavgm, fedadam, fedyogi and fedadagrad");
+  if (f.aggregation == "fedasync")
+    throw ConfigError("federation.dp with federation.aggregation \"fedasync\": FedAsync applies each update alone, "
+                      "so one site's update is the whole step; use fedbuff, whose buffer DP clips and noises");
+  if (f.aggregation == "fedbuff" && f.dp.mode == "local")
+    throw ConfigError("federation.dp.mode \"local\" with fedbuff is not built; use \"central\"");
+  if (f.aggregation == "fedbuff" && f.dp.adaptive_clipping)
+    throw ConfigError("federation.dp.adaptive_clipping with fedbuff is not built: its count would need the buffer's "
+                      "own noise accounting; use a fixed clip_norm");
+  if (f.clients_per_round > 1)
+    throw ConfigError("federation.clients_per_round: under federation.dp it is each client's Poisson sampling rate, "
+                      "a fraction in (0, 1], not a count");
+  const std::string why = ": federation.dp samples clients by Poisson sampling, which its accountant assumes, and "
+                          "releases every round";
+  if (f.deadline_s > 0) throw ConfigError("federation.deadline_s = " + std::to_string(f.deadline_s) + why);
+  if (f.over_select > 0) throw ConfigError("federation.over_select = " + std::to_string(f.over_select) + why);
+  if (f.min_clients != 1) throw ConfigError("federation.min_clients = " + std::to_string(f.min_clients) + why);
+}
+
+std::vector<ConfigField> dp_fields() {
+  return {
+      boolean("federation.dp.enabled", MEMBER(federation.dp.enabled),
+              "client-level differential privacy: clipped, weighted, noised aggregates, Poisson sampling at "
+              "`clients_per_round`, and the accountant's epsilon per round ([privacy](strategies.md#differential-privacy))"),
+      text("federation.dp.mode", MEMBER(federation.dp.mode), {"central", "local"},
+           "`central`: the server noises the sum once per round; `local`: each client noises its own update"),
+      number("federation.dp.noise_multiplier", MEMBER(federation.dp.noise_multiplier), 0.0, 1e6,
+             "z: the noise's standard deviation over the clip norm (`0`: none, infinite epsilon)"),
+      number("federation.dp.clip_norm", MEMBER(federation.dp.clip_norm), 1e-12, 1e30,
+             "C: each update difference's L2 norm bound (the initial one with adaptive clipping)"),
+      boolean("federation.dp.adaptive_clipping", MEMBER(federation.dp.adaptive_clipping),
+              "Andrew et al. 2021: C <- C exp(-clip_lr (b - target_quantile)), b the noised fraction of unclipped updates"),
+      number("federation.dp.target_quantile", MEMBER(federation.dp.target_quantile), 0.0, 1.0,
+             "adaptive clipping: gamma, the quantile of the update norms C follows"),
+      number("federation.dp.clip_lr", MEMBER(federation.dp.clip_lr), 0.0, 10.0, "adaptive clipping: eta_C"),
+      number("federation.dp.count_noise", MEMBER(federation.dp.count_noise), 0.0, 1e9,
+             "adaptive clipping: sigma_b, the noise on the unclipped count (must exceed z / 2); `0`: expected "
+             "clients / 20"),
+      number("federation.dp.weight_cap", MEMBER(federation.dp.weight_cap), 0.0, 1e12,
+             "McMahan et al. 2018's w-hat: a client weighs min(training cases / cap, 1); `0`: the largest client's cases"),
+      number("federation.dp.delta", MEMBER(federation.dp.delta), 0.0, 0.999999,
+             "the delta of (epsilon, delta), per site; `0`: 1 / (10 x clients), below 1 / clients since the unit is a site"),
+      with_check(number("federation.dp.target_epsilon", MEMBER(federation.dp.target_epsilon), 0.0, 1e9,
+                        "the run stops before a round that would spend more (logged); `0`: no target"),
+                 check_dp),
+  };
+}
+
 }  // namespace
 
 std::vector<ConfigField> federation_fields() {
   std::vector<ConfigField> all;
-  for (auto part : {round_fields(), clock_fields(), async_fields()}) all.insert(all.end(), part.begin(), part.end());
+  for (auto part : {round_fields(), clock_fields(), async_fields(), dp_fields()}) all.insert(all.end(), part.begin(), part.end());
   return all;
 }
 

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-runs/async-study}
 JOBS=${JOBS:-2}
 BUDGET_S=${BUDGET_S:-10800}
-BIN=build/fedglioma
+BIN=${FEDGLIOMA:-build/fedglioma}
 mkdir -p "$OUT"
 [[ -f cohorts/async-study/manifest.json ]] ||
   "$BIN" synth --out cohorts/async-study --sites 8 --cases-per-site 12 --external-cases 32 --size 32 --seed 5 >/dev/null

@@ -109,6 +109,24 @@ struct StalenessConfig {
   double hinge_a = 10.0, hinge_b = 4.0;  ///< hinge: 1 while tau <= b, then 1 / (a (tau - b) + 1)
 };
 
+/// `federation.dp`: client-level differential privacy (sim/privacy/dp_mechanism.h): each client's
+/// update difference clipped to L2 norm clip_norm, Gaussian noise of noise_multiplier x the
+/// sensitivity on the sum (central) or on each client's update (local), clients sampled by
+/// Poisson sampling at federation.clients_per_round; accounted by core/rdp_accountant.h.
+struct DpConfig {
+  bool enabled = false;
+  std::string mode = "central";   ///< central | local
+  double noise_multiplier = 1.0;  ///< z
+  double clip_norm = 0.1;         ///< C (the initial one with adaptive clipping)
+  bool adaptive_clipping = false;  ///< Andrew et al. 2021: C follows a quantile of the update norms
+  double target_quantile = 0.5;   ///< adaptive: gamma
+  double clip_lr = 0.2;           ///< adaptive: eta_C
+  double count_noise = 0.0;       ///< adaptive: sigma_b; 0: expected clients / 20
+  double weight_cap = 0.0;        ///< McMahan et al. 2018's w-hat: w_k = min(n_k / cap, 1); 0: the largest n_k
+  double delta = 0.0;             ///< 0: 1 / (10 x clients)
+  double target_epsilon = 0.0;    ///< > 0: the run stops before a round that would exceed it
+};
+
 /// `federation`: the rounds.
 struct FederationConfig {
   std::string mode = "federated";  ///< federated | centralized (all training data pooled) | local (each site alone)
@@ -130,6 +148,7 @@ struct FederationConfig {
   double mixing = 0.6;       ///< fedasync: alpha
   int max_staleness = 0;     ///< updates older than this many server steps are dropped; 0: no limit
   StalenessConfig staleness;
+  DpConfig dp;
 };
 
 /// `eval`: when to evaluate the global model.

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -33,6 +35,34 @@ void read_async_fields(const json& c, ClientRecord& out) {
   if (c.contains("arrival_seconds")) out.arrival_seconds = c["arrival_seconds"].get<double>();
 }
 
+// An epsilon as JSON: null when infinite (no noise), which JSON cannot write.
+json epsilon_json(double epsilon) { return std::isinf(epsilon) ? json(nullptr) : json(epsilon); }
+double epsilon_from(const json& j) { return j.is_null() ? std::numeric_limits<double>::infinity() : j.get<double>(); }
+
+json privacy_json(const PrivacyRecord& p) {
+  json sites = json::object();
+  for (const auto& [id, epsilon] : p.sites) sites[id] = epsilon_json(epsilon);
+  json out = {{"epsilon", epsilon_json(p.epsilon)}, {"order", p.order}, {"delta", p.delta}, {"clip_norm", p.clip_norm},
+              {"noise_multiplier", p.noise_multiplier}, {"sites", sites}, {"update_norms", p.update_norms}};
+  if (p.unclipped_fraction) out["unclipped_fraction"] = *p.unclipped_fraction;
+  if (p.stopped) out["stopped"] = *p.stopped;
+  return out;
+}
+
+PrivacyRecord privacy_from(const json& j) {
+  PrivacyRecord p;
+  p.epsilon = epsilon_from(j.at("epsilon"));
+  p.order = j.at("order").get<double>();
+  p.delta = j.at("delta").get<double>();
+  p.clip_norm = j.at("clip_norm").get<double>();
+  p.noise_multiplier = j.at("noise_multiplier").get<double>();
+  for (const auto& [id, epsilon] : j.at("sites").items()) p.sites[id] = epsilon_from(epsilon);
+  p.update_norms = j.value("update_norms", std::map<std::string, double>{});
+  if (j.contains("unclipped_fraction")) p.unclipped_fraction = j["unclipped_fraction"].get<double>();
+  if (j.contains("stopped")) p.stopped = j["stopped"].get<std::string>();
+  return p;
+}
+
 json round_json(const RoundRecord& r) {
   json clients = json::array();
   for (const ClientRecord& c : r.clients)
@@ -54,6 +84,7 @@ json round_json(const RoundRecord& r) {
     out["task_log_variance"] = s;
   }
   if (r.eval) out["eval"] = round_eval_json(*r.eval);
+  if (r.privacy) out["privacy"] = privacy_json(*r.privacy);
   return out;
 }
 
@@ -118,6 +149,7 @@ RoundRecord round_from_json_line(const std::string& line) {
         (*r.task_log_variance)[m + 1] = s.at(data::kMarkers[m]).get<double>();
     }
     if (j.contains("eval")) r.eval = round_eval_from(j["eval"]);
+    if (j.contains("privacy")) r.privacy = privacy_from(j["privacy"]);
     return r;
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("malformed rounds.jsonl line: ") + e.what());
@@ -256,6 +288,7 @@ std::string summary_json(const std::vector<RoundRecord>& rounds, const RunTiming
   out["identity"] = {{"config", facts.config_fingerprint}, {"data", facts.data_fingerprint}};
   out["numerics"] = numerics_json(facts.numerics);
   out["warnings"] = facts.warnings;
+  if (!rounds.empty() && rounds.back().privacy) out["privacy"] = privacy_json(*rounds.back().privacy);
   return out.dump(2) + "\n";
 }
 

@@ -46,6 +46,19 @@ struct ClientRecord {
   std::optional<double> staleness_weight, arrival_seconds;
 };
 
+/// federation.dp: what a round released and what the run has spent after it.
+struct PrivacyRecord {
+  double epsilon = 0.0;           ///< the run's (its most exposed site's) after the round, at `delta`
+  double order = 0.0;             ///< the Renyi order that gave it
+  double delta = 0.0;
+  double clip_norm = 0.0;         ///< C of the round
+  double noise_multiplier = 0.0;  ///< on the update sum: z, or z_update under adaptive clipping
+  std::optional<double> unclipped_fraction;  ///< adaptive clipping: the noised fraction b
+  std::map<std::string, double> sites;        ///< each site's own epsilon (the per-site ledger)
+  std::map<std::string, double> update_norms;  ///< each contributor's update difference norm, before clipping
+  std::optional<std::string> stopped;         ///< why the run stops after this round (target_epsilon)
+};
+
 /// Everything a round logs; one line of rounds.jsonl.
 struct RoundRecord {
   int round = 0;
@@ -57,6 +70,7 @@ struct RoundRecord {
   /// model.task_uncertainty: the global model's s_t = log sigma_t^2 (mask, then kMarkers order)
   std::optional<std::array<double, 5>> task_log_variance;
   std::optional<RoundEval> eval;
+  std::optional<PrivacyRecord> privacy;  ///< federation.dp
 };
 
 /// The rounds.jsonl line of `record` (DESIGN.md schema), without the trailing newline.

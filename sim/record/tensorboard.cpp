@@ -131,6 +131,9 @@ Scalars tensorboard_scalars(const RoundRecord& record) {
   add_train(out, record);
   out.emplace_back("time/round_seconds", record.seconds);
   add(out, "time/simulated_seconds", record.simulated_seconds);
+  add(out, "time/clock_seconds", record.clock_seconds);
+  if (record.privacy && std::isfinite(record.privacy->epsilon)) out.emplace_back("privacy/epsilon", record.privacy->epsilon);
+  if (record.privacy) out.emplace_back("privacy/clip_norm", record.privacy->clip_norm);
   if (record.eval) add_eval(out, *record.eval);
   return out;
 }

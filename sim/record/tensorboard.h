@@ -19,6 +19,8 @@ namespace fedglioma::sim {
 ///   train/loss/<client id>             each client's train_loss, in the round's client order
 ///   time/round_seconds                 record.seconds
 ///   time/simulated_seconds             record.simulated_seconds (federation.simulated_time)
+///   time/clock_seconds                 record.clock_seconds (the virtual clock at the round's end)
+///   privacy/epsilon, privacy/clip_norm  record.privacy (federation.dp; epsilon only when finite)
 /// and when the round was evaluated, for each set `external`, `val`, then `test` (when the
 /// manifest has one):
 ///   <set>/dice_mean, <set>/dice_median

@@ -161,6 +161,15 @@ std::string seconds_figure(const RunFiles& run) {
                               : "Wall time of each round (training, aggregation and evaluation).");
 }
 
+// "epsilon 3.21 at delta 0.05 (order 8.5), the most exposed site's; z 1.1, C 0.1 in the last round".
+std::string privacy_text(const json& p) {
+  const std::optional<double> eps = number_at(p, {"epsilon"});
+  return "epsilon " + (eps ? fixed(*eps, 3, "?") : std::string("infinite (no noise)")) + " at delta " +
+         fixed(number_at(p, {"delta"}), 4, "?") + " (order " + fixed(number_at(p, {"order"}), 1, "?") +
+         "), the most exposed site's; noise multiplier " + fixed(number_at(p, {"noise_multiplier"}), 3, "?") +
+         ", clip norm " + fixed(number_at(p, {"clip_norm"}), 4, "?") + " in the last round";
+}
+
 }  // namespace
 
 std::string run_section(const RunFiles& run) {
@@ -174,6 +183,8 @@ std::string run_section(const RunFiles& run) {
                       fact("Manifest", escape_xml(or_unknown(text_at(c, {"data", "manifest"})))) +
                       fact("Config identity", identity_markup(run, "config")) +
                       fact("Data identity", identity_markup(run, "data"));
+  const json& privacy = json_at(run.summary, {"privacy"});
+  if (privacy.is_object()) facts += fact("Differential privacy", escape_xml(privacy_text(privacy)));
   std::string body = "<table class=\"facts\">\n" + facts + "</table>\n";
   if (run.absent.count("config.resolved.json")) body += absent_note(run.absent.at("config.resolved.json"));
   body += "<h3>Numerics</h3>\n" + numerics_table(json_at(run.summary, {"numerics"}));

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "sim/privacy/dp_mechanism.h"
 #include "sim/processes/processes.h"
 #include "sim/record/progress.h"
 #include "sim/run/client_failure.h"
@@ -217,7 +218,9 @@ void AsyncLoop::step_fedbuff(std::vector<Arrived>& buffer, FlatParams& global) {
   std::sort(buffer.begin(), buffer.end(), [](const Arrived& a, const Arrived& b) {
     return a.job.client != b.job.client ? a.job.client < b.job.client : a.job.seq < b.job.seq;
   });
-  const auto aggregator = strategy_.aggregator(global);
+  const int step = static_cast<int>(state_.version + 1);
+  std::unique_ptr<RoundAggregator> aggregator = strategy_.aggregator(global);
+  if (settings_.dp) aggregator = settings_.dp->aggregator(std::move(aggregator), global, step);
   for (Arrived& a : buffer) {
     require_weights(a.update, "FedBuff's buffer");
     // A fresh update (s(0) is 1) is its own corrected model: the loop would return w_i unchanged.
@@ -230,6 +233,7 @@ void AsyncLoop::step_fedbuff(std::vector<Arrived>& buffer, FlatParams& global) {
     aggregator->add(a.job.client, std::move(a.update));
   }
   std::optional<FlatParams> next = aggregator->finish();
+  if (settings_.dp) privacy_ = settings_.dp->finish_round(step);
   if (!next) return;
   if (settings_.server_lr != 1.0) {
     const float eta = static_cast<float>(settings_.server_lr);
@@ -251,6 +255,8 @@ RoundRecord AsyncLoop::apply(Pending& pending, FlatParams& global) {
     for (std::size_t k = 0; k < global.size(); ++k) global[k] = keep * global[k] + alpha * a.update.params[k];
   } else {
     step_fedbuff(pending.buffer, global);
+    record.privacy = std::move(privacy_);
+    privacy_.reset();
   }
   ++state_.version;
   state_.release_models();
@@ -270,11 +276,21 @@ int AsyncLoop::run(int first, int last, FlatParams& global, const RoundHooks& ho
   if (first == 1 && !pending.complete)
     throw ConfigError("federation.simulated_time.budget_s = " + std::to_string(settings_.budget_s) +
                       ": no server step completes within it; raise it");
+  if (settings_.dp && pending.complete)
+    if (const auto stop = settings_.dp->stop_before(first, buffer_clients(pending))) {
+      if (first == 1) throw ConfigError("federation.dp.target_epsilon: " + *stop + "; raise it or add noise");
+      return first - 1;  // a resumed run that had stopped
+    }
   int done = first - 1;
   for (int step = first; step <= last && pending.complete; ++step) {
     RoundRecord record = apply(pending, global);
     at_step_ = state_;
-    const bool final = step == last || !(pending = gather(global)).complete;
+    bool final = step == last || !(pending = gather(global)).complete;
+    if (!final && settings_.dp)  // the next step's release, charged to the sites its buffer holds
+      if (const auto stop = settings_.dp->stop_before(step + 1, buffer_clients(pending))) {
+        record.privacy->stopped = *stop;
+        final = true;
+      }
     if (hooks.annotate) hooks.annotate(record, global);
     if (hooks.evaluate) record.eval = hooks.evaluate(step, final);
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -282,8 +298,15 @@ int AsyncLoop::run(int first, int last, FlatParams& global, const RoundHooks& ho
     hooks.report(record);
     if (hooks.checkpoint) hooks.checkpoint(step, final);
     done = step;
+    if (final) break;
   }
   return done;
+}
+
+std::vector<std::size_t> AsyncLoop::buffer_clients(const Pending& pending) {
+  std::vector<std::size_t> out;
+  for (const Arrived& a : pending.buffer) out.push_back(a.job.client);
+  return out;
 }
 
 }  // namespace fedglioma::sim

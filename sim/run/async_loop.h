@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 
 namespace fedglioma::sim {
 
+class DpMechanism;
 class Executor;
 class Processes;
 class RoundProgress;
@@ -37,6 +39,9 @@ struct AsyncSettings {
   double budget_s = 0.0;          ///< > 0: no update arriving later is applied
   /// The virtual clock: client i's n-th participation.
   std::function<Participation(std::size_t client, int participation)> clock;
+  /// federation.dp (FedBuff only): each server step's buffer clipped, noised and charged to its
+  /// sites; target_epsilon ends the run. Null: off.
+  DpMechanism* dp = nullptr;
 };
 
 /// The settings of `config`'s asynchronous federation over `partition` on `clock` (which
@@ -98,6 +103,7 @@ class AsyncLoop {
   void train_untrained();
   RoundRecord apply(Pending& pending, FlatParams& global);
   void step_fedbuff(std::vector<Arrived>& buffer, FlatParams& global);
+  static std::vector<std::size_t> buffer_clients(const Pending& pending);
 
   Strategy& strategy_;
   Executor& executor_;
@@ -109,6 +115,7 @@ class AsyncLoop {
   bool started_ = false;
   std::map<std::uint64_t, Result> results_;  ///< trained participations still in flight, by seq
   int batches_ = 0;                          ///< training batches (the exchange's tag across processes)
+  std::optional<PrivacyRecord> privacy_;     ///< federation.dp: the last step's, until its record takes it
 };
 
 }  // namespace fedglioma::sim

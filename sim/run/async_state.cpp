@@ -1,34 +1,21 @@
 #include "sim/run/async_state.h"
 
 #include <algorithm>
-#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "core/double_text.h"
 #include "core/error.h"
 
 namespace fedglioma::sim {
 namespace {
 
-// Doubles cross the checkpoint as their bit patterns, so a resumed clock is the same to the bit.
-std::int64_t bits_of(double v) {
-  std::int64_t bits = 0;
-  std::memcpy(&bits, &v, sizeof bits);
-  return bits;
-}
-
-double from_bits(std::int64_t bits) {
-  double v = 0.0;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
-
 std::string in_flight_text(const std::vector<InFlight>& jobs) {
   std::ostringstream out;
   for (const InFlight& j : jobs)
-    out << j.client << ' ' << j.seq << ' ' << j.base_version << ' ' << j.participation << ' ' << bits_of(j.dispatched)
-        << ' ' << bits_of(j.arrival) << '\n';
+    out << j.client << ' ' << j.seq << ' ' << j.base_version << ' ' << j.participation << ' ' << double_bits(j.dispatched)
+        << ' ' << double_bits(j.arrival) << '\n';
   return out.str();
 }
 
@@ -38,8 +25,8 @@ std::vector<InFlight> in_flight_from(const std::string& text) {
   InFlight j;
   for (std::int64_t dispatched = 0, arrival = 0;
        in >> j.client >> j.seq >> j.base_version >> j.participation >> dispatched >> arrival;) {
-    j.dispatched = from_bits(dispatched);
-    j.arrival = from_bits(arrival);
+    j.dispatched = double_from_bits(dispatched);
+    j.arrival = double_from_bits(arrival);
     jobs.push_back(j);
   }
   if (!in.eof()) throw std::invalid_argument("in-flight clients");
@@ -78,7 +65,7 @@ void AsyncState::release_models(const std::vector<std::int64_t>& keep) {
 
 void AsyncState::save(StateBundle& out) const {
   out.integers["async/version"] = version;
-  out.integers["async/now"] = bits_of(now);
+  out.integers["async/now"] = double_bits(now);
   out.integers["async/next_seq"] = static_cast<std::int64_t>(next_seq);
   std::string counts;
   for (int p : participations) counts += std::to_string(p) + " ";
@@ -94,7 +81,7 @@ void AsyncState::load(const StateBundle& in) {
     throw IoError("the checkpoint holds no asynchronous server state (in-flight clients, clock)");
   AsyncState s;
   s.version = version_it->second;
-  s.now = from_bits(in.integers.at("async/now"));
+  s.now = double_from_bits(in.integers.at("async/now"));
   s.next_seq = static_cast<std::uint64_t>(in.integers.at("async/next_seq"));
   std::istringstream counts(in.texts.at("async/participations"));
   for (int p = 0; counts >> p;) s.participations.push_back(p);

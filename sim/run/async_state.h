@@ -31,7 +31,7 @@ bool arrives_before(const InFlight& a, const InFlight& b);
 /// step, where a checkpoint is taken, the buffer is empty by construction, and the in-flight
 /// clients' results are not kept: training is a function of (base model, client, participation),
 /// so a resumed run trains them again and gets the same bits.
-struct AsyncState {
+struct AsyncState : BundlePart {
   std::int64_t version = 0;  ///< server steps applied
   double now = 0.0;          ///< the virtual clock: the time of the last event
   std::uint64_t next_seq = 0;
@@ -49,8 +49,8 @@ struct AsyncState {
 
   /// Adds the state to a checkpoint under "async/" / restores it; IoError when `in` holds none
   /// or a damaged one.
-  void save(StateBundle& out) const;
-  void load(const StateBundle& in);
+  void save(StateBundle& out) const override;
+  void load(const StateBundle& in) override;
 };
 
 }  // namespace fedglioma::sim

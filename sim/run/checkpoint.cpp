@@ -8,7 +8,6 @@
 #include "core/json_document.h"
 #include "core/remove_tree.h"
 #include "core/state_bundle.h"
-#include "sim/run/async_state.h"
 #include "sim/state/client_state.h"
 #include "sim/strategy/strategy.h"
 
@@ -86,7 +85,7 @@ void check_checkpoint_config(const fs::path& run_dir, const std::string& config_
 
 void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const FlatParams& global,
                      const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity,
-                     const AsyncState* async) {
+                     const std::vector<const BundlePart*>& parts) {
   const fs::path dir = run_dir / "checkpoints";
   const std::string snapshot = "clients-r" + std::to_string(progress.round);
   remove_tree(dir / snapshot);  // left by an attempt killed before latest.state named it
@@ -98,7 +97,7 @@ void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const
   state.texts["identity_data"] = identity.data;
   state.buffers["global"] = global;
   strategy.save(state);
-  if (async) async->save(state);
+  for (const BundlePart* part : parts) part->save(state);
   state.texts["client_state"] = snapshot;
   state.texts["client_state_entries"] = clients.snapshot(dir / snapshot);
   save_bundle(state, checkpoint_path(run_dir));
@@ -109,7 +108,7 @@ void save_checkpoint(const fs::path& run_dir, const RunProgress& progress, const
 }
 
 RunProgress load_checkpoint(const fs::path& run_dir, FlatParams& global, ClientStateStore& clients,
-                            Strategy& strategy, const RunIdentity& expected, AsyncState* async) {
+                            Strategy& strategy, const RunIdentity& expected, const std::vector<BundlePart*>& parts) {
   const fs::path file = checkpoint_path(run_dir);
   const StateBundle state = load_bundle(file);
   check_identity(file, state, expected);
@@ -121,16 +120,14 @@ RunProgress load_checkpoint(const fs::path& run_dir, FlatParams& global, ClientS
                       "resumed: start the run again");
   if (snapshot->second.rfind("clients-r", 0) != 0 || snapshot->second.find('/') != std::string::npos)
     throw IoError("'" + file.string() + "': checkpoint state is truncated or corrupt");
-  AsyncState server;
   try {
-    if (async) server.load(state);
+    for (BundlePart* part : parts) part->load(state);
   } catch (const IoError& e) {
     throw IoError("'" + file.string() + "': " + e.what());
   }
   clients.restore(file.parent_path() / snapshot->second, entries->second);
   global = state.buffers.at("global");
   strategy.load(state);
-  if (async) *async = std::move(server);
   RunProgress progress;
   progress.round = static_cast<int>(state.integers.at("round"));
   const auto ms = state.integers.find("milliseconds"), processes = state.integers.find("processes");

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "core/aggregate.h"
+#include "core/state_bundle.h"
 #include "data/dataset.h"
 
 namespace fedglioma::sim {
 
 class ClientStateStore;
 class Strategy;
-struct AsyncState;
 
 /// What a run trains from: its resolved config (JSON text) and one fingerprint per case ("id hex"
 /// lines in manifest order, see data::Sample::fingerprint). A checkpoint carries the identity it
@@ -44,11 +44,11 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);
 /// hard-linked, not copied). `latest.state` is written last and atomically and names its
 /// snapshot, so a kill at any point leaves the previous checkpoint whole; older snapshots are
 /// removed after it. Nothing else is needed to resume: every random draw is keyed by (seed,
-/// round, client, purpose). An asynchronous run adds its server's state (`async`: the clock, the
-/// clients in flight and the models they started from).
+/// round, client, purpose). `parts` add the run's other server state (an asynchronous run's clock,
+/// clients in flight and their base models; the privacy accounts and clip norm).
 void save_checkpoint(const std::filesystem::path& run_dir, const RunProgress& progress, const FlatParams& global,
                      const ClientStateStore& clients, const Strategy& strategy, const RunIdentity& identity,
-                     const AsyncState* async = nullptr);
+                     const std::vector<const BundlePart*>& parts = {});
 
 /// Refuses (ConfigError naming each changed key with both values) a resume whose resolved config
 /// `config_json` differs from the one the run's checkpoint was written under; reads only the
@@ -58,9 +58,10 @@ void check_checkpoint_config(const std::filesystem::path& run_dir, const std::st
 /// Restores what save_checkpoint wrote into `global`, `clients` and `strategy`; returns the progress
 /// it was written with. Throws IoError naming the file when it is missing or damaged, and
 /// ConfigError naming what changed (config keys with both values, case ids) when `expected` is
-/// not the identity it was written under: nothing is restored then. `async` receives an
-/// asynchronous run's server state.
+/// not the identity it was written under: nothing is restored then. Each of `parts` restores
+/// itself (IoError naming the file when the checkpoint lacks it).
 RunProgress load_checkpoint(const std::filesystem::path& run_dir, FlatParams& global, ClientStateStore& clients,
-                            Strategy& strategy, const RunIdentity& expected, AsyncState* async = nullptr);
+                            Strategy& strategy, const RunIdentity& expected,
+                            const std::vector<BundlePart*>& parts = {});
 
 }  // namespace fedglioma::sim

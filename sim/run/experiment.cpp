@@ -23,6 +23,8 @@
 #include "models/model_factory.h"
 #include "sim/run/async_loop.h"
 #include "sim/run/checkpoint.h"
+#include "sim/run/resume_point.h"
+#include "sim/privacy/dp_mechanism.h"
 #include "sim/run/run_cases.h"
 #include "sim/state/client_state.h"
 #include "sim/train/client_training.h"
@@ -70,36 +72,6 @@ std::vector<std::string> run_devices(const ExperimentConfig& config, const RunCo
                              "runtime.cpu_numerics to \"native\" or train on CUDA"
                            : "and this CPU has no AVX-512; train on CUDA or without mixed precision"));
   return devices;
-}
-
-// Where a resumed run continues: after its checkpoint (restored into `global`, `clients` and
-// `strategy`), with the rounds logged up to it. Later lines (and one cut short by a kill) go.
-struct ResumePoint {
-  int first_round = 1;
-  AsyncState async;  // an asynchronous run's server at the checkpoint
-  std::vector<RoundRecord> history;
-  RunProgress before;  // the processes before this one, up to the checkpoint
-};
-
-ResumePoint resume_run(const fs::path& run_dir, FlatParams& global, ClientStateStore& clients, Strategy& strategy,
-                       const RunIdentity& identity, std::ostream& console, bool writes, bool async) {
-  ResumePoint at;
-  at.before.processes = 0;
-  // Without a checkpoint (runtime.checkpoint_every 0, a kill or a full disk before the first
-  // one) the run starts over: round 1 follows from the seed alone.
-  if (fs::exists(checkpoint_path(run_dir))) at.before = load_checkpoint(run_dir, global, clients, strategy, identity, async ? &at.async : nullptr);
-  at.first_round = at.before.round + 1;
-  const fs::path rounds_path = run_dir / "rounds.jsonl";
-  RoundsFile logged = read_rounds_file(rounds_path, "the run cannot be resumed from it",
-                                       static_cast<std::size_t>(at.first_round - 1));
-  at.history = std::move(logged.rounds);
-  if (static_cast<int>(at.history.size()) != at.first_round - 1)
-    throw IoError("'" + rounds_path.string() + "' holds fewer rounds than the checkpoint");
-  if (writes) write_file_atomic(rounds_path, logged.text);
-  console << (at.first_round > 1 ? "fedglioma: resuming after round " + std::to_string(at.first_round - 1)
-                                 : std::string("fedglioma: no checkpoint yet: starting again from round 1"))
-          << "\n";
-  return at;
 }
 
 void print_model_line(std::ostream& console, const models::Model& model, const DataConfig& data) {
@@ -182,8 +154,9 @@ class ExperimentRun {
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);
     if (fed.mode != "local") warnings_ = strategy_warnings(fed.strategy, config.train);
     for (const std::string& warning : warnings_) console << "fedglioma: warning: " << warning << "\n";
+    if (fed.dp.enabled) dp_ = std::make_unique<DpMechanism>(dp_settings(config, client_ids(partition_), train_sizes()));
     if (control.resume)
-      at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, console, writes_, asynchronous());
+      at_ = resume_run(run_dir, global_, client_state_, *strategy_, identity_, checkpoint_parts(), console, writes_);
     else at_.before.processes = 0;
     if (writes_) reporters_ = make_reporters();
     executor_ = std::make_unique<Executor>(static_cast<std::size_t>(rt.workers), rt.threads_per_worker, devices_,
@@ -210,6 +183,9 @@ class ExperimentRun {
     RoundProgress progress(console_, control_.progress, at_.first_round, fed.rounds);
     for (const auto& r : reporters_) r->start();
     const int last = asynchronous() ? run_async(trainer, progress) : run_rounds(trainer, progress);
+    const RoundRecord* end = at_.history.empty() ? nullptr : &at_.history.back();
+    if (end && end->privacy && end->privacy->stopped)
+      console_ << "fedglioma: stopping after round " << last << ": " << *end->privacy->stopped << "\n";
     // A run resumed after its last round re-evaluates the final model for predictions.csv.
     if (last_eval_round_ == 0) evaluate(last, 0);  // predictions only; the metrics were logged before
     if (plan_.covers != EvalModels::kGlobal) cross_site_csv_ = cross_site(last);
@@ -219,17 +195,34 @@ class ExperimentRun {
  private:
   bool asynchronous() const { return config_.federation.aggregation != "synchronous"; }
 
+  // The last round taken (federation.dp.target_epsilon may end the run early).
   int run_rounds(const ClientTrainer& trainer, RoundProgress& progress) {
-    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, round_loop_settings(config_, partition_, *clock_),
-                   progress, processes_);
-    loop.run(at_.first_round, config_.federation.rounds, global_, hooks());
-    return config_.federation.rounds;
+    RoundLoopSettings settings = round_loop_settings(config_, partition_, *clock_);
+    settings.dp = dp_.get();
+    RoundLoop loop(*strategy_, *executor_, trainer, client_state_, std::move(settings), progress, processes_);
+    return loop.run(at_.first_round, config_.federation.rounds, global_, hooks());
+  }
+
+  std::vector<std::size_t> train_sizes() const {
+    std::vector<std::size_t> out;
+    for (const Client& c : partition_.clients) out.push_back(c.train.size());
+    return out;
+  }
+
+  // What a checkpoint holds besides the model, the strategy and the clients' state.
+  std::vector<BundlePart*> checkpoint_parts() {
+    std::vector<BundlePart*> parts;
+    if (asynchronous()) parts.push_back(&resumed_async_);
+    if (dp_) parts.push_back(dp_.get());
+    return parts;
   }
 
   // Server steps on the virtual clock; the last one taken (the budget may end the run early).
   int run_async(const ClientTrainer& trainer, RoundProgress& progress) {
-    AsyncLoop loop(*strategy_, *executor_, trainer, async_settings(config_, partition_, *clock_), progress, processes_);
-    if (at_.first_round > 1) loop.restore(std::move(at_.async));
+    AsyncSettings settings = async_settings(config_, partition_, *clock_);
+    settings.dp = dp_.get();
+    AsyncLoop loop(*strategy_, *executor_, trainer, std::move(settings), progress, processes_);
+    if (at_.first_round > 1) loop.restore(std::move(resumed_async_));
     async_loop_ = &loop;
     const int last = loop.run(at_.first_round, config_.federation.rounds, global_, hooks());
     async_loop_ = nullptr;
@@ -280,8 +273,11 @@ class ExperimentRun {
       const int every = config_.runtime.checkpoint_every;
       if (!writes_) return;  // rank 0's checkpoint holds the state every process shares
       if (every <= 0 || (round % every != 0 && !last)) return;
+      std::vector<const BundlePart*> parts;
+      if (async_loop_) parts.push_back(&async_loop_->checkpoint_state());
+      if (dp_) parts.push_back(dp_.get());
       save_checkpoint(run_dir_, {round, at_.before.seconds + seconds_since(start_), at_.before.processes + 1}, global_,
-                      client_state_, *strategy_, identity_, async_loop_ ? &async_loop_->checkpoint_state() : nullptr);
+                      client_state_, *strategy_, identity_, parts);
     };
     return hooks;
   }
@@ -379,6 +375,8 @@ class ExperimentRun {
   const SelectionRule rule_ = parse_selection_rule(config_.eval.select_by);  // eval.select_by, checked at load
   std::unique_ptr<SiteClock> clock_;  // federation.simulated_time: each participation's simulated seconds
   const AsyncLoop* async_loop_ = nullptr;  // while an asynchronous run's loop runs: its checkpoint state
+  AsyncState resumed_async_;               // an asynchronous run's server at the checkpoint it resumes from
+  std::unique_ptr<DpMechanism> dp_;        // federation.dp
   ResumePoint at_;
   std::unique_ptr<Executor> executor_;
   EvalPlan plan_;

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
+#include "sim/privacy/dp_mechanism.h"
 #include "sim/run/client_failure.h"
 #include "sim/state/client_state.h"
 #include "sim/train/update_exchange.h"
@@ -66,7 +67,7 @@ RoundLoop::RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer train
 // drop out (a draw per round and client) and, on the virtual clock, those that would arrive too
 // late or after the round had its updates.
 std::vector<std::size_t> RoundLoop::participants(int round, RoundRecord& record) const {
-  const std::vector<std::size_t> chosen = strategy_.select(round);
+  const std::vector<std::size_t> chosen = settings_.dp ? settings_.dp->participants(round) : strategy_.select(round);
   std::vector<std::size_t> candidates;
   for (std::size_t i : with_extra_clients(chosen, round)) {
     ClientRecord c;
@@ -197,7 +198,8 @@ RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
   RoundRecord record;
   record.round = round;
   const std::vector<std::size_t> training = participants(round, record);
-  const auto aggregator = strategy_.aggregator(global);
+  std::unique_ptr<RoundAggregator> aggregator = strategy_.aggregator(global);
+  if (settings_.dp) aggregator = settings_.dp->aggregator(std::move(aggregator), global, round);
   std::vector<Outcome> outcomes = train_and_add(round, global, training, *aggregator);
   std::size_t accepted = 0;
   for (std::size_t j = 0, r = 0; j < training.size(); ++j) {
@@ -221,30 +223,46 @@ RoundRecord RoundLoop::train_round(int round, FlatParams& global) {
     ++accepted;
   }
   const std::size_t needed = static_cast<std::size_t>(std::max(1, settings_.min_clients));
-  if (accepted < needed) {
+  if (accepted < needed && !settings_.dp) {
     // Too few usable updates: the model (and the strategy's state) stays as it is.
     record.skipped = std::to_string(accepted) + " usable update(s), fewer than federation.min_clients = " +
                      std::to_string(needed);
   } else if (std::optional<FlatParams> next = aggregator->finish()) {
     global = std::move(*next);
   }
+  if (settings_.dp) record.privacy = settings_.dp->finish_round(round);
   return record;
 }
 
-void RoundLoop::run(int first, int last, FlatParams& global, const RoundHooks& hooks) {
+// federation.dp.target_epsilon: why the run stops before `round`, or nullopt.
+std::optional<std::string> RoundLoop::stop_before(int round) const {
+  return settings_.dp ? settings_.dp->stop_before(round) : std::nullopt;
+}
+
+int RoundLoop::run(int first, int last, FlatParams& global, const RoundHooks& hooks) {
   using Clock = std::chrono::steady_clock;
+  if (first <= last)
+    if (const auto stop = stop_before(first)) {
+      if (first == 1) throw ConfigError("federation.dp.target_epsilon: " + *stop + "; raise it or add noise");
+      return first - 1;  // a resumed run that had stopped
+    }
   for (int round = first; round <= last; ++round) {
     const auto start = Clock::now();
     RoundRecord record = train_round(round, global);
+    const std::optional<std::string> stop = round < last ? stop_before(round + 1) : std::nullopt;
+    if (stop) record.privacy->stopped = *stop;
+    const bool final = round == last || stop;
     if (hooks.annotate) hooks.annotate(record, global);
-    if (hooks.evaluate) record.eval = hooks.evaluate(round, round == last);
+    if (hooks.evaluate) record.eval = hooks.evaluate(round, final);
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     hooks.report(record);
     if (record.skipped && settings_.stop_below_min_clients)
       throw Error("round " + std::to_string(round) + ": " + *record.skipped +
                   "; stopping (federation.below_min_clients = \"stop\")");
-    if (hooks.checkpoint) hooks.checkpoint(round, round == last);
+    if (hooks.checkpoint) hooks.checkpoint(round, final);
+    if (stop) return round;
   }
+  return last;
 }
 
 }  // namespace fedglioma::sim

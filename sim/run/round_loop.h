@@ -16,6 +16,7 @@
 namespace fedglioma::sim {
 
 class ClientStateStore;
+class DpMechanism;
 class Executor;
 class Processes;
 class RoundAggregator;
@@ -38,6 +39,9 @@ struct RoundLoopSettings {
   std::function<double(std::size_t client, int round)> arrival;
   double deadline_s = 0.0;   ///< > 0: updates arriving later are cancelled (status "late")
   double over_select = 0.0;  ///< extra clients selected, as a fraction of the strategy's selection
+  /// federation.dp: Poisson sampling instead of the strategy's selection, the noised aggregate,
+  /// a round never skipped (its noise is released), the privacy record, target_epsilon. Null: off.
+  DpMechanism* dp = nullptr;
 };
 
 /// The settings of a run's round loop from its config: the clients, dropout, min_clients,
@@ -59,9 +63,11 @@ class RoundLoop {
   RoundLoop(Strategy& strategy, Executor& executor, ClientTrainer trainer, ClientStateStore& client_state,
             RoundLoopSettings settings, RoundProgress& progress, Processes& processes);
 
-  /// Runs rounds `first` to `last` on `global`. Throws Error when a skipped round stops the run
-  /// (after reporting it).
-  void run(int first, int last, FlatParams& global, const RoundHooks& hooks);
+  /// Runs rounds `first` to `last` on `global`, fewer when federation.dp.target_epsilon stops the
+  /// run (the last round taken is then evaluated and checkpointed as the last, its privacy record
+  /// says why); returns the last round taken. Throws Error when a skipped round stops the run
+  /// (after reporting it), ConfigError when even round 1 would exceed the target.
+  int run(int first, int last, FlatParams& global, const RoundHooks& hooks);
 
   /// One round's training and aggregation (no evaluation): the record with every selected client.
   RoundRecord train_round(int round, FlatParams& global);
@@ -69,6 +75,7 @@ class RoundLoop {
  private:
   struct Outcome;
   std::vector<std::size_t> participants(int round, RoundRecord& record) const;
+  std::optional<std::string> stop_before(int round) const;
   std::vector<std::size_t> with_extra_clients(std::vector<std::size_t> selected, int round) const;
   std::vector<std::size_t> on_time(const std::vector<std::size_t>& candidates, std::size_t wanted, int round,
                                    RoundRecord& record) const;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "data/patients.h"
 #include "data/sample_store.h"
+#include "sim/privacy/dp_mechanism.h"
 #include "sim/run/async_loop.h"
 #include "sim/run/checkpoint.h"
 #include "sim/eval/eval_plan.h"
@@ -53,6 +54,7 @@ DrawnPartition draw_partition(const ExperimentConfig& config, const data::Manife
   for (const Client& c : partition.clients) ids.push_back(c.id);
   check_simulated_time_clients(fed.simulated_time, ids);
   check_async_clients(fed, ids.size());
+  check_dp_clients(config, ids.size());
   if (static_cast<std::size_t>(fed.min_clients) > partition.clients.size())
     throw ConfigError("federation.min_clients = " + std::to_string(fed.min_clients) + " exceeds the " +
                       std::to_string(partition.clients.size()) +

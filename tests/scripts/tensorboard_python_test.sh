@@ -92,6 +92,11 @@ def tags(r):
         add(f"train/loss/{c['id']}", c["train_loss"])
     add("time/round_seconds", r["seconds"])
     add("time/simulated_seconds", r.get("simulated_seconds"))
+    add("time/clock_seconds", r.get("clock_seconds"))
+    p = r.get("privacy")
+    if p:
+        add("privacy/epsilon", p["epsilon"])
+        add("privacy/clip_norm", p["clip_norm"])
     e = r.get("eval")
     if not e:
         return out

@@ -92,7 +92,7 @@ TEST_CASE("two processes give one process's metrics and files for fedavg, fedada
   }
 }
 
-TEST_CASE("two processes give one process's metrics for FedBuff, FedAsync and a round deadline",
+TEST_CASE("two processes give one process's metrics for FedBuff, FedAsync, a round deadline and DP noise",
           "[distributed][async][slow][may_skip]") {
   if (skip_without_gloo()) return;
   const std::vector<std::string> clock = {"partition.scheme=iid", "partition.num_clients=4", "federation.rounds=4",
@@ -101,7 +101,8 @@ TEST_CASE("two processes give one process's metrics for FedBuff, FedAsync and a 
   const std::vector<std::vector<std::string>> variants = {
       {"federation.aggregation=fedbuff", "federation.concurrency=3", "federation.buffer_size=2"},
       {"federation.aggregation=fedasync", "federation.concurrency=2"},
-      {"federation.deadline_s=600"}};
+      {"federation.deadline_s=600"},
+      {"federation.dp.enabled=true", "federation.clients_per_round=0.5", "federation.dp.noise_multiplier=1"}};
   for (std::size_t v = 0; v < variants.size(); ++v) {
     std::vector<std::string> overrides = clock;
     overrides.insert(overrides.end(), variants[v].begin(), variants[v].end());

@@ -7,7 +7,9 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/rdp_accountant.h"
 #include "core/state_bundle.h"
+#include "sim/privacy/dp_mechanism.h"
 #include "sim/processes/processes.h"
 #include "sim/record/progress.h"
 #include "sim/run/async_loop.h"
@@ -216,4 +218,44 @@ TEST_CASE("a simulated-time budget ends the run at the last step within it, eval
   REQUIRE(last_evaluated == std::vector<int>{4});
   f.settings.budget_s = 0.5;
   REQUIRE_THROWS_WITH(f.loop().run(1, 100, global, hooks), Catch::Contains("no server step completes within it"));
+}
+
+TEST_CASE("DP under FedBuff charges each step to the sites in its buffer: the per-site ledger of a hand schedule",
+          "[sim][async][dp]") {
+  // The schedule above: steps by a, a, b, a, a, c, a, b.
+  Fixture f;
+  DpSettings dp;
+  dp.client_ids = f.settings.client_ids;
+  dp.weights.assign(3, 1.0);
+  dp.total_weight = 1.0;  // K
+  dp.config.enabled = true;
+  dp.config.noise_multiplier = 1.5;
+  dp.config.clip_norm = 10.0;
+  dp.delta = 1e-3;
+  dp.charge_contributors = true;
+  DpMechanism mechanism(dp);
+  f.settings.dp = &mechanism;
+  std::vector<RoundRecord> records;
+  FlatParams global = {0.0f};
+  f.loop().run(1, 8, global, recording(records));
+  const auto epsilon_after = [](int releases) {
+    fedglioma::RdpAccountant a;
+    a.add(1.0, 1.5, releases);
+    return a.spent(1e-3).epsilon;
+  };
+  REQUIRE(mechanism.ledger().site(0).epsilon == Approx(epsilon_after(5)));
+  REQUIRE(mechanism.ledger().site(1).epsilon == Approx(epsilon_after(2)));
+  REQUIRE(mechanism.ledger().site(2).epsilon == Approx(epsilon_after(1)));
+  REQUIRE(records[2].privacy->sites.at("b") == Approx(epsilon_after(1)));  // b's first release
+  REQUIRE(records.back().privacy->epsilon == Approx(epsilon_after(5)));   // the run's: a's
+  // A target that a's sixth release would pass (at t = 6, step 9) stops the run after step 8.
+  Fixture g;
+  DpSettings capped = dp;
+  capped.config.target_epsilon = (epsilon_after(5) + epsilon_after(6)) / 2;
+  DpMechanism limited(capped);
+  g.settings.dp = &limited;
+  std::vector<RoundRecord> stopped;
+  FlatParams again = {0.0f};
+  REQUIRE(g.loop().run(1, 100, again, recording(stopped)) == 8);
+  REQUIRE_THAT(*stopped.back().privacy->stopped, Catch::StartsWith("round 9 would spend epsilon"));
 }
