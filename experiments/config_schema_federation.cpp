@@ -291,7 +291,7 @@ void check_dp(const ExperimentConfig& c) {
     if (dp.mode != d.mode || dp.noise_multiplier != d.noise_multiplier || dp.clip_norm != d.clip_norm ||
         dp.adaptive_clipping || dp.target_quantile != d.target_quantile || dp.clip_lr != d.clip_lr ||
         dp.count_noise != d.count_noise || dp.weight_cap != d.weight_cap || dp.delta != d.delta ||
-        dp.target_epsilon != d.target_epsilon)
+        dp.target_epsilon != d.target_epsilon || dp.site_target_epsilon != d.site_target_epsilon)
       throw ConfigError("federation.dp: its options are set but federation.dp.enabled is false; enable it or remove them");
     return;
   }
@@ -343,8 +343,12 @@ std::vector<ConfigField> dp_fields() {
              "McMahan et al. 2018's w-hat: a client weighs min(training cases / cap, 1); `0`: the largest client's cases"),
       number("federation.dp.delta", MEMBER(federation.dp.delta), 0.0, 0.999999,
              "the delta of (epsilon, delta), per site; `0`: 1 / (10 x clients), below 1 / clients since the unit is a site"),
-      with_check(number("federation.dp.target_epsilon", MEMBER(federation.dp.target_epsilon), 0.0, 1e9,
-                        "the run stops before a round that would spend more (logged); `0`: no target"),
+      number("federation.dp.target_epsilon", MEMBER(federation.dp.target_epsilon), 0.0, 1e9,
+             "the run stops before a round that would spend more (logged); `0`: no target"),
+      with_check(number("federation.dp.site_target_epsilon", MEMBER(federation.dp.site_target_epsilon), 0.0, 1e9,
+                        "each site's budget: a site whose next release would exceed it is retired (logged; local DP "
+                        "and fedbuff, where a release charges its contributors; under central DP it stops the run); "
+                        "`0`: none"),
                  check_dp),
   };
 }

@@ -68,11 +68,18 @@ def t_interval(values):
     return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
 
 
-def cell(values, digits=3):
+def cell(values, digits=3, bounds=(-math.inf, math.inf)):
+    """mean [lo, hi]: the 95 % t-interval over the seeds, kept within `bounds` (a Dice or an AUC lies
+    in [0, 1]; with 3 seeds an interval is wide)."""
     mean, lo, hi = t_interval(values)
     if math.isnan(mean):
         return "-"
+    lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return f"{mean:.{digits}f}" + ("" if math.isnan(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]")
+
+
+def seeds_text(values):
+    return " / ".join("-" if math.isnan(v) else f"{v:.2f}" for v in values)
 
 
 def hours_to_reach(rounds, threshold):
@@ -87,14 +94,17 @@ def tables(runs, budget_s, threshold):
     seeds = sorted({s for v in runs.values() for s in v})
     print(f"External set at {budget_s / 3600:.1f} simulated hours (last evaluation within the budget; mean over "
           f"seeds {', '.join(map(str, seeds))} with a 95 % t-interval):\n")
-    print("| federation | server steps | external Dice | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| federation | server steps | external Dice | (each seed) | AUC IDH | AUC 1p/19q | AUC MGMT | AUC grade |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    unit = (0.0, 1.0)
     for v in variants:
         last = [at_budget(r, budget_s) for r in runs[v].values()]
         steps = [float(x["round"]) if x else math.nan for x in last]
         ext = [x["eval"]["external"] if x else {} for x in last]
-        cols = [cell([value(e, "dice_mean") for e in ext])] + [cell([value(e, m) for e in ext]) for m in MARKERS]
-        print(f"| {v} | {cell(steps, 0)} | " + " | ".join(cols) + " |")
+        dice = [value(e, "dice_mean") if e else math.nan for e in ext]
+        cols = [cell(dice, bounds=unit), seeds_text(dice)] + [cell([value(e, m) for e in ext], bounds=unit)
+                                                               for m in MARKERS]
+        print(f"| {v} | {cell(steps, 0, (0, math.inf))} | " + " | ".join(cols) + " |")
     print(f"\nSimulated hours to first reach a validation mean Dice of {threshold} (mean over the seeds that "
           "reach it), and the cost:\n")
     print("| federation | hours to val Dice | seeds reaching it | participations | wall s per server step |")
@@ -105,7 +115,9 @@ def tables(runs, budget_s, threshold):
         within = [[r for r in rounds if r["clock_seconds"] <= budget_s + 1e-9] for rounds in runs[v].values()]
         participations = [float(sum(len(r["clients"]) for r in w)) for w in within]
         wall = [sum(r["seconds"] for r in w) / max(1, len(w)) for w in within]
-        print(f"| {v} | {cell(hours, 2)} | {reached} of {len(hours)} | {cell(participations, 0)} | {cell(wall, 2)} |")
+        zero = (0.0, math.inf)
+        print(f"| {v} | {cell(hours, 2, zero)} | {reached} of {len(hours)} | {cell(participations, 0, zero)} | "
+              f"{cell(wall, 2, zero)} |")
     return variants
 
 

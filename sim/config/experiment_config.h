@@ -125,6 +125,7 @@ struct DpConfig {
   double weight_cap = 0.0;        ///< McMahan et al. 2018's w-hat: w_k = min(n_k / cap, 1); 0: the largest n_k
   double delta = 0.0;             ///< 0: 1 / (10 x clients)
   double target_epsilon = 0.0;    ///< > 0: the run stops before a round that would exceed it
+  double site_target_epsilon = 0.0;  ///< > 0: a site whose next release would exceed it is retired
 };
 
 /// `federation`: the rounds.

@@ -141,8 +141,15 @@ bool DpMechanism::sampled(int round, std::size_t client) const {
 std::vector<std::size_t> DpMechanism::participants(int round) const {
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < settings_.client_ids.size(); ++i)
-    if (sampled(round, i)) out.push_back(i);
+    if (sampled(round, i) && !retired(i)) out.push_back(i);
   return out;
+}
+
+bool DpMechanism::retired(std::size_t site) const {
+  const double target = settings_.config.site_target_epsilon;
+  if (target <= 0) return false;
+  const bool local = settings_.config.mode == "local" || settings_.charge_contributors;
+  return local && ledger_.site_after(site, 1.0, settings_.config.noise_multiplier) > target;
 }
 
 std::unique_ptr<RoundAggregator> DpMechanism::aggregator(std::unique_ptr<RoundAggregator> inner,
@@ -173,6 +180,8 @@ PrivacyRecord DpMechanism::finish_round(int round) {
   record.noise_multiplier = settings_.config.mode == "local" ? settings_.config.noise_multiplier : z_update_;
   for (std::size_t i = 0; i < settings_.client_ids.size(); ++i) record.sites[settings_.client_ids[i]] = ledger_.site(i).epsilon;
   for (std::size_t k = 0; k < contributors_.size(); ++k) record.update_norms[settings_.client_ids[contributors_[k]]] = norms_[k];
+  for (std::size_t i = 0; i < settings_.client_ids.size(); ++i)
+    if (retired(i)) record.retired.push_back(settings_.client_ids[i]);
   if (settings_.config.adaptive_clipping) {
     // Andrew et al.: b = (unclipped + N(0, sigma_b^2)) / expected clients; C <- C exp(-eta (b - gamma)).
     Rng rng(derive_seed(settings_.seed, static_cast<std::uint64_t>(round), 0, RngPurpose::kDpClipCount));
@@ -189,15 +198,18 @@ std::optional<std::string> DpMechanism::stop_before(int next_round) const {
 }
 
 std::optional<std::string> DpMechanism::stop_before(int next_round, const std::vector<std::size_t>& contributors) const {
-  const double target = settings_.config.target_epsilon;
-  if (target <= 0) return std::nullopt;
   const bool local = settings_.config.mode == "local" || settings_.charge_contributors;
+  double target = settings_.config.target_epsilon;
+  const double site_target = settings_.config.site_target_epsilon;
+  if (!local && site_target > 0 && (target <= 0 || site_target < target)) target = site_target;  // all charged alike
+  if (target <= 0) return std::nullopt;
   const double after = ledger_.run_after(charged(contributors), local ? 1.0 : settings_.rate,
                                          settings_.config.noise_multiplier);
   if (after <= target) return std::nullopt;
   char text[200];
-  std::snprintf(text, sizeof text, "round %d would spend epsilon %.4g, above federation.dp.target_epsilon = %g",
-                next_round, after, target);
+  const bool by_site = target != settings_.config.target_epsilon;
+  std::snprintf(text, sizeof text, "round %d would spend epsilon %.4g, above federation.dp.%s = %g", next_round, after,
+                by_site ? "site_target_epsilon" : "target_epsilon", target);
   return std::string(text);
 }
 

@@ -85,6 +85,11 @@ class DpMechanism : public BundlePart {
   std::optional<std::string> stop_before(int next_round) const;
   std::optional<std::string> stop_before(int next_round, const std::vector<std::size_t>& contributors) const;
 
+  /// Whether `site` is retired: its next release would exceed site_target_epsilon. Local DP and
+  /// FedBuff no longer take it (a release charges only its contributors); under central DP every
+  /// release charges every site, so the target stops the run instead (stop_before).
+  bool retired(std::size_t site) const;
+
   double clip_norm() const { return clip_norm_; }
   const PrivacyLedger& ledger() const { return ledger_; }
 

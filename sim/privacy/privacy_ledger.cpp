@@ -30,6 +30,12 @@ PrivacySpent PrivacyLedger::run() const {
   return most;
 }
 
+double PrivacyLedger::site_after(std::size_t i, double q, double z) const {
+  RdpAccountant next = accounts_.at(i);
+  next.add(q, z);
+  return next.spent(delta_).epsilon;
+}
+
 double PrivacyLedger::run_after(const std::vector<std::size_t>& sites, double q, double z) const {
   PrivacyLedger next = *this;
   next.charge(sites, q, z);

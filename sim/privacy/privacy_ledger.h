@@ -25,6 +25,8 @@ class PrivacyLedger {
   /// A site's guarantee so far, and the run's (its largest).
   PrivacySpent site(std::size_t i) const;
   PrivacySpent run() const;
+  /// Site i's epsilon after one more release (q, z) charged to it, without charging it.
+  double site_after(std::size_t i, double q, double z) const;
   /// The run's epsilon after one more release (q, z) charged to `sites`, without charging it.
   double run_after(const std::vector<std::size_t>& sites, double q, double z) const;
 

@@ -46,6 +46,7 @@ json privacy_json(const PrivacyRecord& p) {
               {"noise_multiplier", p.noise_multiplier}, {"sites", sites}, {"update_norms", p.update_norms}};
   if (p.unclipped_fraction) out["unclipped_fraction"] = *p.unclipped_fraction;
   if (p.stopped) out["stopped"] = *p.stopped;
+  if (!p.retired.empty()) out["retired"] = p.retired;
   return out;
 }
 
@@ -60,6 +61,7 @@ PrivacyRecord privacy_from(const json& j) {
   p.update_norms = j.value("update_norms", std::map<std::string, double>{});
   if (j.contains("unclipped_fraction")) p.unclipped_fraction = j["unclipped_fraction"].get<double>();
   if (j.contains("stopped")) p.stopped = j["stopped"].get<std::string>();
+  p.retired = j.value("retired", std::vector<std::string>{});
   return p;
 }
 

@@ -57,6 +57,7 @@ struct PrivacyRecord {
   std::map<std::string, double> sites;        ///< each site's own epsilon (the per-site ledger)
   std::map<std::string, double> update_norms;  ///< each contributor's update difference norm, before clipping
   std::optional<std::string> stopped;         ///< why the run stops after this round (target_epsilon)
+  std::vector<std::string> retired;           ///< the sites retired so far (site_target_epsilon)
 };
 
 /// Everything a round logs; one line of rounds.jsonl.

@@ -94,6 +94,8 @@ void AsyncLoop::fill_slots(const FlatParams& global, const std::vector<Arrived>&
   std::vector<char> busy(settings_.client_ids.size(), 0);
   for (const InFlight& j : state_.in_flight) busy[j.client] = 1;
   for (const Arrived& a : buffer) busy[a.job.client] = 1;
+  for (std::size_t i = 0; i < busy.size(); ++i)  // federation.dp.site_target_epsilon: a spent site sends no more
+    if (settings_.dp && settings_.dp->retired(i)) busy[i] = 1;
   while (state_.in_flight.size() < settings_.concurrency) {
     std::vector<std::size_t> idle;
     for (std::size_t i = 0; i < busy.size(); ++i)
@@ -175,6 +177,7 @@ ClientRecord arrival_record(const InFlight& job, const std::string& id, std::siz
 AsyncLoop::Pending AsyncLoop::gather(const FlatParams& global) {
   Pending p;
   while (p.buffer.size() < settings_.buffer_size) {
+    if (state_.in_flight.empty()) return p;  // every site that could still send is retired
     const InFlight next = state_.earliest();
     if (settings_.budget_s > 0 && next.arrival > settings_.budget_s) return p;
     if (!results_.count(next.seq)) train_untrained();
@@ -274,8 +277,11 @@ int AsyncLoop::run(int first, int last, FlatParams& global, const RoundHooks& ho
   auto start = Clock::now();
   Pending pending = first <= last ? gather(global) : Pending{};
   if (first == 1 && !pending.complete)
-    throw ConfigError("federation.simulated_time.budget_s = " + std::to_string(settings_.budget_s) +
-                      ": no server step completes within it; raise it");
+    throw ConfigError(settings_.budget_s > 0 && !state_.in_flight.empty()
+                          ? "federation.simulated_time.budget_s = " + std::to_string(settings_.budget_s) +
+                                ": no server step completes within it; raise it"
+                          : std::string("federation.dp.site_target_epsilon: every site is retired before the first "
+                                        "server step; raise it"));
   if (settings_.dp && pending.complete)
     if (const auto stop = settings_.dp->stop_before(first, buffer_clients(pending))) {
       if (first == 1) throw ConfigError("federation.dp.target_epsilon: " + *stop + "; raise it or add noise");

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
 #include <ostream>
 #include <sstream>
 
@@ -258,4 +259,34 @@ TEST_CASE("DP under FedBuff charges each step to the sites in its buffer: the pe
   FlatParams again = {0.0f};
   REQUIRE(g.loop().run(1, 100, again, recording(stopped)) == 8);
   REQUIRE_THAT(*stopped.back().privacy->stopped, Catch::StartsWith("round 9 would spend epsilon"));
+}
+
+TEST_CASE("a site whose next release would exceed site_target_epsilon is retired and sends no more", "[sim][async][dp]") {
+  Fixture f;
+  DpSettings dp;
+  dp.client_ids = f.settings.client_ids;
+  dp.weights.assign(3, 1.0);
+  dp.total_weight = 1.0;
+  dp.config.enabled = true;
+  dp.config.noise_multiplier = 1.5;
+  dp.config.clip_norm = 10.0;
+  dp.delta = 1e-3;
+  dp.charge_contributors = true;
+  fedglioma::RdpAccountant five, six;
+  five.add(1.0, 1.5, 5);
+  six.add(1.0, 1.5, 6);
+  dp.config.site_target_epsilon = (five.spent(1e-3).epsilon + six.spent(1e-3).epsilon) / 2;  // a: 5 releases
+  DpMechanism mechanism(dp);
+  f.settings.dp = &mechanism;
+  std::vector<RoundRecord> records;
+  FlatParams global = {0.0f};
+  // Every site retires after its fifth release (a first, at step 7); then no buffer can fill and the run ends.
+  REQUIRE(f.loop().run(1, 100, global, recording(records)) == 15);
+  std::map<std::string, int> releases;
+  for (const RoundRecord& r : records)
+    for (const ClientRecord& c : r.clients) releases[c.id] += c.status == "ok";
+  REQUIRE(releases == std::map<std::string, int>{{"a", 5}, {"b", 5}, {"c", 5}});
+  for (std::size_t i = 0; i < 3; ++i) REQUIRE(mechanism.ledger().site(i).epsilon <= dp.config.site_target_epsilon);
+  REQUIRE(records[5].privacy->retired.empty());
+  REQUIRE(records[6].privacy->retired == std::vector<std::string>{"a"});
 }
