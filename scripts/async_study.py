@@ -9,8 +9,8 @@ it prints, as Markdown: the external mean Dice and AUCs of the last evaluation a
 budget (the mean over seeds with a 95 % t-interval), the simulated hours each needs to first reach
 a validation mean Dice of D (default 0.6; the seeds that never do are counted), and the cost:
 server steps, client participations, and wall seconds per server step. The plot (--out) shows the
-external and validation mean Dice against simulated hours, the mean over seeds with the same
-t-interval as a band, each federation in its own colour.
+external and validation mean Dice against simulated hours, each seed as a thin line and their
+median bold, each federation in its own colour.
 
 Needs numpy, scipy and matplotlib: run it with Debian's interpreter, /usr/bin/python3.
 """
@@ -141,18 +141,18 @@ def plot(runs, variants, budget_s, out):
     for ax, set_name in zip(axes, ("external", "val")):
         for v in variants:
             curves = np.array([curve(r, grid, set_name) for r in runs[v].values()])
-            stats_at = [t_interval(list(curves[:, i])) for i in range(len(grid))]
-            mean = [s[0] for s in stats_at]
             colour = colours.get(v)
-            ax.plot(grid, mean, label=f"{v} ({len(curves)} seeds)", color=colour, lw=1.8)
-            ax.fill_between(grid, [s[1] for s in stats_at], [s[2] for s in stats_at], color=colour, alpha=0.15, lw=0)
+            for c in curves:  # each seed, thin
+                ax.plot(grid, c, color=colour, lw=0.7, alpha=0.35)
+            median = [np.nan if np.isnan(curves[:, i]).any() else float(np.median(curves[:, i])) for i in range(len(grid))]
+            ax.plot(grid, median, label=f"{v} (median of {len(curves)} seeds)", color=colour, lw=1.8)
         ax.set_title(f"{'External' if set_name == 'external' else 'Validation'} mean Dice")
         ax.set_xlabel("simulated hours")
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("mean Dice (whole tumour)")
     axes[1].legend(loc="lower right", fontsize="small")
-    fig.suptitle("8 sites with FeTS 2022 measured speeds: mean over seeds, 95 % t-interval")
+    fig.suptitle("8 sites with FeTS 2022 measured speeds: each seed (thin) and their median")
     fig.tight_layout()
     tmp = f"{out}.{os.getpid()}.tmp"
     fig.savefig(tmp, format="png", dpi=100)

@@ -27,14 +27,17 @@ MARKERS = ("idh", "codeletion_1p19q", "mgmt", "grade")
 ORDERS = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
 
 
-def t_cell(values, digits=3):
+def t_cell(values, digits=3, bounds=(0.0, 1.0)):
+    """mean [lo, hi], a 95 % t-interval over the seeds kept within `bounds`, and each seed's value."""
     v = np.array([x for x in values if x is not None and not math.isnan(x)])
     if len(v) == 0:
         return "-"
+    seeds = " / ".join(f"{x:.2f}" for x in v)
     if len(v) < 2:
         return f"{v.mean():.{digits}f}"
     half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
-    return f"{v.mean():.{digits}f} [{v.mean() - half:.{digits}f}, {v.mean() + half:.{digits}f}]"
+    lo, hi = max(v.mean() - half, bounds[0]), min(v.mean() + half, bounds[1])
+    return f"{v.mean():.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}] ({seeds})"
 
 
 def gaussian_epsilon(z, steps, delta):
@@ -88,8 +91,9 @@ def main():
         last = [[r for r in rounds if "eval" in r][-1] for rounds in runs[z]]
         eps = [r["privacy"]["epsilon"] if r["privacy"]["epsilon"] is not None else math.inf for r in last]
         ext = [r["eval"]["external"] for r in last]
-        eps_text = "inf (no noise)" if all(math.isinf(e) for e in eps) else t_cell(eps, 2)
-        cols = [t_cell([e.get("dice_mean") for e in ext])] + [t_cell([e["auc"].get(m) for e in ext]) for m in MARKERS]
+        eps_text = "inf (no noise)" if all(math.isinf(e) for e in eps) else f"{np.mean(eps):.2f}"
+        cols = [t_cell([e.get("dice_mean") for e in ext])] + [t_cell([e["auc"].get(m) for e in ext]).split(" (")[0]
+                                                              for m in MARKERS]
         delta = last[0]["privacy"]["delta"]
         print(f"| {z:g} | {eps_text} (delta {delta:g}) | " + " | ".join(cols) + " |")
     ledger(os.path.join(args.study_dir, "fedbuff-ledger", "rounds.jsonl"))
