@@ -8,8 +8,21 @@
 #include "core/double_text.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "sim/strategy/aggregators.h"
 
 namespace fedglioma::sim {
+namespace {
+
+// sigma_b: federation.dp.count_noise, or Andrew et al.'s expected clients / 20.
+double count_noise_of(const DpConfig& dp, double rate, std::size_t clients) {
+  return dp.count_noise > 0 ? dp.count_noise : rate * static_cast<double>(clients) / 20.0;
+}
+
+// Whether a release is charged only to the sites whose updates it holds, at q = 1 (local DP, and
+// FedBuff's buffers), rather than to every site at the sampling rate.
+bool charges_contributors(const DpSettings& s) { return s.config.mode == "local" || s.charge_contributors; }
+
+}  // namespace
 
 DpSettings dp_settings(const ExperimentConfig& config, const std::vector<std::string>& client_ids,
                        const std::vector<std::size_t>& samples) {
@@ -30,7 +43,7 @@ DpSettings dp_settings(const ExperimentConfig& config, const std::vector<std::st
     s.weights.assign(client_ids.size(), 1.0);
     s.total_weight = static_cast<double>(config.federation.buffer_size);
   }
-  s.count_noise = s.config.count_noise > 0 ? s.config.count_noise : s.rate * n / 20.0;
+  s.count_noise = count_noise_of(s.config, s.rate, client_ids.size());
   return s;
 }
 
@@ -46,10 +59,8 @@ double update_noise_multiplier(double z, double sigma_b) {
 void check_dp_clients(const ExperimentConfig& config, std::size_t clients) {
   const DpConfig& dp = config.federation.dp;
   if (!dp.enabled || !dp.adaptive_clipping) return;
-  const double sigma_b = dp.count_noise > 0 ? dp.count_noise
-                                            : config.federation.clients_per_round * static_cast<double>(clients) / 20.0;
   try {
-    update_noise_multiplier(dp.noise_multiplier, sigma_b);
+    update_noise_multiplier(dp.noise_multiplier, count_noise_of(dp, config.federation.clients_per_round, clients));
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string("federation.dp.count_noise: ") + e.what() + " (Andrew et al.'s z_update = (z^-2 - "
                       "(2 sigma_b)^-2)^-1/2 needs it; with " + std::to_string(clients) +
@@ -76,7 +87,7 @@ class DpMechanism::Aggregator : public RoundAggregator {
       : dp_(dp), inner_(std::move(inner)), global_(global), round_(round), sum_(global.size(), 0.0) {}
 
   void add(std::size_t client, ClientUpdate update) override {
-    require_weights(update);
+    require_weights(update, "federation.dp's clipping");
     std::vector<double> diff(global_.size());
     for (std::size_t k = 0; k < diff.size(); ++k)
       diff[k] = static_cast<double>(update.params[k]) - static_cast<double>(global_[k]);
@@ -103,11 +114,6 @@ class DpMechanism::Aggregator : public RoundAggregator {
 
  private:
   static constexpr std::uint64_t kServer = ~std::uint64_t{0};
-
-  static void require_weights(const ClientUpdate& update) {
-    if (update.kind != UpdateKind::kWeights)
-      throw std::logic_error("federation.dp clips weight changes, but a client sent a difference");
-  }
 
   // N(0, (z C)^2) per coordinate from the generator of (seed, round, who).
   void add_noise(std::vector<double>& values, std::uint64_t who, double z) const {
@@ -148,8 +154,7 @@ std::vector<std::size_t> DpMechanism::participants(int round) const {
 bool DpMechanism::retired(std::size_t site) const {
   const double target = settings_.config.site_target_epsilon;
   if (target <= 0) return false;
-  const bool local = settings_.config.mode == "local" || settings_.charge_contributors;
-  return local && ledger_.site_after(site, 1.0, settings_.config.noise_multiplier) > target;
+  return charges_contributors(settings_) && ledger_.site_after(site, 1.0, settings_.config.noise_multiplier) > target;
 }
 
 std::unique_ptr<RoundAggregator> DpMechanism::aggregator(std::unique_ptr<RoundAggregator> inner,
@@ -162,14 +167,14 @@ std::unique_ptr<RoundAggregator> DpMechanism::aggregator(std::unique_ptr<RoundAg
 }
 
 std::vector<std::size_t> DpMechanism::charged(const std::vector<std::size_t>& contributors) const {
-  if (settings_.config.mode == "local" || settings_.charge_contributors) return contributors;
+  if (charges_contributors(settings_)) return contributors;
   std::vector<std::size_t> all(settings_.client_ids.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   return all;
 }
 
 PrivacyRecord DpMechanism::finish_round(int round) {
-  const bool local = settings_.config.mode == "local" || settings_.charge_contributors;
+  const bool local = charges_contributors(settings_);
   ledger_.charge(charged(contributors_), local ? 1.0 : settings_.rate, settings_.config.noise_multiplier);
   PrivacyRecord record;
   const PrivacySpent run = ledger_.run();
@@ -198,7 +203,7 @@ std::optional<std::string> DpMechanism::stop_before(int next_round) const {
 }
 
 std::optional<std::string> DpMechanism::stop_before(int next_round, const std::vector<std::size_t>& contributors) const {
-  const bool local = settings_.config.mode == "local" || settings_.charge_contributors;
+  const bool local = charges_contributors(settings_);
   double target = settings_.config.target_epsilon;
   const double site_target = settings_.config.site_target_epsilon;
   if (!local && site_target > 0 && (target <= 0 || site_target < target)) target = site_target;  // all charged alike
