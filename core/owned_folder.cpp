@@ -157,4 +157,16 @@ OwnedFolder OwnedFolder::reopen(const fs::path& dir, const Kind& kind, const std
   return folder;
 }
 
+void OwnedFolder::publish(const std::filesystem::path& staging, const std::filesystem::path& dir, const Kind& kind) {
+  const OwnedFolder folder = claim(dir, kind, false);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(staging)) {
+    const std::filesystem::path target = dir / entry.path().filename();
+    remove_tree(target, ec);
+    std::filesystem::rename(entry.path(), target, ec);
+    if (ec) throw IoError("cannot move '" + entry.path().string() + "' into '" + dir.string() + "': " + ec.message());
+  }
+  remove_tree(staging, ec);
+}
+
 }  // namespace fedglioma

@@ -39,6 +39,11 @@ class OwnedFolder {
   static OwnedFolder reopen(const std::filesystem::path& dir, const Kind& kind,
                             const std::vector<std::string>& required);
 
+  /// Publishes a staged output: claims `dir` (as claim(), without force), moves each entry of
+  /// `staging` into it, replacing an entry of the same name from an earlier output, then removes
+  /// `staging`. For subcommands that write everything aside first so that nothing partial appears.
+  static void publish(const std::filesystem::path& staging, const std::filesystem::path& dir, const Kind& kind);
+
   OwnedFolder(OwnedFolder&& other) noexcept;
   OwnedFolder& operator=(OwnedFolder&&) = delete;
   OwnedFolder(const OwnedFolder&) = delete;

@@ -49,6 +49,11 @@ fs::path SampleCache::entry_path(const Case& record, const PreprocessOptions& op
   if (record.mask) key += source_signature(*record.mask);
   for (int d = 0; d < 3; ++d) key += std::to_string(options.size[d]) + "," + std::to_string(options.spacing[d]) + ";";
   key += options.on_mismatch;
+  // What else decides the voxels, added only when set, so that the entries of 3-D files with the
+  // default labels keep their names.
+  for (std::size_t m = 0; m < 4; ++m)
+    if (record.channels[m] >= 0) key += "|" + std::to_string(m) + "@" + std::to_string(record.channels[m]);
+  if (!record.label_convention.empty()) key += "|labels=" + record.label_convention;
   char name[40];
   std::snprintf(name, sizeof name, "%016llx.fgc", static_cast<unsigned long long>(fnv1a(key)));
   return dir_ / name;
@@ -88,7 +93,7 @@ std::optional<Sample> SampleCache::load(const Case& record, const PreprocessOpti
   if (ec) return std::nullopt;  // a miss
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return std::nullopt;
-  Sample s{record.id, record.site, record.split, record.labels, {}, {}, {}, 0};
+  Sample s{record.id, record.patient_id(), record.site, record.split, record.labels, {}, {}, {}, 0};
   // The header has a fixed size: magic, version, geometry (3 + 3 + 3 + 9 numbers), two counts.
   std::string header(sizeof kMagic + sizeof kFormatVersion + 3 * 8 + 3 * 8 + 3 * 8 + 9 * 8 + 2 * 8, '\0');
   std::uint32_t version = 0;

@@ -14,6 +14,7 @@ namespace fedglioma::data {
 /// (see preprocess_case).
 struct Sample {
   std::string id;
+  std::string patient;  ///< Case::patient_id(): the cases partitioning keeps together
   std::string site;
   std::string split;
   Labels labels;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/file_names.h"
 #include "core/json_document.h"
+#include "data/label_conventions.h"
 
 namespace fedglioma::data {
 namespace {
@@ -83,10 +84,18 @@ void read_case_images(const json& record, const fs::path& base_dir, const std::s
   const json& images = record.at("images");
   refuse_unknown_keys(images, {kModalities.begin(), kModalities.end()}, where, "image");
   for (std::size_t m = 0; m < kModalities.size(); ++m) {
-    const char* modality = kModalities[m];
-    if (!images.contains(modality) || !images.at(modality).is_string())
-      throw DataError(where + ": images." + modality + " is missing (expected a path)");
-    c.images[m] = (base_dir / images.at(modality).get<std::string>()).lexically_normal();
+    const std::string field = where + ": images." + kModalities[m];
+    const json image = images.value(kModalities[m], json());
+    if (image.is_object()) {  // a volume of a 4-D file: {"file": path, "channel": n}
+      refuse_unknown_keys(image, {"file", "channel"}, field, "key");
+      if (!image.contains("channel") || !image.at("channel").is_number_integer() || image.at("channel").get<int>() < 0)
+        throw DataError(field + ".channel must be a volume index (0, 1, ...)");
+      c.channels[m] = image.at("channel").get<int>();
+    }
+    const json file = image.is_object() ? image.value("file", json()) : image;
+    if (!file.is_string() || file.get<std::string>().empty())
+      throw DataError(field + " is missing (expected a path, or {\"file\": path, \"channel\": n} for a 4-D file)");
+    c.images[m] = (base_dir / file.get<std::string>()).lexically_normal();
   }
   if (record.contains("mask") && !record.at("mask").is_null()) {
     if (!record.at("mask").is_string())
@@ -135,7 +144,8 @@ Case read_case(const json& record, const std::string& file, const std::string& w
   check_file_name(c.id, "id", where_index);
   const std::string where = file + " case '" + c.id + "'";
   if (!seen.insert(c.id).second) throw DataError(where + ": duplicate case id");
-  refuse_unknown_keys(record, {"id", "site", "split", "images", "mask", "labels", "aliases"}, where, "field");
+  refuse_unknown_keys(record, {"id", "site", "split", "images", "mask", "labels", "aliases", "patient", "label_convention"},
+                     where, "field");
   c.site = text_field(record, "site", where);
   check_file_name(c.site, "site", where);
   c.split = text_field(record, "split", where);
@@ -145,6 +155,15 @@ Case read_case(const json& record, const std::string& file, const std::string& w
   read_case_images(record, base_dir, where, c);
   read_case_labels(record, where, c.labels);
   c.aliases = read_case_aliases(record, where);
+  if (record.contains("patient")) c.patient = text_field(record, "patient", where);
+  if (record.contains("label_convention")) {
+    c.label_convention = text_field(record, "label_convention", where);
+    try {
+      label_convention(c.label_convention);
+    } catch (const DataError& e) {
+      throw DataError(where + ": " + e.what());
+    }
+  }
   return c;
 }
 
@@ -179,8 +198,10 @@ void save_manifest(const Manifest& manifest, const fs::path& path) {
   json cases = json::array();
   for (const Case& c : manifest.cases) {
     json images = json::object();
-    for (std::size_t m = 0; m < kModalities.size(); ++m)
-      images[kModalities[m]] = relative_if_under(c.images[m], base);
+    for (std::size_t m = 0; m < kModalities.size(); ++m) {
+      const std::string file = relative_if_under(c.images[m], base);
+      images[kModalities[m]] = c.channels[m] < 0 ? json(file) : json{{"file", file}, {"channel", c.channels[m]}};
+    }
     json record = {{"id", c.id},
                    {"site", c.site},
                    {"split", c.split},
@@ -192,6 +213,8 @@ void save_manifest(const Manifest& manifest, const fs::path& path) {
                      {"mgmt", label_json(c.labels.mgmt)},
                      {"grade", label_json(c.labels.grade)}}}};
     if (!c.aliases.empty()) record["aliases"] = c.aliases;
+    if (!c.patient.empty()) record["patient"] = c.patient;
+    if (!c.label_convention.empty()) record["label_convention"] = c.label_convention;
     cases.push_back(std::move(record));
   }
   write_file_atomic(path, json{{"version", 1}, {"cases", cases}}.dump(2) + "\n");

@@ -38,6 +38,19 @@ struct Case {
   /// Other ids of the same patient in other datasets (e.g. UCSF-PDGM-0004's "BraTS2021_00097"):
   /// what deduplication and the leakage check join on.
   std::vector<std::string> aliases;
+  /// The patient this scan belongs to when a dataset holds several scans of one patient (BraTS
+  /// 2023's timepoints BraTS-GLI-00008-000 and -001): such cases are one patient for the leakage
+  /// check and for partitioning, though each is a record of its own. Empty: its own patient.
+  std::string patient;
+  /// Which volume of a 4-D image file each modality is (the Decathlon stores all four modalities
+  /// in one file); -1 for a 3-D file.
+  std::array<int, 4> channels{-1, -1, -1, -1};
+  /// How the mask's labels read (data/label_conventions.h: brats2021, brats2023, brats2024, msd,
+  /// binary); empty: any of 1, 2, 3, 4 is tumour (binary masks and BraTS before 2024).
+  std::string label_convention;
+
+  /// `patient` when set, else `id`.
+  const std::string& patient_id() const { return patient.empty() ? id : patient; }
 };
 
 /// A cohort: the cases and the folder their relative paths were resolved against.

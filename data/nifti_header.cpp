@@ -132,4 +132,96 @@ void check_header_extent(const NiftiHeader& header, const std::filesystem::path&
   }
 }
 
+namespace {
+
+// .nii and .nii.gz hold header and voxels in one file; .hdr/.img pairs keep them apart.
+bool is_single_file_nifti(const fs::path& path) {
+  const std::string name = path.filename().string();
+  const auto ends_with = [&](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with(".nii") || ends_with(".nii.gz");
+}
+
+}  // namespace
+
+// ITK's NIfTI reader accepts a truncated file and fills the missing voxels with zeros, so the
+// length is checked here: an uncompressed file must hold the header and every voxel; a gzip
+// file's trailer (ISIZE: the uncompressed length mod 2^32) must account for every voxel plus a
+// header of at most 1 MiB of extensions. A cut-off gzip file ends in arbitrary compressed bytes,
+// which pass that test with a probability of about 1 in 4000.
+void check_complete(const fs::path& path, std::uint64_t voxel_bytes) {
+  if (!is_single_file_nifti(path)) return;
+  std::error_code ec;
+  const std::uint64_t size = fs::file_size(path, ec);
+  if (ec) throw DataError("'" + path.string() + "': cannot read its size: " + ec.message());
+  const std::string truncated = "'" + path.string() + "': file is truncated or corrupt (expected " +
+                                std::to_string(voxel_bytes) + " bytes of voxel data)";
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw DataError("'" + path.string() + "': not readable");
+  unsigned char magic[2] = {0, 0}, trailer[4] = {0, 0, 0, 0};
+  const bool got_magic = std::fread(magic, 1, 2, f) == 2;
+  const bool gzip = got_magic && magic[0] == 0x1f && magic[1] == 0x8b;
+  bool got_trailer = false;
+  if (gzip && size >= 18 && std::fseek(f, -4, SEEK_END) == 0) got_trailer = std::fread(trailer, 1, 4, f) == 4;
+  std::fclose(f);
+  if (!gzip) {
+    if (size < 348 + voxel_bytes) throw DataError(truncated);
+    return;
+  }
+  if (!got_trailer) throw DataError(truncated);
+  const std::uint64_t isize = trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (std::uint64_t{trailer[3]} << 24);
+  const std::uint64_t expected = (voxel_bytes + 348) & 0xFFFFFFFFULL;
+  const std::uint64_t extra = (isize - expected) & 0xFFFFFFFFULL;  // header beyond 348 bytes, mod 2^32
+  if (extra > (1u << 20)) throw DataError(truncated);
+}
+
+// ITK's NIfTI reader turns NaN and infinite voxels into 0, so a float file is scanned here, in its
+// stored form, before ITK reads it: a non-finite intensity is an error, never a silent 0. zlib's
+// gzread reads plain .nii files as they are. Only float32/float64 voxels (NIfTI datatype 16/64,
+// read from the header: ITK reports scaled integer files as float too) can be non-finite.
+void check_finite(const fs::path& path, const NiftiHeader& header) {
+  if (!is_single_file_nifti(path)) return;
+  const bool f32 = header.datatype == 16, f64 = header.datatype == 64;
+  if (!f32 && !f64) return;
+  std::uint64_t voxel_bytes = f32 ? 4 : 8;
+  const int rank = std::clamp<int>(header.dim[0], 1, 7);
+  for (int d = 1; d <= rank; ++d) voxel_bytes *= static_cast<std::uint64_t>(std::max<std::int16_t>(1, header.dim[d]));
+  const float vox_offset = header.vox_offset >= 348.0f ? header.vox_offset : 352.0f;
+  const bool swapped = header.swapped;
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file) throw DataError("'" + path.string() + "': not readable");
+  struct Closer {
+    gzFile f;
+    ~Closer() { gzclose(f); }
+  } closer{file};
+  const std::string corrupt = "'" + path.string() + "': file is truncated or corrupt";
+  if (gzseek(file, static_cast<z_off_t>(vox_offset), SEEK_SET) < 0) throw DataError(corrupt);
+
+  const std::size_t width = f32 ? 4 : 8;
+  std::vector<unsigned char> chunk(std::size_t{1} << 22);
+  std::uint64_t index = 0, remaining = voxel_bytes;
+  while (remaining > 0) {
+    const auto want = static_cast<unsigned>(std::min<std::uint64_t>(remaining, chunk.size()));
+    if (gzread(file, chunk.data(), want) != static_cast<int>(want)) throw DataError(corrupt);
+    for (std::size_t at = 0; at < want; at += width, ++index) {
+      bool finite;
+      if (f32) {
+        std::uint32_t bits;
+        std::memcpy(&bits, &chunk[at], 4);
+        finite = ((swapped ? __builtin_bswap32(bits) : bits) & 0x7F800000u) != 0x7F800000u;
+      } else {
+        std::uint64_t bits;
+        std::memcpy(&bits, &chunk[at], 8);
+        finite = ((swapped ? __builtin_bswap64(bits) : bits) & 0x7FF0000000000000ull) != 0x7FF0000000000000ull;
+      }
+      if (!finite)
+        throw DataError("'" + path.string() + "': voxel " + std::to_string(index) +
+                        " is NaN or infinite (expected finite intensities)");
+    }
+    remaining -= want;
+  }
+}
+
+
 }  // namespace fedglioma::data

@@ -41,4 +41,13 @@ inline constexpr std::uint64_t kMaxScanVoxels = 1ull << 28;
 /// 1024^3). The DataError names the file and the sizes.
 void check_header_extent(const NiftiHeader& header, const std::filesystem::path& path);
 
+/// Refuses a truncated file before ITK reads it (ITK fills missing voxels with zeros): an
+/// uncompressed file must hold the header and `voxel_bytes`; a gzip file's trailer must account
+/// for them (see the definition for the odds of a cut-off file passing). DataError names the file.
+void check_complete(const std::filesystem::path& path, std::uint64_t voxel_bytes);
+
+/// Refuses a float32/float64 file holding a NaN or infinite voxel (ITK turns them into 0), read
+/// in its stored form; integer files pass. DataError names the file and the voxel.
+void check_finite(const std::filesystem::path& path, const NiftiHeader& header);
+
 }  // namespace fedglioma::data

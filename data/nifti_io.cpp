@@ -17,7 +17,6 @@
 #include <string>
 
 #include <unistd.h>
-#include <zlib.h>
 
 #include "core/error.h"
 #include "data/nifti_header.h"
@@ -46,97 +45,30 @@ void register_nifti() {
   });
 }
 
-// .nii and .nii.gz hold header and voxels in one file; .hdr/.img pairs keep them apart.
-bool is_single_file_nifti(const fs::path& path) {
-  const std::string name = path.filename().string();
-  const auto ends_with = [&](const std::string& tail) {
-    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  return ends_with(".nii") || ends_with(".nii.gz");
+// The number of axes of `io`'s image, trailing singleton axes left out.
+unsigned image_rank(const itk::ImageIOBase& io) {
+  unsigned dims = io.GetNumberOfDimensions();
+  while (dims > 3 && io.GetDimensions(dims - 1) == 1) --dims;
+  return dims;
 }
 
-// ITK's NIfTI reader accepts a truncated file and fills the missing voxels with zeros, so the
-// length is checked here: an uncompressed file must hold the header and every voxel; a gzip
-// file's trailer (ISIZE: the uncompressed length mod 2^32) must account for every voxel plus a
-// header of at most 1 MiB of extensions. A cut-off gzip file ends in arbitrary compressed bytes,
-// which pass that test with a probability of about 1 in 4000.
-void check_complete(const fs::path& path, std::uint64_t voxel_bytes) {
-  if (!is_single_file_nifti(path)) return;
-  std::error_code ec;
-  const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) throw DataError("'" + path.string() + "': cannot read its size: " + ec.message());
-  const std::string truncated = "'" + path.string() + "': file is truncated or corrupt (expected " +
-                                std::to_string(voxel_bytes) + " bytes of voxel data)";
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw DataError("'" + path.string() + "': not readable");
-  unsigned char magic[2] = {0, 0}, trailer[4] = {0, 0, 0, 0};
-  const bool got_magic = std::fread(magic, 1, 2, f) == 2;
-  const bool gzip = got_magic && magic[0] == 0x1f && magic[1] == 0x8b;
-  bool got_trailer = false;
-  if (gzip && size >= 18 && std::fseek(f, -4, SEEK_END) == 0) got_trailer = std::fread(trailer, 1, 4, f) == 4;
-  std::fclose(f);
-  if (!gzip) {
-    if (size < 348 + voxel_bytes) throw DataError(truncated);
-    return;
+// ITK's reading of `path`'s header.
+itk::ImageIOBase::Pointer read_information(const fs::path& path) {
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  if (!io) throw DataError("'" + path.string() + "': not a readable image (expected NIfTI .nii/.nii.gz)");
+  io->SetFileName(path.string());
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw DataError("'" + path.string() + "': unreadable image header: " + e.GetDescription());
   }
-  if (!got_trailer) throw DataError(truncated);
-  const std::uint64_t isize = trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (std::uint64_t{trailer[3]} << 24);
-  const std::uint64_t expected = (voxel_bytes + 348) & 0xFFFFFFFFULL;
-  const std::uint64_t extra = (isize - expected) & 0xFFFFFFFFULL;  // header beyond 348 bytes, mod 2^32
-  if (extra > (1u << 20)) throw DataError(truncated);
+  return io;
 }
 
-// ITK's NIfTI reader turns NaN and infinite voxels into 0, so a float file is scanned here, in its
-// stored form, before ITK reads it: a non-finite intensity is an error, never a silent 0. zlib's
-// gzread reads plain .nii files as they are. Only float32/float64 voxels (NIfTI datatype 16/64,
-// read from the header: ITK reports scaled integer files as float too) can be non-finite.
-void check_finite(const fs::path& path, const NiftiHeader& header) {
-  if (!is_single_file_nifti(path)) return;
-  const bool f32 = header.datatype == 16, f64 = header.datatype == 64;
-  if (!f32 && !f64) return;
-  std::uint64_t voxel_bytes = f32 ? 4 : 8;
-  const int rank = std::clamp<int>(header.dim[0], 1, 7);
-  for (int d = 1; d <= rank; ++d) voxel_bytes *= static_cast<std::uint64_t>(std::max<std::int16_t>(1, header.dim[d]));
-  const float vox_offset = header.vox_offset >= 348.0f ? header.vox_offset : 352.0f;
-  const bool swapped = header.swapped;
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) throw DataError("'" + path.string() + "': not readable");
-  struct Closer {
-    gzFile f;
-    ~Closer() { gzclose(f); }
-  } closer{file};
-  const std::string corrupt = "'" + path.string() + "': file is truncated or corrupt";
-  if (gzseek(file, static_cast<z_off_t>(vox_offset), SEEK_SET) < 0) throw DataError(corrupt);
-
-  const std::size_t width = f32 ? 4 : 8;
-  std::vector<unsigned char> chunk(std::size_t{1} << 22);
-  std::uint64_t index = 0, remaining = voxel_bytes;
-  while (remaining > 0) {
-    const auto want = static_cast<unsigned>(std::min<std::uint64_t>(remaining, chunk.size()));
-    if (gzread(file, chunk.data(), want) != static_cast<int>(want)) throw DataError(corrupt);
-    for (std::size_t at = 0; at < want; at += width, ++index) {
-      bool finite;
-      if (f32) {
-        std::uint32_t bits;
-        std::memcpy(&bits, &chunk[at], 4);
-        finite = ((swapped ? __builtin_bswap32(bits) : bits) & 0x7F800000u) != 0x7F800000u;
-      } else {
-        std::uint64_t bits;
-        std::memcpy(&bits, &chunk[at], 8);
-        finite = ((swapped ? __builtin_bswap64(bits) : bits) & 0x7FF0000000000000ull) != 0x7FF0000000000000ull;
-      }
-      if (!finite)
-        throw DataError("'" + path.string() + "': voxel " + std::to_string(index) +
-                        " is NaN or infinite (expected finite intensities)");
-    }
-    remaining -= want;
-  }
-}
-
-// Opens `path`'s header (fedglioma's own checks, then ITK's), refusing a 4D series or a vector
-// image with a message instead of ITK silently reading its first volume. Nothing past the header
-// is decompressed.
-itk::ImageIOBase::Pointer open_header(const fs::path& path, std::optional<NiftiHeader>& header) {
+// Opens `path`'s header (fedglioma's own checks, then ITK's). A 4-D series is refused with a
+// message instead of ITK silently reading its first volume, unless `channel` asks for one of its
+// volumes; so is a vector image. Nothing past the header is decompressed.
+itk::ImageIOBase::Pointer open_header(const fs::path& path, std::optional<NiftiHeader>& header, int channel = -1) {
   register_nifti();
   if (!fs::exists(path)) throw DataError("'" + path.string() + "': file does not exist");
   if (!fs::is_regular_file(path))
@@ -148,20 +80,14 @@ itk::ImageIOBase::Pointer open_header(const fs::path& path, std::optional<NiftiH
     check_header_extent(*header, path);
     check_header_geometry(*header, path);
   }
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
-  if (!io)
-    throw DataError("'" + path.string() + "': not a readable image (expected NIfTI .nii/.nii.gz)");
-  io->SetFileName(path.string());
-  try {
-    io->ReadImageInformation();
-  } catch (const itk::ExceptionObject& e) {
-    throw DataError("'" + path.string() + "': unreadable image header: " + e.GetDescription());
-  }
-  unsigned dims = io->GetNumberOfDimensions();
-  while (dims > 3 && io->GetDimensions(dims - 1) == 1) --dims;  // trailing singleton axes
-  if (dims != 3)
-    throw DataError("'" + path.string() + "': expected a 3D image, found " +
-                    std::to_string(dims) + " dimensions");
+  auto io = read_information(path);
+  const unsigned dims = image_rank(*io);
+  if (channel < 0 && dims != 3)
+    throw DataError("'" + path.string() + "': expected a 3D image, found " + std::to_string(dims) + " dimensions");
+  if (channel >= 0 && (dims != 4 || static_cast<std::size_t>(channel) >= io->GetDimensions(3)))
+    throw DataError("'" + path.string() + "': expected a 4-D image with a volume " + std::to_string(channel) +
+                    ", found " + std::to_string(dims) + " dimensions" +
+                    (dims == 4 ? " and " + std::to_string(io->GetDimensions(3)) + " volumes" : std::string()));
   if (io->GetNumberOfComponents() != 1)
     throw DataError("'" + path.string() + "': expected one scalar per voxel, found " +
                     std::to_string(io->GetNumberOfComponents()) + " components");
@@ -170,17 +96,17 @@ itk::ImageIOBase::Pointer open_header(const fs::path& path, std::optional<NiftiH
 
 // Before ITK reads the voxels: the file holds all of them, and a float file none that is NaN or
 // infinite.
-void check_is_3d(const fs::path& path) {
+void check_is_3d(const fs::path& path, int channel = -1) {
   std::optional<NiftiHeader> header;
-  const auto io = open_header(path, header);
+  const auto io = open_header(path, header, channel);
   check_complete(path, static_cast<std::uint64_t>(io->GetImageSizeInBytes()));
   if (header) check_finite(path, *header);
 }
 
-template <typename T>
-typename ItkImage<T>::Pointer read_itk(const fs::path& path) {
-  check_is_3d(path);
-  auto reader = itk::ImageFileReader<ItkImage<T>>::New();
+template <typename T, unsigned N = 3>
+typename itk::Image<T, N>::Pointer read_itk(const fs::path& path, int channel = -1) {
+  check_is_3d(path, channel);
+  auto reader = itk::ImageFileReader<itk::Image<T, N>>::New();
   reader->SetFileName(path.string());
   try {
     reader->Update();
@@ -189,6 +115,23 @@ typename ItkImage<T>::Pointer read_itk(const fs::path& path) {
                     e.GetDescription());
   }
   return reader->GetOutput();
+}
+
+// Volume `channel` of a 4-D image: its first three axes' grid, and its voxels, which lie
+// consecutively (the fourth axis runs slowest).
+FloatVolume read_volume_of_4d(const fs::path& path, int channel) {
+  const auto image = read_itk<float, 4>(path, channel);
+  FloatVolume out;
+  for (unsigned d = 0; d < 3; ++d) {
+    out.geometry.size[d] = static_cast<std::int64_t>(image->GetLargestPossibleRegion().GetSize()[d]);
+    out.geometry.spacing[d] = image->GetSpacing()[d];
+    out.geometry.origin[d] = image->GetOrigin()[d];
+    for (unsigned c = 0; c < 3; ++c) out.geometry.direction[d * 3 + c] = image->GetDirection()(d, c);
+  }
+  const auto n = static_cast<std::size_t>(out.geometry.voxel_count());
+  const float* first = image->GetBufferPointer() + static_cast<std::size_t>(channel) * n;
+  out.voxels.assign(first, first + n);
+  return out;
 }
 
 template <typename T>
@@ -276,9 +219,17 @@ bool Geometry::same_grid(const Geometry& other, double tolerance) const {
   return true;
 }
 
-Geometry read_geometry(const fs::path& path) {
+std::array<double, 3> Geometry::world(double i, double j, double k) const {
+  std::array<double, 3> p{};
+  const double idx[3] = {i * spacing[0], j * spacing[1], k * spacing[2]};
+  for (int r = 0; r < 3; ++r)
+    p[r] = origin[r] + direction[r * 3] * idx[0] + direction[r * 3 + 1] * idx[1] + direction[r * 3 + 2] * idx[2];
+  return p;
+}
+
+Geometry read_geometry(const fs::path& path, int channel) {
   std::optional<NiftiHeader> header;
-  const auto io = open_header(path, header);
+  const auto io = open_header(path, header, channel);
   Geometry g;
   for (unsigned d = 0; d < 3; ++d) {
     g.size[d] = static_cast<std::int64_t>(io->GetDimensions(d));
@@ -289,12 +240,23 @@ Geometry read_geometry(const fs::path& path) {
   return g;
 }
 
-FloatVolume read_image(const fs::path& path) {
-  auto image = read_itk<float>(path);
+int read_volume_count(const fs::path& path) {
+  register_nifti();
+  if (!fs::is_regular_file(path)) throw DataError("'" + path.string() + "': file does not exist");
+  const auto io = read_information(path);
+  return image_rank(*io) == 4 ? static_cast<int>(io->GetDimensions(3)) : 1;
+}
+
+FloatVolume read_image(const fs::path& path, int channel) {
   FloatVolume out;
-  out.geometry = geometry_of(*image);
-  const float* buffer = image->GetBufferPointer();
-  out.voxels.assign(buffer, buffer + out.geometry.voxel_count());
+  if (channel >= 0) {
+    out = read_volume_of_4d(path, channel);
+  } else {
+    const auto image = read_itk<float>(path);
+    out.geometry = geometry_of(*image);
+    const float* buffer = image->GetBufferPointer();
+    out.voxels.assign(buffer, buffer + out.geometry.voxel_count());
+  }
   for (std::size_t i = 0; i < out.voxels.size(); ++i)
     if (!std::isfinite(out.voxels[i]))
       throw DataError("'" + path.string() + "': non-finite voxel value (NaN or Inf) at index " +

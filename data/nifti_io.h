@@ -6,13 +6,19 @@
 
 namespace fedglioma::data {
 
-/// Reads a 3D NIfTI image (.nii or .nii.gz) as float with its geometry. Throws DataError naming
-/// the file for a missing/unreadable file, a non-3D image or non-finite voxels.
-FloatVolume read_image(const std::filesystem::path& path);
+/// Reads a 3D NIfTI image (.nii or .nii.gz) as float with its geometry; with `channel` >= 0, that
+/// volume of a 4-D image (x, y, z, channels: the Decathlon's layout). Throws DataError naming the
+/// file for a missing/unreadable file, a 4-D image read as 3-D (or the reverse), a channel past
+/// the last, or non-finite voxels.
+FloatVolume read_image(const std::filesystem::path& path, int channel = -1);
 
-/// The grid of a 3D NIfTI image from its header alone (nothing past it is decompressed), as
-/// read_image would give it. Throws DataError naming the file as read_image does for the header.
-Geometry read_geometry(const std::filesystem::path& path);
+/// The grid of a 3D NIfTI image (or of a 4-D one's volumes, with `channel` >= 0) from its header
+/// alone (nothing past it is decompressed), as read_image would give it. Throws DataError naming
+/// the file as read_image does for the header.
+Geometry read_geometry(const std::filesystem::path& path, int channel = -1);
+
+/// How many volumes a NIfTI image holds: 1 for a 3-D image, the fourth extent for a 4-D one.
+int read_volume_count(const std::filesystem::path& path);
 
 /// Reads a 3D NIfTI label image. Values must be whole numbers in [0, 255] (within 1e-4, for
 /// files stored with scl_slope/scl_inter scaling); throws DataError naming the file otherwise.

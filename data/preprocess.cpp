@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "core/error.h"
+#include "data/scan_checks.h"
+#include "data/label_conventions.h"
 #include "data/nifti_io.h"
 
 namespace fedglioma::data {
@@ -18,14 +20,6 @@ std::string grid_text(const Geometry& g) {
                 static_cast<long long>(g.size[1]), static_cast<long long>(g.size[2]), g.spacing[0], g.spacing[1],
                 g.spacing[2]);
   return buf;
-}
-
-// World (LPS, mm) position of voxel index (i, j, k) of `g`.
-std::array<double, 3> world(const Geometry& g, double i, double j, double k) {
-  std::array<double, 3> p{};
-  const double idx[3] = {i * g.spacing[0], j * g.spacing[1], k * g.spacing[2]};
-  for (int r = 0; r < 3; ++r) p[r] = g.origin[r] + g.direction[r * 3] * idx[0] + g.direction[r * 3 + 1] * idx[1] + g.direction[r * 3 + 2] * idx[2];
-  return p;
 }
 
 bool is_identity(const std::array<double, 9>& d) {
@@ -51,7 +45,7 @@ Geometry network_grid(const FloatVolume& reference, const std::vector<std::uint8
       for (std::int64_t i = 0; i < g.size[0]; ++i, ++v) {
         if (!foreground[v]) continue;
         any = true;
-        const auto p = world(g, static_cast<double>(i), static_cast<double>(j), static_cast<double>(k));
+        const auto p = g.world(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k));
         for (int d = 0; d < 3; ++d) {
           lo[d] = std::min(lo[d], p[d]);
           hi[d] = std::max(hi[d], p[d]);
@@ -121,9 +115,9 @@ DataError off_grid(const std::string& where, const std::string& what, const Geom
 // another grid (a 512^3 series among 240x240x155 ones, say) is refused in milliseconds, not after
 // a gigabyte of inflating. The modalities are compared only when they may not be resampled.
 void check_header_grids(const Case& record, const PreprocessOptions& options, const std::string& where) {
-  const Geometry reference = read_geometry(record.images[0]);
+  const Geometry reference = read_geometry(record.images[0], record.channels[0]);
   for (std::size_t m = 1; m < 4 && options.on_mismatch != "resample"; ++m) {
-    const Geometry grid = read_geometry(record.images[m]);
+    const Geometry grid = read_geometry(record.images[m], record.channels[m]);
     if (!grid.same_grid(reference))
       throw DataError(off_grid(where, "'" + record.images[m].string() + "'", grid, record.images[0], reference).what() +
                       std::string("; co-register the modalities or set data.on_geometry_mismatch to \"resample\""));
@@ -139,11 +133,19 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
   const std::string where = "case '" + record.id + "'";
   check_header_grids(record, options, where);
   std::array<FloatVolume, 4> images;
+  bool one_grid = true;
   for (std::size_t m = 0; m < 4; ++m) {
-    images[m] = read_image(record.images[m]);
-    if (m > 0 && !images[m].geometry.same_grid(images[0].geometry))
-      images[m] = resample(images[m], images[0].geometry, Interpolation::kLinear);  // on_mismatch is "resample"
+    images[m] = read_image(record.images[m], record.channels[m]);
+    one_grid = one_grid && images[m].geometry.same_grid(images[0].geometry);
   }
+  if (!one_grid) {  // on_mismatch is "resample": only scans already co-registered may be
+    check_coregistered(images, record.images, where);
+    for (std::size_t m = 1; m < 4; ++m)
+      if (!images[m].geometry.same_grid(images[0].geometry))
+        images[m] = resample(images[m], images[0].geometry, Interpolation::kLinear);
+  }
+  if (options.warn)
+    if (const auto warning = skull_warning(images[0], record.images[0])) options.warn(where + ": " + *warning);
   const Geometry& original = images[0].geometry;
   const auto n0 = static_cast<std::size_t>(original.voxel_count());
   std::vector<std::uint8_t> head(n0, 0);
@@ -152,7 +154,7 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
   const Geometry grid = network_grid(images[0], head, options, record.images[0].string());
   if (mapping) *mapping = {grid, original};
 
-  Sample sample{record.id, record.site, record.split, record.labels, grid, {}, {}};
+  Sample sample{record.id, record.patient_id(), record.site, record.split, record.labels, grid, {}, {}};
   const auto n = static_cast<std::size_t>(grid.voxel_count());
   sample.image.resize(4 * n);
   for (std::size_t m = 0; m < 4; ++m) {
@@ -166,16 +168,11 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
 
   if (record.mask) {
     const MaskVolume labels = read_labels(*record.mask);  // on the grid: check_header_grids
+    const std::vector<std::uint8_t> tumour = whole_tumour(
+        labels.voxels, label_convention(record.label_convention), where + ": mask '" + record.mask->string() + "'");
     FloatVolume binary;
     binary.geometry = labels.geometry;
-    binary.voxels.resize(labels.voxels.size());
-    for (std::size_t v = 0; v < labels.voxels.size(); ++v) {
-      const std::uint8_t l = labels.voxels[v];
-      if (l > 4)
-        throw DataError(where + ": mask '" + record.mask->string() + "' holds label " + std::to_string(l) +
-                        "; expected 0/1 or BraTS labels 1, 2, 3, 4");
-      binary.voxels[v] = l != 0 ? 1.0f : 0.0f;
-    }
+    binary.voxels.assign(tumour.begin(), tumour.end());
     const FloatVolume on_grid = resample(binary, grid, Interpolation::kNearest);
     sample.mask.resize(n);
     sample.has_mask = true;

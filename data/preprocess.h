@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "data/dataset.h"
@@ -22,6 +23,9 @@ struct PreprocessOptions {
   /// When a case's modalities are not on one grid: "error" (a DataError naming both files) or
   /// "resample" (every modality is resampled onto the first one's grid, as for native scans).
   std::string on_mismatch = "error";
+  /// Called, from any thread, with a warning about a case as it is decoded (a skull left on:
+  /// data/scan_checks.h); unset: no warnings. Not part of the voxels (nor of the cache's key).
+  std::function<void(const std::string&)> warn;
 };
 
 /// Where the network's grid lies in the world, and the grid of the case's first image: what
@@ -38,8 +42,9 @@ struct GridMapping {
 /// view is background). This is orientation, resampling, cropping to the brain and padding or
 /// cropping to the target size at once. Each modality is then clipped to its 1st-99th percentile
 /// inside the brain (non-zero voxels of any modality) and z-scored there; the background is 0.
-/// Masks: binary, or BraTS labels 1, 2, 3 (BraTS 2015 non-enhancing and 2023+), 4 -> whole
-/// tumour; anything else is a DataError naming the file.
+/// Masks: the whole tumour under the record's label convention (data/label_conventions.h; by
+/// default binary, or BraTS labels 1, 2, 3, 4, all tumour); a label the convention does not
+/// define is a DataError naming the file. A modality of a 4-D file is its Case::channels volume.
 /// `mapping`, when given, receives what predict needs to map results back.
 Sample preprocess_case(const Case& record, const PreprocessOptions& options, GridMapping* mapping = nullptr);
 

@@ -63,6 +63,7 @@ SampleStore::SampleStore(std::vector<const Case*> records, PreprocessOptions opt
     }
     Sample s;
     s.id = records_[i]->id;
+    s.patient = records_[i]->patient_id();
     s.site = records_[i]->site;
     s.split = records_[i]->split;
     s.labels = records_[i]->labels;

@@ -16,6 +16,8 @@ struct Geometry {
   std::int64_t voxel_count() const { return size[0] * size[1] * size[2]; }
   /// Same grid within `tolerance` (relative for spacing, mm for origin).
   bool same_grid(const Geometry& other, double tolerance = 1e-4) const;
+  /// World (LPS, mm) position of the (possibly fractional) voxel index (i, j, k).
+  std::array<double, 3> world(double i, double j, double k) const;
 };
 
 /// A scalar 3D image in memory. Voxels are stored with i fastest, which is ITK's buffer order and

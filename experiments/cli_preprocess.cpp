@@ -42,20 +42,6 @@ void export_sample(const data::Sample& s, const fs::path& dir) {
 // What --export writes: one folder per case id (any name), so only into its own folder.
 const OwnedFolder::Kind kExportFolder{"export", "", {"*"}};
 
-// Moves each case folder of `staging` into `out` (replacing that case's folder from an earlier
-// export into the same folder), then removes `staging`.
-void move_export(const fs::path& staging, const fs::path& out) {
-  const OwnedFolder folder = OwnedFolder::claim(out, kExportFolder, false);
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(staging)) {
-    const fs::path target = out / entry.path().filename();
-    remove_tree(target, ec);
-    fs::rename(entry.path(), target, ec);
-    if (ec) throw IoError("cannot move the export into '" + out.string() + "': " + ec.message());
-  }
-  remove_tree(staging, ec);
-}
-
 // A console line rewritten in place with the cases done, the time so far and an estimate of the
 // time left (nothing when stdout is not a terminal).
 auto progress_line(bool tty, std::chrono::steady_clock::time_point start, std::ostream& console) {
@@ -119,12 +105,12 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
       const std::vector<const data::Case*> part(
           records.begin() + static_cast<std::ptrdiff_t>(begin),
           records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), begin + chunk)));
-      const auto samples = data::load_samples(part, sim::preprocess_options(config.data), cache, threads,
+      const auto samples = data::load_samples(part, sim::preprocess_options(config.data, &console), cache, threads,
                                               [&](std::size_t done, std::size_t) { progress(begin + done, records.size()); });
       if (exporting)
         for (const auto& s : samples) export_sample(s, child_path(staging, s.id, "id", "case '" + s.id + "'"));
     }
-    if (exporting) move_export(staging, options.export_dir);
+    if (exporting) OwnedFolder::publish(staging, options.export_dir, kExportFolder);
   } catch (...) {
     if (exporting) remove_tree(staging, ec);
     if (tty) console << "\n";

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <algorithm>
 #include <map>
+#include <string>
 
 #include "core/error.h"
 #include "core/random.h"
@@ -11,10 +12,31 @@ namespace fedglioma::sim {
 
 namespace {
 
-// Holds round(val_fraction * n) of `client`'s training cases out for validation (at least one
-// when val_fraction > 0 and it has two or more), chosen by a generator keyed by the client's index.
+// A patient's cases (a BraTS 2023 patient's timepoints; one case for most datasets): what a draw
+// deals or holds out as one, so that no patient is split between clients or between training
+// and validation. With one case per patient every draw is the one it was before units existed.
+using Unit = std::vector<const data::Sample*>;
+
+// `cases` grouped by Sample::patient, in the order of each patient's first case.
+std::vector<Unit> patient_units(const std::vector<const data::Sample*>& cases) {
+  std::vector<Unit> units;
+  std::map<std::string, std::size_t> index;
+  for (const data::Sample* s : cases) {
+    const std::string& patient = s->patient.empty() ? s->id : s->patient;
+    const auto [it, inserted] = index.emplace(patient, units.size());
+    if (inserted) units.emplace_back();
+    units[it->second].push_back(s);
+  }
+  return units;
+}
+
+void append(std::vector<const data::Sample*>& into, const Unit& unit) { into.insert(into.end(), unit.begin(), unit.end()); }
+
+// Holds round(val_fraction * n) of `client`'s n training patients out for validation (at least
+// one when val_fraction > 0 and it has two or more), chosen by a generator keyed by the client's index.
 void hold_out_validation(Client& client, double val_fraction, std::uint64_t seed, std::uint64_t index) {
-  const std::size_t n = client.train.size();
+  const std::vector<Unit> units = patient_units(client.train);
+  const std::size_t n = units.size();
   std::size_t held = static_cast<std::size_t>(std::lround(val_fraction * static_cast<double>(n)));
   if (val_fraction > 0 && held == 0 && n >= 2) held = 1;
   if (held >= n) held = n > 0 ? n - 1 : 0;
@@ -26,22 +48,21 @@ void hold_out_validation(Client& client, double val_fraction, std::uint64_t seed
   std::vector<bool> is_val(n, false);
   for (std::size_t i = 0; i < held; ++i) is_val[order[i]] = true;
   std::vector<const data::Sample*> train;
-  for (std::size_t i = 0; i < n; ++i) (is_val[i] ? client.val : train).push_back(client.train[i]);
+  for (std::size_t i = 0; i < n; ++i) append(is_val[i] ? client.val : train, units[i]);
   client.train = std::move(train);
 }
 
-// Splits `cases` (already shuffled) into consecutive runs of sizes proportional to `p`, with
+// Splits `units` (already shuffled) into consecutive runs of sizes proportional to `p`, with
 // the split points floor(cumsum(p) * n) of the usual Dirichlet-partition recipe.
-void split_by(const std::vector<const data::Sample*>& cases, const std::vector<double>& p,
-              std::vector<Client>& clients) {
+void split_by(const std::vector<Unit>& units, const std::vector<double>& p, std::vector<Client>& clients) {
   double cumulative = 0.0;
   std::size_t begin = 0;
   for (std::size_t k = 0; k < clients.size(); ++k) {
     cumulative += p[k];
     const std::size_t end = k + 1 == clients.size()
-                                ? cases.size()
-                                : std::min(cases.size(), static_cast<std::size_t>(cumulative * static_cast<double>(cases.size())));
-    for (std::size_t i = begin; i < std::max(begin, end); ++i) clients[k].train.push_back(cases[i]);
+                                ? units.size()
+                                : std::min(units.size(), static_cast<std::size_t>(cumulative * static_cast<double>(units.size())));
+    for (std::size_t i = begin; i < std::max(begin, end); ++i) append(clients[k].train, units[i]);
     begin = std::max(begin, end);
   }
 }
@@ -66,22 +87,21 @@ std::vector<Client> synthetic_clients(const std::vector<const data::Sample*>& po
   for (int attempt = 0; attempt < 1000; ++attempt) {
     std::vector<Client> clients(k);
     for (std::size_t c = 0; c < k; ++c) clients[c].id = client_name(c, k);
+    std::vector<Unit> units = patient_units(pool);
     if (config.scheme == "iid") {
-      std::vector<const data::Sample*> cases = pool;
-      rng.shuffle(cases);
-      for (std::size_t i = 0; i < cases.size(); ++i) clients[i % k].train.push_back(cases[i]);
+      rng.shuffle(units);
+      for (std::size_t i = 0; i < units.size(); ++i) append(clients[i % k].train, units[i]);
     } else if (config.scheme == "quantity") {
-      std::vector<const data::Sample*> cases = pool;
-      rng.shuffle(cases);
-      split_by(cases, rng.dirichlet(k, config.alpha), clients);
+      rng.shuffle(units);
+      split_by(units, rng.dirichlet(k, config.alpha), clients);
     } else {  // dirichlet over the classes of config.label (unknown labels form a group of their own)
       std::size_t marker = 0;
       while (marker < data::kMarkers.size() && config.label != data::kMarkers[marker]) ++marker;
-      std::map<int, std::vector<const data::Sample*>> by_class;
-      for (const data::Sample* s : pool) by_class[s->labels.binary(marker).value_or(-1)].push_back(s);
-      for (auto& [label, cases] : by_class) {
-        rng.shuffle(cases);
-        split_by(cases, rng.dirichlet(k, config.alpha), clients);
+      std::map<int, std::vector<Unit>> by_class;  // a patient's class: its first case's
+      for (Unit& unit : units) by_class[unit.front()->labels.binary(marker).value_or(-1)].push_back(std::move(unit));
+      for (auto& [label, members] : by_class) {
+        rng.shuffle(members);
+        split_by(members, rng.dirichlet(k, config.alpha), clients);
       }
     }
     bool enough = true;

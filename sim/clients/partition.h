@@ -25,7 +25,9 @@ struct Partition {
   std::vector<const data::Sample*> test;       ///< split "test": never trained on
 };
 
-/// Clients from the cases of split "train" (and "val"), by `config.scheme`:
+/// Clients from the cases of split "train" (and "val"), by `config.scheme`. Every draw deals
+/// patients, not cases: the cases of one patient (Sample::patient, a BraTS 2023 patient's
+/// timepoints) go to one client and to one side of its validation hold-out.
 /// - natural: one client per site (dataset or institution), named by the site;
 /// - iid: `num_clients` clients dealt the shuffled training cases in turn;
 /// - dirichlet: for each class of the marker `config.label` (unknown labels form a class of

@@ -32,6 +32,7 @@ std::vector<data::Sample> partition_records(const data::Manifest& manifest) {
   for (std::size_t i = 0; i < records.size(); ++i) {
     const data::Case& c = manifest.cases[i];
     records[i].id = c.id;
+    records[i].patient = c.patient_id();
     records[i].site = c.site;
     records[i].split = c.split;
     records[i].labels = c.labels;
@@ -87,7 +88,7 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
   const auto start = Clock::now();
-  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data),
+  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data, &console),
                                                    data::SampleCache(config.data.cache_dir), ram_budget_bytes(config.data),
                                                    config.runtime.workers * config.runtime.threads_per_worker,
                                                    std::function<void(std::size_t, std::size_t)>{}, std::move(needed));

@@ -9,6 +9,7 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "data/preprocess.h"
+#include "data/scan_checks.h"
 #include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -158,11 +159,49 @@ TEST_CASE("native oblique scans on different grids are rejected or resampled by 
   REQUIRE_THROWS_WITH(preprocess_case(c, options),
                       Contains("TCGA-FG-6692-native") && Contains("t2.nii.gz") && Contains("t1.nii.gz") &&
                           Contains("data.on_geometry_mismatch"));
+  // These series are not co-registered (the T1 at the orbits where the FLAIR shows the
+  // ventricles): resampling cannot align them, so they are refused whatever the setting.
+  options.on_mismatch = "resample";
+  REQUIRE_THROWS_WITH(preprocess_case(c, options), Contains("TCGA-FG-6692-native") && Contains("not co-registered") &&
+                                                       Contains("t2.nii.gz") && Contains("mm apart"));
+  REQUIRE(skull_warning(t1, c.images[0]).has_value());  // a native scan: the skull is on
+}
+
+TEST_CASE("co-registered modalities on different grids are resampled; a skull-stripped scan raises no skull warning",
+          "[data][preprocess][shared][may_skip]") {
+  const fs::path root = fedglioma::testing::shared_data_dir();
+  if (root.empty()) {
+    fedglioma::testing::skip("../shared/data not present");
+    return;
+  }
+  const fs::path dir = root / "brainlesion-tutorials/BraTS/data/segmentation/BraTS-GLI-00001-000";
+  Case c;
+  c.id = "BraTS-GLI-00001-000";
+  c.site = "brats";
+  c.split = "train";
+  c.images = {dir / (c.id + "-t1n.nii.gz"), dir / (c.id + "-t1c.nii.gz"), dir / (c.id + "-t2w.nii.gz"),
+              dir / (c.id + "-t2f.nii.gz")};
+  // The T2 moved onto a coarser grid in the same world: still co-registered.
+  const FloatVolume t2 = read_image(c.images[2]);
+  Geometry coarse = t2.geometry;
+  coarse.spacing = {2.0, 2.0, 2.5};
+  coarse.size = {120, 120, 62};
+  const fs::path moved = fedglioma::testing::temp_dir("coregistered") / "t2-coarse.nii.gz";
+  write_image(moved, resample(t2, coarse, Interpolation::kLinear));
+  c.images[2] = moved;
+  PreprocessOptions options;
+  options.size = {40, 48, 32};
+  options.spacing = {4.0, 4.0, 5.0};
+  std::vector<std::string> warnings;
+  options.warn = [&warnings](const std::string& w) { warnings.push_back(w); };
+  REQUIRE_THROWS_WITH(preprocess_case(c, options), Contains("t2-coarse.nii.gz") && Contains("data.on_geometry_mismatch"));
   options.on_mismatch = "resample";
   const Sample s = preprocess_case(c, options);
-  REQUIRE(s.geometry.size == options.size);
-  REQUIRE(s.geometry.direction == std::array<double, 9>{1, 0, 0, 0, 1, 0, 0, 0, 1});
   require_zscored(s);
+  REQUIRE(warnings.empty());
+  const auto centres = std::make_pair(head_centre(read_image(c.images[0])), head_centre(read_image(moved)));
+  REQUIRE(std::hypot(centres.first[0] - centres.second[0], centres.first[1] - centres.second[1],
+                     centres.first[2] - centres.second[2]) < 2.0);
 }
 
 TEST_CASE("BraTS 2015 labels (3 = non-enhancing tumour) count as whole tumour and float images read as stored",
