@@ -10,10 +10,13 @@ namespace fedglioma::data {
 // The layouts, one line each: data/layouts/<stem>.cpp defines <stem>_layout().
 #define FEDGLIOMA_LAYOUTS(LAYOUT) \
   LAYOUT(brats2021)               \
+  LAYOUT(brats2023)               \
   LAYOUT(ucsf_pdgm)               \
   LAYOUT(upenn_gbm)               \
   LAYOUT(egd)                     \
   LAYOUT(tcga)                    \
+  LAYOUT(msd)                     \
+  LAYOUT(nnunet)                  \
   LAYOUT(folder)
 
 #define FEDGLIOMA_DECLARE_LAYOUT(stem) LayoutEntry stem##_layout();
@@ -42,6 +45,15 @@ Manifest build_manifest(const LayoutOptions& options, std::vector<UnmatchedRows>
   if (o.split != "train" && o.split != "val" && o.split != "test" && o.split != "external")
     throw ConfigError("--split '" + o.split + "' is not one of train, val, test, external");
   if (!o.patterns.empty() && !it->patterns) throw ConfigError("--pattern applies to --layout folder only");
+  const auto only_for = [&](bool given, const std::string& flag, const std::vector<std::string>& layouts) {
+    if (given && std::find(layouts.begin(), layouts.end(), o.layout) == layouts.end())
+      throw ConfigError(flag + " applies to --layout " + layouts[0] + (layouts.size() > 1 ? " or " + layouts[1] : "") +
+                        " only, not " + o.layout);
+  };
+  only_for(!o.release.empty(), "--release", {"brats2023"});
+  only_for(!o.channels.empty(), "--channel", {"msd", "nnunet"});
+  only_for(!o.id_column.empty() || !o.columns.empty() || !o.values.empty(), "--id-column, --column and --value",
+           {"folder"});
   TableRows tables;
   Manifest m = it->read(o, tables);
   for (const Case& c : m.cases)

@@ -19,12 +19,28 @@ struct LayoutOptions {
   /// regex is matched against every file's path relative to the root ('/'-separated) and its
   /// first capture group is the case id.
   std::vector<std::string> patterns;
+  /// brats2023 only: the release, 2023 (labels 1 NCR, 2 ED, 3 ET) or 2024 / 2025 (post-treatment:
+  /// 4 = resection cavity, not tumour); empty: recognised from the names of the root and its
+  /// release folders ("ASNR-MICCAI-BraTS2023-GLI-Challenge-TrainingData"), an error when they
+  /// name none or several.
+  std::string release;
+  /// msd and nnunet: "modality=INDEX" (t1=0, flair=3) for channels whose dataset.json names are
+  /// ambiguous or wrong; overrides what the names say.
+  std::vector<std::string> channels;
+  /// folder layout's table: the id column (default "id"), "field=COLUMN" renames (idh=IDH1) and
+  /// "field:SPELLING=VALUE" value maps (idh:mutant=1, grade:GBM=4) for published tables.
+  std::string id_column;
+  std::vector<std::string> columns;
+  std::vector<std::string> values;
 };
 
 /// Builds a manifest from a dataset's files:
 /// - brats2021: `BraTS2021_NNNNN/BraTS2021_NNNNN_{t1,t1ce,t2,flair,seg}.nii.gz`; tables: the
 ///   RSNA-MICCAI `train_labels.csv` (MGMT) and/or a FeTS `partitioning_*.csv`, which makes each
 ///   institution a site ("inst-N").
+/// - brats2023: `[release folder/]BraTS-GLI-NNNNN-TTT/<case>-{t1n,t1c,t2w,t2f,seg}.nii.gz`; TTT is
+///   a timepoint of patient NNNNN (Case::patient); labels by release (LayoutOptions::release);
+///   other BraTS tasks (MEN, MET, PED, SSA) refused as not glioma; no table.
 /// - ucsf-pdgm: `UCSF-PDGM-NNNN_nifti/UCSF-PDGM-NNNN_{T1,T1c,T2,FLAIR,tumor_segmentation}.nii.gz`
 ///   with `UCSF-PDGM-metadata_v2.csv`.
 /// - upenn-gbm: `images_structural/<ID>/<ID>_{T1,T1GD,T2,FLAIR}.nii.gz`, masks from
@@ -35,9 +51,15 @@ struct LayoutOptions {
 /// - tcga: BraTS-TCGA files `TCGA-XX-YYYY_<date>_{t1,t1Gd,t2,flair}.nii.gz` in any sub-folder,
 ///   masks `_GlistrBoost_ManuallyCorrected.nii.gz` preferred over `_GlistrBoost.nii.gz`, with
 ///   the molecular table.
+/// - msd: the Decathlon's Task01 from its dataset.json: 4-D images (Case::channels from its
+///   `modality` names and `channels`), Decathlon labels; `test` entries become test cases.
+/// - nnunet: an nnU-Net v2 or v1 raw dataset (`imagesTr/{case}_{XXXX}{file_ending}`, labelsTr,
+///   imagesTs), channels from `channel_names` / `modality` and `channels`, the label convention
+///   from its `labels` block.
 /// - folder: any private layout, given by `patterns`; the table (optional) has a column `id` and
-///   any of `idh`, `codeletion_1p19q`, `mgmt` (0/1), `grade` (2/3/4), `site`, `split`; empty
-///   cells are unknown.
+///   any of `idh`, `codeletion_1p19q`, `mgmt` (0/1), `grade` (2/3/4), `site`, `split`, `alias`,
+///   or a published table's own columns through `id_column`, `columns` and `values`; empty
+///   cells are unknown, an unknown column is an error.
 /// Cases come out sorted by id. A case with a missing modality is an error naming the folder
 /// and the file expected; a case absent from a label table keeps unknown labels. Throws
 /// ConfigError for an unknown layout and DataError for unusable files or tables.

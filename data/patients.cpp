@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <regex>
 
 #include "core/error.h"
 #include "core/hash.h"
@@ -33,13 +35,16 @@ class PatientKeys {
   std::vector<std::size_t> parent_;
 };
 
-// The patient (union-find root) of each case.
+// The patient (union-find root) of each case. Merging joins the records of one scan (ids, aliases,
+// crosswalk); the leakage check also joins a patient's scans (`timepoints`: Case::patient).
 std::vector<std::size_t> patients_of(const std::vector<const Case*>& cases,
-                                     const std::vector<std::pair<std::string, std::string>>& crosswalk) {
+                                     const std::vector<std::pair<std::string, std::string>>& crosswalk,
+                                     bool timepoints = false) {
   PatientKeys keys;
   for (const Case* c : cases) {
     keys.key(c->id);
     for (const auto& a : c->aliases) keys.join(c->id, a);
+    if (timepoints && !c->patient.empty()) keys.join(c->id, "patient:" + c->patient);
   }
   for (const auto& [a, b] : crosswalk) keys.join(a, b);
   std::vector<std::size_t> out;
@@ -91,7 +96,11 @@ Manifest merge_manifests(const std::vector<Manifest>& inputs,
     fill(kept.labels.codeletion_1p19q, other.labels.codeletion_1p19q, "codeletion_1p19q", other, r);
     fill(kept.labels.mgmt, other.labels.mgmt, "mgmt", other, r);
     fill(kept.labels.grade, other.labels.grade, "grade", other, r);
-    if (!kept.mask && other.mask) kept.mask = other.mask;  // a mask is never dropped for want of one
+    if (!kept.mask && other.mask) {  // a mask is never dropped for want of one
+      kept.mask = other.mask;
+      kept.label_convention = other.label_convention;
+    }
+    if (kept.patient.empty()) kept.patient = other.patient;
     if (kept.split != other.split)
       r.conflicts.push_back("split: " + kept.id + " is " + kept.split + ", " + other.id + " is " + other.split);
     auto add_alias = [&kept](const std::string& name) {
@@ -106,14 +115,62 @@ Manifest merge_manifests(const std::vector<Manifest>& inputs,
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> read_crosswalk(const std::filesystem::path& path) {
+namespace {
+
+// A header cell without the spaces around it, the no-break space (U+00A0) included.
+std::string trimmed(std::string text) {
+  const auto space_at_end = [&] {
+    if (!text.empty() && (text.back() == ' ' || text.back() == '\t')) return std::size_t{1};
+    return text.size() >= 2 && text.compare(text.size() - 2, 2, "\xC2\xA0") == 0 ? std::size_t{2} : std::size_t{0};
+  };
+  for (std::size_t n = space_at_end(); n > 0; n = space_at_end()) text.erase(text.size() - n);
+  std::size_t start = 0;
+  while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
+  return text.substr(start);
+}
+
+bool is_id(const std::string& cell) { return !cell.empty() && cell != "N/A" && cell != "NA" && cell != "n/a"; }
+
+// An official BraTS mapping table: its id columns (BraTS20NN, Local ID) and its site column.
+Crosswalk read_brats_mapping(const CsvTable& t, const std::vector<std::size_t>& ids, std::optional<std::size_t> site) {
+  Crosswalk out;
+  for (std::size_t r = 0; r < t.rows().size(); ++r) {
+    std::vector<std::string> row_ids;
+    for (const std::size_t c : ids)
+      if (is_id(t.rows()[r][c])) row_ids.push_back(t.rows()[r][c]);
+    for (std::size_t i = 1; i < row_ids.size(); ++i) out.pairs.emplace_back(row_ids[0], row_ids[i]);
+    if (!site || !is_id(t.rows()[r][*site])) continue;
+    const std::string number = t.rows()[r][*site];
+    if (number.find_first_not_of("0123456789") != std::string::npos)
+      throw DataError(t.where(r, *site) + ": site number '" + number + "' is not a whole number");
+    for (const std::string& id : row_ids) out.sites[id] = "site-" + number;
+  }
+  return out;
+}
+
+}  // namespace
+
+Crosswalk read_crosswalk(const std::filesystem::path& path) {
   const CsvTable t = CsvTable::read(path);
+  std::vector<std::size_t> brats_ids, local_ids;
+  std::optional<std::size_t> site;
+  static const std::regex brats(R"(BraTS ?20\d\d( ID)?)", std::regex::icase);
+  for (std::size_t c = 0; c < t.header().size(); ++c) {
+    const std::string name = trimmed(t.header()[c]);
+    if (std::regex_match(name, brats)) brats_ids.push_back(c);
+    if (name == "Local ID") local_ids.push_back(c);
+    if (name.rfind("Site No", 0) == 0) site = c;
+  }
+  if (!brats_ids.empty()) {
+    brats_ids.insert(brats_ids.end(), local_ids.begin(), local_ids.end());
+    return read_brats_mapping(t, brats_ids, site);
+  }
   if (t.header().size() < 2)
     throw DataError("'" + path.string() + "': a crosswalk needs two columns of ids, found " +
                     std::to_string(t.header().size()));
-  std::vector<std::pair<std::string, std::string>> out;
+  Crosswalk out;
   for (const auto& row : t.rows())
-    if (!row[0].empty() && !row[1].empty()) out.emplace_back(row[0], row[1]);
+    if (!row[0].empty() && !row[1].empty()) out.pairs.emplace_back(row[0], row[1]);
   return out;
 }
 
@@ -188,7 +245,7 @@ class SharedFiles {
 void check_patient_leakage(const Manifest& manifest) {
   std::vector<const Case*> cases, trained_cases;
   for (const auto& c : manifest.cases) cases.push_back(&c);
-  const std::vector<std::size_t> patient = patients_of(cases, {});
+  const std::vector<std::size_t> patient = patients_of(cases, {}, true);
   std::map<std::size_t, const Case*> trained;  // patient -> a train/val case
   for (std::size_t i = 0; i < cases.size(); ++i)
     if (cases[i]->split == "train" || cases[i]->split == "val") {

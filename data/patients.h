@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,9 +32,20 @@ struct MergeReport {
 Manifest merge_manifests(const std::vector<Manifest>& inputs,
                          const std::vector<std::pair<std::string, std::string>>& crosswalk, MergeReport* report);
 
-/// Reads a crosswalk table: a CSV whose first two columns are ids of the same patient in two
-/// datasets (any header; empty cells skipped).
-std::vector<std::pair<std::string, std::string>> read_crosswalk(const std::filesystem::path& path);
+/// A crosswalk: ids that name one patient in different datasets, and the institution each
+/// patient came from where the table says.
+struct Crosswalk {
+  std::vector<std::pair<std::string, std::string>> pairs;  ///< two ids of one patient
+  std::map<std::string, std::string> sites;                 ///< id -> "site-<N>" (the table's site number)
+};
+
+/// Reads a crosswalk table. The official BraTS mapping tables (`BraTS21-17_Mapping.csv`, and the
+/// CSV export of the 2023 `.xlsx`) are recognised by their `BraTS20NN` columns: every id of a
+/// row (each BraTS20NN column and `Local ID`) is one patient, `N/A` and empty cells are no id, a
+/// header's stray spaces (the real file ends one in a no-break space) are ignored, and the
+/// "Site No" column gives each of the row's ids its site. Any other CSV pairs its first two
+/// columns (any header; empty cells skipped). Throws DataError naming the file and row.
+Crosswalk read_crosswalk(const std::filesystem::path& path);
 
 /// Throws ConfigError when a patient of the external or test split is also among the training
 /// or validation cases, naming both cases: such a run would leak. Two records are the same patient

@@ -33,18 +33,40 @@ data::Manifest from_layout(const ManifestCliOptions& options, std::ostream& cons
   return manifest;
 }
 
+// --crosswalk-sites: each case's site from the crosswalks' site column (by its id or an alias),
+// FeTS-style institutions as natural clients; the cases no row names keep theirs.
+void assign_sites(data::Manifest& manifest, const data::Crosswalk& crosswalk, std::ostream& console) {
+  if (crosswalk.sites.empty())
+    throw ConfigError("--crosswalk-sites: no --crosswalk has a site column (\"Site No\" of the BraTS mapping tables)");
+  std::size_t assigned = 0;
+  for (data::Case& c : manifest.cases) {
+    std::vector<std::string> names{c.id};
+    names.insert(names.end(), c.aliases.begin(), c.aliases.end());
+    for (const std::string& name : names)
+      if (const auto it = crosswalk.sites.find(name); it != crosswalk.sites.end()) {
+        c.site = it->second;
+        ++assigned;
+        break;
+      }
+  }
+  console << "--crosswalk-sites: " << assigned << " of " << manifest.cases.size()
+          << " case(s) given their institution's site; the others keep their dataset's\n";
+}
+
 // The --merge manifests joined, one record per patient; writes the merge report beside --out and
 // prints each label conflict.
 data::Manifest from_merge(const ManifestCliOptions& options, std::ostream& console) {
   std::vector<data::Manifest> inputs;
   for (const auto& path : options.merge) inputs.push_back(data::load_manifest(path));
-  std::vector<std::pair<std::string, std::string>> pairs;
+  data::Crosswalk crosswalk;
   for (const auto& path : options.crosswalks) {
-    const auto more = data::read_crosswalk(path);
-    pairs.insert(pairs.end(), more.begin(), more.end());
+    const data::Crosswalk more = data::read_crosswalk(path);
+    crosswalk.pairs.insert(crosswalk.pairs.end(), more.pairs.begin(), more.pairs.end());
+    crosswalk.sites.insert(more.sites.begin(), more.sites.end());
   }
   data::MergeReport report;
-  data::Manifest manifest = data::merge_manifests(inputs, pairs, &report);
+  data::Manifest manifest = data::merge_manifests(inputs, crosswalk.pairs, &report);
+  if (options.crosswalk_sites) assign_sites(manifest, crosswalk, console);
   nlohmann::json merged = nlohmann::json::array();
   for (const auto& p : report.merged)
     merged.push_back({{"kept", p.kept}, {"dropped", p.dropped}, {"label_conflicts", p.conflicts}});
@@ -98,7 +120,21 @@ CLI::App* setup_manifest(CLI::App& app, ManifestCliOptions& options) {
   cmd->add_option("--root", options.layout.root, "The dataset's top folder");
   cmd->add_option("--merge", options.merge, "Join these manifests, one record per patient (instead of --layout)")
       ->expected(1, -1);
-  cmd->add_option("--crosswalk", options.crosswalks, "With --merge: CSV whose first two columns pair ids of one patient");
+  cmd->add_option("--crosswalk", options.crosswalks,
+                  "With --merge: a BraTS mapping table (BraTS21-17_Mapping.csv, the 2023 one's CSV export) or a CSV "
+                  "whose first two columns pair ids of one patient (repeatable)");
+  cmd->add_flag("--crosswalk-sites", options.crosswalk_sites,
+                "With --merge: each case's site from the mapping table's \"Site No\" (site-N): institutions as clients");
+  cmd->add_option("--release", options.layout.release,
+                  "brats2023: 2023 | 2024 | 2025 (default: the year the folders name; the labels differ)");
+  cmd->add_option("--channel", options.layout.channels,
+                  "msd, nnunet: MODALITY=INDEX, which image channel is t1, t1c, t2 or flair (repeatable)");
+  cmd->add_option("--id-column", options.layout.id_column, "folder layout: the table's case id column (default: id)");
+  cmd->add_option("--column", options.layout.columns,
+                  "folder layout: FIELD=COLUMN, the table column of idh, codeletion_1p19q, mgmt, grade, site or split "
+                  "(repeatable)");
+  cmd->add_option("--value", options.layout.values,
+                  "folder layout: FIELD:SPELLING=VALUE, how the table spells a value (idh:mutant=1; repeatable)");
   cmd->add_option("--labels", options.layout.labels, "Label or partition tables (repeatable)");
   cmd->add_option("--site", options.layout.site, "Site name (default: the layout name)");
   cmd->add_option("--split", options.layout.split, "Split of every case: train | val | test | external")

@@ -17,6 +17,7 @@ struct ManifestCliOptions {
   data::LayoutOptions layout;
   std::vector<std::filesystem::path> merge;  ///< manifests to join instead of reading a layout
   std::vector<std::filesystem::path> crosswalks;
+  bool crosswalk_sites = false;  ///< with --merge: each patient's site from the crosswalks' site column
   std::filesystem::path out;
 };
 

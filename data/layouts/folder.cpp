@@ -1,5 +1,6 @@
 // The folder layout: any private layout, given by --pattern MODALITY=REGEX, with an optional table of ids and labels.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <regex>
 
@@ -63,37 +64,130 @@ std::map<std::string, std::map<std::string, fs::path>> folder_files(const Layout
   return files;
 }
 
-// A folder layout label table's row: the labels, and the site and split it gives (empty: the options').
+// A folder layout label table's row: the labels, the site and split it gives (empty: the
+// options'), and the patient's id in another dataset.
 struct FolderRow {
   Labels labels;
-  std::string site, split;
+  std::string site, split, alias;
 };
+
+// What the table's columns are: fedglioma's names, or a published table's (--column, --value).
+struct TableColumns {
+  std::string id = "id";
+  std::map<std::string, std::string> column;                         // field -> the table's column
+  std::map<std::string, std::map<std::string, std::string>> values;  // field -> lower-case spelling -> value
+  bool mapped = false;                                               // --column given: other columns unused
+};
+
+const std::vector<std::string>& table_fields() {
+  static const std::vector<std::string> fields = {"idh", "codeletion_1p19q", "mgmt", "grade", "site", "split", "alias"};
+  return fields;
+}
+
+std::string lower(std::string text) {
+  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+std::string field_list() {
+  std::string list;
+  for (const std::string& f : table_fields()) list += (list.empty() ? "" : ", ") + f;
+  return list;
+}
+
+// --id-column, --column FIELD=COLUMN and --value FIELD:SPELLING=VALUE.
+TableColumns table_columns(const LayoutOptions& o) {
+  TableColumns t;
+  if (!o.id_column.empty()) t.id = o.id_column;
+  const auto known = [](const std::string& field, const std::string& option) {
+    const auto& fields = table_fields();
+    if (std::find(fields.begin(), fields.end(), field) == fields.end())
+      throw ConfigError(option + ": '" + field + "' is not a field fedglioma reads (" + field_list() + ")");
+  };
+  for (const std::string& c : o.columns) {
+    const auto eq = c.find('=');
+    if (eq == std::string::npos || eq + 1 == c.size()) throw ConfigError("--column '" + c + "': expected FIELD=COLUMN");
+    known(c.substr(0, eq), "--column '" + c + "'");
+    t.column[c.substr(0, eq)] = c.substr(eq + 1);
+    t.mapped = true;
+  }
+  for (const std::string& v : o.values) {
+    const auto colon = v.find(':'), eq = v.rfind('=');
+    if (colon == std::string::npos || eq == std::string::npos || eq < colon)
+      throw ConfigError("--value '" + v + "': expected FIELD:SPELLING=VALUE (idh:mutant=1; an empty VALUE = unknown)");
+    known(v.substr(0, colon), "--value '" + v + "'");
+    t.values[v.substr(0, colon)][lower(v.substr(colon + 1, eq - colon - 1))] = v.substr(eq + 1);
+  }
+  return t;
+}
+
+// Each field's column in `t` (absent: not in the table); refuses a table column fedglioma does not
+// read unless the table's columns are mapped, and a mapped column the table lacks.
+std::map<std::string, std::size_t> field_columns(const CsvTable& t, const TableColumns& columns) {
+  std::map<std::string, std::size_t> out;
+  for (const std::string& field : table_fields()) {
+    const auto mapped = columns.column.find(field);
+    if (mapped != columns.column.end()) {
+      out[field] = t.column(mapped->second);  // DataError naming the file and its columns when missing
+    } else if (t.has_column(field)) {
+      out[field] = t.column(field);
+    }
+  }
+  for (const std::string& name : t.header()) {
+    const auto& fields = table_fields();
+    if (columns.mapped || name == columns.id || std::find(fields.begin(), fields.end(), name) != fields.end()) continue;
+    throw DataError("'" + t.path().string() + "': column '" + name + "' is not one fedglioma reads (" + columns.id +
+                    ", " + field_list() + "); rename it, or map a published table's columns with --id-column and "
+                    "--column FIELD=COLUMN (the others are then left unread)");
+  }
+  return out;
+}
+
+// Cell (r, c) of `t` as a label of `field`: its --value spelling, else the plain number.
+std::optional<int> label_cell(const CsvTable& t, std::size_t r, std::size_t c, const std::string& field,
+                              const TableColumns& columns, std::initializer_list<int> allowed) {
+  std::string v = t.rows()[r][c];
+  if (const auto spellings = columns.values.find(field); spellings != columns.values.end())
+    if (const auto it = spellings->second.find(lower(v)); it != spellings->second.end()) v = it->second;
+  if (v.empty()) return std::nullopt;
+  for (int a : allowed)
+    if (v == std::to_string(a)) return a;
+  throw DataError(t.where(r, c) + ": unknown value '" + t.rows()[r][c] + "' (expected " +
+                  (allowed.size() == 2 ? "0, 1" : "2, 3, 4") + ", empty, or a spelling given with --value " + field +
+                  ":SPELLING=VALUE)");
+}
+
+// One table row as a FolderRow.
+FolderRow folder_row(const CsvTable& t, std::size_t r, const std::map<std::string, std::size_t>& at,
+                     const TableColumns& columns) {
+  FolderRow row;
+  const auto label = [&](const char* field, std::initializer_list<int> allowed) -> std::optional<int> {
+    const auto it = at.find(field);
+    return it == at.end() ? std::nullopt : label_cell(t, r, it->second, field, columns, allowed);
+  };
+  const auto text = [&](const char* field) {
+    const auto it = at.find(field);
+    return it == at.end() ? std::string() : t.rows()[r][it->second];
+  };
+  row.labels = {label("idh", {0, 1}), label("codeletion_1p19q", {0, 1}), label("mgmt", {0, 1}), label("grade", {2, 3, 4})};
+  row.site = text("site");
+  row.split = text("split");
+  row.alias = text("alias");
+  if (row.alias == "N/A") row.alias.clear();
+  return row;
+}
 
 // The folder layout's label tables, case id -> row; a case listed twice is an error.
 std::map<std::string, FolderRow> folder_rows(const LayoutOptions& o, TableRows& tables) {
+  const TableColumns columns = table_columns(o);
   std::map<std::string, FolderRow> rows;
   for (const auto& path : o.labels) {
     const CsvTable t = CsvTable::read(path);
-    const auto id = t.column("id");
-    for (std::size_t r = 0; r < t.rows().size(); ++r) {
-      FolderRow row;
-      auto label = [&](const char* name, std::initializer_list<int> allowed) -> std::optional<int> {
-        if (!t.has_column(name)) return std::nullopt;
-        const std::size_t c = t.column(name);
-        const std::string v = t.rows()[r][c];
-        if (v.empty()) return std::nullopt;
-        for (int a : allowed)
-          if (v == std::to_string(a)) return a;
-        throw DataError(t.where(r, c) + ": unknown value '" + v + "' (expected " +
-                        (allowed.size() == 2 ? "0, 1" : "2, 3, 4") + " or empty)");
-      };
-      row.labels = {label("idh", {0, 1}), label("codeletion_1p19q", {0, 1}), label("mgmt", {0, 1}),
-                    label("grade", {2, 3, 4})};
-      if (t.has_column("site")) row.site = t.rows()[r][t.column("site")];
-      if (t.has_column("split")) row.split = t.rows()[r][t.column("split")];
-      if (!rows.emplace(t.rows()[r][id], row).second)
+    const auto id = t.column(columns.id);
+    const std::map<std::string, std::size_t> at = field_columns(t, columns);
+    for (std::size_t r = 0; r < t.rows().size(); ++r)
+      if (!rows.emplace(t.rows()[r][id], folder_row(t, r, at, columns)).second)
         throw DataError(t.where(r, id) + ": case '" + t.rows()[r][id] + "' appears twice");
-    }
     std::map<std::string, bool> listed;
     for (const auto& row : t.rows()) listed[row[id]] = true;
     tables.add(path, listed);
@@ -122,6 +216,7 @@ Manifest folder(const LayoutOptions& o, TableRows& tables) {
     Case c = make_case(id, site, split, images,
                        mask == by_kind.end() ? std::nullopt : std::optional<fs::path>(mask->second));
     if (row != rows.end()) c.labels = row->second.labels;
+    if (row != rows.end() && !row->second.alias.empty()) c.aliases.push_back(row->second.alias);
     m.cases.push_back(std::move(c));
   }
   return m;

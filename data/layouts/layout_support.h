@@ -59,4 +59,16 @@ void merge(Labels& into, const Labels& extra);
 Case make_case(const std::string& id, const std::string& site, const std::string& split,
                const std::array<std::filesystem::path, 4>& images, const std::optional<std::filesystem::path>& mask);
 
+/// Which channel of a multi-channel dataset (msd, nnunet) is each modality, kModalities order:
+/// from the dataset.json's channel names (`names`: channel -> name, e.g. "FLAIR", "T1w", "t1gd",
+/// "T1ce", "T2w", "t2f"), then the user's "modality=INDEX" overrides. A modality no name or
+/// override gives, a name that fits none, or two modalities on one channel is a ConfigError
+/// naming `where` and asking for --channel.
+std::array<int, 4> channel_map(const std::map<int, std::string>& names, const std::vector<std::string>& overrides,
+                               const std::string& where);
+
+/// The dataset.json at `path`, parsed; DataError naming the file when it is missing or not JSON.
+/// (Returned as text to keep nlohmann out of this header: parse it with parse_json_document.)
+std::string read_dataset_json(const std::filesystem::path& path);
+
 }  // namespace fedglioma::data

@@ -46,13 +46,14 @@ void fuzz_manifest(const std::uint8_t* data, std::size_t size) {
 void fuzz_label_tables(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return;  // the first byte picks the dataset's reader, the rest is the table
   const auto path = input_file(data + 1, size - 1, "labels.csv");
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: data::read_ucsf_pdgm_table(path); break;
     case 1: data::read_ucsf_pdgm_brats21_ids(path); break;
     case 2: data::read_upenn_gbm_table(path); break;
     case 3: data::read_rsna_mgmt_table(path); break;
     case 4: data::read_fets_partitions(path); break;
     case 5: data::read_tcga_table(path); break;
+    case 6: data::read_crosswalk(path); break;
     default: data::read_egd_table(path); break;
   }
 }
