@@ -27,6 +27,16 @@ namespace fs = std::filesystem;
 // What predict writes into --out (a patient's own folder may hold a ground-truth mask.nii.gz).
 const OwnedFolder::Kind kPredictFolder{"predict", "--force", {"mask.nii.gz", "markers.json"}};
 
+// predict's --set may change how the scans are read, never what the model was trained on: the
+// model's identity is checked against the run's own config, so such a change would pass unseen.
+void check_predict_override(const std::string& assignment) {
+  const std::string key = assignment.substr(0, assignment.find('='));
+  if (key == "data.on_geometry_mismatch" || key.rfind("runtime.", 0) == 0) return;
+  throw ConfigError("--set '" + assignment + "': predict takes data.on_geometry_mismatch and runtime.* settings; '" + key +
+                    "' is part of what the model was trained on (its config and preprocessing), which predict reads "
+                    "from the run's config");
+}
+
 }  // namespace
 
 CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
@@ -40,6 +50,8 @@ CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
   cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json)")->required();
   cmd->add_flag("--force", options.force,
                 "Write into an existing folder that predict did not make (refused if it holds mask.nii.gz or markers.json)");
+  cmd->add_option("--set", options.overrides,
+                  "Override how the scans are read: data.on_geometry_mismatch=resample, runtime.* (repeatable)");
   cmd->add_flag("--skip-identity-check", options.skip_identity_check,
                 "Use a model.pt whose recorded model config or preprocessing differ from the config's (or that records none)");
   return cmd;
@@ -51,11 +63,13 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   if (!fs::exists(config_path))
     throw ConfigError("'" + config_path.string() + "' does not exist: give the run's config with --config");
   OwnedFolder::check(options.out, kPredictFolder, options.force);  // before the work, not after
-  const LoadedConfig loaded = load_config(config_path, {});
+  for (const std::string& o : options.overrides) check_predict_override(o);
+  const LoadedConfig run_config = load_config(config_path, {});
+  const LoadedConfig loaded = options.overrides.empty() ? run_config : load_config(config_path, options.overrides);
   require_cpu_numerics(loaded.config.runtime.cpu_numerics);
   const sim::PatientPrediction result = sim::predict_patient(
       loaded.config, options.model, options.images,
-      options.skip_identity_check ? std::string() : sim::model_identity(loaded.resolved_json));
+      options.skip_identity_check ? std::string() : sim::model_identity(run_config.resolved_json));
 
   nlohmann::ordered_json markers = nlohmann::ordered_json::object();
   nlohmann::ordered_json probabilities = nlohmann::ordered_json::object();

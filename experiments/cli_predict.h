@@ -2,6 +2,8 @@
 
 #include <array>
 #include <filesystem>
+#include <string>
+#include <vector>
 #include <ostream>
 
 namespace CLI {
@@ -18,6 +20,9 @@ struct PredictOptions {
   std::filesystem::path out;                   ///< folder for mask.nii.gz and markers.json
   bool force = false;  ///< --force: write into a folder of the user's that holds neither file
   bool skip_identity_check = false;  ///< use a model whose stored model config / preprocessing differ or are absent
+  /// --set key.path=value: how the scans are read (data.on_geometry_mismatch) and runtime
+  /// settings; what the model was trained on (model.*, data.size, data.spacing) is refused.
+  std::vector<std::string> overrides;
 };
 
 CLI::App* setup_predict(CLI::App& app, PredictOptions& options);

@@ -253,3 +253,30 @@ TEST_CASE("predict never writes over a patient's own files", "[experiments][pred
   experiments::run_predict(options_for(cohort.cases[1].images, out), console);
   REQUIRE(fs::exists(out / ".fedglioma-predict"));
 }
+
+TEST_CASE("predict --set reads scans another way with the identity checks on, and refuses what the model was trained on",
+          "[experiments][predict]") {
+  const data::Manifest cohort = data::load_manifest(testing::tiny_cohort());
+  const fs::path dir = testing::temp_dir("predict-set");
+  auto images = cohort.cases[0].images;
+  // The T2 on a coarser grid in the same world: co-registered, as a native series can be.
+  const data::FloatVolume t2 = data::read_image(images[2]);
+  data::Geometry coarse = t2.geometry;
+  for (std::size_t d = 0; d < 3; ++d) {
+    coarse.spacing[d] *= 2.0;
+    coarse.size[d] /= 2;
+  }
+  images[2] = dir / "t2-coarse.nii.gz";
+  data::write_image(images[2], data::resample(t2, coarse, data::Interpolation::kLinear));
+  std::ostringstream console;
+  auto o = options_for(images, dir / "a");
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("data.on_geometry_mismatch"));
+  o.overrides = {"data.on_geometry_mismatch=resample"};
+  experiments::run_predict(o, console);  // the model's identity still checked, against the run's config
+  require_prediction(dir / "a", images[0]);
+  o.out = dir / "b";
+  o.overrides = {"data.spacing=3"};
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console),
+                      Catch::Contains("--set 'data.spacing=3'") && Catch::Contains("trained on"));
+  REQUIRE_FALSE(fs::exists(dir / "b"));
+}
