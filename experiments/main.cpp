@@ -12,6 +12,7 @@
 #include "experiments/cli_launch.h"
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_predict.h"
+#include "experiments/cli_export_nnunet.h"
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
 #include "experiments/cli_reference.h"
@@ -68,6 +69,8 @@ int run_subcommand(int argc, char** argv) {
   CLI::App* synth_cmd = setup_synth(app, synth);
   CLI::App* manifest_cmd = setup_manifest(app, manifest);
   CLI::App* preprocess_cmd = setup_preprocess(app, preprocess);
+  ExportNnunetOptions export_nnunet;
+  CLI::App* export_nnunet_cmd = setup_export_nnunet(app, export_nnunet);
   CLI::App* run_cmd = setup_run(app, run);
   SweepOptions sweep;
   CLI::App* sweep_cmd = setup_sweep(app, sweep);
@@ -94,6 +97,7 @@ int run_subcommand(int argc, char** argv) {
   if (predict_cmd->parsed()) run_predict(predict, std::cout);
   if (evaluate_cmd->parsed()) run_evaluate(evaluate, std::cout);
   if (report_cmd->parsed()) run_report(report, std::cout);
+  if (export_nnunet_cmd->parsed()) run_export_nnunet(export_nnunet, std::cout);
   if (launch_cmd->parsed()) return run_launch(launch, std::cout);
   run_reference(reference, std::cout);
   return 0;
