@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/file_names.h"
 #include "data/layouts/layout_support.h"
 
 namespace fedglioma::data {
@@ -62,6 +63,13 @@ Manifest build_manifest(const LayoutOptions& options, std::vector<UnmatchedRows>
   if (m.cases.empty())
     throw DataError("'" + o.root.string() + "': no " + o.layout + " cases found (see `fedglioma manifest --help`)");
   std::sort(m.cases.begin(), m.cases.end(), [](const Case& a, const Case& b) { return a.id < b.id; });
+  for (std::size_t i = 0; i < m.cases.size(); ++i) {  // what load_manifest would refuse, refused before writing
+    const std::string where = "case '" + m.cases[i].id + "' ('" + m.cases[i].images[0].string() + "')";
+    check_file_name(m.cases[i].id, "id", where);
+    check_file_name(m.cases[i].site, "site", where);
+    if (i > 0 && m.cases[i].id == m.cases[i - 1].id)
+      throw DataError(where + ": a second case of that id (the first: '" + m.cases[i - 1].images[0].string() + "')");
+  }
   if (unmatched) *unmatched = tables.unmatched(m);
   return m;
 }

@@ -88,9 +88,10 @@ void read_case_images(const json& record, const fs::path& base_dir, const std::s
     const json image = images.value(kModalities[m], json());
     if (image.is_object()) {  // a volume of a 4-D file: {"file": path, "channel": n}
       refuse_unknown_keys(image, {"file", "channel"}, field, "key");
-      if (!image.contains("channel") || !image.at("channel").is_number_integer() || image.at("channel").get<int>() < 0)
-        throw DataError(field + ".channel must be a volume index (0, 1, ...)");
-      c.channels[m] = image.at("channel").get<int>();
+      if (!image.contains("channel") || !image.at("channel").is_number_unsigned() ||
+          image.at("channel").get<std::uint64_t>() > 1023)
+        throw DataError(field + ".channel must be a volume index (0 to 1023)");
+      c.channels[m] = static_cast<int>(image.at("channel").get<std::uint64_t>());
     }
     const json file = image.is_object() ? image.value("file", json()) : image;
     if (!file.is_string() || file.get<std::string>().empty())

@@ -243,6 +243,10 @@ Geometry read_geometry(const fs::path& path, int channel) {
 int read_volume_count(const fs::path& path) {
   register_nifti();
   if (!fs::is_regular_file(path)) throw DataError("'" + path.string() + "': file does not exist");
+  if (const auto header = read_nifti_header(path)) {  // before ITK, which aborts on some headers
+    check_header_extent(*header, path);
+    check_header_geometry(*header, path);
+  }
   const auto io = read_information(path);
   return image_rank(*io) == 4 ? static_cast<int>(io->GetDimensions(3)) : 1;
 }

@@ -71,13 +71,16 @@ void write_network(const data::Sample& s, const Target& to) {
   if (s.has_mask) data::write_labels(to.labels / data::nnunet_label_name(s.id, kEnding), {s.geometry, s.mask});
 }
 
-// fold 0: every client's training and validation cases; fold k: client k's.
+// fold 0: every client's training and validation cases; fold k: client k's. Only cases with a
+// mask, the ones in imagesTr (nnU-Net looks every listed case up there).
 json splits(const sim::DrawnPartition& drawn, const data::Manifest& manifest) {
   json folds = json::array({{{"train", json::array()}, {"val", json::array()}}});
   for (const auto& client : drawn.positions.clients) {
     json fold = {{"train", json::array()}, {"val", json::array()}};
-    for (std::size_t i : client.train) fold["train"].push_back(manifest.cases[i].id);
-    for (std::size_t i : client.val) fold["val"].push_back(manifest.cases[i].id);
+    for (std::size_t i : client.train)
+      if (manifest.cases[i].mask) fold["train"].push_back(manifest.cases[i].id);
+    for (std::size_t i : client.val)
+      if (manifest.cases[i].mask) fold["val"].push_back(manifest.cases[i].id);
     for (const char* side : {"train", "val"})
       for (const auto& id : fold[side]) folds[0][side].push_back(id);
     folds.push_back(std::move(fold));
@@ -136,6 +139,9 @@ std::size_t run_export_nnunet(const ExportNnunetOptions& options, std::ostream& 
   const fs::path staging(options.out.string() + ".partial-" + std::to_string(::getpid()));
   const Target train{staging / "imagesTr", staging / "labelsTr"}, test{staging / "imagesTs", staging / "labelsTs"};
   std::error_code ec;
+  fs::create_directories(staging.parent_path(), ec);
+  if (!fs::create_directory(staging, ec) || ec)  // new: never a killed export's leftovers
+    throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
   try {
     for (const fs::path& dir : {train.images, train.labels, test.images, test.labels}) {
       fs::create_directories(dir, ec);

@@ -100,13 +100,15 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
   const int threads = config.runtime.workers * config.runtime.threads_per_worker;
   const std::size_t chunk = 4 * static_cast<std::size_t>(std::max(1, threads));
   const data::SampleCache cache(config.data.cache_dir);
+  const auto warnings = std::make_shared<sim::CaseWarnings>();
   try {
     for (std::size_t begin = 0; begin < records.size(); begin += chunk) {
       const std::vector<const data::Case*> part(
           records.begin() + static_cast<std::ptrdiff_t>(begin),
           records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), begin + chunk)));
-      const auto samples = data::load_samples(part, sim::preprocess_options(config.data, &console), cache, threads,
+      const auto samples = data::load_samples(part, sim::preprocess_options(config.data, warnings), cache, threads,
                                               [&](std::size_t done, std::size_t) { progress(begin + done, records.size()); });
+      warnings->print(console, tty ? "\n" : "");  // off the progress line
       if (exporting)
         for (const auto& s : samples) export_sample(s, child_path(staging, s.id, "id", "case '" + s.id + "'"));
     }

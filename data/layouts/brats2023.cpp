@@ -13,7 +13,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::regex& case_name() {
-  static const std::regex name(R"(BraTS-([A-Za-z]+)-(\d{5})-(\d{3}))");
+  static const std::regex name(R"(BraTS-([A-Za-z]+(?:-RT)?)-(\d{5})-(\d{3}))");
   return name;
 }
 
@@ -44,7 +44,9 @@ std::set<std::string> years_in(const fs::path& folder) {
 // "ASNR-MICCAI-BraTS2023-GLI-Challenge-TrainingData/"); the folders above the root are not asked,
 // since a project folder named for one year may hold another's data.
 std::set<std::string> years_named(const fs::path& root, const std::vector<fs::path>& release_folders) {
-  std::set<std::string> years = years_in(fs::absolute(root).lexically_normal());
+  fs::path named = fs::absolute(root).lexically_normal();
+  if (!named.has_filename()) named = named.parent_path();  // "--root X/"
+  std::set<std::string> years = years_in(named);
   for (const auto& f : release_folders)
     for (const auto& y : years_in(f)) years.insert(y);
   return years;

@@ -116,6 +116,9 @@ TableColumns table_columns(const LayoutOptions& o) {
     if (colon == std::string::npos || eq == std::string::npos || eq < colon)
       throw ConfigError("--value '" + v + "': expected FIELD:SPELLING=VALUE (idh:mutant=1; an empty VALUE = unknown)");
     known(v.substr(0, colon), "--value '" + v + "'");
+    if (v.substr(0, colon) == "site" || v.substr(0, colon) == "split" || v.substr(0, colon) == "alias")
+      throw ConfigError("--value '" + v + "': value maps apply to the labels (idh, codeletion_1p19q, mgmt, grade); " +
+                        v.substr(0, colon) + " is read as written");
     t.values[v.substr(0, colon)][lower(v.substr(colon + 1, eq - colon - 1))] = v.substr(eq + 1);
   }
   return t;
@@ -152,7 +155,8 @@ std::optional<int> label_cell(const CsvTable& t, std::size_t r, std::size_t c, c
   if (v.empty()) return std::nullopt;
   for (int a : allowed)
     if (v == std::to_string(a)) return a;
-  throw DataError(t.where(r, c) + ": unknown value '" + t.rows()[r][c] + "' (expected " +
+  const std::string shown = v == t.rows()[r][c] ? "'" + v + "'" : "'" + t.rows()[r][c] + "' (mapped to '" + v + "')";
+  throw DataError(t.where(r, c) + ": unknown value " + shown + " (expected " +
                   (allowed.size() == 2 ? "0, 1" : "2, 3, 4") + ", empty, or a spelling given with --value " + field +
                   ":SPELLING=VALUE)");
 }

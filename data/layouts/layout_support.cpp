@@ -70,6 +70,11 @@ int modality_named(const std::string& name) {
 
 }  // namespace
 
+std::optional<int> small_number(const std::string& text) {
+  if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoi(text);
+}
+
 std::array<int, 4> channel_map(const std::map<int, std::string>& names, const std::vector<std::string>& overrides,
                                const std::string& where) {
   std::array<int, 4> channel{-1, -1, -1, -1};
@@ -85,12 +90,11 @@ std::array<int, 4> channel_map(const std::map<int, std::string>& names, const st
   for (const std::string& o : overrides) {
     const auto eq = o.find('=');
     const auto m = std::find(kModalities.begin(), kModalities.end(), eq == std::string::npos ? o : o.substr(0, eq));
-    const std::string index = eq == std::string::npos ? "" : o.substr(eq + 1);
-    if (m == kModalities.end() || index.empty() || index.find_first_not_of("0123456789") != std::string::npos ||
-        !names.count(std::stoi(index)))
+    const std::optional<int> index = small_number(eq == std::string::npos ? "" : o.substr(eq + 1));
+    if (m == kModalities.end() || !index || !names.count(*index))
       throw ConfigError("--channel '" + o + "': expected MODALITY=INDEX with MODALITY one of t1, t1c, t2, flair and "
                         "INDEX a channel of " + where + " (" + listed + ")");
-    channel[static_cast<std::size_t>(m - kModalities.begin())] = std::stoi(index);
+    channel[static_cast<std::size_t>(m - kModalities.begin())] = *index;
   }
   for (std::size_t m = 0; m < 4; ++m) {
     if (channel[m] < 0)

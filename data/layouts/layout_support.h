@@ -59,6 +59,9 @@ void merge(Labels& into, const Labels& extra);
 Case make_case(const std::string& id, const std::string& site, const std::string& split,
                const std::array<std::filesystem::path, 4>& images, const std::optional<std::filesystem::path>& mask);
 
+/// `text` as a channel or label number: digits only, at most 6 (so no overflow); else nullopt.
+std::optional<int> small_number(const std::string& text);
+
 /// Which channel of a multi-channel dataset (msd, nnunet) is each modality, kModalities order:
 /// from the dataset.json's channel names (`names`: channel -> name, e.g. "FLAIR", "T1w", "t1gd",
 /// "T1ce", "T2w", "t2f"), then the user's "modality=INDEX" overrides. A modality no name or

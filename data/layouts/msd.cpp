@@ -26,9 +26,10 @@ const json& member(const json& doc, const char* key, bool array, const std::stri
 std::map<int, std::string> channel_names(const json& doc, const std::string& file) {
   std::map<int, std::string> names;
   for (const auto& [key, value] : member(doc, "modality", false, file).items()) {
-    if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos || !value.is_string())
+    const std::optional<int> channel = small_number(key);
+    if (!channel || !value.is_string())
       throw DataError(file + ": modality \"" + key + "\" should map a channel number to a name");
-    names[std::stoi(key)] = value.get<std::string>();
+    names[*channel] = value.get<std::string>();
   }
   return names;
 }

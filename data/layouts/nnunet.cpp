@@ -32,8 +32,8 @@ struct Description {
 std::vector<int> label_values(const json& value, const std::string& where) {
   std::vector<int> out;
   for (const json& v : value.is_array() ? value : json::array({value})) {
-    if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() > 255) throw DataError(where + ": expected label values 0-255");
-    out.push_back(v.get<int>());
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 255) throw DataError(where + ": expected label values 0-255");
+    out.push_back(static_cast<int>(v.get<std::uint64_t>()));
   }
   return out;
 }
@@ -52,16 +52,17 @@ Description describe(const fs::path& root) {
   if (!d.doc.contains(channel_key) || !d.doc.at(channel_key).is_object())
     throw DataError(d.file + ": expected \"channel_names\" (nnU-Net v2) or \"modality\" (v1)");
   for (const auto& [key, name] : d.doc.at(channel_key).items()) {
-    if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos || !name.is_string())
+    const std::optional<int> channel = small_number(key);
+    if (!channel || !name.is_string())
       throw DataError(d.file + ": " + channel_key + " \"" + key + "\" should map a channel number to a name");
-    d.channels[std::stoi(key)] = name.get<std::string>();
+    d.channels[*channel] = name.get<std::string>();
   }
   if (!d.doc.contains("labels") || !d.doc.at("labels").is_object()) throw DataError(d.file + ": expected an object \"labels\"");
   for (const auto& [key, value] : d.doc.at("labels").items()) {
     if (d.v2) {
       d.labels.emplace_back(key, label_values(value, d.file + " labels." + key));
-    } else if (key.find_first_not_of("0123456789") == std::string::npos && value.is_string()) {
-      d.labels.emplace_back(value.get<std::string>(), std::vector<int>{std::stoi(key)});
+    } else if (const std::optional<int> label = small_number(key); label && *label <= 255 && value.is_string()) {
+      d.labels.emplace_back(value.get<std::string>(), std::vector<int>{*label});
     } else {
       throw DataError(d.file + ": labels \"" + key + "\" should map a label number to a name (nnU-Net v1)");
     }

@@ -77,10 +77,12 @@ std::string client_name(std::size_t k, std::size_t count) {
 std::vector<Client> synthetic_clients(const std::vector<const data::Sample*>& pool, const PartitionConfig& config,
                                       std::uint64_t seed) {
   const auto k = static_cast<std::size_t>(config.num_clients);
-  const std::size_t minimum = config.val_fraction > 0 ? 2 : 1;
-  if (pool.size() < k * minimum)
+  const std::size_t minimum = config.val_fraction > 0 ? 2 : 1;  // patients: one may be held out
+  const std::size_t patients = patient_units(pool).size();
+  if (patients < k * minimum)
     throw ConfigError("partition.num_clients: " + std::to_string(k) + " clients need at least " +
-                      std::to_string(k * minimum) + " training cases, the manifest has " + std::to_string(pool.size()));
+                      std::to_string(k * minimum) + " training cases (patients), the manifest has " +
+                      std::to_string(patients));
   // Dirichlet draws can leave a client (nearly) empty; as Flower Datasets' DirichletPartitioner
   // does, the draw is repeated (with the next generator state) until every client has enough.
   Rng rng(derive_seed(seed, 0, 0, RngPurpose::kPartition));
@@ -105,7 +107,7 @@ std::vector<Client> synthetic_clients(const std::vector<const data::Sample*>& po
       }
     }
     bool enough = true;
-    for (const Client& c : clients) enough = enough && c.train.size() >= minimum;
+    for (const Client& c : clients) enough = enough && patient_units(c.train).size() >= minimum;
     if (enough) {
       // Each client's cases in manifest order, so that only membership depends on the draw.
       for (Client& c : clients) {

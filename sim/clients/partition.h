@@ -33,10 +33,10 @@ struct Partition {
 /// - dirichlet: for each class of the marker `config.label` (unknown labels form a class of
 ///   their own), client shares drawn from Dirichlet(alpha) (Hsu et al. 2019);
 /// - quantity: client sizes drawn from Dirichlet(alpha), cases shuffled.
-/// Synthetic clients are named client-0, client-1, ... and need at least two cases each (one
+/// Synthetic clients are named client-0, client-1, ... and need at least two patients each (one
 /// when val_fraction is 0); Dirichlet draws are repeated until they have them. Then from each
-/// client round(val_fraction * n) of its cases (at least one when val_fraction > 0 and it has
-/// two or more) are held out for validation, chosen by a generator keyed by the client's index;
+/// client round(val_fraction * n) of its n patients (at least one when val_fraction > 0 and it
+/// has two or more) are held out for validation, chosen by a generator keyed by the client's index;
 /// the manifest's "val" cases are added to them. Every draw comes from the run's seed. In "centralized" mode the clients' training cases
 /// are pooled into one client, "pooled", with the same validation cases.
 /// Throws ConfigError when no client has training cases.

@@ -1,23 +1,28 @@
 #include "sim/config/data_options.h"
 
-#include <memory>
-#include <mutex>
-#include <string>
-
 namespace fedglioma::sim {
 
-data::PreprocessOptions preprocess_options(const DataConfig& data, std::ostream* warnings) {
+void CaseWarnings::add(const std::string& text) {
+  const std::lock_guard<std::mutex> guard(mutex_);
+  lines_.push_back(text);
+}
+
+void CaseWarnings::print(std::ostream& console, const std::string& before) {
+  std::vector<std::string> lines;
+  {
+    const std::lock_guard<std::mutex> guard(mutex_);
+    lines.swap(lines_);
+  }
+  if (!lines.empty()) console << before;
+  for (const std::string& line : lines) console << "fedglioma: warning: " << line << "\n";
+}
+
+data::PreprocessOptions preprocess_options(const DataConfig& data, std::shared_ptr<CaseWarnings> warnings) {
   data::PreprocessOptions options;
   options.size = data.size;
   options.spacing = data.spacing;
   options.on_mismatch = data.on_geometry_mismatch;
-  if (warnings) {
-    auto lock = std::make_shared<std::mutex>();  // loader threads warn concurrently
-    options.warn = [warnings, lock](const std::string& text) {
-      const std::lock_guard<std::mutex> guard(*lock);
-      *warnings << "fedglioma: warning: " << text << "\n";
-    };
-  }
+  if (warnings) options.warn = [warnings](const std::string& text) { warnings->add(text); };
   return options;
 }
 

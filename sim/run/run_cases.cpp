@@ -88,10 +88,12 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
   const auto start = Clock::now();
-  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data, &console),
+  const auto warnings = std::make_shared<CaseWarnings>();
+  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data, warnings),
                                                    data::SampleCache(config.data.cache_dir), ram_budget_bytes(config.data),
                                                    config.runtime.workers * config.runtime.threads_per_worker,
                                                    std::function<void(std::size_t, std::size_t)>{}, std::move(needed));
+  warnings->print(console);
   std::size_t loaded = 0;
   for (std::size_t i = 0; i < store->samples().size(); ++i) loaded += store->loaded(i);
   console << "fedglioma: " << (loaded < store->samples().size() ? std::to_string(loaded) + " of " : std::string())

@@ -165,6 +165,14 @@ TEST_CASE("native oblique scans on different grids are rejected or resampled by 
   REQUIRE_THROWS_WITH(preprocess_case(c, options), Contains("TCGA-FG-6692-native") && Contains("not co-registered") &&
                                                        Contains("t2.nii.gz") && Contains("mm apart"));
   REQUIRE(skull_warning(t1, c.images[0]).has_value());  // a native scan: the skull is on
+  // Through preprocessing: the warning reaches PreprocessOptions::warn, naming the case and file.
+  Case skull = c;
+  skull.images = {c.images[0], c.images[0], c.images[0], c.images[0]};
+  std::vector<std::string> warnings;
+  options.warn = [&warnings](const std::string& w) { warnings.push_back(w); };
+  preprocess_case(skull, options);
+  REQUIRE(warnings.size() == 1);
+  REQUIRE_THAT(warnings[0], Contains("TCGA-FG-6692-native") && Contains("se2d1_t1.nii.gz") && Contains("skull"));
 }
 
 TEST_CASE("co-registered modalities on different grids are resampled; a skull-stripped scan raises no skull warning",
