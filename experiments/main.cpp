@@ -12,6 +12,7 @@
 #include "experiments/cli_launch.h"
 #include "experiments/cli_manifest.h"
 #include "experiments/cli_predict.h"
+#include "experiments/cli_export_model.h"
 #include "experiments/cli_export_nnunet.h"
 #include "experiments/cli_preprocess.h"
 #include "experiments/cli_run.h"
@@ -76,6 +77,8 @@ int run_subcommand(int argc, char** argv) {
   CLI::App* sweep_cmd = setup_sweep(app, sweep);
   PredictOptions predict;
   CLI::App* predict_cmd = setup_predict(app, predict);
+  ExportModelOptions export_model;
+  CLI::App* export_model_cmd = setup_export_model(app, export_model);
   EvaluateOptions evaluate;
   CLI::App* evaluate_cmd = setup_evaluate(app, evaluate);
   ReportOptions report;
@@ -95,6 +98,7 @@ int run_subcommand(int argc, char** argv) {
   if (run_cmd->parsed()) run_run(run, std::cout);
   if (sweep_cmd->parsed()) run_sweep(sweep, std::cout);
   if (predict_cmd->parsed()) run_predict(predict, std::cout);
+  if (export_model_cmd->parsed()) run_export_model(export_model, std::cout);
   if (evaluate_cmd->parsed()) run_evaluate(evaluate, std::cout);
   if (report_cmd->parsed()) run_report(report, std::cout);
   if (export_nnunet_cmd->parsed()) run_export_nnunet(export_nnunet, std::cout);

@@ -16,9 +16,11 @@ PACKAGES=(
   python3-sklearn              # ctest curves_sklearn: roc.csv, calibration.csv and Brier against scikit-learn
   python3-protobuf             # scripts/read_tensorboard.py, the independent reader of the TensorBoard files
   chromium                     # ctest report_browser: report.html rendered in a real headless browser
+  python3-torch python3-nibabel  # models/multitask_unet3d.py (the network in Python), its tests and exports
+  python3-onnx                 # export-model --format onnx: onnx's checker and shape inference
 )
 if [[ "${FEDGLIOMA_WITH_REFERENCE_TOOLS:-0}" == "1" ]]; then
-  PACKAGES+=(python3-scipy python3-nibabel)
+  PACKAGES+=(python3-scipy)
 fi
 
 missing=()

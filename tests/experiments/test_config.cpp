@@ -162,7 +162,7 @@ TEST_CASE("command-line mistakes are one line with exit status 2, and --set erro
     std::string says;
   };
   const std::vector<Case> cases = {
-      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, export-nnunet, run, sweep, predict, evaluate, report, launch, strategies, config-reference)"},
+      {"frobnicate", 2, "unknown subcommand 'frobnicate' (expected one of: synth, manifest, preprocess, export-nnunet, run, sweep, predict, export-model, evaluate, report, launch, strategies, config-reference)"},
       {"", 2, "give a subcommand"},
       {"run --bogus", 2, "--bogus"},
       {"run " + config + " --out " + out + " --set train.lr=abc", 1, "error: --set train.lr=abc: train.lr: expected a number"},
