@@ -181,6 +181,10 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
   return sample;
 }
 
+FloatVolume to_original_grid(const FloatVolume& network_values, const GridMapping& mapping) {
+  return resample(network_values, mapping.original, Interpolation::kLinear);
+}
+
 MaskVolume to_original_grid(const MaskVolume& network_labels, const GridMapping& mapping) {
   FloatVolume source;
   source.geometry = mapping.network;

@@ -51,4 +51,8 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
 /// Maps a label volume on the network grid back onto the original grid (nearest neighbour).
 MaskVolume to_original_grid(const MaskVolume& network_labels, const GridMapping& mapping);
 
+/// Maps a float volume on the network grid (a probability map) back onto the original grid
+/// (linear interpolation; outside the network grid's field of view 0).
+FloatVolume to_original_grid(const FloatVolume& network_values, const GridMapping& mapping);
+
 }  // namespace fedglioma::data

@@ -39,15 +39,33 @@ void check_predict_override(const std::string& assignment) {
 
 }  // namespace
 
+PredictConfig predict_config(const PredictOptions& options) {
+  PredictConfig out;
+  out.path = options.config.empty() ? options.model.parent_path() / "config.resolved.json" : options.config;
+  if (!fs::exists(options.model)) throw ConfigError("--model '" + options.model.string() + "': file does not exist");
+  if (!fs::exists(out.path))
+    throw ConfigError("'" + out.path.string() + "' does not exist: give the run's config with --config");
+  for (const std::string& o : options.overrides) check_predict_override(o);
+  const LoadedConfig run_config = load_config(out.path, {});
+  out.loaded = options.overrides.empty() ? run_config : load_config(out.path, options.overrides);
+  require_cpu_numerics(out.loaded.config.runtime.cpu_numerics);
+  if (!options.skip_identity_check) out.expected_identity = sim::model_identity(run_config.resolved_json);
+  return out;
+}
+
 CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
   CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on one patient: tumour mask NIfTI + marker probabilities");
   cmd->add_option("--model", options.model, "Trained weights: RUN_DIR/model.pt")->required();
   cmd->add_option("--config", options.config, "The run's config (default: config.resolved.json beside the model)");
-  cmd->add_option("--t1", options.images[0], "T1 NIfTI")->required();
-  cmd->add_option("--t1c", options.images[1], "T1 post-contrast NIfTI")->required();
-  cmd->add_option("--t2", options.images[2], "T2 NIfTI")->required();
-  cmd->add_option("--flair", options.images[3], "FLAIR NIfTI")->required();
-  cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json)")->required();
+  cmd->add_option("--t1", options.images[0], "T1 NIfTI");
+  cmd->add_option("--t1c", options.images[1], "T1 post-contrast NIfTI");
+  cmd->add_option("--t2", options.images[2], "T2 NIfTI");
+  cmd->add_option("--flair", options.images[3], "FLAIR NIfTI");
+  cmd->add_option("--cases", options.cases,
+                  "A manifest: predict every case (DIR/<id>/mask.nii.gz, prob.nii.gz; DIR/predictions.csv) "
+                  "instead of --t1 --t1c --t2 --flair");
+  cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json; with --cases one folder per case)")
+      ->required();
   cmd->add_flag("--force", options.force,
                 "Write into an existing folder that predict did not make (refused if it holds mask.nii.gz or markers.json)");
   cmd->add_option("--set", options.overrides,
@@ -58,18 +76,17 @@ CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
 }
 
 void run_predict(const PredictOptions& options, std::ostream& console) {
-  const fs::path config_path = options.config.empty() ? options.model.parent_path() / "config.resolved.json" : options.config;
-  if (!fs::exists(options.model)) throw ConfigError("--model '" + options.model.string() + "': file does not exist");
-  if (!fs::exists(config_path))
-    throw ConfigError("'" + config_path.string() + "' does not exist: give the run's config with --config");
+  std::size_t given = 0;
+  for (const auto& image : options.images) given += !image.empty();
+  if (!options.cases.empty() && given > 0)
+    throw ConfigError("predict: give --cases MANIFEST, or one patient's --t1 --t1c --t2 --flair, not both");
+  if (!options.cases.empty()) return run_predict_cohort(options, console);
+  if (given < 4) throw ConfigError("predict: one patient needs all of --t1 --t1c --t2 --flair (or give --cases MANIFEST)");
   OwnedFolder::check(options.out, kPredictFolder, options.force);  // before the work, not after
-  for (const std::string& o : options.overrides) check_predict_override(o);
-  const LoadedConfig run_config = load_config(config_path, {});
-  const LoadedConfig loaded = options.overrides.empty() ? run_config : load_config(config_path, options.overrides);
-  require_cpu_numerics(loaded.config.runtime.cpu_numerics);
-  const sim::PatientPrediction result = sim::predict_patient(
-      loaded.config, options.model, options.images,
-      options.skip_identity_check ? std::string() : sim::model_identity(run_config.resolved_json));
+  const PredictConfig setup = predict_config(options);
+  const fs::path& config_path = setup.path;
+  const sim::PatientPrediction result =
+      sim::predict_patient(setup.loaded.config, options.model, options.images, setup.expected_identity);
 
   nlohmann::ordered_json markers = nlohmann::ordered_json::object();
   nlohmann::ordered_json probabilities = nlohmann::ordered_json::object();

@@ -33,6 +33,8 @@ CaseOutput run_case(models::Model& model, const c10::Device& device, const data:
                (!output.grade_logits.defined() || torch::isfinite(output.grade_logits).all().item<bool>());
   const torch::Tensor mask = (output.mask_logits[0][0] >= 0.0).to(torch::kCPU, torch::kUInt8).contiguous();
   out.mask.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
+  const torch::Tensor probability = torch::sigmoid(output.mask_logits[0][0]).to(torch::kCPU, torch::kFloat).contiguous();
+  out.probability.assign(probability.data_ptr<float>(), probability.data_ptr<float>() + probability.numel());
   return out;
 }
 

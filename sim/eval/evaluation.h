@@ -30,6 +30,7 @@ struct MarkerProbabilities {
 struct CaseOutput {
   MarkerProbabilities markers;     ///< sigmoids of the marker logits; with 3-class grade the softmax over grades
   std::vector<std::uint8_t> mask;  ///< whole tumour at p >= 0.5 on the network grid (x fastest)
+  std::vector<float> probability;  ///< P(whole tumour) per voxel on the network grid (x fastest)
   bool finite = true;              ///< every logit finite; false: the model diverged and nothing here means anything
 };
 

@@ -3,10 +3,12 @@
 #include <caffe2/serialize/inline_container.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/metrics.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/cli_predict.h"
@@ -279,4 +281,114 @@ TEST_CASE("predict --set reads scans another way with the identity checks on, an
   REQUIRE_THROWS_WITH(experiments::run_predict(o, console),
                       Catch::Contains("--set 'data.spacing=3'") && Catch::Contains("trained on"));
   REQUIRE_FALSE(fs::exists(dir / "b"));
+}
+
+namespace {
+
+std::vector<std::vector<std::string>> csv_rows(const fs::path& file) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(read_file(file));
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream cells_in(line);
+    for (std::string cell; std::getline(cells_in, cell, ',');) cells.push_back(cell);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("predict --cases writes every case's mask and probability map and predictions.csv with volumes and Dice",
+          "[experiments][predict][cohort]") {
+  const data::Manifest cohort = data::load_manifest(testing::tiny_cohort());
+  const fs::path out = testing::temp_dir("predict-cohort") / "all";
+  experiments::PredictOptions o;
+  o.model = trained_run() / "model.pt";
+  o.cases = testing::tiny_cohort();
+  o.out = out;
+  std::ostringstream console;
+  experiments::run_predict(o, console);
+  REQUIRE_THAT(console.str(), Catch::Contains("predict: " + std::to_string(cohort.cases.size()) + "/" +
+                                              std::to_string(cohort.cases.size()) + " cases"));
+  const auto rows = csv_rows(out / "predictions.csv");
+  REQUIRE(rows.size() == cohort.cases.size() + 1);
+  REQUIRE(rows[0] == std::vector<std::string>{"id", "site", "split", "status", "p_idh", "p_1p19q", "p_mgmt", "p_grade",
+                                              "volume_ml", "dice"});
+  for (std::size_t i = 0; i < cohort.cases.size(); ++i) {
+    const data::Case& c = cohort.cases[i];
+    const auto& r = rows[i + 1];
+    INFO(c.id);
+    REQUIRE(r[0] == c.id);
+    REQUIRE(r[3] == "ok");
+    const data::MaskVolume mask = data::read_labels(out / c.id / "mask.nii.gz");
+    const data::FloatVolume prob = data::read_image(out / c.id / "prob.nii.gz");
+    const data::FloatVolume t1 = data::read_image(c.images[0]);
+    REQUIRE(mask.geometry.same_grid(t1.geometry, 1e-6));
+    REQUIRE(prob.geometry.same_grid(t1.geometry, 1e-6));
+    for (const float p : prob.voxels) REQUIRE((p >= 0.0f && p <= 1.0f));
+    const auto& s = t1.geometry.spacing;
+    const double voxels = static_cast<double>(std::count(mask.voxels.begin(), mask.voxels.end(), 1));
+    REQUIRE(std::stod(r[8]) == Approx(voxels * s[0] * s[1] * s[2] / 1000.0).epsilon(1e-5));
+    REQUIRE(r[9].empty() == !c.mask.has_value());
+    if (c.mask) REQUIRE(std::stod(r[9]) == Approx(dice(mask.voxels.data(), data::read_labels(*c.mask).voxels.data(),
+                                                       mask.voxels.size())).epsilon(1e-5));
+  }
+
+  // Bad input: both forms at once; a case whose file is missing (named; nothing written).
+  o.images[0] = cohort.cases[0].images[0];
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("not both"));
+  o.images[0].clear();
+  data::Manifest broken = cohort;
+  broken.cases[1].images[2] = out.parent_path() / "gone-t2.nii.gz";
+  data::save_manifest(broken, out.parent_path() / "broken.json");
+  o.cases = out.parent_path() / "broken.json";
+  o.out = out.parent_path() / "broken-out";
+  REQUIRE_THROWS_WITH(experiments::run_predict(o, console), Catch::Contains("gone-t2.nii.gz"));
+  REQUIRE_FALSE(fs::exists(o.out));
+}
+
+TEST_CASE("predict --cases on the real oblique native scan: every output in the T1's affine and shape (nibabel)",
+          "[experiments][predict][cohort][shared][may_skip]") {
+  const fs::path root = testing::shared_data_dir();
+  std::string probe;
+  if (root.empty() || testing::run_command("/usr/bin/python3 -c 'import nibabel'", &probe) != 0) {
+    fedglioma::testing::skip("../shared/data or Debian's python3-nibabel not present");
+    return;
+  }
+  const fs::path t1 = root / "brainlesion-tutorials/BraTS-Toolkit/data/OtherEXampleFromTCIA/"
+                             "T1_AX_OtherEXampleTCIA_TCGA-FG-6692_Si_TCGA-FG-6692_T1_AX_SE_10_se2d1_t1.nii.gz";
+  const fs::path dir = testing::temp_dir("predict-oblique");
+  data::Manifest m;
+  data::Case c;
+  c.id = "TCGA-FG-6692";
+  c.site = "tcga";
+  c.split = "external";
+  c.images = {t1, t1, t1, t1};  // one oblique grid (the other native series are not co-registered with it)
+  m.cases = {c};
+  data::save_manifest(m, dir / "manifest.json");
+  experiments::PredictOptions o;
+  o.model = trained_run() / "model.pt";
+  o.cases = dir / "manifest.json";
+  o.out = dir / "out";
+  std::ostringstream console;
+  experiments::run_predict(o, console);
+  std::string output;
+  const std::string check =
+      "import nibabel as nib, numpy as np, sys\n"
+      "ref = nib.load(sys.argv[1])\n"
+      "for f in sys.argv[2:]:\n"
+      "    img = nib.load(f)\n"
+      "    assert img.shape == ref.shape, (f, img.shape, ref.shape)\n"
+      "    assert np.allclose(img.affine, ref.affine, atol=1e-4), (f, img.affine, ref.affine)\n"
+      "print('affines and shapes match')\n";
+  write_file_atomic(dir / "check.py", check);
+  const int rc = testing::run_command("/usr/bin/python3 '" + (dir / "check.py").string() + "' '" + t1.string() + "' '" +
+                                          (o.out / c.id / "mask.nii.gz").string() + "' '" +
+                                          (o.out / c.id / "prob.nii.gz").string() + "'",
+                                      &output);
+  INFO(output);
+  REQUIRE(rc == 0);
+  REQUIRE_THAT(output, Catch::Contains("affines and shapes match"));
 }
