@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -15,9 +16,11 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::uint64_t element_count(const std::vector<std::int64_t>& shape) {
-  std::uint64_t n = 1;
-  for (const std::int64_t d : shape) n *= static_cast<std::uint64_t>(d);
+// The byte count of `shape` elements of `width` bytes; nullopt when it overflows 64 bits.
+std::optional<std::uint64_t> byte_count(const std::vector<std::int64_t>& shape, std::uint64_t width) {
+  std::uint64_t n = width;
+  for (const std::int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n)) return std::nullopt;
   return n;
 }
 
@@ -47,7 +50,7 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
     if (!names.insert(t.name).second || t.name == "__metadata__")
       throw std::invalid_argument("safetensors: tensor name '" + t.name + "' given twice or reserved");
     const std::size_t width = safetensors_element_size(t.dtype);
-    if (width == 0 || element_count(t.shape) * width != t.bytes.size())
+    if (width == 0 || byte_count(t.shape, width) != std::optional<std::uint64_t>(t.bytes.size()))
       throw std::invalid_argument("safetensors: tensor '" + t.name + "' holds " + std::to_string(t.bytes.size()) +
                                   " bytes, not its " + t.dtype + " shape's");
     header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
@@ -84,17 +87,21 @@ std::vector<SafeTensor> read_safetensors(const std::filesystem::path& path, std:
   std::vector<std::pair<std::uint64_t, SafeTensor>> found;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
-      if (metadata)
-        for (const auto& [k, v] : entry.items()) (*metadata)[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      if (!entry.is_object()) throw DataError(where + ": __metadata__ must map names to strings");
+      for (const auto& [k, v] : entry.items()) {
+        if (!v.is_string()) throw DataError(where + ": __metadata__ \"" + k + "\" is not a string");
+        if (metadata) (*metadata)[k] = v.get<std::string>();
+      }
       continue;
     }
     const auto bad = [&](const std::string& why) { return DataError(where + ": tensor '" + name + "': " + why); };
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
       throw bad("expected dtype, shape and data_offsets");
     SafeTensor t{name, entry.at("dtype").is_string() ? entry.at("dtype").get<std::string>() : "", {}, {}};
+    if (!entry.at("shape").is_array()) throw bad("its shape is not an array");
     for (const auto& d : entry.at("shape")) {
-      if (!d.is_number_unsigned()) throw bad("its shape holds " + d.dump());
-      t.shape.push_back(d.get<std::int64_t>());
+      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (std::uint64_t{1} << 48)) throw bad("its shape holds " + d.dump());
+      t.shape.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
     }
     const auto& offsets = entry.at("data_offsets");
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
@@ -103,18 +110,20 @@ std::vector<SafeTensor> read_safetensors(const std::filesystem::path& path, std:
     if (begin > end || end > size) throw bad("its bytes [" + std::to_string(begin) + ", " + std::to_string(end) + ") lie outside the data");
     const std::size_t width = safetensors_element_size(t.dtype);
     if (width == 0) throw bad("unknown dtype '" + t.dtype + "'");
-    if (element_count(t.shape) * width != end - begin) throw bad("its byte count does not match its dtype and shape");
+    if (byte_count(t.shape, width) != std::optional<std::uint64_t>(end - begin))
+      throw bad("its byte count does not match its dtype and shape");
     t.bytes = file.substr(data + begin, end - begin);
     found.emplace_back(begin, std::move(t));
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<SafeTensor> out;
   std::uint64_t next = 0;
-  for (auto& [begin, t] : found) {
-    if (begin < next) throw DataError(where + ": tensor '" + t.name + "' overlaps the one before it");
+  for (auto& [begin, t] : found) {  // the format leaves no byte unowned: no gaps, no overlaps
+    if (begin != next) throw DataError(where + ": tensor '" + t.name + "' does not start where the one before it ends");
     next = begin + t.bytes.size();
     out.push_back(std::move(t));
   }
+  if (next != size) throw DataError(where + ": " + std::to_string(size - next) + " byte(s) after the last tensor");
   return out;
 }
 

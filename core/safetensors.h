@@ -26,8 +26,9 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Safe
                        const std::map<std::string, std::string>& metadata);
 
 /// Reads a safetensors file (tensors in the order of their data offsets). Throws DataError naming
-/// the file for a short file, a header that is not the format's JSON, offsets outside the data or
-/// overlapping, or a byte count that does not match a tensor's dtype and shape.
+/// the file for a short file, a header that is not the format's JSON (metadata values strings,
+/// shapes arrays of sizes), offsets outside the data, overlapping or leaving bytes unowned, or a
+/// byte count that does not match a tensor's dtype and shape.
 std::vector<SafeTensor> read_safetensors(const std::filesystem::path& path,
                                          std::map<std::string, std::string>* metadata = nullptr);
 

@@ -2,9 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <vector>
 
@@ -29,14 +32,20 @@ void run_python(const std::vector<std::string>& argv, const std::string& what) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw Error("export-model: cannot start " + argv[0]);
-  if (pid == 0) {
-    ::execv(args[0], args.data());
+  if (pid == 0) {  // only async-signal-safe calls until exec
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // no export outlives a killed fedglioma
+    if (::getppid() != parent) ::_exit(127);
+    ::execvp(args[0], args.data());  // $FEDGLIOMA_PYTHON may be a name on PATH
     ::_exit(127);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  if (waited != pid) throw Error("export-model: lost track of the " + what + " export (waitpid failed)");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
     throw ConfigError("export-model: cannot run '" + argv[0] + "' (" + what + " needs Python 3 with torch" +
                       std::string(what == "onnx" ? " and onnx" : "") +
@@ -69,7 +78,7 @@ void run_export_model(const ExportModelOptions& options, std::ostream& console) 
   } else {
     if (loaded.config.model.name != "multitask_unet3d")
       throw ConfigError("export-model --format " + options.format + ": model.name is '" + loaded.config.model.name +
-                        "'; the Python network is multitask_unet3d's (a TorchScript network is already its own export)");
+                        "'; the Python network is multitask_unet3d's");
     const fs::path script = fs::path(FEDGLIOMA_SOURCE_DIR) / "scripts" / "export_model.py";
     if (!fs::exists(script)) throw ConfigError("export-model: '" + script.string() + "' is missing from the source tree");
     run_python({python(), script.string(), "--run", options.run.string(), "--model", model.string(), "--format",

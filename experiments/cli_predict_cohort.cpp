@@ -73,6 +73,16 @@ auto progress_line(std::ostream& console) {
   };
 }
 
+// An earlier cohort prediction in `out` (checked at the start: the folder is new, empty or one
+// predict --cases made) is replaced whole, so no case of another manifest stays beside the new
+// predictions.csv; the folder's marker and lock stay.
+void clear_earlier(const fs::path& out) {
+  std::error_code ec;
+  if (!fs::is_directory(out, ec)) return;
+  for (const auto& entry : fs::directory_iterator(out))
+    if (entry.path().filename().string().rfind(".fedglioma-", 0) != 0) remove_tree(entry.path());
+}
+
 }  // namespace
 
 void run_predict_cohort(const PredictOptions& options, std::ostream& console) {
@@ -90,14 +100,16 @@ void run_predict_cohort(const PredictOptions& options, std::ostream& console) {
     sim::predict_cohort(
         setup.loaded.config, options.model, cohort, setup.expected_identity,
         [&](const data::Case& c, const sim::PatientPrediction& p) {
+          table += row(c, p, three_grades);
+          if (!p.finite) return;  // a diverged model's maps mean nothing (and hold NaN): none written
           const fs::path dir = child_path(staging, c.id, "id", "case '" + c.id + "'");
           fs::create_directories(dir);
           data::write_labels(dir / "mask.nii.gz", p.mask);
           data::write_image(dir / "prob.nii.gz", p.probability);
-          table += row(c, p, three_grades);
         },
         progress_line(console));
     write_file_atomic(staging / "predictions.csv", table);
+    clear_earlier(options.out);
     OwnedFolder::publish(staging, options.out, kCohortFolder);
   } catch (...) {
     remove_tree(staging, ec);

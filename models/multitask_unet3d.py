@@ -9,7 +9,7 @@ exported outside fedglioma.
 
 `forward` returns the whole-tumour logits [N, 1, D, H, W] and the marker head's raw logits
 [N, 4] (IDH, 1p/19q, MGMT, grade 4 vs 2-3) or, with `grade_classes` 3, [N, 6] (IDH, 1p/19q,
-MGMT, then WHO grade 2, 3, 4): the contract of a bring-your-own TorchScript network
+MGMT, then WHO grade 2, 3, 4), which is also what the TorchScript and ONNX exports return
 (docs/model.md). `marker_probabilities` turns them into fedglioma's four probabilities.
 Inputs are what `fedglioma preprocess --export` writes, as a tensor [N, 4, D, H, W] whose last
 axis is the NIfTI's first (i): `torch.from_numpy(nifti.get_fdata()).permute(2, 1, 0)`.

@@ -26,6 +26,8 @@ def load(path: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, str]]:
     tensors = {}
     for name, entry in header.items():
         begin, end = entry["data_offsets"]
+        if not 0 <= begin <= end <= len(body):
+            raise ValueError(f"{path}: tensor {name!r}: bytes [{begin}, {end}) outside the data")
         raw = bytearray(body[begin:end])
         dtype = _DTYPES[entry["dtype"]]
         flat = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
@@ -35,7 +37,7 @@ def load(path: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, str]]:
 
 def save(path: str, tensors: Dict[str, torch.Tensor], metadata: Optional[Dict[str, str]] = None) -> None:
     """Writes `tensors` (contiguous, CPU) in the format `load` and fedglioma read."""
-    header: Dict[str, object] = {"__metadata__": metadata} if metadata else {}
+    header: Dict[str, object] = {"__metadata__": {k: str(v) for k, v in metadata.items()}} if metadata else {}
     chunks, offset = [], 0
     for name, t in tensors.items():
         raw = t.detach().cpu().contiguous().numpy().tobytes() if t.dtype != torch.bfloat16 else \

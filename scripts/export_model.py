@@ -11,6 +11,7 @@ its checks succeeded.
 import argparse
 import json
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
@@ -53,6 +54,9 @@ def export_onnx(net, config, out: str, opset: int) -> str:
 
 
 def main() -> int:
+    # SIGTERM (fedglioma killed: the parent-death signal) unwinds like an exception, so the
+    # partial file below is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True)
     p.add_argument("--model")

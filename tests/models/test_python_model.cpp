@@ -211,4 +211,19 @@ TEST_CASE("safetensors files round-trip and damaged ones are refused naming the 
   write_file_atomic(dir / "short.safetensors", text.substr(0, text.size() - 4));
   REQUIRE_THROWS_WITH(read_safetensors(dir / "short.safetensors"), Contains("short.safetensors") && Contains("outside the data"));
   REQUIRE_THROWS_AS(write_safetensors(dir / "b.safetensors", {{"w", "F32", {3}, four_floats}}, {}), std::invalid_argument);
+  // Hostile headers: a shape whose byte count wraps to 0, a byte no tensor owns, a metadata number.
+  const auto with_header = [&](const std::string& name, const std::string& json, const std::string& data) {
+    std::string file(8, '\0');
+    for (std::size_t b = 0; b < 8; ++b) file[b] = static_cast<char>((json.size() >> (8 * b)) & 0xFF);
+    write_file_atomic(dir / name, file + json + data);
+    return dir / name;
+  };
+  REQUIRE_THROWS_WITH(read_safetensors(with_header("wrap.safetensors",
+                                                   R"({"w":{"dtype":"F32","shape":[4611686018427387904,1],"data_offsets":[0,0]}})", "")),
+                      Contains("wrap.safetensors") && Contains("shape"));
+  REQUIRE_THROWS_WITH(read_safetensors(with_header("gap.safetensors",
+                                                   R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", "ab")),
+                      Contains("1 byte(s) after the last tensor"));
+  REQUIRE_THROWS_WITH(read_safetensors(with_header("meta.safetensors", R"({"__metadata__":{"n":5}})", "")),
+                      Contains("not a string"));
 }
