@@ -30,6 +30,32 @@ std::string little_endian(std::uint64_t value) {
   return out;
 }
 
+// One tensor's header entry, its bytes taken from the `size` bytes at `data` in `file`.
+std::pair<std::uint64_t, SafeTensor> read_entry(const std::string& where, const std::string& name,
+                                                const nlohmann::json& entry, const std::string& file, std::uint64_t data,
+                                                std::uint64_t size) {
+  const auto bad = [&](const std::string& why) { return DataError(where + ": tensor '" + name + "': " + why); };
+  if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
+    throw bad("expected dtype, shape and data_offsets");
+  SafeTensor t{name, entry.at("dtype").is_string() ? entry.at("dtype").get<std::string>() : "", {}, {}};
+  if (!entry.at("shape").is_array()) throw bad("its shape is not an array");
+  for (const auto& d : entry.at("shape")) {
+    if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (std::uint64_t{1} << 48)) throw bad("its shape holds " + d.dump());
+    t.shape.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
+  }
+  const auto& offsets = entry.at("data_offsets");
+  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+    throw bad("data_offsets must be two byte offsets");
+  const std::uint64_t begin = offsets[0], end = offsets[1];
+  if (begin > end || end > size) throw bad("its bytes [" + std::to_string(begin) + ", " + std::to_string(end) + ") lie outside the data");
+  const std::size_t width = safetensors_element_size(t.dtype);
+  if (width == 0) throw bad("unknown dtype '" + t.dtype + "'");
+  if (byte_count(t.shape, width) != std::optional<std::uint64_t>(end - begin))
+    throw bad("its byte count does not match its dtype and shape");
+  t.bytes = file.substr(data + begin, end - begin);
+  return {begin, std::move(t)};
+}
+
 }  // namespace
 
 std::size_t safetensors_element_size(const std::string& dtype) {
@@ -94,26 +120,7 @@ std::vector<SafeTensor> read_safetensors(const std::filesystem::path& path, std:
       }
       continue;
     }
-    const auto bad = [&](const std::string& why) { return DataError(where + ": tensor '" + name + "': " + why); };
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
-      throw bad("expected dtype, shape and data_offsets");
-    SafeTensor t{name, entry.at("dtype").is_string() ? entry.at("dtype").get<std::string>() : "", {}, {}};
-    if (!entry.at("shape").is_array()) throw bad("its shape is not an array");
-    for (const auto& d : entry.at("shape")) {
-      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (std::uint64_t{1} << 48)) throw bad("its shape holds " + d.dump());
-      t.shape.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
-    }
-    const auto& offsets = entry.at("data_offsets");
-    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
-      throw bad("data_offsets must be two byte offsets");
-    const std::uint64_t begin = offsets[0], end = offsets[1];
-    if (begin > end || end > size) throw bad("its bytes [" + std::to_string(begin) + ", " + std::to_string(end) + ") lie outside the data");
-    const std::size_t width = safetensors_element_size(t.dtype);
-    if (width == 0) throw bad("unknown dtype '" + t.dtype + "'");
-    if (byte_count(t.shape, width) != std::optional<std::uint64_t>(end - begin))
-      throw bad("its byte count does not match its dtype and shape");
-    t.bytes = file.substr(data + begin, end - begin);
-    found.emplace_back(begin, std::move(t));
+    found.push_back(read_entry(where, name, entry, file, data, size));
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<SafeTensor> out;
