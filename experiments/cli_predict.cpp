@@ -54,7 +54,7 @@ PredictConfig predict_config(const PredictOptions& options) {
 }
 
 CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
-  CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on one patient: tumour mask NIfTI + marker probabilities");
+  CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on one patient, or a cohort with --cases: tumour mask and probability NIfTI + marker probabilities");
   cmd->add_option("--model", options.model, "Trained weights: RUN_DIR/model.pt")->required();
   cmd->add_option("--config", options.config, "The run's config (default: config.resolved.json beside the model)");
   cmd->add_option("--t1", options.images[0], "T1 NIfTI");
