@@ -1,5 +1,7 @@
 #include "data/csv_table.h"
 
+#include <cctype>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -125,6 +127,11 @@ std::size_t CsvTable::column_any(const std::vector<std::string>& names) const {
 
 std::string CsvTable::where(std::size_t row, std::size_t column) const {
   return "'" + path_.string() + "' row " + std::to_string(row + 1) + " column '" + header_.at(column) + "'";
+}
+
+std::string ascii_lower(std::string text) {
+  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return text;
 }
 
 std::string csv_field(const std::string& text) {

@@ -39,4 +39,8 @@ class CsvTable {
 /// comma, a quote, a CR or an LF. Every CSV fedglioma writes goes through this.
 std::string csv_field(const std::string& text);
 
+/// `text` with ASCII letters lower-cased: how the table readers compare spellings and names
+/// case-insensitively.
+std::string ascii_lower(std::string text);
+
 }  // namespace fedglioma::data

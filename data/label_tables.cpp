@@ -12,11 +12,6 @@
 namespace fedglioma::data {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
@@ -51,7 +46,7 @@ std::optional<int> spelling(const CsvTable& t, std::size_t row, std::size_t col,
                             const std::vector<std::pair<std::string, int>>& known,
                             const std::vector<std::string>& unknown, bool ignore_case) {
   std::string v = trim(t.rows()[row][col]);
-  if (ignore_case) v = lower(v);
+  if (ignore_case) v = ascii_lower(v);
   if (v.empty()) return std::nullopt;
   for (const auto& [name, value] : known)
     if (v == name) return value;
@@ -97,7 +92,7 @@ LabelTable read_ucsf_pdgm_table(const std::filesystem::path& path) {
     const auto& row = t.rows()[r];
     const std::string key = ucsf_pdgm_key(t, r, id);
     Labels l;
-    const std::string i = lower(trim(row[idh]));
+    const std::string i = ascii_lower(trim(row[idh]));
     if (i == "wildtype") {
       l.idh = 0;
     } else if (i == "mutated (nos)" || i.rfind("idh1 p.", 0) == 0 || i.rfind("idh2 p.", 0) == 0) {
@@ -182,7 +177,7 @@ LabelTable read_tcga_table(const std::filesystem::path& path) {
     Labels l;
     l.idh = spelling(t, r, idh, {{"MUTATED", 1}, {"NOT_MUTATED", 0}}, {"--"}, false);
     const std::string g = trim(row[grade]);
-    const std::string d = lower(trim(row[diagnosis]));
+    const std::string d = ascii_lower(trim(row[diagnosis]));
     if (g == "GBM") {
       l.grade = 4;
     } else if (g == "LGG") {

@@ -84,11 +84,6 @@ const std::vector<std::string>& table_fields() {
   return fields;
 }
 
-std::string lower(std::string text) {
-  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return text;
-}
-
 std::string field_list() {
   std::string list;
   for (const std::string& f : table_fields()) list += (list.empty() ? "" : ", ") + f;
@@ -119,7 +114,7 @@ TableColumns table_columns(const LayoutOptions& o) {
     if (v.substr(0, colon) == "site" || v.substr(0, colon) == "split" || v.substr(0, colon) == "alias")
       throw ConfigError("--value '" + v + "': value maps apply to the labels (idh, codeletion_1p19q, mgmt, grade); " +
                         v.substr(0, colon) + " is read as written");
-    t.values[v.substr(0, colon)][lower(v.substr(colon + 1, eq - colon - 1))] = v.substr(eq + 1);
+    t.values[v.substr(0, colon)][ascii_lower(v.substr(colon + 1, eq - colon - 1))] = v.substr(eq + 1);
   }
   return t;
 }
@@ -151,7 +146,7 @@ std::optional<int> label_cell(const CsvTable& t, std::size_t r, std::size_t c, c
                               const TableColumns& columns, std::initializer_list<int> allowed) {
   std::string v = t.rows()[r][c];
   if (const auto spellings = columns.values.find(field); spellings != columns.values.end())
-    if (const auto it = spellings->second.find(lower(v)); it != spellings->second.end()) v = it->second;
+    if (const auto it = spellings->second.find(ascii_lower(v)); it != spellings->second.end()) v = it->second;
   if (v.empty()) return std::nullopt;
   for (int a : allowed)
     if (v == std::to_string(a)) return a;

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/json_document.h"
+#include "data/csv_table.h"
 #include "data/layouts/layout_support.h"
 #include "data/nnunet_names.h"
 
@@ -75,11 +76,6 @@ Description describe(const fs::path& root) {
   return d;
 }
 
-std::string lower(std::string text) {
-  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return text;
-}
-
 // The label convention the labels block describes; "" (every label tumour) when the whole tumour
 // is clear but the sub-regions' order is not.
 std::string convention_of(const Description& d) {
@@ -89,8 +85,8 @@ std::string convention_of(const Description& d) {
   for (const auto& [name, values] : d.labels) {
     for (int v : values)
       if (v != 0) all.insert(v);
-    if (values.size() > 1 && lower(name).find("core") != std::string::npos) core = values;
-    if (values == std::vector<int>{1}) first = lower(name);
+    if (values.size() > 1 && ascii_lower(name).find("core") != std::string::npos) core = values;
+    if (values == std::vector<int>{1}) first = ascii_lower(name);
   }
   std::sort(core.begin(), core.end());
   if (all == std::set<int>{1}) return "binary";
@@ -103,7 +99,7 @@ std::string convention_of(const Description& d) {
   }
   for (const auto& [name, values] : d.labels)
     if (all == std::set<int>{1, 2, 3, 4} && values == std::vector<int>{4} &&
-        (lower(name).find("cavity") != std::string::npos || lower(name).find("resection") != std::string::npos))
+        (ascii_lower(name).find("cavity") != std::string::npos || ascii_lower(name).find("resection") != std::string::npos))
       return "brats2024";
   std::string listed;
   for (int v : all) listed += (listed.empty() ? "" : ", ") + std::to_string(v);
