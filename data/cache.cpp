@@ -54,6 +54,7 @@ fs::path SampleCache::entry_path(const Case& record, const PreprocessOptions& op
   for (std::size_t m = 0; m < 4; ++m)
     if (record.channels[m] >= 0) key += "|" + std::to_string(m) + "@" + std::to_string(record.channels[m]);
   if (!record.label_convention.empty()) key += "|labels=" + record.label_convention;
+  if (reads_regions(record, options)) key += "|regions";
   char name[40];
   std::snprintf(name, sizeof name, "%016llx.fgc", static_cast<unsigned long long>(fnv1a(key)));
   return dir_ / name;
@@ -114,6 +115,7 @@ std::optional<Sample> SampleCache::load(const Case& record, const PreprocessOpti
     s.image.resize(n_image);
     s.mask.resize(n_mask);
     s.has_mask = n_mask > 0;
+    s.has_regions = s.has_mask && reads_regions(record, options);
     ok = std::fread(s.image.data(), sizeof(float), n_image, f) == n_image &&
          std::fread(s.mask.data(), 1, n_mask, f) == n_mask && std::fread(&stored, sizeof stored, 1, f) == 1 &&
          entry_checksum(header, s) == stored;

@@ -129,6 +129,10 @@ void check_header_grids(const Case& record, const PreprocessOptions& options, co
 
 }  // namespace
 
+bool reads_regions(const Case& record, const PreprocessOptions& options) {
+  return options.regions && record.mask && label_convention(record.label_convention).has_regions();
+}
+
 Sample preprocess_case(const Case& record, const PreprocessOptions& options, GridMapping* mapping) {
   const std::string where = "case '" + record.id + "'";
   check_header_grids(record, options, where);
@@ -168,15 +172,18 @@ Sample preprocess_case(const Case& record, const PreprocessOptions& options, Gri
 
   if (record.mask) {
     const MaskVolume labels = read_labels(*record.mask);  // on the grid: check_header_grids
-    const std::vector<std::uint8_t> tumour = whole_tumour(
-        labels.voxels, label_convention(record.label_convention), where + ": mask '" + record.mask->string() + "'");
-    FloatVolume binary;
-    binary.geometry = labels.geometry;
-    binary.voxels.assign(tumour.begin(), tumour.end());
-    const FloatVolume on_grid = resample(binary, grid, Interpolation::kNearest);
+    const LabelConvention& convention = label_convention(record.label_convention);
+    const std::string what = where + ": mask '" + record.mask->string() + "'";
+    sample.has_regions = reads_regions(record, options);
+    const std::vector<std::uint8_t> codes = sample.has_regions ? tumour_regions(labels.voxels, convention, what)
+                                                               : whole_tumour(labels.voxels, convention, what);
+    FloatVolume coded;
+    coded.geometry = labels.geometry;
+    coded.voxels.assign(codes.begin(), codes.end());
+    const FloatVolume on_grid = resample(coded, grid, Interpolation::kNearest);
     sample.mask.resize(n);
     sample.has_mask = true;
-    for (std::size_t v = 0; v < n; ++v) sample.mask[v] = on_grid.voxels[v] > 0.5f;
+    for (std::size_t v = 0; v < n; ++v) sample.mask[v] = static_cast<std::uint8_t>(std::lround(on_grid.voxels[v]));
   }
   return sample;
 }

@@ -23,6 +23,10 @@ struct PreprocessOptions {
   /// When a case's modalities are not on one grid: "error" (a DataError naming both files) or
   /// "resample" (every modality is resampled onto the first one's grid, as for native scans).
   std::string on_mismatch = "error";
+  /// Masks as region codes (whole tumour, core, enhancing: data/label_conventions.h) where the
+  /// case's label convention has sub-regions (model.segmentation "brats_regions"); otherwise,
+  /// and by default, the whole tumour in {0, 1}.
+  bool regions = false;
   /// Called, from any thread, with a warning about a case as it is decoded (a skull left on:
   /// data/scan_checks.h); unset: no warnings. Not part of the voxels (nor of the cache's key).
   std::function<void(const std::string&)> warn;
@@ -34,6 +38,9 @@ struct GridMapping {
   Geometry network;   ///< the preprocessed grid (axis-aligned, LPS, target spacing and size)
   Geometry original;  ///< the first modality's grid as read from its file
 };
+
+/// Whether `record`'s preprocessed mask holds region codes under `options` (Sample::has_regions).
+bool reads_regions(const Case& record, const PreprocessOptions& options);
 
 /// Preprocesses one case: reads the four modalities (and the mask), checks or resamples them
 /// onto one grid, then resamples all of them in one step onto the network grid, an axis-aligned

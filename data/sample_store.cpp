@@ -68,6 +68,7 @@ SampleStore::SampleStore(std::vector<const Case*> records, PreprocessOptions opt
     s.split = records_[i]->split;
     s.labels = records_[i]->labels;
     s.has_mask = records_[i]->mask.has_value();
+    s.has_regions = reads_regions(*records_[i], options_);
     samples_.push_back(std::move(s));
   }
 }

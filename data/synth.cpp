@@ -171,28 +171,38 @@ Tissue anatomy_at(const Vec3& p, const CaseDraws& d, double& rh) {
   return tissue;
 }
 
-// Whether brain point p is tumour (core or oedema); if so, its intensities replace `value`.
-bool tumour_at(const Vec3& p, const CaseDraws& d, double calc_radius, double value[4]) {
+// The BraTS 2023 labels the synthetic masks use: necrotic / non-enhancing core, oedema, enhancing.
+constexpr std::uint8_t kLabelCore = 1, kLabelOedema = 2, kLabelEnhancing = 3;
+
+// The tumour label of brain point p (0: not tumour); where it is tumour, its intensities
+// replace `value`. The enhancing tumour is the rim around grade 4's necrosis and grade 3's
+// patches, bright on T1c; the rest of the core is non-enhancing (or necrotic).
+std::uint8_t tumour_at(const Vec3& p, const CaseDraws& d, double calc_radius, double value[4]) {
   const Vec3 dp{p.x - d.centre.x, p.y - d.centre.y, p.z - d.centre.z};
   const double r = norm(dp);
   const double rc = r / (d.core_radius * d.core_lobes(dp, r));
   const double ro = r / (d.oedema_radius * d.oedema_lobes(dp, r));
   if (rc > 1.0) {
-    if (ro > 1.0) return false;
+    if (ro > 1.0) return 0;
     for (int m = 0; m < 4; ++m) value[m] = kIntensity[kOedema][m];
-    return true;
+    return kLabelOedema;
   }
+  std::uint8_t label = kLabelCore;
   for (int m = 0; m < 4; ++m) value[m] = kIntensity[kCore][m];
   if (d.grade == 4) {
     if (rc < 0.55) {
       for (int m = 0; m < 4; ++m) value[m] = kIntensity[kNecrosis][m];
     } else {
       value[1] = kEnhancingT1c;  // the enhancing rim
+      label = kLabelEnhancing;
     }
   } else if (d.grade == 3) {
     const double patches = std::sin(7 * p.x + d.patch_phase[0]) * std::sin(7 * p.y + d.patch_phase[1]) *
                            std::sin(7 * p.z + d.patch_phase[2]);
-    if (patches > 0.35) value[1] = kPatchyT1c;
+    if (patches > 0.35) {
+      value[1] = kPatchyT1c;
+      label = kLabelEnhancing;
+    }
   }
   if (d.idh && rc < 0.8 && !(d.grade == 4 && rc < 0.55)) value[3] = kMismatchFlair;
   for (const Vec3& c : d.calcifications) {
@@ -200,7 +210,7 @@ bool tumour_at(const Vec3& p, const CaseDraws& d, double calc_radius, double val
     if (norm(dc) < calc_radius)
       for (int m = 0; m < 4; ++m) value[m] = kCalcification;
   }
-  return true;
+  return label;
 }
 
 // The images from the noiseless signal: smoothed (the scanner's point-spread function), with
@@ -250,7 +260,7 @@ SynthCase synthesize_case(const SiteProfile& site, int size, std::uint64_t case_
         const Tissue tissue = anatomy_at(p, d, rh);
         double value[4];
         for (int m = 0; m < 4; ++m) value[m] = kIntensity[tissue][m];
-        if (rh <= 0.83 && tumour_at(p, d, calc_radius, value)) out.mask.voxels[idx] = 1;
+        if (rh <= 0.83) out.mask.voxels[idx] = tumour_at(p, d, calc_radius, value);
         head[idx] = tissue != kBackground;
         const double field = std::exp(d.bias[0] * p.x + d.bias[1] * p.y + d.bias[2] * p.z +
                                       d.bias[3] * (p.x * p.x + p.y * p.y - 0.5));
@@ -295,6 +305,7 @@ fs::path write_synthetic_cohort(const SynthOptions& options) {
         write_image(record.images[m], synth.images[m]);
       }
       record.mask = dir / "mask.nii.gz";
+      record.label_convention = "brats2023";
       write_labels(*record.mask, synth.mask);
       record.labels = synth.labels;
       if (!site.records_codeletion) record.labels.codeletion_1p19q.reset();

@@ -34,10 +34,12 @@ struct SiteProfile {
   bool records_mgmt = true;
 };
 
-/// One synthetic patient: four co-registered modalities, the whole-tumour mask and the true
-/// labels (before a site hides the ones it does not record).
+/// One synthetic patient: four co-registered modalities, the tumour's labels and the true
+/// markers (before a site hides the ones it does not record).
 struct SynthCase {
   std::array<FloatVolume, 4> images;  ///< kModalities order
+  /// BraTS 2023 labels: 1 necrotic / non-enhancing core, 2 oedema, 3 enhancing tumour (grade 4's
+  /// rim, grade 3's patches); their union is the whole tumour
   MaskVolume mask;
   Labels labels;
 };
@@ -54,7 +56,8 @@ SiteProfile site_profile(int index, int sites, std::uint64_t seed);
 SynthCase synthesize_case(const SiteProfile& site, int size, std::uint64_t case_seed);
 
 /// Writes the cohort: `<out>/<site>/<case>/{t1,t1c,t2,flair,mask}.nii.gz` and
-/// `<out>/manifest.json` (training sites split "train", the external site "external"). The same
+/// `<out>/manifest.json` (training sites split "train", the external site "external"; masks
+/// with label_convention "brats2023"). The same
 /// options give byte-identical files. Returns the manifest path. Throws ConfigError for bad
 /// options and IoError when the folder cannot be written.
 std::filesystem::path write_synthetic_cohort(const SynthOptions& options);

@@ -76,9 +76,9 @@ void run_export_model(const ExportModelOptions& options, std::ostream& console) 
   if (options.format == "safetensors") {
     sim::export_safetensors(loaded.config.model, loaded.resolved_json, model, options.out);
   } else {
-    if (loaded.config.model.name != "multitask_unet3d")
+    if (loaded.config.model.name != "multitask_unet3d" && loaded.config.model.name != "torchscript")
       throw ConfigError("export-model --format " + options.format + ": model.name is '" + loaded.config.model.name +
-                        "'; the Python network is multitask_unet3d's");
+                        "'; Python builds multitask_unet3d and loads a torchscript network, nothing else");
     const fs::path script = fs::path(FEDGLIOMA_SOURCE_DIR) / "scripts" / "export_model.py";
     if (!fs::exists(script)) throw ConfigError("export-model: '" + script.string() + "' is missing from the source tree");
     run_python({python(), script.string(), "--run", options.run.string(), "--model", model.string(), "--format",

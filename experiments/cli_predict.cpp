@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // What predict writes into --out (a patient's own folder may hold a ground-truth mask.nii.gz).
-const OwnedFolder::Kind kPredictFolder{"predict", "--force", {"mask.nii.gz", "markers.json"}};
+const OwnedFolder::Kind kPredictFolder{"predict", "--force", {"mask.nii.gz", "labels.nii.gz", "markers.json"}};
 
 // predict's --set may change how the scans are read, never what the model was trained on: the
 // model's identity is checked against the run's own config, so such a change would pass unseen.
@@ -114,9 +114,12 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
     throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
   try {
     data::write_labels(staging / "mask.nii.gz", result.mask);
+    const bool regions = !result.labels.voxels.empty();
+    if (regions) data::write_labels(staging / "labels.nii.gz", result.labels);
     write_file_atomic(staging / "markers.json", markers.dump(2) + "\n");
     const OwnedFolder out = OwnedFolder::claim(options.out, kPredictFolder, options.force);
     fs::rename(staging / "mask.nii.gz", options.out / "mask.nii.gz", ec);
+    if (!ec && regions) fs::rename(staging / "labels.nii.gz", options.out / "labels.nii.gz", ec);
     if (!ec) fs::rename(staging / "markers.json", options.out / "markers.json", ec);
     if (ec) throw IoError("cannot write into '" + options.out.string() + "': " + ec.message());
     remove_tree(staging, ec);
@@ -126,7 +129,8 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
   }
   char line[200];
   std::snprintf(line, sizeof line, "IDH %.3f, 1p/19q %.3f, MGMT %.3f, grade 4 %.3f; ", p[0], p[1], p[2], p[3]);
-  console << line << "wrote " << (options.out / "mask.nii.gz").string() << " and markers.json\n";
+  console << line << "wrote " << (options.out / "mask.nii.gz").string()
+          << (result.labels.voxels.empty() ? "" : ", labels.nii.gz (BraTS 2023 labels)") << " and markers.json\n";
 }
 
 }  // namespace fedglioma::experiments

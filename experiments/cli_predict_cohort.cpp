@@ -106,6 +106,7 @@ void run_predict_cohort(const PredictOptions& options, std::ostream& console) {
           fs::create_directories(dir);
           data::write_labels(dir / "mask.nii.gz", p.mask);
           data::write_image(dir / "prob.nii.gz", p.probability);
+          if (!p.labels.voxels.empty()) data::write_labels(dir / "labels.nii.gz", p.labels);
         },
         progress_line(console));
     write_file_atomic(staging / "predictions.csv", table);

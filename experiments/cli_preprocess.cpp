@@ -106,7 +106,7 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
       const std::vector<const data::Case*> part(
           records.begin() + static_cast<std::ptrdiff_t>(begin),
           records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), begin + chunk)));
-      const auto samples = data::load_samples(part, sim::preprocess_options(config.data, warnings), cache, threads,
+      const auto samples = data::load_samples(part, sim::preprocess_options(config, warnings), cache, threads,
                                               [&](std::size_t done, std::size_t) { progress(begin + done, records.size()); });
       warnings->print(console, tty ? "\n" : "");  // off the progress line
       if (exporting)
@@ -126,7 +126,7 @@ std::size_t run_preprocess(const PreprocessCliOptions& options, std::ostream& co
   console << summary;
   if (exporting) console << "exported to " << options.export_dir.string() << "\n";
   if (options.prune) {
-    const auto [entries, bytes] = cache.prune(records, sim::preprocess_options(config.data));
+    const auto [entries, bytes] = cache.prune(records, sim::preprocess_options(config));
     console << "pruned " << entries << " other cache entr" << (entries == 1 ? "y" : "ies") << " ("
             << bytes / (1024 * 1024) << " MiB)\n";
   }

@@ -95,7 +95,7 @@ std::string culprit(const std::string& message, const std::vector<std::string>& 
 // The config's paths. A relative path written in a config file is relative to that file's folder
 // (`base`); one given with --set, and a default, to the working directory. config.resolved.json
 // holds them absolute, so a run folder resumes, and a sweep runs, from any working directory.
-const char* const kPathKeys[][2] = {{"data", "manifest"}, {"data", "cache_dir"}};
+const char* const kPathKeys[][2] = {{"data", "manifest"}, {"data", "cache_dir"}, {"model", "path"}};
 
 void resolve_file_paths(json& user, const std::filesystem::path& base) {
   if (base.empty()) return;
@@ -108,7 +108,7 @@ void resolve_file_paths(json& user, const std::filesystem::path& base) {
 }
 
 void make_absolute(ExperimentConfig& config) {
-  for (std::string* path : {&config.data.manifest, &config.data.cache_dir})
+  for (std::string* path : {&config.data.manifest, &config.data.cache_dir, &config.model.path})
     if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
 }
 

@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "data/manifest.h"
 #include "experiments/config_reader.h"
 #include "experiments/config_schema_parts.h"
@@ -54,7 +56,11 @@ ConfigField grid_spacing() {
           [](const ExperimentConfig& c) { return json(c.data.spacing); }};
 }
 
-std::int64_t depth_factor(const ExperimentConfig& c) { return std::int64_t{1} << (c.model.depth - 1); }
+// What data.size and train.patch_size must be divisible by: the U-Net's 2^(depth-1); a TorchScript
+// network's own size_multiple is checked when the run builds it.
+std::int64_t depth_factor(const ExperimentConfig& c) {
+  return c.model.name == "torchscript" ? 1 : std::int64_t{1} << (c.model.depth - 1);
+}
 
 ConfigField model_depth() {
   return {"model.depth", "resolution levels of the U-Net",
@@ -127,10 +133,68 @@ std::vector<ConfigField> data_fields() {
   };
 }
 
+// The keys of the built-in network, which a TorchScript network's config must leave at their defaults.
+void check_builtin_keys_unset(const sim::ExperimentConfig& c) {
+  const models::ModelConfig d;
+  const models::ModelConfig& m = c.model;
+  const std::pair<const char*, bool> keys[] = {
+      {"depth", m.depth != d.depth},           {"base_channels", m.base_channels != d.base_channels},
+      {"max_channels", m.max_channels != d.max_channels}, {"norm", m.norm != d.norm},
+      {"dropout", m.dropout != d.dropout},     {"task_uncertainty", m.task_uncertainty != d.task_uncertainty},
+      {"head_hidden", m.head_hidden != d.head_hidden}, {"tumour_pooling", m.tumour_pooling != d.tumour_pooling},
+      {"head_features", m.head_features != d.head_features}};
+  for (const auto& [key, set] : keys)
+    if (set)
+      throw ConfigError(std::string("model.") + key + ": applies to multitask_unet3d, not to a TorchScript network "
+                        "(model.name \"torchscript\": its file defines the architecture)");
+}
+
+ConfigField model_path() {
+  return {"model.path",
+          "`torchscript`: the scripted network's file (torch.jit.save; a relative path as for `data.manifest`; see "
+          "docs/model.md, \"Bring your own network\")",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            c.model.path = r.text("model.path");
+            if (c.model.name != "torchscript") {
+              if (!c.model.path.empty()) throw ConfigError("model.path: only for model.name \"torchscript\"");
+              return;
+            }
+            if (c.model.path.empty())
+              throw ConfigError("model.path: model.name \"torchscript\" needs the scripted network's file");
+            check_builtin_keys_unset(c);
+          },
+          [](const ExperimentConfig& c) { return json(c.model.path); }};
+}
+
+ConfigField model_fingerprint() {
+  return {"model.fingerprint",
+          "`torchscript`: FNV-1a 64 of `model.path`'s bytes, hex; config.resolved.json records it, and when it is "
+          "given the file must still match (a resumed run, `evaluate` or `predict` refuse a changed network)",
+          [](const ConfigReader& r, ExperimentConfig& c) {
+            const std::string recorded = r.text("model.fingerprint");
+            if (c.model.name != "torchscript") {
+              if (!recorded.empty()) throw ConfigError("model.fingerprint: only for model.name \"torchscript\"");
+              return;
+            }
+            std::string bytes;
+            try {
+              bytes = read_file(c.model.path);
+            } catch (const std::exception& e) {
+              throw ConfigError("model.path: cannot read the TorchScript network '" + c.model.path + "' (" + e.what() + ")");
+            }
+            c.model.fingerprint = hex64(fnv1a(bytes));
+            if (!recorded.empty() && recorded != c.model.fingerprint)
+              throw ConfigError("model.fingerprint: '" + c.model.path + "' has changed since the config recorded it "
+                                "(its fingerprint is now " + c.model.fingerprint + ", recorded " + recorded + ")");
+          },
+          [](const ExperimentConfig& c) { return json(c.model.fingerprint); }};
+}
+
 std::vector<ConfigField> model_fields() {
   return {
       registered("model.name", MEMBER(model.name), models::model_names,
-           "the network, built by `models/model_factory`: `multitask_unet3d` (see [Extending](#extending))"),
+           "the network, built by `models/model_factory`: `multitask_unet3d`, or `torchscript` (your own, from "
+           "`model.path`; see [Extending](#extending))"),
       model_depth(),
       integer("model.base_channels", MEMBER(model.base_channels), 1, 1024, "channels of level 0; level l has base * 2^l"),
       max_channels(),
@@ -150,6 +214,12 @@ std::vector<ConfigField> model_fields() {
               "marker heads also see the bottleneck averaged over the predicted tumour"),
       text("model.head_features", MEMBER(model.head_features), {"bottleneck", "all_levels"},
            "marker heads pool (average + max) the `bottleneck`, or `all_levels` of the encoder (van der Voort et al. 2023)"),
+      text("model.segmentation", MEMBER(model.segmentation), {"whole_tumour", "brats_regions"},
+           "`whole_tumour` (the study: one mask output) or `brats_regions`: three outputs, whole tumour, tumour core "
+           "and enhancing tumour, trained region-based as nnU-Net does for BraTS; cases whose label convention has no "
+           "sub-regions train the whole tumour only (see [docs/model.md](model.md#brats-sub-regions))"),
+      model_path(),
+      model_fingerprint(),
   };
 }
 

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "models/model.h"
 #include "models/multitask_unet3d.h"
+#include "models/torchscript_model.h"
 
 namespace fedglioma::models {
 
@@ -15,6 +16,10 @@ std::vector<ModelEntry>& entries() {
       {"multitask_unet3d",
        "3D U-Net with a whole-tumour mask decoder and IDH, 1p/19q, MGMT and grade heads (DESIGN.md, \"The model\")",
        [](const ModelConfig& config) -> std::shared_ptr<Model> { return MultiTaskUNet3D(unet_options(config)).ptr(); }},
+      {"torchscript",
+       "your own network, scripted in Python and saved with torch.jit.save, from `model.path` (docs/model.md, \"Bring "
+       "your own network\")",
+       [](const ModelConfig& config) -> std::shared_ptr<Model> { return std::make_shared<TorchScriptModel>(config); }},
   };
   return known;
 }

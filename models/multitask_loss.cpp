@@ -13,23 +13,51 @@ namespace {
 // In float32 whatever the forward pass ran in (mixed precision): the Dice sums run over every voxel.
 constexpr auto kLossType = torch::kFloat32;
 
+// Soft Dice (smoothed by 1) + mean voxel BCE of `logits` against `target`, over the voxels along
+// the last dimension: one term per case (whole tumour) or per case and region.
+at::Tensor dice_plus_bce(const at::Tensor& logits, const at::Tensor& target) {
+  constexpr double kSmooth = 1.0;
+  const std::int64_t voxels = logits.dim() - 1;
+  const at::Tensor prob = torch::sigmoid(logits);
+  const at::Tensor soft_dice =
+      1.0 - (2.0 * (prob * target).sum(voxels) + kSmooth) / (prob.sum(voxels) + target.sum(voxels) + kSmooth);
+  const at::Tensor bce = F::binary_cross_entropy_with_logits(
+                             logits, target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
+                             .mean(voxels);
+  return soft_dice + bce;
+}
+
+// The mean of `terms` over the known ones (`known`: 1 or 0 each), and whether any is known.
+void add_known_mean(const at::Tensor& terms, const at::Tensor& known, std::vector<at::Tensor>& losses,
+                    std::vector<at::Tensor>& present) {
+  losses.push_back((terms * known).sum() / known.sum().clamp_min(1.0));
+  present.push_back((known.sum() > 0).to(kLossType));
+}
+
+// BraTS regions: per case and region (whole tumour, core, enhancing) soft Dice and mean voxel BCE
+// against the bits of the region codes, averaged over the (case, region) pairs that are known. A
+// case whose mask is binary knows its whole tumour only: its core and enhancing terms are
+// multiplied by 0, so those logits get exactly zero gradient from it.
+void add_region_terms(const MultiTaskOutput& output, const LossTargets& targets, std::vector<at::Tensor>& losses,
+                      std::vector<at::Tensor>& present) {
+  const auto batch = output.mask_logits.size(0);
+  const at::Tensor codes = targets.mask.reshape({batch, 1, -1}).to(torch::kInt32);
+  const at::Tensor bits = torch::tensor({1, 2, 4}, codes.options()).view({1, 3, 1});
+  const at::Tensor target = codes.bitwise_and(bits).ne(0).to(kLossType);
+  const at::Tensor mask = targets.mask_known.to(kLossType);
+  const at::Tensor sub = targets.regions_known.defined() ? mask * targets.regions_known.to(kLossType) : torch::zeros_like(mask);
+  add_known_mean(dice_plus_bce(output.mask_logits.reshape({batch, 3, -1}).to(kLossType), target),
+                 torch::stack({mask, sub, sub}, 1), losses, present);
+}
+
 // Mask: per-case soft Dice and mean voxel BCE, averaged over the cases that have a mask.
 void add_mask_term(const MultiTaskOutput& output, const LossTargets& targets, std::vector<at::Tensor>& losses,
                    std::vector<at::Tensor>& present) {
-  const auto type = kLossType;
+  if (output.mask_logits.size(1) == 3) return add_region_terms(output, targets, losses, present);
   const auto batch = output.mask_logits.size(0);
-  const at::Tensor logits = output.mask_logits.reshape({batch, -1}).to(type);
-  const at::Tensor target = targets.mask.reshape({batch, -1}).to(type);
-  const at::Tensor prob = torch::sigmoid(logits);
-  constexpr double kSmooth = 1.0;
-  const at::Tensor soft_dice =
-      1.0 - (2.0 * (prob * target).sum(1) + kSmooth) / (prob.sum(1) + target.sum(1) + kSmooth);
-  const at::Tensor bce = F::binary_cross_entropy_with_logits(
-                             logits, target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
-                             .mean(1);
-  const at::Tensor known = targets.mask_known.to(type);
-  losses.push_back(((soft_dice + bce) * known).sum() / known.sum().clamp_min(1.0));
-  present.push_back((known.sum() > 0).to(type));
+  const at::Tensor logits = output.mask_logits.reshape({batch, -1}).to(kLossType);
+  const at::Tensor target = targets.mask.reshape({batch, -1}).to(kLossType);
+  add_known_mean(dice_plus_bce(logits, target), targets.mask_known.to(kLossType), losses, present);
 }
 
 // 3-class grade: cross-entropy over grades 2/3/4 per labelled case (class-weighted), normalised by

@@ -12,11 +12,13 @@ struct MultiTaskOutput;
 
 /// What a batch should give; every tensor on the output's device.
 struct LossTargets {
-  at::Tensor mask;          ///< [B, 1, D, H, W] in {0, 1} (zeros where unknown)
+  at::Tensor mask;          ///< [B, 1, D, H, W] in {0, 1} (zeros where unknown); region codes (0, 1, 3, 7:
+                            ///< data/label_conventions.h) where `regions_known`
   at::Tensor mask_known;    ///< [B] in {0, 1}
   at::Tensor marker;        ///< [B, 4] in {0, 1}, kMarkers order (grade: 1 = grade 4)
   at::Tensor marker_known;  ///< [B, 4] in {0, 1}
   at::Tensor grade_class;   ///< [B] int64: WHO grade - 2 (0, 1, 2); 0 where unknown
+  at::Tensor regions_known = {};  ///< [B] in {0, 1}: the mask tells the core and enhancing regions apart
 };
 
 /// The loss of one batch and its parts. The parts stay on the device until asked for, so that
@@ -31,7 +33,9 @@ struct LossTerms {
   double marker(std::size_t m) const;
 };
 
-/// Multi-task loss: (soft Dice + voxel BCE) for the mask over cases whose mask is known, plus per
+/// Multi-task loss: (soft Dice + voxel BCE) for the mask over cases whose mask is known (with
+/// three mask outputs, the BraTS regions: per case and region, averaged over the known pairs, the
+/// whole tumour of every case with a mask, core and enhancing of those with `regions_known`), plus per
 /// marker the BCE over the cases whose label is known, normalised by that count; with 3-class
 /// grade (output.grade_logits defined) the grade term is the cross-entropy over grades 2/3/4
 /// instead. Unlabelled cases contribute exactly zero gradient to a marker's logits.

@@ -15,6 +15,7 @@
 
 #include "core/markers.h"
 #include "models/fast_conv3d.h"
+#include "models/named_groups.h"
 
 namespace fedglioma::models {
 namespace {
@@ -59,6 +60,8 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
               "MultiTaskUNet3D: grade_classes must be 2 or 3, got ", options_.grade_classes());
   TORCH_CHECK(options_.dropout() >= 0.0 && options_.dropout() < 1.0, "MultiTaskUNet3D: dropout must be in [0, 1), got ",
               options_.dropout());
+  TORCH_CHECK(options_.mask_outputs() == 1 || options_.mask_outputs() == 3,
+              "MultiTaskUNet3D: mask_outputs must be 1 or 3, got ", options_.mask_outputs());
 
   const std::int64_t depth = options_.depth();
   const std::string& norm = options_.norm();
@@ -80,7 +83,7 @@ MultiTaskUNet3DImpl::MultiTaskUNet3DImpl(MultiTaskUNet3DOptions options) : optio
     add_conv_block(stage, norm, channels(level), channels(level), 1);
     decoder_->push_back(stage);
   }
-  mask_head_ = register_module("mask_head", nn::Conv3d(nn::Conv3dOptions(channels(0), 1, 1)));
+  mask_head_ = register_module("mask_head", nn::Conv3d(nn::Conv3dOptions(channels(0), options_.mask_outputs(), 1)));
   const std::int64_t pooled = pooled_features();
   marker_head_ = register_module(
       "marker_head",
@@ -139,7 +142,7 @@ double MultiTaskUNet3DImpl::forward_flops(const std::array<std::int64_t, 3>& siz
     flops += conv(static_cast<double>(channels(level + 1)), c, 8, voxels(level + 1));  // transposed, per input voxel
     flops += conv(2 * c, c, 27, voxels(level)) + conv(c, c, 27, voxels(level));
   }
-  flops += conv(static_cast<double>(channels(0)), 1, 1, voxels(0));
+  flops += conv(static_cast<double>(channels(0)), static_cast<double>(options_.mask_outputs()), 1, voxels(0));
   const double pooled = static_cast<double>(pooled_features());
   flops += 2.0 * (pooled * static_cast<double>(options_.head_hidden()) +
                   static_cast<double>(options_.head_hidden()) * static_cast<double>(head_outputs()));
@@ -147,29 +150,12 @@ double MultiTaskUNet3DImpl::forward_flops(const std::array<std::int64_t, 3>& siz
 }
 
 std::vector<ParameterGroup> MultiTaskUNet3DImpl::parameter_groups() const {
-  auto whole = [](const std::string& prefix, const std::vector<std::string>& names) {
-    std::vector<ParameterSlice> slices;
-    for (const std::string& name : names)
-      if (name.rfind(prefix, 0) == 0) slices.push_back({name});
-    return slices;
-  };
-  std::vector<std::string> names;
-  for (const auto& item : named_parameters()) names.push_back(item.key());
-  const bool uncertainty = options_.task_uncertainty();
-  std::vector<ParameterGroup> groups = {{kEncoderGroup, whole("encoder.", names)}, {kMaskDecoderGroup, {}},
-                                        {kMarkerTrunkGroup, whole("marker_head.0.", names)}};
-  for (const char* prefix : {"upsample.", "decoder.", "mask_head."})
-    for (ParameterSlice& slice : whole(prefix, names)) groups[1].slices.push_back(std::move(slice));
-  if (uncertainty) groups[1].slices.push_back({"task_log_variance", 0, 1});
-  // The output layer's rows: one per marker, the last marker (grade) three with 3-class grade.
-  for (std::size_t m = 0; m < kMarkers.size(); ++m) {
-    const auto row = static_cast<std::int64_t>(m);
-    const std::int64_t end = m + 1 == kMarkers.size() ? head_outputs() : row + 1;
-    ParameterGroup group{marker_group(kMarkers[m]), {{"marker_head.2.weight", row, end}, {"marker_head.2.bias", row, end}}};
-    if (uncertainty) group.slices.push_back({"task_log_variance", row + 1, row + 2});
-    groups.push_back(std::move(group));
-  }
-  return groups;
+  std::vector<NamedParameter> parameters;
+  for (const auto& item : named_parameters())
+    parameters.push_back({item.key(), item.value().dim() == 0 ? 1 : item.value().size(0)});
+  NamedGroups named = groups_by_name(parameters, head_outputs());
+  TORCH_CHECK(named.problem.empty(), "MultiTaskUNet3D: ", named.problem);
+  return named.groups;
 }
 
 MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
@@ -206,23 +192,14 @@ MultiTaskOutput MultiTaskUNet3DImpl::forward(const torch::Tensor& x) {
     pooled = {bottleneck.mean({2, 3, 4}), bottleneck.amax({2, 3, 4})};
   }
   if (options_.tumour_pooling()) {
-    torch::Tensor weight = torch::sigmoid(out.mask_logits.detach());
+    torch::Tensor weight = torch::sigmoid(out.mask_logits.detach().slice(1, 0, 1));  // the whole tumour
     if (factor > 1) weight = torch::nn::functional::avg_pool3d(weight, torch::nn::functional::AvgPool3dFuncOptions(factor));
     pooled.push_back((bottleneck * weight).sum({2, 3, 4}) / (weight.sum({2, 3, 4}) + 1e-3));
   }
   torch::Tensor features = dropout(torch::cat(pooled, 1));
   features = marker_head_[1]->as<nn::LeakyReLU>()->forward(marker_head_[0]->as<nn::Linear>()->forward(features));
   const torch::Tensor logits = marker_head_[2]->as<nn::Linear>()->forward(dropout(features));
-  if (options_.grade_classes() == 3) {
-    // Column 3 becomes the logit of P(grade 4) = log P(4) - log(P(2) + P(3)), so that every
-    // binary consumer (AUC of high grade, predictions.csv's p_grade) reads the same column.
-    out.grade_logits = logits.slice(1, 3, 6);
-    const torch::Tensor log_p = torch::log_softmax(out.grade_logits, 1);
-    const torch::Tensor high = log_p.select(1, 2) - torch::logsumexp(log_p.slice(1, 0, 2), 1);
-    out.marker_logits = torch::cat({logits.slice(1, 0, 3), high.unsqueeze(1)}, 1);
-  } else {
-    out.marker_logits = logits;
-  }
+  set_marker_logits(out, logits);
   if (log_variance_.defined()) out.log_variance = log_variance_;
   return out;
 }
@@ -238,7 +215,8 @@ MultiTaskUNet3DOptions unet_options(const ModelConfig& config) {
       .head_features(config.head_features)
       .grade_classes(config.grade_classes)
       .dropout(config.dropout)
-      .task_uncertainty(config.task_uncertainty);
+      .task_uncertainty(config.task_uncertainty)
+      .mask_outputs(config.segmentation == "brats_regions" ? 3 : 1);
 }
 
 }  // namespace fedglioma::models

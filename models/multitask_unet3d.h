@@ -48,11 +48,14 @@ struct MultiTaskUNet3DOptions {
   /// Learned task weighting (Kendall, Gal and Cipolla 2018): a parameter `task_log_variance`
   /// holds s_t = log sigma_t^2 for the mask and the four markers, which multitask_loss uses.
   TORCH_ARG(bool, task_uncertainty) = false;
+  /// Mask outputs: 1 (whole tumour) or 3 (whole tumour, tumour core, enhancing tumour: the BraTS
+  /// regions), one logit each per voxel.
+  TORCH_ARG(std::int64_t, mask_outputs) = 1;
 };
 
 /// A 3D U-Net with marker heads. Encoder: per level two (3x3x3 conv -> norm -> LeakyReLU 0.01)
 /// blocks, the first of levels 1.. with stride 2 to go down. Decoder: 2x2x2 transposed conv,
-/// concatenation with the skip, two conv blocks, and a 1x1x1 conv for the mask logit. Marker
+/// concatenation with the skip, two conv blocks, and a 1x1x1 conv for the mask logits. Marker
 /// heads: global average and max pooling of the bottleneck (and, by default, its average
 /// weighted by the predicted tumour probability), concatenated, a shared MLP and one logit per
 /// marker (IDH, 1p/19q, MGMT, high grade), or three for 3-class grade. Parameter groups: the

@@ -52,7 +52,8 @@ class MultiTaskUNet3D(nn.Module):
     def __init__(self, depth: int = 4, base_channels: int = 16, max_channels: int = 320,
                  norm: str = "instance", head_hidden: int = 64, tumour_pooling: bool = True,
                  head_features: str = "bottleneck", grade_classes: int = 2,
-                 task_uncertainty: bool = False, in_channels: int = 4, dropout: float = 0.0):
+                 task_uncertainty: bool = False, in_channels: int = 4, dropout: float = 0.0,
+                 segmentation: str = "whole_tumour"):
         super().__init__()
         if not 1 <= depth <= 7:
             raise ValueError(f"model.depth must be in [1, 7], got {depth}")
@@ -74,7 +75,8 @@ class MultiTaskUNet3D(nn.Module):
         self.decoder = nn.ModuleList(
             nn.Sequential(*_conv_block(norm, 2 * ch[level], ch[level], 1), *_conv_block(norm, ch[level], ch[level], 1))
             for level in range(depth - 2, -1, -1))
-        self.mask_head = nn.Conv3d(ch[0], 1, 1)
+        # One logit per voxel for the whole tumour, or three: whole tumour, core, enhancing.
+        self.mask_head = nn.Conv3d(ch[0], 3 if segmentation == "brats_regions" else 1, 1)
         pooled = ch[-1] if tumour_pooling else 0
         pooled += sum(2 * c for c in ch) if head_features == "all_levels" else 2 * ch[-1]
         outputs = 3 + (3 if grade_classes == 3 else 1)
@@ -102,7 +104,7 @@ class MultiTaskUNet3D(nn.Module):
         else:
             pooled = [bottleneck.mean((2, 3, 4)), bottleneck.amax((2, 3, 4))]
         if self.tumour_pooling:
-            weight = torch.sigmoid(mask_logits.detach())
+            weight = torch.sigmoid(mask_logits.detach()[:, :1])  # the whole tumour
             if self.size_multiple > 1:
                 weight = F.avg_pool3d(weight, self.size_multiple)
             pooled.append((bottleneck * weight).sum((2, 3, 4)) / (weight.sum((2, 3, 4)) + 1e-3))
@@ -121,7 +123,7 @@ def marker_probabilities(marker_logits: torch.Tensor) -> torch.Tensor:
 
 
 _OPTIONS = ("depth", "base_channels", "max_channels", "norm", "head_hidden", "tumour_pooling",
-            "head_features", "grade_classes", "task_uncertainty", "dropout")
+            "head_features", "grade_classes", "task_uncertainty", "dropout", "segmentation")
 
 
 def from_config(model_section: dict) -> MultiTaskUNet3D:

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs a model in Python on preprocessed cases and compares its outputs with reference outputs
-(a safetensors file of `mask_logits` [N, 1, D, H, W] and `probabilities` [N, 4], written by the
+(a safetensors file of `mask_logits` [N, 1 or 3, D, H, W] and `probabilities` [N, 4], written by the
 C++ side): the test that the Python network (models/multitask_unet3d.py) and each export equal
 fedglioma's. Prints the largest differences; exits 1 beyond --tolerance.
 
@@ -63,6 +63,10 @@ def main() -> int:
     with torch.no_grad():
         mask_logits, marker_logits = model_of(a)(x)
     expected, _ = safetensors_io.load(a.expected)
+    for name, got in (("mask_logits", mask_logits), ("probabilities", marker_probabilities(marker_logits))):
+        if got.shape != expected[name].shape:  # a broadcast would hide a missing output
+            print(f"check_python_model: {name} has shape {list(got.shape)}, C++ {list(expected[name].shape)}")
+            return 1
     d_mask = (mask_logits - expected["mask_logits"]).abs().max().item()
     d_prob = (marker_probabilities(marker_logits) - expected["probabilities"]).abs().max().item()
     scale = max(1.0, expected["mask_logits"].abs().max().item())

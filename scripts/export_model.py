@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""Exports a run's model through the Python network (models/multitask_unet3d.py): TorchScript
-(torch.jit.script) or ONNX (torch.onnx.export, checked with onnx's checker and shape inference).
+"""Exports a run's model through the Python network (models/multitask_unet3d.py; a run of your
+own TorchScript network, model.name "torchscript", through that network, loaded from model.path):
+TorchScript (torch.jit.script) or ONNX (torch.onnx.export, checked with onnx's checker and shape
+inference).
 `fedglioma export-model` calls it for these formats; it writes --out only when the export and
 its checks succeeded.
 
@@ -26,7 +28,8 @@ ONNX_OPSET = 13  # ONNX opset of the export; Debian's torch 1.13 writes up to 16
 def load(run: str, model: str):
     with open(os.path.join(run, "config.resolved.json"), encoding="utf-8") as f:
         config = json.load(f)
-    net = from_config(config["model"])
+    section = config["model"]
+    net = torch.jit.load(section["path"], map_location="cpu") if section["name"] == "torchscript" else from_config(section)
     net.load_state_dict(torch.load(model, map_location="cpu"), strict=True)
     return net.eval(), config
 
@@ -39,6 +42,8 @@ def export_onnx(net, config, out: str, opset: int) -> str:
     # Instance norm always normalises with the instance's own statistics (no running stats), so
     # the exporter's "train=True" for it is the eval behaviour; its warning says nothing here.
     warnings.filterwarnings("ignore", message=".*operator 'instance_norm' is set to train=True.*")
+    # A scripted network of the user's own (model.name "torchscript") has no Python signature to read.
+    warnings.filterwarnings("ignore", message=".*skipping _decide_input_format.*")
 
     size = config["data"]["size"]
     dummy = torch.zeros(1, 4, size[2], size[1], size[0])  # [N, 4, D, H, W]: D is the NIfTI's k

@@ -17,8 +17,10 @@ void CaseWarnings::print(std::ostream& console, const std::string& before) {
   for (const std::string& line : lines) console << "fedglioma: warning: " << line << "\n";
 }
 
-data::PreprocessOptions preprocess_options(const DataConfig& data, std::shared_ptr<CaseWarnings> warnings) {
+data::PreprocessOptions preprocess_options(const ExperimentConfig& config, std::shared_ptr<CaseWarnings> warnings) {
+  const DataConfig& data = config.data;
   data::PreprocessOptions options;
+  options.regions = config.model.segmentation == "brats_regions";
   options.size = data.size;
   options.spacing = data.spacing;
   options.on_mismatch = data.on_geometry_mismatch;

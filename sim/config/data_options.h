@@ -26,8 +26,9 @@ class CaseWarnings {
   std::vector<std::string> lines_;
 };
 
-/// The preprocessing that `data` asks for; with `warnings`, its warnings go there.
-data::PreprocessOptions preprocess_options(const DataConfig& data, std::shared_ptr<CaseWarnings> warnings = nullptr);
+/// The preprocessing that `config` asks for (its data section; masks as region codes with
+/// model.segmentation "brats_regions"); with `warnings`, its warnings go there.
+data::PreprocessOptions preprocess_options(const ExperimentConfig& config, std::shared_ptr<CaseWarnings> warnings = nullptr);
 
 /// data.cache_ram_gb in bytes.
 std::uint64_t ram_budget_bytes(const DataConfig& data);

@@ -6,6 +6,7 @@
 
 #include "core/curves.h"
 #include "core/metrics.h"
+#include "data/label_conventions.h"
 #include "data/manifest.h"
 #include "core/random.h"
 #include "models/model.h"
@@ -35,8 +36,37 @@ CaseOutput run_case(models::Model& model, const c10::Device& device, const data:
   out.mask.assign(mask.data_ptr<std::uint8_t>(), mask.data_ptr<std::uint8_t>() + mask.numel());
   const torch::Tensor probability = torch::sigmoid(output.mask_logits[0][0]).to(torch::kCPU, torch::kFloat).contiguous();
   out.probability.assign(probability.data_ptr<float>(), probability.data_ptr<float>() + probability.numel());
+  if (output.mask_logits.size(1) == 3) {
+    const torch::Tensor bits = torch::tensor({1, 2, 4}, torch::kInt32).view({3, 1, 1, 1});
+    const torch::Tensor codes =
+        ((output.mask_logits[0] >= 0.0).to(torch::kCPU, torch::kInt32) * bits).sum(0).to(torch::kUInt8).contiguous();
+    out.regions.assign(codes.data_ptr<std::uint8_t>(), codes.data_ptr<std::uint8_t>() + codes.numel());
+  }
   return out;
 }
+
+namespace {
+
+// The voxels of `codes` that hold `bit`, as 0/1.
+std::vector<std::uint8_t> region_mask(const std::vector<std::uint8_t>& codes, std::uint8_t bit) {
+  std::vector<std::uint8_t> out(codes.size());
+  for (std::size_t v = 0; v < codes.size(); ++v) out[v] = (codes[v] & bit) != 0;
+  return out;
+}
+
+// Tumour core and enhancing tumour Dice and HD95 of a case whose mask has sub-regions.
+void score_regions(const CaseOutput& output, const data::Sample& sample, CasePrediction& out) {
+  const std::uint8_t bits[2] = {data::kTumourCoreBit, data::kEnhancingBit};
+  std::optional<double>* dices[2] = {&out.dice_tc, &out.dice_et};
+  std::optional<double>* distances[2] = {&out.hd95_tc, &out.hd95_et};
+  for (int r = 0; r < 2; ++r) {
+    const auto predicted = region_mask(output.regions, bits[r]), truth = region_mask(sample.mask, bits[r]);
+    *dices[r] = dice(predicted.data(), truth.data(), truth.size());
+    *distances[r] = hd95(predicted.data(), truth.data(), sample.geometry.size, sample.geometry.spacing);
+  }
+}
+
+}  // namespace
 
 CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
   CaseOutput output = run_case(*worker.model, worker.device, sample);
@@ -54,6 +84,7 @@ CasePrediction predict_case(Worker& worker, const data::Sample& sample) {
     };
     out.volume_ml = voxels(output.mask) * voxel_ml;
     out.reference_volume_ml = voxels(sample.mask) * voxel_ml;
+    if (!output.regions.empty() && sample.has_regions) score_regions(output, sample, out);
   }
   return out;
 }

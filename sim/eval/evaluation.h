@@ -31,6 +31,9 @@ struct CaseOutput {
   MarkerProbabilities markers;     ///< sigmoids of the marker logits; with 3-class grade the softmax over grades
   std::vector<std::uint8_t> mask;  ///< whole tumour at p >= 0.5 on the network grid (x fastest)
   std::vector<float> probability;  ///< P(whole tumour) per voxel on the network grid (x fastest)
+  /// With three mask outputs (model.segmentation "brats_regions"): the region code per voxel
+  /// (whole tumour, core, enhancing bits at p >= 0.5: data/label_conventions.h); else empty.
+  std::vector<std::uint8_t> regions;
   bool finite = true;              ///< every logit finite; false: the model diverged and nothing here means anything
 };
 
@@ -44,6 +47,9 @@ struct CasePrediction {
   std::optional<double> dice;    ///< whole-tumour Dice at p >= 0.5; nullopt without a mask
   std::optional<double> hd95;    ///< mm; nullopt without a mask
   std::optional<double> volume_ml, reference_volume_ml;  ///< whole tumour, predicted and in the mask; nullopt without a mask
+  /// Tumour core and enhancing tumour (brats_regions runs, cases whose mask has sub-regions):
+  /// Dice at p >= 0.5 and HD95 (mm); nullopt otherwise.
+  std::optional<double> dice_tc, dice_et, hd95_tc, hd95_et;
   MarkerProbabilities markers;
   bool finite = true;            ///< false: a logit was NaN or infinite (dice and hd95 are then nullopt)
 };

@@ -4,6 +4,7 @@
 
 #include "core/devices.h"
 #include "core/numerics.h"
+#include "data/label_conventions.h"
 #include "data/preprocess.h"
 #include "models/model.h"
 #include "models/model_factory.h"
@@ -38,6 +39,11 @@ PatientPrediction predict_sample(models::Model& model, const c10::Device& device
   for (std::uint8_t v : on_grid.voxels) out.tumour_voxels += v;
   out.mask = data::to_original_grid(on_grid, mapping);
   out.probability = data::to_original_grid(data::FloatVolume{sample.geometry, std::move(output.probability)}, mapping);
+  if (!output.regions.empty()) {
+    data::MaskVolume labels{sample.geometry, std::move(output.regions)};
+    for (std::uint8_t& v : labels.voxels) v = data::brats2023_label(v);
+    out.labels = data::to_original_grid(labels, mapping);
+  }
   return out;
 }
 
@@ -57,7 +63,7 @@ PatientPrediction predict_patient(const ExperimentConfig& config, const std::fil
                                   const std::string& expected_identity) {
   if (!expected_identity.empty()) check_model_identity(model_path.string(), expected_identity);
   data::GridMapping mapping;
-  const data::Sample sample = data::preprocess_case(patient_record(images), preprocess_options(config.data), &mapping);
+  const data::Sample sample = data::preprocess_case(patient_record(images), preprocess_options(config), &mapping);
   c10::Device device(c10::kCPU);
   const auto model = load_model(config, model_path, device);
   return predict_sample(*model, device, sample, mapping);
@@ -70,7 +76,7 @@ void predict_cohort(const ExperimentConfig& config, const std::filesystem::path&
   if (!expected_identity.empty()) check_model_identity(model_path.string(), expected_identity);
   c10::Device device(c10::kCPU);
   const auto model = load_model(config, model_path, device);
-  const data::PreprocessOptions options = preprocess_options(config.data);
+  const data::PreprocessOptions options = preprocess_options(config);
   const int threads = std::max(1, config.runtime.workers * config.runtime.threads_per_worker);
   const std::size_t chunk = 2 * static_cast<std::size_t>(threads), total = cohort.cases.size();
   for (std::size_t begin = 0; begin < total; begin += chunk) {

@@ -16,6 +16,9 @@ namespace fedglioma::sim {
 struct PatientPrediction {
   data::MaskVolume mask;                 ///< whole tumour (0/1) on the input T1's grid
   data::FloatVolume probability;         ///< P(whole tumour) on the input T1's grid (linear)
+  /// model.segmentation "brats_regions": the BraTS 2023 label map (1 necrotic core, 2 oedema,
+  /// 3 enhancing; data::brats2023_label) on the input T1's grid (nearest); else no voxels
+  data::MaskVolume labels;
   MarkerProbabilities markers;            ///< per marker (and per grade with 3-class grade)
   std::int64_t tumour_voxels = 0;         ///< on the network grid
   bool finite = true;                     ///< false: a logit was NaN or infinite (the model diverged)

@@ -34,6 +34,7 @@ void exchange_predictions(Processes& processes, const std::vector<std::size_t>& 
     put_optional(w, p.hd95);
     put_optional(w, p.volume_ml);
     put_optional(w, p.reference_volume_ml);
+    for (const auto& region : {p.dice_tc, p.dice_et, p.hd95_tc, p.hd95_et}) put_optional(w, region);
     w.put<std::uint8_t>(p.finite);
     for (double prob : p.markers.prob) w.put(prob);
     w.put<std::uint8_t>(p.markers.grade.has_value());
@@ -50,6 +51,7 @@ void exchange_predictions(Processes& processes, const std::vector<std::size_t>& 
       p.hd95 = get_optional(r);
       p.volume_ml = get_optional(r);
       p.reference_volume_ml = get_optional(r);
+      for (std::optional<double>* region : {&p.dice_tc, &p.dice_et, &p.hd95_tc, &p.hd95_et}) *region = get_optional(r);
       p.finite = r.get<std::uint8_t>() != 0;
       for (double& prob : p.markers.prob) prob = r.get<double>();
       const bool has_grade = r.get<std::uint8_t>() != 0;

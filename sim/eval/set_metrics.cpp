@@ -21,6 +21,11 @@ std::optional<double> median_of(const std::vector<const CasePrediction*>& predic
 std::vector<SetMetric>& table() {
   static std::vector<SetMetric> metrics = {
       {"hd95_median", [](const auto& p) { return median_of(p, &CasePrediction::hd95); }},
+      // The BraTS sub-regions (model.segmentation "brats_regions"), over the cases whose masks have them.
+      {"dice_tc_median", [](const auto& p) { return median_of(p, &CasePrediction::dice_tc); }, true},
+      {"dice_et_median", [](const auto& p) { return median_of(p, &CasePrediction::dice_et); }, true},
+      {"hd95_tc_median", [](const auto& p) { return median_of(p, &CasePrediction::hd95_tc); }, true},
+      {"hd95_et_median", [](const auto& p) { return median_of(p, &CasePrediction::hd95_et); }, true},
   };
   return metrics;
 }

@@ -19,6 +19,10 @@ struct SetMetric {
   std::string name;
   /// The metric of a set from its predictions (in the set's order); nullopt where undefined.
   std::function<std::optional<double>(const std::vector<const CasePrediction*>& predictions)> compute;
+  /// Written into the eval blocks only where defined (a key absent reads as undefined), so that
+  /// runs that never define it (the BraTS sub-region metrics of a whole-tumour run) log exactly
+  /// what they did before it existed. Its metrics.csv column is always there, empty where undefined.
+  bool only_where_defined = false;
 };
 
 /// The table, in column order.

@@ -130,7 +130,8 @@ json eval_json(const EvalSummary& s) {
               {"dice_mean_ci", dice_ci_json(s)},
               {"dice_median", optional_json(s.dice_median)}};
   put_markers(s, out);
-  for (const SetMetric& metric : set_metrics()) out[metric.name] = optional_json(s.metric(metric.name));
+  for (const SetMetric& metric : set_metrics())
+    if (!metric.only_where_defined || s.metric(metric.name)) out[metric.name] = optional_json(s.metric(metric.name));
   if (s.diverged) {
     out["status"] = "diverged";
     out["reason"] = *s.diverged;
@@ -150,7 +151,8 @@ EvalSummary eval_from(const json& j) {
     s.dice_mean_ci = interval_from(ci.at("interval"));
     if (ci.contains("reason")) s.dice_mean_ci_missing = ci["reason"].get<std::string>();
   }
-  for (const SetMetric& metric : set_metrics()) s.named[metric.name] = optional_from(j.at(metric.name));
+  for (const SetMetric& metric : set_metrics())
+    s.named[metric.name] = metric.only_where_defined && !j.contains(metric.name) ? std::nullopt : optional_from(j.at(metric.name));
   if (j.contains("reason")) s.diverged = j["reason"].get<std::string>();
   read_markers(j, s);
   if (j.contains("grade_3class")) s.grade3 = grade3_from(j["grade_3class"]);

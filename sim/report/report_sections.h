@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "sim/report/run_files.h"
 
 namespace fedglioma::sim {
@@ -14,6 +16,9 @@ namespace fedglioma::sim {
 std::string run_section(const RunFiles& run);
 /// 2. The selected model against the final one, on every evaluated set.
 std::string selection_section(const RunFiles& run);
+/// Within 2.: the selected model's median Dice and HD95 per BraTS region (whole tumour, core,
+/// enhancing) on each set, for a brats_regions run; "" for a whole-tumour run.
+std::string region_table(const nlohmann::json& round);
 /// 3. Per-round curves: mean Dice, each marker's AUC (with their intervals), training loss.
 std::string round_curves_section(const RunFiles& run);
 /// 4. Per-site metrics at the selected round, fairness across sites, the sites' own models, and

@@ -204,6 +204,7 @@ std::string selection_section(const RunFiles& run) {
   body += "<table>\n<thead><tr><th>Model</th><th>Round</th><th>Set</th>" + set_header_cells(markers) +
           "</tr></thead>\n<tbody>\n" + model_rows("selected", *s.round, markers) +
           model_rows("final", final_full, markers) + "</tbody></table>\n";
+  body += region_table(*s.round);
   body +=
       "<p class=\"note\">The model is selected on validation cases only; external and test cases never choose "
       "it. Intervals are 95 %: bootstrap for mean Dice, DeLong for AUC.</p>\n";

@@ -24,6 +24,7 @@
 #include "sim/run/async_loop.h"
 #include "sim/run/checkpoint.h"
 #include "sim/run/resume_point.h"
+#include "sim/run/run_model.h"
 #include "sim/privacy/dp_mechanism.h"
 #include "sim/run/run_cases.h"
 #include "sim/state/client_state.h"
@@ -72,14 +73,6 @@ std::vector<std::string> run_devices(const ExperimentConfig& config, const RunCo
                              "runtime.cpu_numerics to \"native\" or train on CUDA"
                            : "and this CPU has no AVX-512; train on CUDA or without mixed precision"));
   return devices;
-}
-
-void print_model_line(std::ostream& console, const models::Model& model, const DataConfig& data) {
-  char text[160];
-  std::snprintf(text, sizeof text, "fedglioma: model: %.3f M parameters, %.2f GFLOP per case forward (about 3x to train)\n",
-                static_cast<double>(parameter_count(model)) / 1e6,
-                model.forward_flops(data::dhw(data.size)) / 1e9);
-  console << text;
 }
 
 // The run's last files besides the reports: predictions.csv (the last evaluation), the global
@@ -138,10 +131,8 @@ class ExperimentRun {
     const RuntimeConfig& rt = config.runtime;
     const FederationConfig& fed = config.federation;
     // The initial global model is built once, here, from the run's seed.
-    torch::manual_seed(derive_seed(rt.seed, 0, 0, RngPurpose::kModelInit));
-    initial_ = models::make_model(config.model);
+    initial_ = initial_model(config, console);
     global_ = flatten_state(*initial_);
-    print_model_line(console, *initial_, config.data);
     clock_ = make_site_clock(config, partition_, static_cast<double>(global_.size()) * 32.0 / 1e6);
     // What clients keep across rounds, in RAM up to runtime.client_state_ram_gb and on disk beyond
     // it. A killed process's spill files are stale: the checkpoint holds the state resumed.
@@ -149,6 +140,7 @@ class ExperimentRun {
     StrategyContext context{partition_.clients.size(), norm_ranges(*initial_), &client_state_,
                             fed.clients_per_round,     fed.min_clients,        rt.seed};
     context.groups = flat_groups(*initial_);
+    context.missing_groups = initial_->missing_groups();
     context.local_epochs = config.train.local_epochs;
     for (const Client& c : partition_.clients) context.client_labels.push_back(c.labelled);
     strategy_ = fed.mode == "local" ? make_local_strategy(context) : make_strategy(fed.strategy, context);

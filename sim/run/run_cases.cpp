@@ -89,7 +89,7 @@ std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, co
   for (const data::Case& c : manifest.cases) records.push_back(&c);
   const auto start = Clock::now();
   const auto warnings = std::make_shared<CaseWarnings>();
-  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config.data, warnings),
+  auto store = std::make_unique<data::SampleStore>(records, preprocess_options(config, warnings),
                                                    data::SampleCache(config.data.cache_dir), ram_budget_bytes(config.data),
                                                    config.runtime.workers * config.runtime.threads_per_worker,
                                                    std::function<void(std::size_t, std::size_t)>{}, std::move(needed));

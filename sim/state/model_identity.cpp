@@ -11,6 +11,15 @@ namespace fedglioma::sim {
 
 namespace {
 
+// The model section as it identifies a network: a TorchScript network's file is where it lies,
+// model.fingerprint what it is; the built-in network's sections read as they did before the keys
+// existed.
+nlohmann::json identified_model(nlohmann::json model) {
+  model.erase("path");
+  if (model.value("fingerprint", "").empty()) model.erase("fingerprint");
+  return model;
+}
+
 // The resolved config without the settings that change no number (determinism.md): two runs
 // that differ only in these train the same model, byte for byte, and record the same run.
 nlohmann::json numeric_config(nlohmann::json config) {
@@ -21,6 +30,7 @@ nlohmann::json numeric_config(nlohmann::json config) {
   // identity fingerprints the cases themselves.
   for (const char* key : {"manifest", "cache_dir", "cache_ram_gb"}) config["data"].erase(key);
   if (config.contains("eval")) config["eval"].erase("select_by");  // picks a round to report; trains nothing
+  if (config.contains("model")) config["model"] = identified_model(config["model"]);
   return config;
 }
 
@@ -34,7 +44,7 @@ std::string model_identity(const std::string& resolved_config_json, const std::s
   const nlohmann::json config = parse_json_document(resolved_config_json);
   nlohmann::json identity;
   identity["fedglioma"] = FEDGLIOMA_VERSION;
-  identity["model"] = config.at("model");
+  identity["model"] = identified_model(config.at("model"));
   identity["preprocessing"] = {{"size", config.at("data").at("size")},
                                {"spacing", config.at("data").at("spacing")},
                                {"on_geometry_mismatch", config.at("data").at("on_geometry_mismatch")}};

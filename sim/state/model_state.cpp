@@ -1,11 +1,6 @@
 #include "sim/state/model_state.h"
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/batchnorm.h>
-// LibTorch 1.13's module header uses the functional one without including it (GCC tolerates it).
-#include <torch/nn/functional/instancenorm.h>
-#include <torch/nn/modules/instancenorm.h>
-#include <torch/nn/modules/normalization.h>
 #include <torch/serialize.h>
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/export.h>
@@ -37,14 +32,8 @@ std::vector<std::pair<std::string, torch::Tensor>> exchanged(const torch::nn::Mo
 
 }  // namespace
 
-std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const torch::nn::Module& module) {
-  std::set<std::string> owners;
-  for (const auto& item : module.named_modules("", /*include_self=*/false)) {
-    const auto& m = item.value();
-    if (m->as<torch::nn::InstanceNorm3dImpl>() || m->as<torch::nn::BatchNorm3dImpl>() ||
-        m->as<torch::nn::GroupNormImpl>())
-      owners.insert(item.key());
-  }
+std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const models::Model& module) {
+  const std::set<std::string> owners = module.norm_layers();
   std::vector<std::pair<std::size_t, std::size_t>> ranges;
   std::size_t offset = 0;
   for (const auto& [name, tensor] : exchanged(module)) {

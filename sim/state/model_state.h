@@ -26,10 +26,10 @@ struct FlatGroup {
 /// buffer on the CPU. Integer buffers (batch-norm's num_batches_tracked) are not exchanged.
 FlatParams flatten_state(const torch::nn::Module& module);
 
-/// The [begin, end) ranges of the flat buffer that hold normalisation layers' tensors (instance,
-/// batch or group norm: affine weights and biases, batch norm's running statistics), merged
-/// where adjacent. FedBN keeps these local.
-std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const torch::nn::Module& module);
+/// The [begin, end) ranges of the flat buffer that hold normalisation layers' tensors (the
+/// modules Model::norm_layers names: affine weights and biases, batch norm's running
+/// statistics), merged where adjacent. FedBN keeps these local.
+std::vector<std::pair<std::size_t, std::size_t>> norm_ranges(const models::Model& module);
 
 /// The [begin, end) range of the flat buffer (flatten_state's layout) that holds the tensor named
 /// `name` (as named_parameters / named_buffers name it, e.g. "task_log_variance"). Throws

@@ -66,6 +66,9 @@ class Phases : public ClientHook {
 
 // The flat ranges of the groups named in local_groups; ConfigError naming a group the model lacks.
 FlatRanges local_ranges(const StrategyConfig& config, const StrategyContext& context) {
+  if (context.groups.empty())
+    throw ConfigError("federation.strategy.local_groups: " + config.name + " keeps parameter groups local, but " +
+                      context.missing_groups);
   FlatRanges ranges;
   for (const std::string& name : config.group_list("local_groups")) {
     const auto it = std::find_if(context.groups.begin(), context.groups.end(),

@@ -37,6 +37,9 @@ struct StrategyContext {
   std::uint64_t seed = 0;
   /// The model's parameter groups in the flat buffer (label-aware weights, FedPer's local groups).
   std::vector<FlatGroup> groups = {};
+  /// Why `groups` is empty, when it is (Model::missing_groups): what strategies that need the
+  /// groups say when they refuse.
+  std::string missing_groups = {};
   int local_epochs = 1;  ///< train.local_epochs (FedRep's phases)
   /// What each client's training cases label (label-aware weights), counted once per run from the
   /// partition; by client index.

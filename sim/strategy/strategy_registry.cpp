@@ -109,6 +109,10 @@ std::unique_ptr<Strategy> make_strategy(const StrategyConfig& config, const Stra
   const StrategyEntry& entry = strategy_entry(config.name);
   if (entry.keeps_client_state && !context.client_state)
     throw std::logic_error("make_strategy: " + entry.name + " keeps per-client state and needs StrategyContext::client_state");
+  const auto label_aware = config.params.find("label_aware");
+  if (label_aware != config.params.end() && label_aware->second != 0.0 && context.groups.empty())
+    throw ConfigError("federation.strategy.label_aware: weighs the model's parameter groups by their labels, but " +
+                      context.missing_groups);
   std::unique_ptr<Strategy> strategy = entry.make(config, context);
   if (strategy->personal() != entry.personal)
     throw std::logic_error("make_strategy: " + entry.name + "'s entry and its class disagree on personal()");

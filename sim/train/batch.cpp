@@ -116,6 +116,7 @@ Batch make_batch(const std::vector<CaseTensors>& cases, Rng* rng, const AugmentO
   const std::int64_t m = static_cast<std::int64_t>(data::kMarkers.size());
   std::vector<torch::Tensor> images, masks;
   torch::Tensor mask_known = torch::zeros({b});
+  torch::Tensor regions_known = torch::zeros({b});
   torch::Tensor marker_target = torch::zeros({b, m});
   torch::Tensor marker_known = torch::zeros({b, m});
   torch::Tensor grade_class = torch::zeros({b}, torch::kInt64);
@@ -131,6 +132,7 @@ Batch make_batch(const std::vector<CaseTensors>& cases, Rng* rng, const AugmentO
       masks.push_back(c.mask);
     }
     mask_known[i] = s.mask.empty() ? 0.0 : 1.0;
+    regions_known[i] = s.has_regions && !s.mask.empty() ? 1.0 : 0.0;
     for (std::int64_t k = 0; k < m; ++k) {
       if (const auto y = s.labels.binary(static_cast<std::size_t>(k))) {
         marker_target[i][k] = static_cast<double>(*y);
@@ -142,7 +144,7 @@ Batch make_batch(const std::vector<CaseTensors>& cases, Rng* rng, const AugmentO
   Batch batch;
   batch.image = torch::stack(images);
   batch.targets = {torch::stack(masks), to_device(mask_known, device), to_device(marker_target, device),
-                   to_device(marker_known, device), to_device(grade_class, device)};
+                   to_device(marker_known, device), to_device(grade_class, device), to_device(regions_known, device)};
   return batch;
 }
 

@@ -136,3 +136,36 @@ TEST_CASE("learned task uncertainty weights each task by exp(-s) and adds s/2 wh
   REQUIRE(s.grad()[0].item<double>() == Approx(-0.5 * fixed.mask() + 0.5).epsilon(1e-5));
   REQUIRE(s.grad()[1].item<double>() == Approx(-0.5 * fixed.marker(0) + 0.5).epsilon(1e-5));
 }
+
+TEST_CASE("brats_regions: the core and enhancing losses of a case with a binary mask are masked out", "[models][loss][regions]") {
+  fedglioma::testing::seed_torch(5);
+  const auto mask_logits = torch::randn({2, 3, 4, 4, 4}, torch::requires_grad());
+  const auto markers = torch::zeros({2, 4}, torch::requires_grad());
+  // Case 0: region codes (0 background, 1 oedema, 3 core, 7 enhancing); case 1: a binary mask.
+  auto codes = torch::zeros({2, 1, 4, 4, 4});
+  codes[0][0][1] = 1.0;
+  codes[0][0][2] = 3.0;
+  codes[0][0][3] = 7.0;
+  codes[1][0][2] = 1.0;
+  LossTargets targets{codes, torch::ones({2}), torch::zeros({2, 4}), torch::zeros({2, 4}), torch::zeros({2}, torch::kLong),
+                      torch::tensor({1.0f, 0.0f})};
+  const auto loss = multitask_loss(MultiTaskOutput{mask_logits, markers, {}, {}}, targets, LossWeights{});
+  loss.total.backward();
+  const auto grad = mask_logits.grad();
+  REQUIRE(torch::all(grad[1].slice(0, 1, 3) == 0).item<bool>());   // the binary case's TC and ET: nothing
+  REQUIRE(torch::any(grad[1][0] != 0).item<bool>());                // its whole tumour trains
+  REQUIRE(torch::any(grad[0].slice(0, 1, 3) != 0).item<bool>());   // the region case's TC and ET train
+
+  // The term is the mean over the four known (case, region) pairs of soft Dice + BCE, each region
+  // against its bit of the codes.
+  const auto bits = torch::tensor({1, 2, 4}, torch::kInt32).view({1, 3, 1, 1, 1});
+  const auto target = codes.to(torch::kInt32).bitwise_and(bits).ne(0).to(torch::kFloat);
+  double expected = 0.0;
+  for (const auto& [b, r] : {std::pair{0, 0}, {0, 1}, {0, 2}, {1, 0}}) {
+    const auto p = torch::sigmoid(mask_logits[b][r]).detach(), t = target[b][r];
+    const double dice = 1.0 - ((2.0 * (p * t).sum() + 1.0) / (p.sum() + t.sum() + 1.0)).item<double>();
+    const double bce = torch::binary_cross_entropy_with_logits(mask_logits[b][r].detach(), t).item<double>();
+    expected += (dice + bce) / 4.0;
+  }
+  REQUIRE(loss.mask() == Approx(expected).epsilon(1e-5));
+}

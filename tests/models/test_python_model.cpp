@@ -102,7 +102,7 @@ TEST_CASE("the Python network equals the C++ one for every model option", "[mode
       {{"depth", 3}, {"base_channels", 6}, {"max_channels", 8}, {"norm", "group"}, {"head_features", "all_levels"},
        {"tumour_pooling", false}, {"head_hidden", 7}},
       {{"depth", 2}, {"base_channels", 4}, {"norm", "batch"}, {"grade_classes", 3}, {"task_uncertainty", true},
-       {"head_hidden", 5}},
+       {"head_hidden", 5}, {"segmentation", "brats_regions"}},
   };
   const torch::Tensor x = batch();
   int index = 0;
@@ -118,6 +118,7 @@ TEST_CASE("the Python network equals the C++ one for every model option", "[mode
     config.grade_classes = variant.value("grade_classes", config.grade_classes);
     config.task_uncertainty = variant.value("task_uncertainty", config.task_uncertainty);
     config.head_hidden = variant.value("head_hidden", config.head_hidden);
+    config.segmentation = variant.value("segmentation", config.segmentation);
     testing::seed_torch(static_cast<std::uint64_t>(index));
     const auto model = models::make_model(config);
     model->eval();

@@ -69,7 +69,7 @@ TEST_CASE("a metric declared once in the table reaches rounds.jsonl, its reader,
   REQUIRE(record.eval->external.metric("dice_min_test") == external.at("dice_min_test").get<double>());
   // metrics.csv: a column after the table's earlier metrics.
   const std::string csv = fedglioma::read_file(run / "metrics.csv");
-  REQUIRE_THAT(csv.substr(0, csv.find('\n')), Catch::Contains("dice_median,hd95_median,dice_min_test,auc_idh"));
+  REQUIRE_THAT(csv.substr(0, csv.find('\n')), Catch::Contains("dice_median,hd95_median,dice_tc_median,dice_et_median,hd95_tc_median,hd95_et_median,dice_min_test,auc_idh"));
   const json summary = json::parse(fedglioma::read_file(run / "summary.json"));
   REQUIRE(summary["final"]["eval"]["external"].contains("dice_min_test"));
 }
