@@ -160,7 +160,9 @@ std::size_t run_export_nnunet(const ExportNnunetOptions& options, std::ostream& 
       if (options.grid == "native") {
         write_native(manifest.cases[i], target_of(i));
       } else {  // one case at a time: memory stays flat whatever the cohort
-        const auto samples = data::load_samples({&manifest.cases[i]}, sim::preprocess_options(config), cache, threads);
+        data::PreprocessOptions whole = sim::preprocess_options(config);
+        whole.regions = false;  // dataset.json declares the whole tumour, as --grid native writes it
+        const auto samples = data::load_samples({&manifest.cases[i]}, whole, cache, threads);
         write_network(samples.front(), target_of(i));
       }
     }

@@ -67,7 +67,8 @@ CLI::App* setup_predict(CLI::App& app, PredictOptions& options) {
   cmd->add_option("--out", options.out, "Output folder (mask.nii.gz, markers.json; with --cases one folder per case)")
       ->required();
   cmd->add_flag("--force", options.force,
-                "Write into an existing folder that predict did not make (refused if it holds mask.nii.gz or markers.json)");
+                "Write into an existing folder that predict did not make (refused if it holds mask.nii.gz, labels.nii.gz or "
+                "markers.json)");
   cmd->add_option("--set", options.overrides,
                   "Override how the scans are read: data.on_geometry_mismatch=resample, runtime.* (repeatable)");
   cmd->add_flag("--skip-identity-check", options.skip_identity_check,
@@ -120,6 +121,7 @@ void run_predict(const PredictOptions& options, std::ostream& console) {
     const OwnedFolder out = OwnedFolder::claim(options.out, kPredictFolder, options.force);
     fs::rename(staging / "mask.nii.gz", options.out / "mask.nii.gz", ec);
     if (!ec && regions) fs::rename(staging / "labels.nii.gz", options.out / "labels.nii.gz", ec);
+    if (!ec && !regions) fs::remove(options.out / "labels.nii.gz", ec);  // an earlier regions model's
     if (!ec) fs::rename(staging / "markers.json", options.out / "markers.json", ec);
     if (ec) throw IoError("cannot write into '" + options.out.string() + "': " + ec.message());
     remove_tree(staging, ec);

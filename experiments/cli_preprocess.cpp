@@ -12,6 +12,7 @@
 #include "core/owned_folder.h"
 #include "core/remove_tree.h"
 #include "data/cache.h"
+#include "data/label_conventions.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/config_json.h"
@@ -36,7 +37,12 @@ void export_sample(const data::Sample& s, const fs::path& dir) {
                     s.image.begin() + static_cast<std::ptrdiff_t>((m + 1) * n));
     data::write_image(dir / (std::string(data::kModalities[m]) + ".nii.gz"), v);
   }
-  if (!s.mask.empty()) data::write_labels(dir / "mask.nii.gz", {s.geometry, s.mask});
+  if (s.mask.empty()) return;
+  data::MaskVolume mask{s.geometry, s.mask};
+  // A brats_regions run's region codes, written as the BraTS 2023 labels a viewer knows.
+  if (s.has_regions)
+    for (std::uint8_t& v : mask.voxels) v = data::brats2023_label(v);
+  data::write_labels(dir / "mask.nii.gz", mask);
 }
 
 // What --export writes: one folder per case id (any name), so only into its own folder.

@@ -72,8 +72,8 @@ TorchScriptModel::TorchScriptModel(const ModelConfig& config)
   }
   if (script_->module.hasattr("size_multiple")) {
     const c10::IValue multiple = script_->module.attr("size_multiple");
-    if (!multiple.isInt() || multiple.toInt() < 1 || multiple.toInt() > 1024)
-      throw ConfigError("model.path: '" + path_ + "': its attribute size_multiple must be an int in [1, 1024]");
+    if (!multiple.isInt() || multiple.toInt() < 1 || multiple.toInt() > 64)
+      throw ConfigError("model.path: '" + path_ + "': its attribute size_multiple must be an int in [1, 64]");
     size_multiple_ = multiple.toInt();
   }
   register_tensors();
@@ -84,7 +84,12 @@ TorchScriptModel::~TorchScriptModel() = default;
 
 void TorchScriptModel::register_tensors() {
   std::map<std::string, std::shared_ptr<torch::nn::Module>> made;
+  std::map<const void*, std::string> seen;  // each tensor once: tied weights would be stepped and exchanged twice
   for (const auto& item : script_->module.named_parameters(/*recurse=*/true)) {
+    const auto [it, fresh] = seen.emplace(item.value.unsafeGetTensorImpl(), item.name);
+    if (!fresh)
+      throw ConfigError("model.path: '" + path_ + "': its parameters '" + it->second + "' and '" + item.name +
+                        "' are one tensor (tied weights), which fedglioma would train and aggregate twice; untie them");
     const auto [owner, leaf] = split_name(item.name);
     nested(*this, owner, made).register_parameter(leaf, item.value, item.value.requires_grad());
   }

@@ -29,8 +29,18 @@ def load(run: str, model: str):
     with open(os.path.join(run, "config.resolved.json"), encoding="utf-8") as f:
         config = json.load(f)
     section = config["model"]
-    net = torch.jit.load(section["path"], map_location="cpu") if section["name"] == "torchscript" else from_config(section)
-    net.load_state_dict(torch.load(model, map_location="cpu"), strict=True)
+    state = torch.load(model, map_location="cpu")
+    if section["name"] != "torchscript":
+        net = from_config(section)
+        net.load_state_dict(state, strict=True)
+        return net.eval(), config
+    net = torch.jit.load(section["path"], map_location="cpu")
+    # model.pt holds the floating-point tensors; a scripted BatchNorm's integer step counter
+    # (num_batches_tracked, unused in evaluation) keeps the value saved in the file.
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise SystemExit(f"export_model: {model} does not fit {section['path']}: missing {missing}, unexpected {unexpected}")
     return net.eval(), config
 
 

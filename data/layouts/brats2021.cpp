@@ -42,6 +42,7 @@ Manifest brats2021(const LayoutOptions& o, TableRows& tables) {
     const auto seg = file("seg");
     Case c = make_case(id, o.site, o.split, {file("t1"), file("t1ce"), file("t2"), file("flair")},
                        fs::exists(seg) ? std::optional<fs::path>(seg) : std::nullopt);
+    if (c.mask) c.label_convention = "brats2021";  // 1 necrotic / non-enhancing core, 2 oedema, 4 enhancing
     if (auto it = mgmt.find(id); it != mgmt.end()) merge(c.labels, it->second);
     if (auto it = institution.find(id); it != institution.end()) c.site = it->second;
     m.cases.push_back(std::move(c));

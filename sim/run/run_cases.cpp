@@ -81,10 +81,40 @@ DrawnPartition check_partition(const ExperimentConfig& config, const data::Manif
   return drawn;
 }
 
+namespace {
+
+// A brats_regions run: how many masks tell the sub-regions apart (the others train the whole
+// tumour only); none is a ConfigError naming the conventions the manifest has.
+void check_regions(const ExperimentConfig& config, const data::Manifest& manifest, std::ostream& console) {
+  if (config.model.segmentation != "brats_regions") return;
+  const data::PreprocessOptions options = preprocess_options(config);
+  std::size_t masks = 0, regions = 0;
+  std::set<std::string> conventions;
+  for (const data::Case& c : manifest.cases) {
+    if (!c.mask) continue;
+    ++masks;
+    regions += data::reads_regions(c, options);
+    conventions.insert(c.label_convention.empty() ? "(none)" : c.label_convention);
+  }
+  if (regions == 0) {
+    std::string names;
+    for (const std::string& name : conventions) names += (names.empty() ? "" : ", ") + name;
+    throw ConfigError("model.segmentation: \"brats_regions\" needs masks with sub-regions, but no case's label "
+                      "convention has them (the manifest's: " + (names.empty() ? std::string("no masks") : names) +
+                      "); set label_convention to brats2021, brats2023, brats2024 or msd where the labels are "
+                      "BraTS or Decathlon labels (docs/data.md, \"Label conventions by release\")");
+  }
+  console << "fedglioma: " << regions << " of " << masks << " mask(s) have sub-regions"
+          << (regions < masks ? " (the others train the whole tumour only)" : "") << "\n";
+}
+
+}  // namespace
+
 std::unique_ptr<data::SampleStore> load_cases(const ExperimentConfig& config, const data::Manifest& manifest,
                                               std::ostream& console, std::vector<bool> needed) {
   check_thread_budget(config.runtime);  // cheap checks first: the leakage check may hash files
   data::check_patient_leakage(manifest);
+  check_regions(config, manifest, console);
   std::vector<const data::Case*> records;
   for (const data::Case& c : manifest.cases) records.push_back(&c);
   const auto start = Clock::now();

@@ -17,6 +17,7 @@ namespace {
 nlohmann::json identified_model(nlohmann::json model) {
   model.erase("path");
   if (model.value("fingerprint", "").empty()) model.erase("fingerprint");
+  if (model.value("segmentation", "whole_tumour") == "whole_tumour") model.erase("segmentation");
   return model;
 }
 

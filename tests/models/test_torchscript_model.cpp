@@ -120,7 +120,16 @@ class Unnamed(nn.Module):
         h = self.conv(x)
         return self.out(h), self.markers(h.mean((2, 3, 4)))
 
-for cls in [MaskOnly, TwoMaskChannels, FiveMarkers, SixMarkers, Double, Dropout, Unnamed]:
+class Tied(Base):
+    def __init__(self):
+        super().__init__()
+        self.decoder = nn.Conv3d(4, 2, 3, 1, 1)
+        self.decoder.weight = self.encoder.weight
+    def forward(self, x):
+        h = self.features(x) + self.decoder(x)
+        return self.mask_head(h), self.marker_head(h.mean((2, 3, 4)))
+
+for cls in [MaskOnly, TwoMaskChannels, FiveMarkers, SixMarkers, Double, Dropout, Unnamed, Tied]:
     torch.jit.script(cls()).save(f"{out}/{cls.__name__}.pt")
 )PY";
 
@@ -234,6 +243,12 @@ TEST_CASE("a scripted network that breaks the contract is refused at start, sayi
   REQUIRE(refusal(script_config(dir / "SixMarkers.pt", 3)) == "(accepted)");
   REQUIRE_THAT(refusal(script_config(dir / "Double.pt")), Contains("must be float32, got Double"));
   REQUIRE_THAT(refusal(script_config(dir / "Dropout.pt")), Contains("draws random numbers while training"));
+  REQUIRE_THAT(refusal(script_config(dir / "Tied.pt")),
+               Contains("'encoder.weight' and 'decoder.weight' are one tensor (tied weights)"));
+  // A whole-tumour network where the config asks for the three BraTS regions.
+  models::ModelConfig regions = script_config(example_network());
+  regions.segmentation = "brats_regions";
+  REQUIRE_THAT(refusal(regions), Contains("mask logits [2, 1, 8, 8, 8]") && Contains("expected [N, 3, D, H, W]"));
   write_file_atomic(dir / "text.pt", "not a module");
   REQUIRE_THAT(refusal(script_config(dir / "text.pt")), Contains("is not a TorchScript module saved by torch.jit.save"));
   for (const char* name : {"MaskOnly", "text"}) REQUIRE_THAT(refusal(script_config(dir / (std::string(name) + ".pt"))), Contains(name));

@@ -12,6 +12,8 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/cli_predict.h"
+#include "experiments/config_json.h"
+#include "sim/state/model_identity.h"
 #include "tests/support/fixtures.h"
 
 namespace fs = std::filesystem;
@@ -33,6 +35,15 @@ fs::path mixed_cohort() {
     data::write_labels(*c.mask, labels);
     c.label_convention = "binary";
   }
+  data::save_manifest(manifest, manifest_path);
+  return manifest_path;
+}
+
+// The tiny cohort with every mask made binary: no case has sub-regions.
+fs::path binary_cohort() {
+  const fs::path manifest_path = testing::synthetic_cohort("regions-none", 2, 12);
+  data::Manifest manifest = data::load_manifest(manifest_path);
+  for (data::Case& c : manifest.cases) c.label_convention = "";
   data::save_manifest(manifest, manifest_path);
   return manifest_path;
 }
@@ -88,4 +99,19 @@ TEST_CASE("a brats_regions run trains on mixed region and binary masks and logs 
     }
   }
   REQUIRE(*seen.rbegin() <= 3);
+}
+
+TEST_CASE("a brats_regions run whose masks have no sub-regions is refused, naming the conventions", "[regions]") {
+  std::vector<std::string> overrides = kRegions;
+  overrides.push_back("data.manifest=" + binary_cohort().string());
+  REQUIRE_THROWS_WITH(testing::tiny_run("regions-none-run", overrides),
+                      Contains("\"brats_regions\" needs masks with sub-regions") && Contains("the manifest's: (none)"));
+}
+
+TEST_CASE("a whole-tumour model's identity is what it was before the sub-region and TorchScript keys", "[regions]") {
+  const auto loaded = experiments::parse_config(testing::tiny_config_json(), {}, "tiny.json");
+  const auto model = nlohmann::json::parse(sim::model_identity(loaded.resolved_json))["model"];
+  for (const char* key : {"segmentation", "path", "fingerprint"}) REQUIRE_FALSE(model.contains(key));
+  const auto regions = experiments::parse_config(testing::tiny_config_json(), {"model.segmentation=brats_regions"}, "tiny.json");
+  REQUIRE(nlohmann::json::parse(sim::model_identity(regions.resolved_json))["model"]["segmentation"] == "brats_regions");
 }
