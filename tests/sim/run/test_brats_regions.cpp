@@ -12,6 +12,7 @@
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/cli_predict.h"
+#include "experiments/cli_preprocess.h"
 #include "experiments/config_json.h"
 #include "sim/state/model_identity.h"
 #include "tests/support/fixtures.h"
@@ -99,6 +100,22 @@ TEST_CASE("a brats_regions run trains on mixed region and binary masks and logs 
     }
   }
   REQUIRE(*seen.rbegin() <= 3);
+}
+
+TEST_CASE("preprocess --export writes a brats_regions config's masks as BraTS 2023 labels", "[regions]") {
+  const fs::path dir = testing::temp_dir("regions-export");
+  write_file_atomic(dir / "tiny.json", testing::tiny_config_json());
+  experiments::PreprocessCliOptions o;
+  o.config = dir / "tiny.json";
+  o.export_dir = dir / "export";
+  o.overrides = {"model.segmentation=brats_regions"};
+  std::ostringstream console;
+  experiments::run_preprocess(o, console);
+  std::set<int> labels;
+  for (const auto& e : fs::directory_iterator(o.export_dir))
+    if (e.is_directory() && e.path().filename().string()[0] != '.')
+      for (std::uint8_t v : data::read_labels(e.path() / "mask.nii.gz").voxels) labels.insert(v);
+  REQUIRE(labels == std::set<int>{0, 1, 2, 3});  // necrotic core, oedema and enhancing all occur
 }
 
 TEST_CASE("a brats_regions run whose masks have no sub-regions is refused, naming the conventions", "[regions]") {
