@@ -184,6 +184,13 @@ std::string heatmap_defs() {
 
 constexpr double kCellWidth = 66, kCellHeight = 42, kLabelChars = 28;
 
+// grid[r][c], or no value where the grid is ragged.
+template <class T>
+std::optional<T> cell_at(const std::vector<std::vector<std::optional<T>>>& grid, std::size_t r, std::size_t c) {
+  if (r >= grid.size() || c >= grid[r].size() || !grid[r][c]) return std::nullopt;
+  return *grid[r][c];
+}
+
 // One cell: its colour, value and n, or the hatch when it has no value.
 void draw_cell(SvgCanvas& svg, double x, double y, std::optional<double> value, std::optional<long> n) {
   const double cx = x + kCellWidth / 2;
@@ -293,9 +300,7 @@ std::string heatmap_svg(const Heatmap& map) {
     const double y = grid_top + kCellHeight * r;
     svg.text(left - 8, y + kCellHeight / 2 + 4, shorten(map.rows[r], kLabelChars), kFont, "end", "#333");
     for (std::size_t c = 0; c < map.columns.size(); ++c) {
-      const auto value = r < map.values.size() && c < map.values[r].size() ? map.values[r][c] : std::nullopt;
-      const auto n = r < map.counts.size() && c < map.counts[r].size() ? map.counts[r][c] : std::nullopt;
-      draw_cell(svg, left + kCellWidth * c, y, value, n);
+      draw_cell(svg, left + kCellWidth * c, y, cell_at(map.values, r, c), cell_at(map.counts, r, c));
     }
   }
   const double bottom = draw_scale(svg, left + grid_width + 16, grid_top, grid_height);
