@@ -1,6 +1,8 @@
 // predict --cases: a trained model over a whole cohort, one folder per case and predictions.csv.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -31,31 +33,74 @@ std::string number(double value) {
   return text;
 }
 
-std::string header(bool three_grades) {
+// What predictions.csv has beyond the study's columns: the three WHO grades' probabilities, and
+// the tumour core and enhancing tumour of a brats_regions model.
+struct Columns {
+  bool three_grades = false;
+  bool regions = false;
+};
+
+std::string header(const Columns& k) {
   return std::string("id,site,split,status,p_idh,p_1p19q,p_mgmt,p_grade") +
-         (three_grades ? ",p_grade2,p_grade3,p_grade4" : "") + ",volume_ml,dice\n";
+         (k.three_grades ? ",p_grade2,p_grade3,p_grade4" : "") + ",volume_ml,dice" +
+         (k.regions ? ",volume_tc_ml,volume_et_ml,dice_tc,dice_et" : "") + "\n";
+}
+
+double volume_ml(const std::vector<std::uint8_t>& voxels, const data::Geometry& geometry) {
+  const auto& s = geometry.spacing;
+  const auto count = static_cast<double>(std::count_if(voxels.begin(), voxels.end(), [](std::uint8_t v) { return v != 0; }));
+  return count * s[0] * s[1] * s[2] / 1000.0;
+}
+
+// The tumour core and enhancing tumour (0/1) of a BraTS 2023 label map (data::brats2023_label).
+std::array<std::vector<std::uint8_t>, 2> core_and_enhancing(const std::vector<std::uint8_t>& labels) {
+  std::array<std::vector<std::uint8_t>, 2> out{std::vector<std::uint8_t>(labels.size()),
+                                               std::vector<std::uint8_t>(labels.size())};
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    out[0][i] = labels[i] == 1 || labels[i] == 3;
+    out[1][i] = labels[i] == 3;
+  }
+  return out;
+}
+
+// ",volume_tc_ml,volume_et_ml,dice_tc,dice_et": Dice against the case's mask where its label
+// convention tells the sub-regions apart, empty otherwise.
+std::string region_fields(const data::Case& c, const data::MaskVolume& truth_labels, const sim::PatientPrediction& p) {
+  const auto predicted = core_and_enhancing(p.labels.voxels);
+  std::string line = "," + number(volume_ml(predicted[0], p.labels.geometry)) + "," +
+                     number(volume_ml(predicted[1], p.labels.geometry));
+  const data::LabelConvention& convention = data::label_convention(c.label_convention);
+  if (truth_labels.voxels.empty() || !convention.has_regions()) return line + ",,";
+  const auto codes = data::tumour_regions(truth_labels.voxels, convention,
+                                          "case '" + c.id + "': mask '" + c.mask->string() + "'");
+  for (const std::uint8_t bit : {data::kTumourCoreBit, data::kEnhancingBit}) {
+    std::vector<std::uint8_t> truth(codes.size());
+    for (std::size_t i = 0; i < codes.size(); ++i) truth[i] = (codes[i] & bit) != 0;
+    const auto& mine = predicted[bit == data::kTumourCoreBit ? 0 : 1];
+    line += "," + number(dice(mine.data(), truth.data(), truth.size()));
+  }
+  return line;
 }
 
 // A case's row: its probabilities, the predicted volume in its T1's geometry and, with a mask,
 // Dice against that mask's whole tumour there. A diverged model's row has no numbers.
-std::string row(const data::Case& c, const sim::PatientPrediction& p, bool three_grades) {
+std::string row(const data::Case& c, const sim::PatientPrediction& p, const Columns& k) {
   std::string line = data::csv_field(c.id) + "," + data::csv_field(c.site) + "," + c.split + ",";
-  const std::size_t empty = 4 + (three_grades ? 3 : 0) + 2;
+  const std::size_t empty = 4 + (k.three_grades ? 3 : 0) + 2 + (k.regions ? 4 : 0);
   if (!p.finite) return line + "diverged" + std::string(empty, ',') + "\n";
   line += "ok";
   for (const double prob : p.markers.prob) line += "," + number(prob);
-  if (three_grades)
+  if (k.three_grades)
     for (std::size_t g = 0; g < 3; ++g) line += "," + (p.markers.grade ? number((*p.markers.grade)[g]) : std::string());
-  const auto& s = p.mask.geometry.spacing;
-  std::size_t voxels = 0;
-  for (const std::uint8_t v : p.mask.voxels) voxels += v != 0;
-  line += "," + number(static_cast<double>(voxels) * s[0] * s[1] * s[2] / 1000.0) + ",";
+  line += "," + number(volume_ml(p.mask.voxels, p.mask.geometry)) + ",";
+  data::MaskVolume labels;
   if (c.mask) {
-    const data::MaskVolume labels = data::read_labels(*c.mask);
+    labels = data::read_labels(*c.mask);
     const auto truth = data::whole_tumour(labels.voxels, data::label_convention(c.label_convention),
                                           "case '" + c.id + "': mask '" + c.mask->string() + "'");
     line += number(dice(p.mask.voxels.data(), truth.data(), truth.size()));
   }
+  if (k.regions) line += region_fields(c, labels, p);
   return line + "\n";
 }
 
@@ -90,17 +135,18 @@ void run_predict_cohort(const PredictOptions& options, std::ostream& console) {
   const PredictConfig setup = predict_config(options);
   const data::Manifest cohort = data::load_manifest(options.cases);
   if (cohort.cases.empty()) throw ConfigError("--cases '" + options.cases.string() + "': the manifest has no cases");
-  const bool three_grades = setup.loaded.config.model.grade_classes == 3;
+  const Columns columns{setup.loaded.config.model.grade_classes == 3,
+                        setup.loaded.config.model.segmentation == "brats_regions"};
   const fs::path staging(options.out.string() + ".partial-" + std::to_string(::getpid()));
   std::error_code ec;
   if (!fs::create_directories(staging, ec) || ec)
     throw IoError("cannot create '" + staging.string() + "'" + (ec ? ": " + ec.message() : ": it exists"));
   try {
-    std::string table = header(three_grades);
+    std::string table = header(columns);
     sim::predict_cohort(
         setup.loaded.config, options.model, cohort, setup.expected_identity,
         [&](const data::Case& c, const sim::PatientPrediction& p) {
-          table += row(c, p, three_grades);
+          table += row(c, p, columns);
           if (!p.finite) return;  // a diverged model's maps mean nothing (and hold NaN): none written
           const fs::path dir = child_path(staging, c.id, "id", "case '" + c.id + "'");
           fs::create_directories(dir);

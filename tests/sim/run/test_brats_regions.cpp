@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/metrics.h"
+#include "data/csv_table.h"
 #include "data/manifest.h"
 #include "data/nifti_io.h"
 #include "experiments/cli_predict.h"
@@ -100,6 +102,36 @@ TEST_CASE("a brats_regions run trains on mixed region and binary masks and logs 
     }
   }
   REQUIRE(*seen.rbegin() <= 3);
+
+  // predictions.csv: each region's volume from the label map, its Dice where the case's mask has
+  // sub-regions (BraTS 2023: core 1 and 3, enhancing 3), empty for site-b's binary masks.
+  const auto table = data::CsvTable::read(predict.out / "predictions.csv");
+  REQUIRE(table.rows().size() == manifest.cases.size());
+  std::size_t with_dice = 0;
+  for (std::size_t i = 0; i < manifest.cases.size(); ++i) {
+    const data::Case& c = manifest.cases[i];
+    const auto& r = table.rows()[i];
+    INFO(c.id);
+    const data::MaskVolume labels = data::read_labels(predict.out / c.id / "labels.nii.gz");
+    const auto& s = labels.geometry.spacing;
+    const double voxel_ml = s[0] * s[1] * s[2] / 1000.0;
+    const data::MaskVolume truth = data::read_labels(*c.mask);
+    for (const auto& [name, in_region] : {std::pair<std::string, std::set<int>>{"tc", {1, 3}}, {"et", {3}}}) {
+      std::vector<std::uint8_t> mine(labels.voxels.size()), theirs(labels.voxels.size());
+      for (std::size_t v = 0; v < mine.size(); ++v) {
+        mine[v] = in_region.count(labels.voxels[v]);
+        theirs[v] = in_region.count(truth.voxels[v]);
+      }
+      const double count = static_cast<double>(std::count(mine.begin(), mine.end(), 1));
+      REQUIRE(std::stod(r[table.column("volume_" + name + "_ml")]) == Approx(count * voxel_ml).epsilon(1e-5));
+      const std::string& cell = r[table.column("dice_" + name)];
+      REQUIRE(cell.empty() == (c.label_convention == "binary"));
+      if (cell.empty()) continue;
+      REQUIRE(std::stod(cell) == Approx(dice(mine.data(), theirs.data(), mine.size())).epsilon(1e-5));
+      ++with_dice;
+    }
+  }
+  REQUIRE(with_dice > 0);
 }
 
 TEST_CASE("preprocess --export writes a brats_regions config's masks as BraTS 2023 labels", "[regions]") {
