@@ -80,4 +80,10 @@ std::vector<std::uint8_t> tumour_regions(const std::vector<std::uint8_t>& labels
   return out;
 }
 
+std::vector<std::uint8_t> region_mask(const std::vector<std::uint8_t>& codes, std::uint8_t bit) {
+  std::vector<std::uint8_t> out(codes.size());
+  for (std::size_t v = 0; v < codes.size(); ++v) out[v] = (codes[v] & bit) != 0;
+  return out;
+}
+
 }  // namespace fedglioma::data

@@ -58,4 +58,7 @@ inline std::uint8_t brats2023_label(std::uint8_t code) {
 std::vector<std::uint8_t> tumour_regions(const std::vector<std::uint8_t>& labels, const LabelConvention& convention,
                                          const std::string& what);
 
+/// The voxels of region codes `codes` (tumour_regions) that hold `bit` (kTumourCoreBit, ...), as 0/1.
+std::vector<std::uint8_t> region_mask(const std::vector<std::uint8_t>& codes, std::uint8_t bit);
+
 }  // namespace fedglioma::data

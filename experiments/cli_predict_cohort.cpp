@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -52,34 +51,26 @@ double volume_ml(const std::vector<std::uint8_t>& voxels, const data::Geometry& 
   return count * s[0] * s[1] * s[2] / 1000.0;
 }
 
-// The tumour core and enhancing tumour (0/1) of a BraTS 2023 label map (data::brats2023_label).
-std::array<std::vector<std::uint8_t>, 2> core_and_enhancing(const std::vector<std::uint8_t>& labels) {
-  std::array<std::vector<std::uint8_t>, 2> out{std::vector<std::uint8_t>(labels.size()),
-                                               std::vector<std::uint8_t>(labels.size())};
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    out[0][i] = labels[i] == 1 || labels[i] == 3;
-    out[1][i] = labels[i] == 3;
-  }
-  return out;
-}
+std::string mask_what(const data::Case& c) { return "case '" + c.id + "': mask '" + c.mask->string() + "'"; }
 
-// ",volume_tc_ml,volume_et_ml,dice_tc,dice_et": Dice against the case's mask where its label
-// convention tells the sub-regions apart, empty otherwise.
+// ",volume_tc_ml,volume_et_ml,dice_tc,dice_et" from the predicted BraTS 2023 label map: Dice
+// against the case's mask where its label convention tells the sub-regions apart, empty otherwise.
 std::string region_fields(const data::Case& c, const data::MaskVolume& truth_labels, const sim::PatientPrediction& p) {
-  const auto predicted = core_and_enhancing(p.labels.voxels);
-  std::string line = "," + number(volume_ml(predicted[0], p.labels.geometry)) + "," +
-                     number(volume_ml(predicted[1], p.labels.geometry));
+  const auto predicted = data::tumour_regions(p.labels.voxels, data::label_convention("brats2023"),
+                                              "case '" + c.id + "': predicted labels");
   const data::LabelConvention& convention = data::label_convention(c.label_convention);
-  if (truth_labels.voxels.empty() || !convention.has_regions()) return line + ",,";
-  const auto codes = data::tumour_regions(truth_labels.voxels, convention,
-                                          "case '" + c.id + "': mask '" + c.mask->string() + "'");
+  const bool scored = !truth_labels.voxels.empty() && convention.has_regions();
+  const auto truth = scored ? data::tumour_regions(truth_labels.voxels, convention, mask_what(c)) : std::vector<std::uint8_t>{};
+  std::string volumes, dices;
   for (const std::uint8_t bit : {data::kTumourCoreBit, data::kEnhancingBit}) {
-    std::vector<std::uint8_t> truth(codes.size());
-    for (std::size_t i = 0; i < codes.size(); ++i) truth[i] = (codes[i] & bit) != 0;
-    const auto& mine = predicted[bit == data::kTumourCoreBit ? 0 : 1];
-    line += "," + number(dice(mine.data(), truth.data(), truth.size()));
+    const auto mine = data::region_mask(predicted, bit);
+    volumes += "," + number(volume_ml(mine, p.labels.geometry));
+    dices += ",";
+    if (!scored) continue;
+    const auto theirs = data::region_mask(truth, bit);
+    dices += number(dice(mine.data(), theirs.data(), theirs.size()));
   }
-  return line;
+  return volumes + dices;
 }
 
 // A case's row: its probabilities, the predicted volume in its T1's geometry and, with a mask,
@@ -96,8 +87,7 @@ std::string row(const data::Case& c, const sim::PatientPrediction& p, const Colu
   data::MaskVolume labels;
   if (c.mask) {
     labels = data::read_labels(*c.mask);
-    const auto truth = data::whole_tumour(labels.voxels, data::label_convention(c.label_convention),
-                                          "case '" + c.id + "': mask '" + c.mask->string() + "'");
+    const auto truth = data::whole_tumour(labels.voxels, data::label_convention(c.label_convention), mask_what(c));
     line += number(dice(p.mask.voxels.data(), truth.data(), truth.size()));
   }
   if (k.regions) line += region_fields(c, labels, p);

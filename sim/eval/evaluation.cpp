@@ -47,20 +47,13 @@ CaseOutput run_case(models::Model& model, const c10::Device& device, const data:
 
 namespace {
 
-// The voxels of `codes` that hold `bit`, as 0/1.
-std::vector<std::uint8_t> region_mask(const std::vector<std::uint8_t>& codes, std::uint8_t bit) {
-  std::vector<std::uint8_t> out(codes.size());
-  for (std::size_t v = 0; v < codes.size(); ++v) out[v] = (codes[v] & bit) != 0;
-  return out;
-}
-
 // Tumour core and enhancing tumour Dice and HD95 of a case whose mask has sub-regions.
 void score_regions(const CaseOutput& output, const data::Sample& sample, CasePrediction& out) {
   const std::uint8_t bits[2] = {data::kTumourCoreBit, data::kEnhancingBit};
   std::optional<double>* dices[2] = {&out.dice_tc, &out.dice_et};
   std::optional<double>* distances[2] = {&out.hd95_tc, &out.hd95_et};
   for (int r = 0; r < 2; ++r) {
-    const auto predicted = region_mask(output.regions, bits[r]), truth = region_mask(sample.mask, bits[r]);
+    const auto predicted = data::region_mask(output.regions, bits[r]), truth = data::region_mask(sample.mask, bits[r]);
     *dices[r] = dice(predicted.data(), truth.data(), truth.size());
     *distances[r] = hd95(predicted.data(), truth.data(), sample.geometry.size, sample.geometry.spacing);
   }
